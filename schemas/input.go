@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -53,26 +53,41 @@ func decodeLimited(payload []byte, maxBytes, maxDepth int) (any, error) {
 	if depth, at := nesting(payload, maxDepth); depth > maxDepth {
 		return nil, fmt.Errorf("%w: deeper than %d at byte %d", ErrTooDeep, maxDepth, at)
 	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
 	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotJSON, describeSyntaxError(err, dec))
+	err := json.Unmarshal(payload, &doc)
+	var rangeErr *json.UnmarshalTypeError
+	if errors.As(err, &rangeErr) {
+		// A number float64 cannot hold, such as 1e400. Decode it again keeping numbers as text, so
+		// that the schema reports the field instead of the parser failing the whole payload.
+		return decodeNumbers(payload)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after the JSON value at byte %d", ErrNotJSON, dec.InputOffset())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotJSON, describeSyntaxError(err, payload))
 	}
 	return doc, nil
 }
 
-// describeSyntaxError adds the byte offset to the decoder's message, which has none of its own.
-func describeSyntaxError(err error, dec *json.Decoder) string {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return fmt.Sprintf("%s at byte %d", syn.Error(), syn.Offset)
+func decodeNumbers(payload []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotJSON, describeSyntaxError(err, payload))
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Sprintf("unexpected end of input at byte %d", dec.InputOffset())
+	return doc, nil
+}
+
+// describeSyntaxError says what is wrong and at which byte: the parser's messages give no position,
+// and "unexpected end of JSON input" does not say the payload was cut short.
+func describeSyntaxError(err error, payload []byte) string {
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &syn) && strings.HasPrefix(syn.Error(), "invalid character") && strings.Contains(syn.Error(), "after top-level value"):
+		return fmt.Sprintf("trailing data after the JSON value at byte %d", syn.Offset-1)
+	case errors.As(err, &syn) && syn.Error() == "unexpected end of JSON input":
+		return fmt.Sprintf("unexpected end of input at byte %d (truncated?)", len(payload))
+	case errors.As(err, &syn):
+		return fmt.Sprintf("%s at byte %d", syn.Error(), syn.Offset)
 	}
 	return err.Error()
 }

@@ -42,7 +42,11 @@ func ParseProvider(name string, allowAuto bool) (Provider, error) {
 	if p == Auto && allowAuto || slices.Contains(providers, p) {
 		return p, nil
 	}
-	return "", fmt.Errorf("%w %q (want one of %v)", ErrUnknownProvider, name, providers)
+	want := slices.Clone(providers)
+	if allowAuto {
+		want = append([]Provider{Auto}, want...)
+	}
+	return "", fmt.Errorf("%w %q (want one of %v)", ErrUnknownProvider, name, want)
 }
 
 // File returns the file name of p's schema inside Files, such as "innopaas.schema.json".

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/wahook/wahook/internal/jsonpointer"
 )
 
 // Options tune a Validator. The zero value validates against the documented formats with the default limits.
@@ -61,6 +64,8 @@ func (r *Report) Valid() bool { return len(r.Violations) == 0 }
 type Validator struct {
 	opts    Options
 	schemas map[Provider]*jsonschema.Schema
+	// byType holds each provider's schema specialised to one message type: see specialise.go.
+	byType map[Provider]map[string]*jsonschema.Schema
 }
 
 // New compiles the schemas of every provider once.
@@ -77,25 +82,45 @@ func New(opts Options) (*Validator, error) {
 	c.LoadURL = func(url string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("load %s: schemas are embedded, nothing is fetched", url)
 	}
-	v := &Validator{opts: opts, schemas: make(map[Provider]*jsonschema.Schema, len(providers))}
+	compile := func(url string, raw []byte) (*jsonschema.Schema, error) {
+		if opts.Strict {
+			var err error
+			if raw, err = strictSchema(raw); err != nil {
+				return nil, fmt.Errorf("strict schema %s: %w", url, err)
+			}
+		}
+		if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
+			return nil, fmt.Errorf("add schema %s: %w", url, err)
+		}
+		s, err := c.Compile(url)
+		if err != nil {
+			return nil, fmt.Errorf("compile schema %s: %w", url, err)
+		}
+		return s, nil
+	}
+	v := &Validator{
+		opts:    opts,
+		schemas: make(map[Provider]*jsonschema.Schema, len(providers)),
+		byType:  make(map[Provider]map[string]*jsonschema.Schema, len(providers)),
+	}
 	for _, p := range providers {
 		raw, err := files.ReadFile(p.File())
 		if err != nil {
 			return nil, fmt.Errorf("read schema %s: %w", p.File(), err)
 		}
-		if opts.Strict {
-			if raw, err = strictSchema(raw); err != nil {
-				return nil, fmt.Errorf("strict schema %s: %w", p.File(), err)
+		if v.schemas[p], err = compile(p.URL(), raw); err != nil {
+			return nil, err
+		}
+		specialised, err := specialisedSources(p)
+		if err != nil {
+			return nil, err
+		}
+		v.byType[p] = make(map[string]*jsonschema.Schema, len(specialised))
+		for typ, raw := range specialised {
+			if v.byType[p][typ], err = compile(specialisedURL(p, typ), raw); err != nil {
+				return nil, err
 			}
 		}
-		if err := c.AddResource(p.URL(), bytes.NewReader(raw)); err != nil {
-			return nil, fmt.Errorf("add schema %s: %w", p.File(), err)
-		}
-		s, err := c.Compile(p.URL())
-		if err != nil {
-			return nil, fmt.Errorf("compile schema %s: %w", p.File(), err)
-		}
-		v.schemas[p] = s
 	}
 	return v, nil
 }
@@ -139,16 +164,29 @@ func (v *Validator) ValidateValue(p Provider, doc any) (*Report, error) {
 		return nil, fmt.Errorf("validate: %w %q", ErrUnknownProvider, p)
 	}
 	report := &Report{Provider: p, Violations: []Violation{}}
+	if v.acceptedBySpecialised(p, doc) {
+		return report, nil
+	}
 	err := s.Validate(doc)
 	var ve *jsonschema.ValidationError
 	switch {
 	case err == nil:
 	case errors.As(err, &ve):
-		report.Violations = leaves(ve, report.Violations)
+		report.Violations = dropCascades(leaves(ve, report.Violations))
 	default:
 		return nil, fmt.Errorf("validate %s: %w", p, err)
 	}
 	return report, nil
+}
+
+// acceptedBySpecialised runs the fast check; false means "not known valid", and the full schema decides.
+func (v *Validator) acceptedBySpecialised(p Provider, doc any) bool {
+	typ, ok := providerDiscriminators[p].messageType(doc)
+	if !ok {
+		return false
+	}
+	s, ok := v.byType[p][typ]
+	return ok && s.Validate(doc) == nil
 }
 
 func envelopeHint() string {
@@ -172,23 +210,39 @@ func leaves(ve *jsonschema.ValidationError, out []Violation) []Violation {
 	if names, ok := missingProperties(ve.Message); ok {
 		for _, name := range names {
 			out = append(out, Violation{
-				Instance: ve.InstanceLocation + "/" + escapePointer(name),
+				Instance: ve.InstanceLocation + "/" + jsonpointer.Escape(name),
 				Keyword:  ve.KeywordLocation,
 				Message:  "required property is missing",
 			})
 		}
 		return out
 	}
-	return append(out, Violation{
-		Instance: ve.InstanceLocation,
-		Keyword:  ve.KeywordLocation,
-		Message:  strings.Replace(ve.Message, ", but got ", ", got ", 1),
+	msg := strings.Replace(ve.Message, ", but got ", ", got ", 1)
+	if msg == "not allowed" && strings.HasSuffix(ve.KeywordLocation, "/unevaluatedProperties") {
+		msg = notDocumented
+	}
+	return append(out, Violation{Instance: ve.InstanceLocation, Keyword: ve.KeywordLocation, Message: msg})
+}
+
+const notDocumented = "property is not documented (strict mode)"
+
+// dropCascades removes the strict-mode complaints that only echo a failure further down: when the
+// branch validating a property fails, the library also calls that property unevaluated.
+func dropCascades(vs []Violation) []Violation {
+	return slices.DeleteFunc(vs, func(v Violation) bool {
+		if v.Message != notDocumented {
+			return false
+		}
+		return slices.ContainsFunc(vs, func(other Violation) bool {
+			return strings.HasPrefix(other.Instance, v.Instance+"/")
+		})
 	})
 }
 
-var quotedName = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+var quotedName = regexp.MustCompile(`'(?:[^'\\]|\\.)*'`)
 
-// missingProperties parses the library's `missing properties: "a", "b"` message.
+// missingProperties parses the library's `missing properties: 'a', 'b'` message, whose names are
+// Go-quoted with single quotes.
 func missingProperties(msg string) ([]string, bool) {
 	rest, ok := strings.CutPrefix(msg, "missing properties: ")
 	if !ok {
@@ -196,15 +250,12 @@ func missingProperties(msg string) ([]string, bool) {
 	}
 	var names []string
 	for _, q := range quotedName.FindAllString(rest, -1) {
-		name, err := strconv.Unquote(q)
+		inner := strings.ReplaceAll(q[1:len(q)-1], `\'`, `'`)
+		name, err := strconv.Unquote(`"` + strings.ReplaceAll(inner, `"`, `\"`) + `"`)
 		if err != nil {
 			return nil, false
 		}
 		names = append(names, name)
 	}
 	return names, len(names) > 0
-}
-
-func escapePointer(name string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
 }

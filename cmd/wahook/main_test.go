@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// documented is where the fixtures taken from the providers' documents live, relative to this package.
+const documented = "../../fixtures/documented/"
+
+// result is what one run of the command produced.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runWahook runs the command line as main would, with stdin as the standard input.
+func runWahook(t testing.TB, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), args, strings.NewReader(stdin), &stdout, &stderr)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// golden compares got with testdata/<t.Name()>.golden, rewriting the file under -update.
+func golden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden")
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create the golden file")
+	assert.Equal(t, string(want), got, "mismatch with %s (rerun with -update if intended)", path)
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantCode   int
+		wantStderr string
+	}{
+		{"success", nil, 0, ""},
+		{"findings", errFindings, 1, ""},
+		{"wrapped findings", errors.Join(errors.New("x"), errFindings), 1, ""},
+		{"already reported", errReported, 2, ""},
+		{"other error", errors.New("boom"), 2, "wahook: boom\n"},
+		{"multi-line error keeps the first line", errors.New("boom\n\nDid you mean this?"), 2, "wahook: boom\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			assert.Equal(t, tt.wantCode, exitCode(tt.err, &stderr))
+			assert.Equal(t, tt.wantStderr, stderr.String())
+		})
+	}
+}
+
+func TestRoot(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string // substring
+		wantStderr string // exact
+	}{
+		{"version", []string{"--version"}, 0, "wahook dev\n", ""},
+		{"help", []string{"--help"}, 0, "validate", ""},
+		{"no command prints help", nil, 0, "Usage:", ""},
+		{"unknown command", []string{"bogus"}, 2, "", "wahook: unknown command \"bogus\" for \"wahook\"\n"},
+		{"unknown flag", []string{"--bogus"}, 2, "", "wahook: unknown flag: --bogus\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runWahook(t, "", tt.args...)
+			assert.Equal(t, tt.wantCode, got.code)
+			assert.Contains(t, got.stdout, tt.wantStdout)
+			assert.Equal(t, tt.wantStderr, got.stderr)
+		})
+	}
+}
+
+func TestVersionString(t *testing.T) {
+	defer func(v string) { version = v }(version)
+	version = "v1.2.3"
+	assert.Equal(t, "v1.2.3", versionString())
+	assert.Equal(t, "wahook v1.2.3\n", runWahook(t, "", "--version").stdout)
+}
+
+func TestRunInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	stdin := blockingReader(make(chan struct{}))
+	t.Cleanup(func() { close(stdin) })
+	time.AfterFunc(20*time.Millisecond, cancel)
+
+	var stdout, stderr bytes.Buffer
+	// stdin blocks until cleanup: only the cancelled context can stop the read.
+	code := run(ctx, []string{"validate", "-"}, stdin, &stdout, &stderr)
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "wahook: interrupted: context canceled\n", stderr.String())
+	assert.Empty(t, stdout.String())
+}
+
+// blockingReader is an endless stdin: Read blocks until the channel is closed.
+type blockingReader chan struct{}
+
+func (r blockingReader) Read([]byte) (int, error) {
+	<-r
+	return 0, io.EOF
+}
