@@ -20,6 +20,8 @@ type Field struct {
 	Types []string
 	// Present reports whether the payload has the field.
 	Present bool
+	// NonEmpty reports whether a string value must have at least one character.
+	NonEmpty bool
 }
 
 // Fields lists the fields p's schema defines for doc, a decoded payload: the envelope, the message, and
@@ -87,7 +89,8 @@ func (w *fieldWalker) object(node map[string]any, ptr string, value any) {
 
 func (w *fieldWalker) value(node map[string]any, ptr string, value any, present, required bool) {
 	node = w.resolve(node)
-	w.out = append(w.out, Field{Pointer: ptr, Required: required, Types: typesOf(node), Present: present})
+	minLength, _ := node["minLength"].(float64)
+	w.out = append(w.out, Field{Pointer: ptr, Required: required, Types: typesOf(node), Present: present, NonEmpty: minLength >= 1})
 	if !present {
 		return
 	}

@@ -1,0 +1,178 @@
+package mockprovider
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wahook/wahook/mockprovider/media"
+	"github.com/wahook/wahook/schemas"
+)
+
+// QuirkMode chooses between the two forms a provider's document gives for the same field.
+type QuirkMode string
+
+// The quirk modes. Example sends what the document's examples show (numeric InnoPaaS coordinates, the
+// "contact" key, ITNIO's "true" strings); Table sends what its field tables say; Mix picks per payload
+// and per quirk from the payload's seed, so a corpus holds both.
+const (
+	QuirksMix     QuirkMode = "mix"
+	QuirksExample QuirkMode = "example"
+	QuirksTable   QuirkMode = "table"
+)
+
+// DefaultMediaBaseURL is where `wahook serve` hosts media by default.
+const DefaultMediaBaseURL = "http://127.0.0.1:8787"
+
+// ErrUnknownType is returned for a message type the provider's schema does not define.
+var ErrUnknownType = errors.New("unknown message type")
+
+// Options configure a Generator.
+type Options struct {
+	// Seed is the run seed; payload N's own seed is PayloadSeed(Seed, N). Every value is a real seed,
+	// 0 included: nothing here reads the clock or crypto/rand.
+	Seed uint64
+	// Quirks chooses the documented quirk forms; "" means QuirksMix.
+	Quirks QuirkMode
+	// MediaBaseURL prefixes the download links of media payloads; "" means DefaultMediaBaseURL.
+	MediaBaseURL string
+}
+
+// Payload is one generated webhook body and what is known about it.
+type Payload struct {
+	Provider schemas.Provider `json:"provider"`
+	Type     string           `json:"type"`
+	Index    uint64           `json:"index"`
+	// Seed is this payload's own seed: Generate with the same options regenerates it alone.
+	Seed uint64 `json:"seed"`
+	// ID is the message id a receiver deduplicates on (InnoPaaS body.id, ITNIO messageId).
+	ID string `json:"id"`
+	// SentAt is the message's send time (InnoPaaS sendTime, ITNIO timestamp).
+	SentAt time.Time `json:"sentAt"`
+	// Body is the JSON the provider POSTs.
+	Body []byte `json:"-"`
+	// ContentType is the Content-Type header to send it with.
+	ContentType string `json:"contentType"`
+	// Media describes the attachment a media message announces, nil for other types.
+	Media *MediaRef `json:"media,omitempty"`
+}
+
+// MediaRef is an attachment announced by a payload; media.Generate(Kind, Seed) rebuilds its bytes.
+type MediaRef struct {
+	Kind     media.Kind `json:"kind"`
+	Seed     uint64     `json:"seed"`
+	Key      string     `json:"key"`
+	URL      string     `json:"url"`
+	MIMEType string     `json:"mimeType"`
+	SHA256   string     `json:"sha256"`
+	Filename string     `json:"filename"`
+}
+
+// Generator produces realistic payloads of every message type. It is safe for concurrent use.
+type Generator struct {
+	opts   Options
+	fakers sync.Pool
+	media  sync.Map // mediaKey -> *MediaRef without URL; bounded by mediaVariants per kind
+}
+
+// mediaVariants bounds the distinct attachments per kind, so that their hashes can be cached: a media
+// file costs tens of microseconds to build, a payload must cost a few.
+const mediaVariants = 1024
+
+// New returns a Generator for opts.
+func New(opts Options) (*Generator, error) {
+	switch opts.Quirks {
+	case "":
+		opts.Quirks = QuirksMix
+	case QuirksMix, QuirksExample, QuirksTable:
+	default:
+		return nil, fmt.Errorf("quirk mode %q: want mix, example or table", opts.Quirks)
+	}
+	if opts.MediaBaseURL == "" {
+		opts.MediaBaseURL = DefaultMediaBaseURL
+	}
+	opts.MediaBaseURL = strings.TrimSuffix(opts.MediaBaseURL, "/")
+	g := &Generator{opts: opts}
+	g.fakers.New = func() any { return newFaker() }
+	return g, nil
+}
+
+// Options returns the options the Generator runs with, defaults filled in.
+func (g *Generator) Options() Options { return g.opts }
+
+// Generate builds payload index of message type typ for provider p.
+func (g *Generator) Generate(p schemas.Provider, typ string, index uint64) (Payload, error) {
+	prov, err := Lookup(p)
+	if err != nil {
+		return Payload{}, err
+	}
+	if !slices.Contains(prov.types, typ) {
+		return Payload{}, fmt.Errorf("generate %s: %w %q (want one of %v)", p, ErrUnknownType, typ, prov.types)
+	}
+	return g.generateSeed(prov, typ, index, PayloadSeed(g.opts.Seed, index))
+}
+
+func (g *Generator) generateSeed(prov *Provider, typ string, index, seed uint64) (Payload, error) {
+	p := prov.Name
+	f := g.fakers.Get().(*faker)
+	defer g.fakers.Put(f)
+	f.reseed(seed)
+	b := &builder{
+		f:       f,
+		gen:     g,
+		quirkFn: g.quirkChooser(f),
+		payload: Payload{Provider: p, Type: typ, Index: index, Seed: seed, ContentType: "application/json"},
+	}
+	b.w.buf = make([]byte, 0, 1024)
+	if err := prov.write(b, typ); err != nil {
+		return Payload{}, fmt.Errorf("generate %s %s: %w", p, typ, err)
+	}
+	b.payload.Body = b.w.buf
+	return b.payload, nil
+}
+
+// quirkChooser decides, per quirk, whether a payload uses the example's form.
+func (g *Generator) quirkChooser(f *faker) func() bool {
+	switch g.opts.Quirks {
+	case QuirksExample:
+		return func() bool { return true }
+	case QuirksTable:
+		return func() bool { return false }
+	}
+	return func() bool { return f.chance(0.5) }
+}
+
+// builder is the state of one payload being written.
+type builder struct {
+	w       jsonWriter
+	f       *faker
+	gen     *Generator
+	quirkFn func() bool
+	payload Payload
+}
+
+// exampleForm reports whether this payload writes the next quirk in the document example's form.
+func (b *builder) exampleForm() bool { return b.quirkFn() }
+
+// attach announces a media file of kind and returns it.
+func (b *builder) attach(kind media.Kind) (*MediaRef, error) {
+	seed := b.f.src.Uint64() % mediaVariants
+	key := media.Key(kind, seed)
+	cached, ok := b.gen.media.Load(key)
+	if !ok {
+		file, err := media.Generate(kind, seed)
+		if err != nil {
+			return nil, err
+		}
+		cached, _ = b.gen.media.LoadOrStore(key, &MediaRef{
+			Kind: kind, Seed: seed, Key: key, MIMEType: file.MIMEType, SHA256: file.SHA256(), Filename: file.Filename,
+		})
+	}
+	ref := *cached.(*MediaRef)
+	ref.URL = b.gen.opts.MediaBaseURL + "/media/" + key
+	b.payload.Media = &ref
+	return &ref, nil
+}

@@ -1,0 +1,328 @@
+package mockprovider
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider/media"
+	"github.com/wahook/wahook/schemas"
+)
+
+// InnoPaaS: envelope {id, type, eventTime, body}; the message under body in the field order of the
+// document's examples; camelCase throughout (listReply, mimeType), contacts' phones[].wa_id excepted.
+func init() {
+	register(&Provider{
+		Name:              schemas.InnoPaaS,
+		MessagePointer:    "/body",
+		IDPointer:         "/body/id",
+		EnvelopeIDPointer: "/id",
+		SentAtPointer:     "/body/sendTime",
+		OtherEvents: []OtherEvent{
+			{Type: "whatsapp_message_status_updated", write: writeInnoPaaSStatus},
+			{Type: "whatsapp_template_status_updated", write: writeInnoPaaSTemplateStatus},
+		},
+		Quirks: []Quirk{
+			{ID: "innopaas/location-coordinates-as-numbers", Example: "latitude/longitude as JSON numbers", Table: "as strings"},
+			{ID: "innopaas/contacts-key-contact", Example: `cards under "contact"`, Table: `under "contacts"`},
+			{ID: "innopaas/errors-code-number", Example: "errors[].code a number", Table: "a string"},
+		},
+		// The document gives no retry schedule; ITNIO's (1, 3, 5 minutes) is the default, configurable.
+		RetrySchedule:     []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
+		CredentialHeaders: struct{ User, Token string }{User: "UserName", Token: "Authorization"},
+		write:             writeInnoPaaS,
+		mutations: []Mutation{
+			{ID: "invalid-date-time", Description: "sendTime in a local format (22/02/2023 12:00) instead of ISO-8601 UTC", Expect: Reject, Schema: SchemaInvalid,
+				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/body/sendTime", "22/02/2023 12:00") }},
+			{ID: "numeric-string-coordinates", Description: "coordinates as high-precision decimal strings, the table's form", Expect: Tolerate, Schema: SchemaValid,
+				types: []string{"location"},
+				apply: func(m *mutating) error {
+					return firstError(
+						jsonpointer.Set(m.doc, "/body/location/latitude", "-33.868819987654321"),
+						jsonpointer.Set(m.doc, "/body/location/longitude", "151.209295999999999"))
+				}},
+		},
+	})
+}
+
+// innoPaaSEvent is the envelope type of an inbound message.
+const innoPaaSEvent = "whatsapp_mo_message_received"
+
+func writeInnoPaaS(b *builder, typ string) error {
+	f, w := b.f, &b.w
+	sent := f.moment()
+	from, to := f.phone(), f.phone()
+	b.payload.ID = f.hex(24)
+	b.payload.SentAt = sent
+	writeInnoPaaSEnvelope(b, innoPaaSEvent, sent)
+	w.str("id", b.payload.ID)
+	w.str("accountName", "IW"+f.digits(6))
+	w.str("wabaId", f.digits(15))
+	w.str("wamid", f.wamid(from))
+	w.str("from", from)
+	w.object("customerProfile")
+	w.str("name", f.personName())
+	w.endObject()
+	w.str("to", to)
+	w.str("sendTime", isoMillis(sent))
+	w.str("type", typ)
+	if err := writeInnoPaaSMessage(b, typ, to); err != nil {
+		return err
+	}
+	w.endObject()
+	w.endObject()
+	return nil
+}
+
+// writeInnoPaaSEnvelope opens the envelope and its body: the shape every InnoPaaS event shares.
+func writeInnoPaaSEnvelope(b *builder, event string, at time.Time) {
+	f, w := b.f, &b.w
+	w.beginObject()
+	w.str("id", f.uuid())
+	w.str("type", event)
+	w.str("eventTime", isoMillis(at.Add(time.Duration(f.between(150, 2500))*time.Millisecond)))
+	w.object("body")
+}
+
+// writeInnoPaaSStatus writes a delivery status update, which arrives on the same URL as messages.
+func writeInnoPaaSStatus(b *builder) {
+	f, w := b.f, &b.w
+	at := f.moment()
+	b.payload.SentAt = at
+	writeInnoPaaSEnvelope(b, "whatsapp_message_status_updated", at)
+	b.payload.ID = f.hex(24)
+	w.str("id", b.payload.ID)
+	w.str("accountName", "IW"+f.digits(6))
+	w.str("wabaId", f.digits(15))
+	w.str("wamid", f.wamid(f.phone()))
+	w.str("status", f.pick([]string{"sent", "delivered", "read", "failed"}))
+	w.str("timestamp", isoMillis(at))
+	w.endObject()
+	w.endObject()
+}
+
+// writeInnoPaaSTemplateStatus writes a template review result, which shares the URL too.
+func writeInnoPaaSTemplateStatus(b *builder) {
+	f, w := b.f, &b.w
+	at := f.moment()
+	b.payload.SentAt = at
+	writeInnoPaaSEnvelope(b, "whatsapp_template_status_updated", at)
+	b.payload.ID = f.digits(16)
+	w.str("templateId", b.payload.ID)
+	w.str("templateName", "order_update_"+f.hex(4))
+	w.str("language", f.pick([]string{"en_US", "zh_CN", "pt_BR", "ar"}))
+	w.str("status", f.pick([]string{"APPROVED", "REJECTED", "PAUSED"}))
+	w.endObject()
+	w.endObject()
+}
+
+func writeInnoPaaSMessage(b *builder, typ, business string) error {
+	f, w := b.f, &b.w
+	switch typ {
+	case "text":
+		w.object("text")
+		w.str("body", f.textBody())
+		w.endObject()
+		if f.chance(0.15) {
+			writeInnoPaaSContext(b, business)
+		}
+	case "reaction":
+		w.object("reaction")
+		w.str("messageId", f.wamid(business))
+		w.str("emoji", f.emoji())
+		w.endObject()
+	case "image", "sticker", "video", "audio", "document":
+		ref, err := b.attach(media.Kind(typ))
+		if err != nil {
+			return err
+		}
+		w.object(typ)
+		if typ == "image" || typ == "document" {
+			w.str("caption", caption(f))
+		}
+		if typ == "document" {
+			w.str("filename", ref.Filename)
+		}
+		w.str("mimeType", ref.MIMEType)
+		w.str("sha256", ref.SHA256)
+		w.str("link", ref.URL)
+		w.endObject()
+	case "location":
+		lat, lon := f.coordinates()
+		w.object("location")
+		if b.exampleForm() {
+			w.float("latitude", lat, 5)
+			w.float("longitude", lon, 5)
+		} else {
+			w.str("latitude", fmt.Sprintf("%.6f", lat))
+			w.str("longitude", fmt.Sprintf("%.6f", lon))
+		}
+		w.str("name", f.Company())
+		w.str("address", f.Street()+", "+f.City()+", "+f.Country())
+		w.endObject()
+	case "contacts":
+		key := "contacts"
+		if b.exampleForm() {
+			key = "contact"
+		}
+		w.array(key)
+		for range f.between(1, 3) {
+			writeContactCard(b, innoPaaSContactKeys)
+		}
+		w.endArray()
+	case "button":
+		text := f.pick([]string{"Yes", "No", "Talk to an agent", "Track my order", "Unsubscribe", "是", "否"})
+		w.object("button")
+		w.str("text", text)
+		w.str("payload", strings.ReplaceAll(text, " ", "-")+"-Button-Payload")
+		w.endObject()
+		writeInnoPaaSContext(b, business)
+	case "interactive":
+		w.object("interactive")
+		if f.chance(0.5) {
+			w.object("listReply")
+			w.str("id", "list_reply_"+f.hex(6))
+			w.str("title", f.ProductName())
+			if f.chance(0.7) {
+				w.str("description", f.Sentence(f.between(3, 9)))
+			}
+			w.endObject()
+			w.str("type", "listReply")
+		} else {
+			w.object("buttonReply")
+			w.str("id", "btn_"+f.hex(8))
+			w.str("title", f.pick([]string{"Confirm", "Cancel", "Reschedule", "确认", "تأكيد"}))
+			w.endObject()
+			w.str("type", "buttonReply")
+		}
+		w.endObject()
+		writeInnoPaaSContext(b, business)
+	case "unknown":
+		w.array("errors")
+		w.beginObject()
+		if b.exampleForm() {
+			w.int("code", 131051)
+		} else {
+			w.str("code", "131051")
+		}
+		w.str("details", "Message type is not currently supported")
+		w.str("title", "Unsupported message type")
+		w.endObject()
+		w.endArray()
+	case "order":
+		w.object("order")
+		w.str("catalogId", f.digits(15))
+		w.str("text", f.Sentence(f.between(2, 8)))
+		w.array("productItems")
+		for range f.between(1, 4) {
+			w.beginObject()
+			w.str("productRetailerId", "SKU-"+strings.ToUpper(f.hex(6)))
+			w.int("quantity", int64(f.between(1, 5)))
+			w.float("itemPrice", f.Price(1, 500), 2)
+			w.str("currency", f.pick([]string{"USD", "CNY", "INR", "IDR", "BRL", "EUR"}))
+			w.endObject()
+		}
+		w.endArray()
+		w.endObject()
+	case "system":
+		newNumber := f.phone()
+		w.object("system")
+		w.str("body", "User changed their phone number to "+newNumber)
+		w.str("newWaId", newNumber)
+		w.str("type", "customer_changed_number")
+		w.endObject()
+	default:
+		return fmt.Errorf("%w %q", ErrUnknownType, typ)
+	}
+	return nil
+}
+
+// writeInnoPaaSContext writes the quoted message: an earlier message the business sent.
+func writeInnoPaaSContext(b *builder, business string) {
+	b.w.object("context")
+	b.w.str("from", business)
+	b.w.str("id", b.f.wamid(business))
+	b.w.endObject()
+}
+
+func caption(f *faker) string {
+	if f.chance(0.25) {
+		return ""
+	}
+	return f.Sentence(f.between(1, 8))
+}
+
+// contactKeys names a contact card's fields in one provider's spelling.
+type contactKeys struct {
+	countryCode, firstName, formattedName, lastName, middleName string
+	waID                                                        string // "" when the provider's cards have none
+}
+
+var innoPaaSContactKeys = contactKeys{
+	countryCode: "countryCode", firstName: "firstName", formattedName: "formattedName",
+	lastName: "lastName", middleName: "middleName", waID: "wa_id",
+}
+
+// writeContactCard writes one shared contact with several addresses, emails, phones and urls.
+func writeContactCard(b *builder, k contactKeys) {
+	f, w := b.f, &b.w
+	w.beginObject()
+	w.array("addresses")
+	for _, kind := range []string{"HOME", "WORK"}[:f.between(1, 2)] {
+		w.beginObject()
+		w.str("city", f.City())
+		w.str("country", f.Country())
+		w.str(k.countryCode, f.CountryAbr())
+		w.str("state", f.State())
+		w.str("street", f.Street())
+		w.str("type", kind)
+		w.str("zip", f.Zip())
+		w.endObject()
+	}
+	w.endArray()
+	w.str("birthday", f.Date().Format("2006-01-02"))
+	w.array("emails")
+	for _, kind := range []string{"WORK", "HOME", "HOME"}[:f.between(1, 3)] {
+		w.beginObject()
+		w.str("email", f.Email())
+		w.str("type", kind)
+		w.endObject()
+	}
+	w.endArray()
+	first, last, middle := f.FirstName(), f.LastName(), f.FirstName()
+	w.object("name")
+	w.str(k.firstName, first)
+	w.str(k.formattedName, first+" "+middle+" "+last)
+	w.str(k.lastName, last)
+	w.str(k.middleName, middle)
+	w.str("prefix", f.pick([]string{"Mr.", "Ms.", "Dr.", "Mx."}))
+	w.str("suffix", f.pick([]string{"Jr.", "Sr.", "PhD", "III"}))
+	w.endObject()
+	w.object("org")
+	w.str("company", f.Company())
+	w.str("department", f.pick([]string{"Sales", "Support", "Engineering", "Logistics"}))
+	w.str("title", f.JobTitle())
+	w.endObject()
+	w.array("phones")
+	for _, kind := range []string{"CELL", "WORK", "HOME", "IPHONE"}[:f.between(1, 4)] {
+		phone := f.phone()
+		w.beginObject()
+		w.str("phone", phone)
+		w.str("type", kind)
+		if k.waID != "" {
+			w.str(k.waID, phone)
+		}
+		w.endObject()
+	}
+	w.endArray()
+	w.array("urls")
+	for _, kind := range []string{"WORK", "HOME"}[:f.between(0, 2)] {
+		w.beginObject()
+		w.str("type", kind)
+		w.str("url", f.URL())
+		w.endObject()
+	}
+	w.endArray()
+	w.endObject()
+}

@@ -1,0 +1,237 @@
+package mockprovider
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider/media"
+	"github.com/wahook/wahook/schemas"
+)
+
+// ITNIO Tech: envelope {appId, businessPhone, channelType, eventType, from, message, messageId,
+// timestamp} in the examples' order; unix seconds; snake_case contact cards; media as {id, filePath,
+// mimeType, sha256}.
+func init() {
+	register(&Provider{
+		Name:              schemas.ITNIOTech,
+		MessagePointer:    "/message",
+		IDPointer:         "/messageId",
+		EnvelopeIDPointer: "/messageId",
+		SentAtPointer:     "/timestamp",
+		Quirks: []Quirk{
+			{ID: "itniotech/context-flags-as-strings", Example: `forwarded "true"`, Table: "forwarded true"},
+			{ID: "itniotech/frequently-forwarded-trailing-space", Example: `key "frequently_forwarded "`, Table: `key "frequently_forwarded"`},
+			{ID: "itniotech/error-details-object-or-string", Example: "details a string", Table: "details an object"},
+		},
+		// "After a failed push the provider retries after intervals of 1 minute, 3 minutes and 5 minutes."
+		RetrySchedule: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
+		write:         writeITNIOTech,
+		mutations: []Mutation{
+			{ID: "timestamp-milliseconds", Description: "timestamp in milliseconds (13 digits) where seconds are documented", Expect: Reject, Schema: SchemaInvalid,
+				apply: func(m *mutating) error {
+					ts, err := jsonpointer.Get(m.doc, "/timestamp")
+					seconds, ok := ts.(float64)
+					if err != nil || !ok {
+						return fmt.Errorf("timestamp is not a number: %v", ts)
+					}
+					return jsonpointer.Set(m.doc, "/timestamp", json.Number(strconv.FormatInt(int64(seconds)*1000, 10)))
+				}},
+			{ID: "retry-send-num", Description: "a redelivery: sendNum 2 on an otherwise identical payload", Expect: Tolerate, Schema: SchemaValid,
+				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/sendNum", json.Number("2")) }},
+		},
+	})
+}
+
+const itnioEvent = "up-message-event"
+
+func writeITNIOTech(b *builder, typ string) error {
+	f, w := b.f, &b.w
+	sent := f.moment()
+	business := f.phone()
+	b.payload.ID = f.hex(32)
+	b.payload.SentAt = sent.Truncate(1e9)
+
+	w.beginObject()
+	w.str("appId", f.LetterN(8))
+	w.str("businessPhone", business)
+	w.int("channelType", 0)
+	w.str("eventType", itnioEvent)
+	w.object("from")
+	w.str("name", f.personName())
+	w.str("phone", f.phone())
+	w.endObject()
+	w.object("message")
+	if err := writeITNIOMessage(b, typ, business); err != nil {
+		return err
+	}
+	w.str("type", typ)
+	if typ == "interactive" || f.chance(0.15) {
+		writeITNIOContext(b, business)
+	}
+	w.endObject()
+	w.str("messageId", b.payload.ID)
+	if f.chance(0.3) {
+		w.int("sendNum", 1)
+		w.str("wsCode", f.Username())
+	}
+	w.int("timestamp", sent.Unix())
+	w.endObject()
+	return nil
+}
+
+func writeITNIOMessage(b *builder, typ, business string) error {
+	f, w := b.f, &b.w
+	switch typ {
+	case "text":
+		w.object("text")
+		w.str("body", f.textBody())
+		w.endObject()
+	case "image", "video", "audio", "document", "sticker":
+		ref, err := b.attach(media.Kind(typ))
+		if err != nil {
+			return err
+		}
+		w.object(typ)
+		w.str("id", f.digits(16))
+		w.str("mimeType", ref.MIMEType)
+		w.str("filePath", ref.URL)
+		w.str("sha256", ref.SHA256)
+		switch typ {
+		case "image":
+			w.str("caption", caption(f))
+		case "video", "document":
+			w.str("caption", caption(f))
+			w.str("filename", ref.Filename)
+		case "sticker":
+			w.bool("animated", f.chance(0.3))
+		}
+		w.endObject()
+	case "location":
+		lat, lon := f.coordinates()
+		w.object("location")
+		w.str("address", f.Street()+", "+f.City()+", "+f.Country())
+		w.str("latitude", fmt.Sprintf("%.12f", lat))
+		w.str("longitude", fmt.Sprintf("%.11f", lon))
+		w.str("name", f.Company())
+		w.endObject()
+	case "unknown", "unsupported":
+		w.object(typ)
+		w.str("code", "131051")
+		if b.exampleForm() {
+			w.str("details", "Message type is not currently supported")
+		} else {
+			w.object("details")
+			w.str("reason", "Message type is not currently supported")
+			w.endObject()
+		}
+		w.str("title", "Unsupported message type")
+		w.str("message", "Message type unknown")
+		w.endObject()
+	case "interactive":
+		writeITNIOInteractive(b)
+	case "contacts":
+		w.array("contacts")
+		for range f.between(1, 3) {
+			writeContactCard(b, itnioContactKeys)
+		}
+		w.endArray()
+	default:
+		return fmt.Errorf("%w %q", ErrUnknownType, typ)
+	}
+	return nil
+}
+
+var itnioContactKeys = contactKeys{
+	countryCode: "country_code", firstName: "first_name", formattedName: "formatted_name",
+	lastName: "last_name", middleName: "middle_name",
+}
+
+// writeITNIOInteractive writes the two documented shapes: the example's list message and the table's
+// reply buttons.
+func writeITNIOInteractive(b *builder) {
+	f, w := b.f, &b.w
+	w.object("interactive")
+	list := f.chance(0.5)
+	w.object("action")
+	if list {
+		w.str("button", f.pick([]string{"Choose", "Menu", "Options", "选择"}))
+		w.array("sections")
+		for s := range f.between(1, 4) {
+			w.beginObject()
+			w.array("rows")
+			for range f.between(1, 3) {
+				w.beginObject()
+				w.str("description", f.Sentence(f.between(2, 6)))
+				w.str("id", fmt.Sprintf("%d", 1000+s*10+f.intn(10)))
+				w.str("title", f.ProductName())
+				w.endObject()
+			}
+			w.endArray()
+			w.str("title", fmt.Sprintf("Group header %d", s+1))
+			w.endObject()
+		}
+		w.endArray()
+	} else {
+		w.array("buttons")
+		for i := range f.between(1, 3) {
+			w.beginObject()
+			w.object("reply")
+			w.str("id", fmt.Sprintf("btn-%d-%s", i+1, f.hex(4)))
+			w.str("title", f.pick([]string{"Yes", "No", "Later", "Call me", "是", "لا"}))
+			w.endObject()
+			w.str("type", "reply")
+			w.endObject()
+		}
+		w.endArray()
+	}
+	w.endObject()
+	w.object("body")
+	w.str("text", f.Sentence(f.between(4, 12)))
+	w.endObject()
+	w.object("footer")
+	w.str("text", f.Sentence(f.between(2, 5)))
+	w.endObject()
+	w.object("header")
+	w.str("text", f.Sentence(f.between(2, 5)))
+	w.str("type", "text")
+	w.endObject()
+	if list {
+		w.str("type", "list")
+	} else {
+		w.str("type", "button")
+	}
+	w.endObject()
+}
+
+// writeITNIOContext writes the quoted message, sometimes forwarded, sometimes about a product.
+func writeITNIOContext(b *builder, business string) {
+	f, w := b.f, &b.w
+	w.object("context")
+	if f.chance(0.4) {
+		forwardedKey := "frequently_forwarded"
+		asString := b.exampleForm()
+		if b.exampleForm() {
+			forwardedKey += " "
+		}
+		frequently := f.chance(0.2)
+		if asString {
+			w.str("forwarded", "true")
+			w.str(forwardedKey, fmt.Sprint(frequently))
+		} else {
+			w.bool("forwarded", true)
+			w.bool(forwardedKey, frequently)
+		}
+	}
+	w.str("from", business)
+	w.str("id", f.hex(32))
+	if f.chance(0.25) {
+		w.object("referred_product")
+		w.str("catalog_id", f.digits(15))
+		w.str("product_retailer_id", "SKU-"+f.hex(6))
+		w.endObject()
+	}
+	w.endObject()
+}

@@ -1,0 +1,109 @@
+package mockprovider
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// jsonWriter appends compact JSON in the order the provider's examples use, which encoding/json's
+// sorted maps cannot do, without reflection on the hot path of corpus generation.
+type jsonWriter struct {
+	buf   []byte
+	comma []bool // per open container: whether the next member needs a comma
+}
+
+func (w *jsonWriter) sep() {
+	if n := len(w.comma); n > 0 {
+		if w.comma[n-1] {
+			w.buf = append(w.buf, ',')
+		}
+		w.comma[n-1] = true
+	}
+}
+
+func (w *jsonWriter) open(c byte) {
+	w.buf = append(w.buf, c)
+	w.comma = append(w.comma, false)
+}
+
+// beginObject starts an object as a value (in an array or at the top).
+func (w *jsonWriter) beginObject() { w.sep(); w.open('{') }
+func (w *jsonWriter) beginArray()  { w.sep(); w.open('[') }
+
+// object starts an object as the value of key.
+func (w *jsonWriter) object(key string) { w.key(key); w.open('{') }
+func (w *jsonWriter) array(key string)  { w.key(key); w.open('[') }
+
+func (w *jsonWriter) end(c byte) {
+	w.comma = w.comma[:len(w.comma)-1]
+	w.buf = append(w.buf, c)
+}
+func (w *jsonWriter) endObject() { w.end('}') }
+func (w *jsonWriter) endArray()  { w.end(']') }
+
+func (w *jsonWriter) key(k string) {
+	w.sep()
+	w.buf = appendQuoted(w.buf, k)
+	w.buf = append(w.buf, ':')
+}
+
+func (w *jsonWriter) str(k, v string) { w.key(k); w.buf = appendQuoted(w.buf, v) }
+func (w *jsonWriter) int(k string, v int64) {
+	w.key(k)
+	w.buf = strconv.AppendInt(w.buf, v, 10)
+}
+func (w *jsonWriter) bool(k string, v bool) { w.key(k); w.buf = strconv.AppendBool(w.buf, v) }
+
+// float writes v with prec decimals, as coordinates are written.
+func (w *jsonWriter) float(k string, v float64, prec int) {
+	w.key(k)
+	w.buf = strconv.AppendFloat(w.buf, v, 'f', prec, 64)
+}
+
+// strValue writes a string element of an array.
+func (w *jsonWriter) strValue(v string) { w.sep(); w.buf = appendQuoted(w.buf, v) }
+
+const hexDigits = "0123456789abcdef"
+
+// appendQuoted appends s as a JSON string. It escapes only what JSON requires, so non-ASCII text is
+// sent as UTF-8 the way the providers send it; invalid UTF-8 becomes U+FFFD.
+func appendQuoted(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				buf = append(buf, s[start:i]...)
+				buf = append(buf, `\ufffd`...)
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			buf = append(buf, '\\', c)
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		i++
+		start = i
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}

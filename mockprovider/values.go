@@ -1,0 +1,197 @@
+package mockprovider
+
+import (
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/brianvoe/gofakeit/v6"
+)
+
+// MaxTextLength is WhatsApp's limit on a text message body, in characters.
+const MaxTextLength = 4096
+
+// faker draws every value of one payload from that payload's seed.
+type faker struct {
+	*gofakeit.Faker
+	src *splitmix
+}
+
+func newFaker() *faker {
+	src := &splitmix{}
+	return &faker{Faker: gofakeit.NewCustom(src), src: src}
+}
+
+func (f *faker) reseed(seed uint64) { f.src.state = seed }
+
+func (f *faker) intn(n int) int { return int(f.src.Uint64() % uint64(n)) }
+
+// between returns an int in [lo, hi].
+func (f *faker) between(lo, hi int) int { return lo + f.intn(hi-lo+1) }
+
+func (f *faker) chance(p float64) bool { return float64(f.src.Uint64()>>11)/(1<<53) < p }
+
+func (f *faker) pick(list []string) string { return list[f.intn(len(list))] }
+
+func (f *faker) digits(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '0' + byte(f.intn(10))
+	}
+	return string(b)
+}
+
+func (f *faker) hex(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = hexDigits[f.intn(16)]
+	}
+	return string(b)
+}
+
+// uuid returns a version 4 UUID.
+func (f *faker) uuid() string {
+	h := []byte(f.hex(32))
+	h[12] = '4'
+	h[16] = "89ab"[f.intn(4)]
+	return string(h[:8]) + "-" + string(h[8:12]) + "-" + string(h[12:16]) + "-" + string(h[16:20]) + "-" + string(h[20:])
+}
+
+// countryPlans are calling codes with the length of their national numbers and a leading digit, so
+// that numbers look like the ones providers send: digits only, country code first, no "+".
+var countryPlans = []struct {
+	code     string
+	lead     string
+	national int
+}{
+	{"86", "13", 11}, {"86", "18", 11}, {"91", "9", 10}, {"62", "81", 11}, {"63", "9", 10},
+	{"1", "4", 10}, {"44", "7", 10}, {"55", "119", 11}, {"234", "80", 10}, {"971", "5", 9},
+	{"52", "1", 10}, {"49", "15", 11}, {"966", "5", 9}, {"880", "17", 10},
+}
+
+func (f *faker) phone() string {
+	p := countryPlans[f.intn(len(countryPlans))]
+	return p.code + p.lead + f.digits(p.national-len(p.lead))
+}
+
+// Names in the scripts WhatsApp users write them in: profile names arrive as the user typed them.
+var (
+	cjkFamily   = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "佐藤", "鈴木", "김", "박"}
+	cjkGiven    = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "洋", "太郎", "花子", "민준", "서연"}
+	arabicNames = []string{"محمد", "أحمد", "فاطمة", "علي", "يوسف", "مريم", "خالد", "نور", "عمر", "ليلى"}
+	arabicFam   = []string{"العلي", "الحسن", "الشمري", "القحطاني", "المصري", "حداد"}
+	devaGiven   = []string{"राहुल", "प्रिया", "अमित", "सुनीता", "विजय", "अंजलि", "संजय", "पूजा"}
+	devaFamily  = []string{"शर्मा", "पटेल", "कुमार", "देवी", "सिंह", "वर्मा", "गुप्ता"}
+)
+
+func (f *faker) personName() string {
+	switch f.intn(8) {
+	case 0:
+		return f.pick(cjkFamily) + f.pick(cjkGiven)
+	case 1:
+		return f.pick(arabicNames) + " " + f.pick(arabicFam)
+	case 2:
+		return f.pick(devaGiven) + " " + f.pick(devaFamily)
+	case 3:
+		return f.FirstName() // many profiles carry a first name only
+	default:
+		return f.FirstName() + " " + f.LastName()
+	}
+}
+
+// wamid returns a Meta message id: "wamid." and base64 of a record holding the user's number, as real
+// ones do.
+func (f *faker) wamid(phone string) string {
+	raw := make([]byte, 0, 64)
+	raw = append(raw, 0x1c, 0x18, byte(len(phone)))
+	raw = append(raw, phone...)
+	raw = append(raw, 0x15, 0x02, 0x00, 0x12, 0x18, 0x20)
+	raw = append(raw, strings.ToUpper(f.hex(32))...)
+	raw = append(raw, 0x00)
+	return "wamid." + base64.StdEncoding.EncodeToString(raw)
+}
+
+// Reactions include multi-codepoint sequences: ZWJ families, flags, skin tones, variation selectors.
+var reactionEmoji = []string{
+	"👍", "❤️", "😂", "😮", "😢", "🙏", "🔥", "🎉",
+	"👨‍👩‍👧‍👦", "👩‍❤️‍👨", "🏳️‍🌈", "🧑🏽‍💻", "🇧🇷", "🇮🇳", "🇨🇳", "🇸🇦",
+	"👍🏻", "👍🏿", "🙏🏽", "👋🏾", "✌️", "☺️", "🫶", "🥲",
+}
+
+func (f *faker) emoji() string { return f.pick(reactionEmoji) }
+
+// Phrases in other scripts, mixed into text bodies.
+var scriptPhrases = []string{
+	"你好，我想查询一下我的订单。", "请问几点开门？", "ありがとうございます", "주문 확인 부탁드립니다",
+	"مرحبا، هل الطلب جاهز؟", "شكراً جزيلاً", "नमस्ते, मेरा ऑर्डर कहाँ है?", "धन्यवाद",
+	"Olá, tudo bem?", "¿Cuánto cuesta el envío?", "Привет! Когда доставка?", "Xin chào, tôi cần giúp đỡ",
+}
+
+// textBody returns a message text from empty-ish to the 4096-character maximum, weighted towards what
+// people actually send.
+func (f *faker) textBody() string {
+	switch n := f.intn(100); {
+	case n < 45:
+		return f.Sentence(f.between(2, 14))
+	case n < 60:
+		return f.pick(scriptPhrases)
+	case n < 70:
+		return f.pick(scriptPhrases) + " " + f.emoji() + " " + f.Sentence(f.between(3, 8))
+	case n < 78:
+		return f.pick([]string{"ok", "Ok", "?", ".", "👍", "Hi", "1", " ", "yes", "STOP"})
+	case n < 88:
+		return f.Paragraph(f.between(1, 3), f.between(2, 5), f.between(6, 14), "\n\n")
+	case n < 97:
+		return f.longText(f.between(500, 2000))
+	default:
+		return f.longText(MaxTextLength)
+	}
+}
+
+// longText returns exactly n characters (runes) of mixed-script text.
+func (f *faker) longText(n int) string {
+	var b strings.Builder
+	count := 0
+	for count < n {
+		var part string
+		if f.chance(0.2) {
+			part = f.pick(scriptPhrases)
+		} else {
+			part = f.Sentence(f.between(4, 12))
+		}
+		part += " "
+		if rc := utf8.RuneCountInString(part); count+rc > n {
+			for _, r := range part {
+				if count == n {
+					break
+				}
+				b.WriteRune(r)
+				count++
+			}
+			break
+		} else {
+			count += rc
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+func (f *faker) coordinates() (lat, lon float64) {
+	return f.Float64Range(-90, 90), f.Float64Range(-180, 180)
+}
+
+// epoch bounds the moments payloads carry: fixed, so that output never depends on the clock.
+var (
+	epochStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	epochSpan  = int64(2 * 365 * 24 * time.Hour / time.Millisecond)
+)
+
+// moment returns a send time at millisecond precision.
+func (f *faker) moment() time.Time {
+	return epochStart.Add(time.Duration(f.src.Uint64()%uint64(epochSpan)) * time.Millisecond)
+}
+
+// isoMillis formats t as InnoPaaS does: 2023-02-22T12:00:00.000Z.
+func isoMillis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
