@@ -42,3 +42,17 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+.PHONY: fixtures bench-gen
+
+# The golden corpus, fixtures/generated: 3 valid payloads per provider and type, and the malformed
+# catalogue, less oversized-body (3 MiB a type) and with each systematic mutation on one type only.
+# TestGoldenCorpus in fixtures/corpus holds it to the generator; keep both command lines in step.
+fixtures:
+	rm -rf fixtures/generated
+	$(GO) run ./cmd/wahook gen --out fixtures/generated --seed 1 --count 75 --malformed \
+		--skip-mutation oversized-body --systematic-first-type --quiet
+
+# Times wahook gen writing 1,000,000 JSONL payloads against a bare gofakeit + encoding/json baseline.
+bench-gen:
+	$(GO) run ./internal/benchgen -count 1000000

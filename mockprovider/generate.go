@@ -56,7 +56,8 @@ type Payload struct {
 	Body []byte `json:"-"`
 	// ContentType is the Content-Type header to send it with.
 	ContentType string `json:"contentType"`
-	// Media describes the attachment a media message announces, nil for other types.
+	// Media describes the attachment a media message announces, nil for other types. Payloads
+	// announcing the same file share it: treat it as read-only.
 	Media *MediaRef `json:"media,omitempty"`
 }
 
@@ -75,7 +76,12 @@ type MediaRef struct {
 type Generator struct {
 	opts   Options
 	fakers sync.Pool
-	media  sync.Map // mediaKey -> *MediaRef without URL; bounded by mediaVariants per kind
+	media  sync.Map // mediaID -> *MediaRef, shared by the payloads announcing it; bounded by mediaVariants per kind
+}
+
+type mediaID struct {
+	kind media.Kind
+	seed uint64
 }
 
 // mediaVariants bounds the distinct attachments per kind, so that their hashes can be cached: a media
@@ -160,19 +166,19 @@ func (b *builder) exampleForm() bool { return b.quirkFn() }
 // attach announces a media file of kind and returns it.
 func (b *builder) attach(kind media.Kind) (*MediaRef, error) {
 	seed := b.f.src.Uint64() % mediaVariants
-	key := media.Key(kind, seed)
-	cached, ok := b.gen.media.Load(key)
+	id := mediaID{kind, seed}
+	cached, ok := b.gen.media.Load(id)
 	if !ok {
 		file, err := media.Generate(kind, seed)
 		if err != nil {
 			return nil, err
 		}
-		cached, _ = b.gen.media.LoadOrStore(key, &MediaRef{
-			Kind: kind, Seed: seed, Key: key, MIMEType: file.MIMEType, SHA256: file.SHA256(), Filename: file.Filename,
+		key := media.Key(kind, seed)
+		cached, _ = b.gen.media.LoadOrStore(id, &MediaRef{
+			Kind: kind, Seed: seed, Key: key, URL: b.gen.opts.MediaBaseURL + "/media/" + key,
+			MIMEType: file.MIMEType, SHA256: file.SHA256(), Filename: file.Filename,
 		})
 	}
-	ref := *cached.(*MediaRef)
-	ref.URL = b.gen.opts.MediaBaseURL + "/media/" + key
-	b.payload.Media = &ref
-	return &ref, nil
+	b.payload.Media = cached.(*MediaRef)
+	return b.payload.Media, nil
 }

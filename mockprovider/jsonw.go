@@ -65,14 +65,31 @@ func (w *jsonWriter) strValue(v string) { w.sep(); w.buf = appendQuoted(w.buf, v
 
 const hexDigits = "0123456789abcdef"
 
+// safeInValid marks the bytes that go into a JSON string as they are, when the string is valid UTF-8.
+var safeInValid = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendQuoted appends s as a JSON string. It escapes only what JSON requires, so non-ASCII text is
 // sent as UTF-8 the way the providers send it; invalid UTF-8 becomes U+FFFD.
 func appendQuoted(buf []byte, s string) []byte {
 	buf = append(buf, '"')
+	valid := utf8.ValidString(s)
 	start := 0
 	for i := 0; i < len(s); {
+		if valid {
+			for i < len(s) && safeInValid[s[i]] {
+				i++
+			}
+			if i == len(s) {
+				break
+			}
+		}
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			i++
 			continue
 		}

@@ -3,14 +3,29 @@ package mockprovider
 import (
 	"encoding/base64"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/brianvoe/gofakeit/v6"
+	"github.com/brianvoe/gofakeit/v6/data"
 )
 
 // MaxTextLength is WhatsApp's limit on a text message body, in characters.
 const MaxTextLength = 4096
+
+// Word and name pools, read once from gofakeit's data: picking from a slice is several times cheaper
+// than gofakeit's own lookups, and sentences are most of a text message.
+var pools = sync.OnceValue(func() (p struct{ words, first, last []string }) {
+	for _, key := range data.WordKeys {
+		for _, w := range data.Data["word"][key] {
+			p.words = append(p.words, strings.Fields(w)...)
+		}
+	}
+	p.first = data.Data["person"]["first"]
+	p.last = data.Data["person"]["last"]
+	return p
+})
 
 // faker draws every value of one payload from that payload's seed.
 type faker struct {
@@ -34,6 +49,43 @@ func (f *faker) chance(p float64) bool { return float64(f.src.Uint64()>>11)/(1<<
 
 func (f *faker) pick(list []string) string { return list[f.intn(len(list))] }
 
+// FirstName and LastName shadow gofakeit's, drawing from the same data.
+func (f *faker) FirstName() string { return f.pick(pools().first) }
+func (f *faker) LastName() string  { return f.pick(pools().last) }
+
+// Sentence shadows gofakeit's: n words, the first capitalised, ending with a full stop.
+func (f *faker) Sentence(n int) string {
+	words := pools().words
+	b := make([]byte, 0, n*7)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, words[f.intn(len(words))]...)
+	}
+	if len(b) > 0 && b[0] >= 'a' && b[0] <= 'z' {
+		b[0] -= 'a' - 'A'
+	}
+	return string(append(b, '.'))
+}
+
+// Paragraph shadows gofakeit's with sentences of Sentence.
+func (f *faker) Paragraph(paragraphs, sentences, words int, separator string) string {
+	var b strings.Builder
+	for p := range paragraphs {
+		if p > 0 {
+			b.WriteString(separator)
+		}
+		for s := range sentences {
+			if s > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(f.Sentence(words))
+		}
+	}
+	return b.String()
+}
+
 func (f *faker) digits(n int) string {
 	b := make([]byte, n)
 	for i := range b {
@@ -42,20 +94,32 @@ func (f *faker) digits(n int) string {
 	return string(b)
 }
 
-func (f *faker) hex(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = hexDigits[f.intn(16)]
+func (f *faker) hex(n int) string { return string(f.appendHex(make([]byte, 0, n), n, hexDigits)) }
+
+// appendHex appends n random digits of alphabet, sixteen from each draw.
+func (f *faker) appendHex(b []byte, n int, alphabet string) []byte {
+	for n > 0 {
+		x := f.src.Uint64()
+		for k := 0; k < 16 && n > 0; k++ {
+			b = append(b, alphabet[x&0xF])
+			x >>= 4
+			n--
+		}
 	}
-	return string(b)
+	return b
 }
 
 // uuid returns a version 4 UUID.
 func (f *faker) uuid() string {
-	h := []byte(f.hex(32))
+	h := f.appendHex(make([]byte, 0, 36), 32, hexDigits)
 	h[12] = '4'
 	h[16] = "89ab"[f.intn(4)]
-	return string(h[:8]) + "-" + string(h[8:12]) + "-" + string(h[12:16]) + "-" + string(h[16:20]) + "-" + string(h[20:])
+	out := make([]byte, 0, 36)
+	out = append(append(out, h[:8]...), '-')
+	out = append(append(out, h[8:12]...), '-')
+	out = append(append(out, h[12:16]...), '-')
+	out = append(append(out, h[16:20]...), '-')
+	return string(append(out, h[20:]...))
 }
 
 // countryPlans are calling codes with the length of their national numbers and a leading digit, so
@@ -107,7 +171,7 @@ func (f *faker) wamid(phone string) string {
 	raw = append(raw, 0x1c, 0x18, byte(len(phone)))
 	raw = append(raw, phone...)
 	raw = append(raw, 0x15, 0x02, 0x00, 0x12, 0x18, 0x20)
-	raw = append(raw, strings.ToUpper(f.hex(32))...)
+	raw = f.appendHex(raw, 32, "0123456789ABCDEF")
 	raw = append(raw, 0x00)
 	return "wamid." + base64.StdEncoding.EncodeToString(raw)
 }
@@ -193,5 +257,30 @@ func (f *faker) moment() time.Time {
 	return epochStart.Add(time.Duration(f.src.Uint64()%uint64(epochSpan)) * time.Millisecond)
 }
 
-// isoMillis formats t as InnoPaaS does: 2023-02-22T12:00:00.000Z.
-func isoMillis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+// isoMillis formats t as InnoPaaS does: 2023-02-22T12:00:00.000Z. By hand, because time.Format's
+// layout interpretation was a noticeable share of generating a payload.
+func isoMillis(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
+	b := make([]byte, 0, 24)
+	b = appendPadded(b, year, 4)
+	b = appendPadded(append(b, '-'), int(month), 2)
+	b = appendPadded(append(b, '-'), day, 2)
+	b = appendPadded(append(b, 'T'), hour, 2)
+	b = appendPadded(append(b, ':'), minute, 2)
+	b = appendPadded(append(b, ':'), second, 2)
+	b = appendPadded(append(b, '.'), t.Nanosecond()/1e6, 3)
+	return string(append(b, 'Z'))
+}
+
+func appendPadded(b []byte, v, width int) []byte {
+	for d := width - 1; d >= 0; d-- {
+		p := 1
+		for range d {
+			p *= 10
+		}
+		b = append(b, byte('0'+v/p%10))
+	}
+	return b
+}

@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 	root.SetVersionTemplate("wahook {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(newValidateCmd())
+	root.AddCommand(newGenCmd(), newListCmd())
 	return root
 }
 

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/wahook/wahook/fixtures/corpus"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// genOptions is what the gen command line asks for.
+type genOptions struct {
+	out           string
+	provider      string   // all or one of schemas.Providers
+	types         []string // all, or message types
+	count         uint64
+	countSet      bool // --count given; otherwise one payload per (provider, type) pair
+	seed          uint64
+	malformed     bool
+	skipMutations []string
+	firstType     bool
+	format        string
+	force         bool
+	quiet         bool
+}
+
+// allValues selects every provider or every type.
+const allValues = "all"
+
+func newGenCmd() *cobra.Command {
+	opts := genOptions{provider: allValues, types: []string{allValues}, seed: 1, format: string(corpus.Files)}
+	cmd := &cobra.Command{
+		Use:   "gen --out DIR [flags]",
+		Short: "Write a corpus of generated webhook payloads and its manifest",
+		Long: `Gen writes generated webhook payloads to DIR, with DIR/manifest.jsonl describing each one: its
+provider, message type, index, mutation, what a receiver should do with it (accept, reject, tolerate),
+its seed and the SHA-256 of its bytes.
+
+Valid payloads are dealt in turn to every selected (provider, type) pair: --count 50 with two pairs
+writes 25 of each. With --format files each is DIR/<provider>/<type>/<NNNNNN>.json; with --format jsonl
+each provider's are the lines of DIR/<provider>.jsonl. --malformed adds one payload for every mutation
+of the catalogue (see wahook list mutations) and every selected type it applies to, always as a file
+of its own, DIR/<provider>/malformed/<mutation>/<type>.json, because many are not one line of JSON.
+
+The same flags write the same bytes. The manifest is renamed into place last, so an interrupted run
+leaves no manifest.jsonl.
+
+Exit status: 0 when the corpus is written, 2 when it could not be (bad usage, an unwritable or non-empty
+DIR without --force, interrupted).`,
+		Example: `  wahook gen --out corpus
+  wahook gen --out corpus --provider itniotech --type text,image --count 1000 --malformed
+  wahook gen --out corpus --format jsonl --count 1000000 --seed 7 --force --quiet`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.countSet = cmd.Flags().Changed("count")
+			return runGen(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.out, "out", "", "directory to write the corpus to (created if missing)")
+	f.StringVar(&opts.provider, "provider", opts.provider, "provider: all or one of "+fmt.Sprint(schemas.Providers()))
+	f.StringSliceVar(&opts.types, "type", opts.types, "message types, comma-separated, or all")
+	f.Uint64Var(&opts.count, "count", 0, "valid payloads in all, dealt in turn to each (provider, type) pair (default one per pair)")
+	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed writes the same corpus")
+	f.BoolVar(&opts.malformed, "malformed", false, "also write one payload per mutation and message type")
+	f.StringSliceVar(&opts.skipMutations, "skip-mutation", nil, "mutation ids to leave out of --malformed, comma-separated")
+	f.BoolVar(&opts.firstType, "systematic-first-type", false, "apply each systematic mutation to the first type it applies to only")
+	f.StringVar(&opts.format, "format", opts.format, "layout of valid payloads: files or jsonl")
+	f.BoolVar(&opts.force, "force", false, "write into a non-empty directory, replacing its manifest and files of the same names")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print nothing on success: no progress bar, no summary")
+	mustRegister(cmd.MarkFlagRequired("out"))
+	mustRegister(cmd.MarkFlagDirname("out"))
+
+	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providerChoices(), cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(append([]string{allValues}, typeCatalogue()...), cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(corpus.Formats(), cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("skip-mutation", completeMutations))
+	return cmd
+}
+
+// providerChoices is "all" and every provider, for --provider.
+func providerChoices() []string {
+	out := []string{allValues}
+	for _, p := range schemas.Providers() {
+		out = append(out, string(p))
+	}
+	return out
+}
+
+// typeCatalogue is every message type of any provider, in provider order, each once.
+func typeCatalogue() []string {
+	var out []string
+	for _, p := range mockprovider.Providers() {
+		for _, t := range p.Types() {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func completeMutations(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var out []cobra.Completion
+	for _, p := range mockprovider.Providers() {
+		muts, err := mockprovider.Mutations(p.Name)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		for _, m := range muts {
+			if !m.Systematic && !slices.Contains(out, m.ID) {
+				out = append(out, m.ID)
+			}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// parseProviders turns --provider into a selection; nil means all.
+func parseProviders(name string) ([]schemas.Provider, error) {
+	if name == allValues {
+		return nil, nil
+	}
+	p, err := schemas.ParseProvider(name, false)
+	if err != nil {
+		return nil, fmt.Errorf("--provider: %w", err)
+	}
+	return []schemas.Provider{p}, nil
+}
+
+// parseTypes turns --type into a selection; nil means all.
+func parseTypes(types []string) ([]string, error) {
+	var out []string
+	for _, t := range types {
+		t = strings.TrimSpace(t)
+		switch {
+		case t == allValues && len(types) == 1:
+			return nil, nil
+		case t == allValues:
+			return nil, errors.New("--type: all cannot be combined with other types")
+		case t == "":
+			return nil, errors.New("--type: empty type name")
+		case !slices.Contains(out, t):
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--type: no type given")
+	}
+	return out, nil
+}
+
+// pairCount is the number of (provider, type) pairs a selection covers: the default --count.
+func pairCount(providers []schemas.Provider, types []string) uint64 {
+	var n uint64
+	for _, p := range mockprovider.Providers() {
+		if providers != nil && !slices.Contains(providers, p.Name) {
+			continue
+		}
+		for _, t := range p.Types() {
+			if types == nil || slices.Contains(types, t) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// isTerminal reports whether w is a terminal; a variable so that tests can draw the progress bar.
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) error {
+	providers, err := parseProviders(opts.provider)
+	if err != nil {
+		return err
+	}
+	types, err := parseTypes(opts.types)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(corpus.Formats(), opts.format) {
+		return fmt.Errorf("--format: unknown format %q (want files or jsonl)", opts.format)
+	}
+	if opts.out == "" {
+		return errors.New("--out: no directory given")
+	}
+	count := opts.count
+	if !opts.countSet {
+		count = pairCount(providers, types)
+	}
+	if opts.countSet && count == 0 && !opts.malformed {
+		return errors.New("--count 0 writes nothing without --malformed")
+	}
+	copts := corpus.Options{
+		Dir: opts.out, Providers: providers, Types: types, Count: count, Seed: opts.seed,
+		Malformed: opts.malformed, SkipMutations: opts.skipMutations,
+		SystematicFirstType: opts.firstType, Format: corpus.Format(opts.format), Force: opts.force,
+	}
+
+	var bar *progressbar.ProgressBar
+	if !opts.quiet && isTerminal(stderr) {
+		copts.Progress = func(done, total uint64) {
+			if bar == nil {
+				bar = newProgressBar(stderr, total)
+			}
+			_ = bar.Set64(int64(done))
+		}
+	}
+	defer tuneGC()()
+	start := time.Now()
+	sum, err := corpus.Write(ctx, copts)
+	if bar != nil {
+		_ = bar.Clear()
+	}
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	case errors.Is(err, corpus.ErrDirNotEmpty):
+		return fmt.Errorf("%w (use --force to write into it)", err)
+	case err != nil:
+		return err
+	}
+	if !opts.quiet {
+		fmt.Fprintf(stdout, "wrote %d payloads (%d malformed) to %s in %.1fs\n",
+			sum.Payloads, sum.Malformed, opts.out, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// genMemoryLimit is the heap gen lets the garbage collector wait for. Generating allocates a few KiB
+// per payload and keeps almost none of it, so with the default GOGC=100 and a live heap of a few MiB the
+// collector would run every few thousand payloads and take a fifth of the CPU; waiting until the heap
+// reaches this soft limit instead keeps memory flat, at this size, whatever the count.
+const genMemoryLimit = 40 << 20
+
+// tuneGC sets the collector for gen, unless GOGC or GOMEMLIMIT says otherwise, and returns the
+// function that restores it.
+func tuneGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	limit := debug.SetMemoryLimit(genMemoryLimit)
+	percent := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+}
+
+func newProgressBar(w io.Writer, total uint64) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(int64(total),
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("generating"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("payloads"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30),
+	)
+}

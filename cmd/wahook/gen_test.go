@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/fixtures/corpus"
+)
+
+// manifestEntries reads the manifest of the corpus in dir.
+func manifestEntries(t *testing.T, dir string) []corpus.Entry {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, corpus.ManifestFile))
+	require.NoError(t, err)
+	defer f.Close()
+	var out []corpus.Entry
+	for e, err := range corpus.ReadManifest(f) {
+		require.NoError(t, err)
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestGen(t *testing.T) {
+	summary := func(n, malformed, dir string) *regexp.Regexp {
+		return regexp.MustCompile(`^wrote ` + n + ` payloads \(` + malformed + ` malformed\) to ` + regexp.QuoteMeta(dir) + ` in \d+\.\ds\n$`)
+	}
+	tests := []struct {
+		name        string
+		args        []string // --out DIR is added
+		wantCode    int
+		wantStdout  func(dir string) *regexp.Regexp // nil: no output
+		wantStderr  string                          // exact, DIR replaced by the directory
+		wantEntries int
+	}{
+		{
+			name:        "defaults: one payload per provider and type",
+			wantStdout:  func(dir string) *regexp.Regexp { return summary("25", "0", dir) },
+			wantEntries: 25,
+		},
+		{
+			name:        "quiet",
+			args:        []string{"--quiet", "--count", "3"},
+			wantEntries: 3,
+		},
+		{
+			name:        "one provider, some types, jsonl",
+			args:        []string{"--provider", "itniotech", "--type", "text,image", "--count", "10", "--format", "jsonl", "-q"},
+			wantEntries: 10,
+		},
+		{
+			name:        "default count follows the selection",
+			args:        []string{"--provider", "innopaas", "--type", "text", "--type", "order"},
+			wantStdout:  func(dir string) *regexp.Regexp { return summary("2", "0", dir) },
+			wantEntries: 2,
+		},
+		{
+			name:        "malformed only",
+			args:        []string{"--provider", "itniotech", "--type", "text", "--count", "0", "--malformed", "--skip-mutation", "oversized-body,deep-nesting"},
+			wantStdout:  func(dir string) *regexp.Regexp { return summary(`(\d+)`, `(\d+)`, dir) },
+			wantEntries: -1,
+		},
+		{"unknown provider", []string{"--provider", "meta"}, 2, nil, "wahook: --provider: unknown provider \"meta\" (want one of [innopaas itniotech])\n", 0},
+		{"auto is no provider here", []string{"--provider", "auto"}, 2, nil, "wahook: --provider: unknown provider \"auto\" (want one of [innopaas itniotech])\n", 0},
+		{"unknown type", []string{"--type", "text,bogus"}, 2, nil, "wahook: corpus: unknown message type \"bogus\" for innopaas, itniotech (want one of text, reaction, image, audio, video, sticker, document, unknown, location, contacts, button, interactive, order, system, unsupported)\n", 0},
+		{"type of another provider", []string{"--provider", "itniotech", "--type", "order"}, 2, nil, "wahook: corpus: unknown message type \"order\" for itniotech (want one of text, image, video, audio, document, location, sticker, unknown, unsupported, interactive, contacts)\n", 0},
+		{"all among types", []string{"--type", "all,text"}, 2, nil, "wahook: --type: all cannot be combined with other types\n", 0},
+		{"unknown format", []string{"--format", "xml"}, 2, nil, "wahook: --format: unknown format \"xml\" (want files or jsonl)\n", 0},
+		{"nothing to write", []string{"--count", "0"}, 2, nil, "wahook: --count 0 writes nothing without --malformed\n", 0},
+		{"unknown mutation", []string{"--malformed", "--skip-mutation", "nope"}, 2, nil, "wahook: corpus: skip unknown mutation \"nope\" for innopaas, itniotech\n", 0},
+		{"bad count", []string{"--count", "-1"}, 2, nil, "wahook: invalid argument \"-1\" for \"--count\" flag: strconv.ParseUint: parsing \"-1\": invalid syntax\n", 0},
+		{"argument", []string{"extra"}, 2, nil, "wahook: unknown command \"extra\" for \"wahook gen\"\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			got := runWahook(t, "", append([]string{"gen", "--out", dir}, tt.args...)...)
+			assert.Equal(t, tt.wantCode, got.code)
+			assert.Equal(t, strings.ReplaceAll(tt.wantStderr, "DIR", dir), got.stderr)
+			if tt.wantStdout == nil {
+				assert.Empty(t, got.stdout)
+			} else {
+				assert.Regexp(t, tt.wantStdout(dir), got.stdout)
+			}
+			if tt.wantCode != 0 {
+				assert.NoFileExists(t, filepath.Join(dir, corpus.ManifestFile))
+				return
+			}
+			entries := manifestEntries(t, dir)
+			if tt.wantEntries >= 0 {
+				assert.Len(t, entries, tt.wantEntries)
+			} else {
+				m := tt.wantStdout(dir).FindStringSubmatch(got.stdout)
+				assert.Equal(t, m[1], m[2], "all malformed")
+				assert.Equal(t, m[1], strconv.Itoa(len(entries)))
+			}
+		})
+	}
+}
+
+func TestGenRequiresOut(t *testing.T) {
+	got := runWahook(t, "", "gen")
+	assert.Equal(t, 2, got.code)
+	assert.Equal(t, "wahook: required flag(s) \"out\" not set\n", got.stderr)
+}
+
+func TestGenNonEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644))
+
+	got := runWahook(t, "", "gen", "--out", dir, "--count", "2")
+	assert.Equal(t, 2, got.code)
+	assert.Equal(t, "wahook: corpus: "+dir+": directory is not empty (use --force to write into it)\n", got.stderr)
+	assert.Empty(t, got.stdout)
+
+	got = runWahook(t, "", "gen", "--out", dir, "--count", "2", "--force", "--quiet")
+	assert.Equal(t, 0, got.code, got.stderr)
+	assert.Empty(t, got.stdout+got.stderr)
+	assert.Len(t, manifestEntries(t, dir), 2)
+	assert.FileExists(t, filepath.Join(dir, "notes.txt"))
+}
+
+func TestGenSameSeedSameCorpus(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	for _, dir := range []string{a, b} {
+		got := runWahook(t, "", "gen", "--out", dir, "--seed", "99", "--count", "30", "-q")
+		require.Equal(t, 0, got.code, got.stderr)
+	}
+	ma, err := os.ReadFile(filepath.Join(a, corpus.ManifestFile))
+	require.NoError(t, err)
+	mb, err := os.ReadFile(filepath.Join(b, corpus.ManifestFile))
+	require.NoError(t, err)
+	assert.Equal(t, string(ma), string(mb))
+}
+
+func TestGenInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	dir := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"gen", "--out", dir, "--count", "100"}, strings.NewReader(""), &stdout, &stderr)
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "wahook: interrupted: context canceled\n", stderr.String())
+	assert.Empty(t, stdout.String())
+	assert.NoFileExists(t, filepath.Join(dir, corpus.ManifestFile))
+}
+
+func TestGenProgressBar(t *testing.T) {
+	defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Writer) bool { return true }
+
+	dir := filepath.Join(t.TempDir(), "out")
+	got := runWahook(t, "", "gen", "--out", dir, "--count", "500")
+	assert.Equal(t, 0, got.code)
+	assert.Contains(t, got.stderr, "generating")
+	assert.Contains(t, got.stdout, "wrote 500 payloads (0 malformed)")
+
+	got = runWahook(t, "", "gen", "--out", dir, "--count", "500", "--force", "--quiet")
+	assert.Equal(t, 0, got.code)
+	assert.Empty(t, got.stdout+got.stderr, "--quiet draws no bar either")
+}
+
+func TestGenCompletion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"gen", "--type", ""}, []string{"all", "text", "order", "unsupported"}},
+		{[]string{"gen", "--provider", ""}, []string{"all", "innopaas", "itniotech"}},
+		{[]string{"gen", "--format", ""}, []string{"files", "jsonl"}},
+		{[]string{"gen", "--skip-mutation", ""}, []string{"oversized-body", "deep-nesting"}},
+		{[]string{"list", ""}, []string{"types", "mutations"}},
+		{[]string{"list", "types", "--provider", ""}, []string{"all", "innopaas"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			got := runWahook(t, "", append([]string{"__complete"}, tt.args...)...)
+			require.Equal(t, 0, got.code, got.stderr)
+			lines := strings.Split(got.stdout, "\n")
+			for _, w := range tt.want {
+				assert.Contains(t, lines, w)
+			}
+		})
+	}
+}

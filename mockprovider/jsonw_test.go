@@ -1,0 +1,42 @@
+package mockprovider
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func FuzzAppendQuoted(f *testing.F) {
+	for _, s := range []string{"", "plain", `"quoted" \ back`, "tab\tnew\nline\r\x01\x1f", "中文 😀 👨‍👩‍👧", "bad \xff utf8", "\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendQuoted(nil, s)
+		var got string
+		require.NoError(t, json.Unmarshal(out, &got), "%q", out)
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		if utf8.ValidString(s) {
+			want = s
+		}
+		// encoding/json replaces each invalid byte; ToValidUTF8 replaces runs: compare the valid case exactly.
+		if utf8.ValidString(s) {
+			assert.Equal(t, want, got)
+		} else {
+			assert.True(t, utf8.ValidString(got))
+		}
+	})
+}
+
+func TestIsoMillis(t *testing.T) {
+	for _, ms := range []int64{0, 1, 999, 1677067200000, 253402300799999} {
+		at := timeFromMillis(ms)
+		assert.Equal(t, at.UTC().Format("2006-01-02T15:04:05.000Z"), isoMillis(at))
+	}
+}
+
+func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms) }
