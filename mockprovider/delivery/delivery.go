@@ -1,0 +1,266 @@
+// Package delivery POSTs webhook payloads to a receiver the way a provider does, and records every
+// attempt: its status, latency, the start of the response body and, when it failed, what kind of
+// failure it was.
+//
+// The package knows nothing about any provider. The caller passes the headers a provider sends and its
+// retry schedule in Options; what InnoPaaS or ITNIO Tech send lives with their descriptions elsewhere.
+//
+// One Engine holds one tuned HTTP client, shared by all its workers and by every Run, so a long-running
+// server creates it once:
+//
+//	e, err := delivery.New(delivery.Options{Target: "http://127.0.0.1:8080/webhook", Workers: 8})
+//	if err != nil { ... }
+//	defer e.Close()
+//	report, err := e.Run(ctx, payloads) // report is complete even when err says ctx was cancelled
+//
+// Every payload handed to Run ends as exactly one Result, acked, failed or cancelled, so that
+// Summary.Scheduled == Acked + Failed + Cancelled holds after any run, interrupted or not.
+package delivery
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults applied by New to zero Options fields.
+const (
+	// DefaultTimeout bounds one attempt, from dialling to the end of the response body.
+	DefaultTimeout = 10 * time.Second
+	// DefaultContentType is sent when neither the payload nor the headers name one.
+	DefaultContentType = "application/json"
+	// MaxResponseBody is how much of a response body an Attempt keeps. Nothing past it is read: a
+	// hostile receiver may stream forever, and the attempt must still end.
+	MaxResponseBody = 64 << 10
+)
+
+// ErrBadOptions is wrapped by the errors New returns for unusable Options.
+var ErrBadOptions = errors.New("bad delivery options")
+
+// ErrClosed is returned by Run on an Engine that has been closed.
+var ErrClosed = errors.New("delivery engine closed")
+
+// Payload is one webhook request to deliver.
+type Payload struct {
+	// ID is the message id a receiver deduplicates on. It is copied into records; it is not sent.
+	ID string
+	// Provider names the payload's provider, for records and filters only.
+	Provider string
+	// Type is the payload's message type, for records and filters only.
+	Type string
+	// Body is the request body, sent as is. Run does not modify it, so payloads may share bodies.
+	Body []byte
+	// ContentType is the Content-Type header; "" keeps one set in Header or Options.Header, else
+	// DefaultContentType.
+	ContentType string
+	// Header holds extra headers for this payload only. A key here replaces the same key (compared
+	// case-insensitively) from Options.Header.
+	Header http.Header
+}
+
+// Options configure an Engine. The zero value of each field is usable except Target.
+type Options struct {
+	// Target is the receiver's URL; its scheme must be http or https.
+	Target string
+	// Header is sent with every request: the provider's own headers, its authentication headers, any
+	// extras. Keys are sent as spelled here, without canonicalisation, because some providers document
+	// names such as "UserName" and a receiver may compare them byte for byte. Set User-Agent here too:
+	// without it Go's default is sent. A "Host" key sets the request's Host.
+	Header http.Header
+	// Timeout bounds each attempt, response body included; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Retries are the delays before attempts 2, 3, ...: a provider that retries after 1, 3 and 5
+	// minutes has Retries {1m, 3m, 5m}. A delay counts from the end of the failed attempt. nil means a
+	// single attempt.
+	Retries []time.Duration
+	// TimeScale multiplies every retry delay, so 0.001 turns a schedule of minutes into tens of
+	// milliseconds for tests and demos; 0 means 1.
+	TimeScale float64
+	// Workers is how many requests may be in flight at once; 0 means 1. The engine keeps as many
+	// connections to the target, and no more.
+	Workers int
+	// Rate caps requests per second across all workers of a run, retries included; 0 means no cap.
+	Rate float64
+	// Duplicates is the fraction, 0 to 1, of payloads delivered a second time, as providers sometimes
+	// do. Each copy is a delivery of its own: it is counted in Summary.Scheduled and has its own Result
+	// with Duplicate set.
+	Duplicates float64
+	// Shuffle delivers in a random order drawn from Seed instead of the order given.
+	Shuffle bool
+	// Seed drives Duplicates and Shuffle, so a run is reproducible from it. Every value is a fixed seed,
+	// 0 included: nothing here reads the clock, so pick a seed yourself (and print it) to vary runs.
+	Seed uint64
+	// CAFile names a PEM file of certificates to trust for an https Target, such as a receiver's
+	// self-signed certificate. With CAFile or RootCAs set, the system's roots are not trusted.
+	CAFile string
+	// RootCAs are certificates to trust for an https Target, with those of CAFile.
+	RootCAs *x509.CertPool
+	// Insecure skips verification of the receiver's certificate. It cannot be combined with CAFile or
+	// RootCAs, which would then mean nothing.
+	Insecure bool
+	// OnAttempt, if set, is called as each attempt finishes, for live output. Calls never overlap and
+	// come in the order attempts finish; a slow callback slows the run, so keep it quick.
+	OnAttempt func(Attempt)
+	// OnResult, if set, is called once per delivery as it settles, under the same rules as OnAttempt.
+	OnResult func(Result)
+}
+
+// Engine delivers payloads with one HTTP client, shared by all workers and by every Run. It is safe
+// for concurrent use; concurrent runs share its Options.Workers connections.
+type Engine struct {
+	opts   Options
+	target string // the parsed and re-serialised Options.Target
+	// header is a copy of Options.Header, so the caller may go on using its map.
+	header    http.Header
+	transport *http.Transport
+	client    *http.Client
+	closed    atomic.Bool
+}
+
+// New checks opts, fills in defaults and builds the engine's HTTP client. The errors for unusable
+// options wrap ErrBadOptions.
+func New(opts Options) (*Engine, error) {
+	target, err := checkOptions(&opts)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := tlsConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: min(opts.Timeout, 5*time.Second), KeepAlive: 30 * time.Second}
+	// HTTP/1.1 only: providers deliver webhooks over it, and one request per connection at a time
+	// makes MaxConnsPerHost the real bound on concurrency.
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	transport := &http.Transport{
+		// No environment proxy: the receiver must see requests the way the provider sends them.
+		Proxy:               nil,
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tlsConfig,
+		TLSHandshakeTimeout: min(opts.Timeout, 10*time.Second),
+		Protocols:           protocols,
+		MaxIdleConns:        opts.Workers,
+		MaxIdleConnsPerHost: opts.Workers,
+		MaxConnsPerHost:     opts.Workers,
+		IdleConnTimeout:     90 * time.Second,
+		// Without this Go adds Accept-Encoding: gzip, a header the caller did not ask for, and
+		// decompresses bodies, hiding what the receiver really sent.
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: MaxResponseBody,
+	}
+	client := &http.Client{
+		Transport: transport,
+		// A provider does not follow redirects: a 3xx is a failed delivery, and following it could
+		// send the payload somewhere the receiver's owner never configured.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Engine{
+		opts:      opts,
+		target:    target.String(),
+		header:    opts.Header.Clone(),
+		transport: transport,
+		client:    client,
+	}, nil
+}
+
+// Close releases the engine's idle connections and makes later calls to Run fail with ErrClosed. It
+// does not interrupt runs in progress: cancel their contexts for that.
+func (e *Engine) Close() {
+	e.closed.Store(true)
+	e.transport.CloseIdleConnections()
+}
+
+// Run is New, Engine.Run and Close in one call, for a single run.
+func Run(ctx context.Context, opts Options, payloads []Payload) (Report, error) {
+	e, err := New(opts)
+	if err != nil {
+		return Report{}, err
+	}
+	defer e.Close()
+	return e.Run(ctx, payloads)
+}
+
+// checkOptions validates opts, fills in defaults and returns the parsed target.
+func checkOptions(opts *Options) (*url.URL, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrBadOptions}, args...)...)
+	}
+	if opts.Target == "" {
+		return nil, bad("no target URL")
+	}
+	target, err := url.Parse(opts.Target)
+	if err != nil {
+		return nil, bad("target: %w", err)
+	}
+	if target.Scheme != "http" && target.Scheme != "https" {
+		return nil, bad("target %q: scheme must be http or https", opts.Target)
+	}
+	if target.Host == "" {
+		return nil, bad("target %q has no host", opts.Target)
+	}
+	switch {
+	case opts.Timeout < 0:
+		return nil, bad("negative timeout %v", opts.Timeout)
+	case opts.Workers < 0:
+		return nil, bad("negative workers %d", opts.Workers)
+	case !finite(opts.TimeScale) || opts.TimeScale < 0:
+		return nil, bad("time scale %v: want a finite number >= 0", opts.TimeScale)
+	case !finite(opts.Rate) || opts.Rate < 0:
+		return nil, bad("rate %v: want a finite number >= 0", opts.Rate)
+	case !finite(opts.Duplicates) || opts.Duplicates < 0 || opts.Duplicates > 1:
+		return nil, bad("duplicates %v: want a fraction from 0 to 1", opts.Duplicates)
+	case opts.Insecure && (opts.CAFile != "" || opts.RootCAs != nil):
+		return nil, bad("insecure cannot be combined with a CA file or root CAs")
+	}
+	for i, d := range opts.Retries {
+		if d < 0 {
+			return nil, bad("retry %d: negative delay %v", i+1, d)
+		}
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.TimeScale == 0 {
+		opts.TimeScale = 1
+	}
+	if opts.Workers == 0 {
+		opts.Workers = 1
+	}
+	opts.Retries = append([]time.Duration(nil), opts.Retries...)
+	return target, nil
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// tlsConfig builds the client's TLS settings from the CA and Insecure options.
+func tlsConfig(opts Options) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: opts.Insecure}
+	if opts.CAFile == "" && opts.RootCAs == nil {
+		return cfg, nil
+	}
+	pool := x509.NewCertPool()
+	if opts.RootCAs != nil {
+		pool = opts.RootCAs.Clone()
+	}
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: CA file: %w", ErrBadOptions, err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%w: CA file %s: no PEM certificate in it", ErrBadOptions, opts.CAFile)
+		}
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
