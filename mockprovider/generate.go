@@ -39,6 +39,8 @@ type Options struct {
 	Quirks QuirkMode
 	// MediaBaseURL prefixes the download links of media payloads; "" means DefaultMediaBaseURL.
 	MediaBaseURL string
+	// MediaFault, one of MediaFaults, is added to media links as ?fault=, for the media host.
+	MediaFault string
 }
 
 // Payload is one generated webhook body and what is known about it.
@@ -101,6 +103,9 @@ func New(opts Options) (*Generator, error) {
 		opts.MediaBaseURL = DefaultMediaBaseURL
 	}
 	opts.MediaBaseURL = strings.TrimSuffix(opts.MediaBaseURL, "/")
+	if !slices.Contains(MediaFaults(), opts.MediaFault) {
+		return nil, fmt.Errorf("media fault %q: want one of 404, slow, corrupt", opts.MediaFault)
+	}
 	g := &Generator{opts: opts}
 	g.fakers.New = func() any { return newFaker() }
 	return g, nil
@@ -174,8 +179,12 @@ func (b *builder) attach(kind media.Kind) (*MediaRef, error) {
 			return nil, err
 		}
 		key := media.Key(kind, seed)
+		url := b.gen.opts.MediaBaseURL + "/media/" + key
+		if b.gen.opts.MediaFault != MediaOK {
+			url += "?fault=" + b.gen.opts.MediaFault
+		}
 		cached, _ = b.gen.media.LoadOrStore(id, &MediaRef{
-			Kind: kind, Seed: seed, Key: key, URL: b.gen.opts.MediaBaseURL + "/media/" + key,
+			Kind: kind, Seed: seed, Key: key, URL: url,
 			MIMEType: file.MIMEType, SHA256: file.SHA256(), Filename: file.Filename,
 		})
 	}
