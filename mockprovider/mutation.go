@@ -32,7 +32,7 @@ const (
 type SchemaVerdict string
 
 // The schema verdicts. NotChecked marks mutations whose defect the schema cannot see, such as a wrong
-// Content-Type header or a duplicate key (the last value wins when decoding).
+// Content-Type header.
 const (
 	SchemaValid   SchemaVerdict = "valid"
 	SchemaInvalid SchemaVerdict = "invalid"

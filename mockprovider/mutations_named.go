@@ -56,7 +56,7 @@ func namedMutations(p *Provider) []Mutation {
 			apply: func(m *mutating) error {
 				return jsonpointer.Set(m.doc, "/padding", strings.Repeat("a", schemas.DefaultMaxBytes+1024))
 			}},
-		{ID: "duplicate-keys", Description: "the message type given twice with conflicting values (decoders disagree on which wins)", Expect: Reject, Schema: NotChecked,
+		{ID: "duplicate-keys", Description: "the message type given twice with conflicting values (decoders disagree on which wins)", Expect: Reject, Schema: SchemaInvalid,
 			apply: rawEdit(func(m *mutating, b []byte) []byte {
 				key := []byte(`"` + strings.TrimPrefix(m.p.MessagePointer, "/") + `":{`)
 				i := bytes.Index(b, key)

@@ -24,6 +24,9 @@ var (
 	ErrTooDeep  = errors.New("payload nested too deeply")
 	ErrNotUTF8  = errors.New("payload is not valid UTF-8")
 	ErrNotJSON  = errors.New("not JSON")
+	// ErrDuplicateKey: RFC 8259 leaves the meaning of a repeated key to the parser, so a payload with
+	// one means different things to different receivers.
+	ErrDuplicateKey = errors.New("duplicate key")
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -50,19 +53,24 @@ func decodeLimited(payload []byte, maxBytes, maxDepth int) (any, error) {
 	if !utf8.Valid(payload) {
 		return nil, ErrNotUTF8
 	}
-	if depth, at := nesting(payload, maxDepth); depth > maxDepth {
-		return nil, fmt.Errorf("%w: deeper than %d at byte %d", ErrTooDeep, maxDepth, at)
+	st := scanStructure(payload, maxDepth)
+	if st.tooDeep {
+		return nil, fmt.Errorf("%w: deeper than %d at byte %d", ErrTooDeep, maxDepth, st.depthAt)
 	}
 	var doc any
-	err := json.Unmarshal(payload, &doc)
-	var rangeErr *json.UnmarshalTypeError
-	if errors.As(err, &rangeErr) {
+	if err := json.Unmarshal(payload, &doc); err != nil {
+		var rangeErr *json.UnmarshalTypeError
+		if !errors.As(err, &rangeErr) {
+			return nil, fmt.Errorf("%w: %s", ErrNotJSON, describeSyntaxError(err, payload))
+		}
 		// A number float64 cannot hold, such as 1e400. Decode it again keeping numbers as text, so
 		// that the schema reports the field instead of the parser failing the whole payload.
-		return decodeNumbers(payload)
+		if doc, err = decodeNumbers(payload); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotJSON, describeSyntaxError(err, payload))
+	if st.duplicate != "" {
+		return nil, fmt.Errorf("%w: key %q appears twice in one object (byte %d)", ErrDuplicateKey, st.duplicate, st.dupAt)
 	}
 	return doc, nil
 }
@@ -92,31 +100,134 @@ func describeSyntaxError(err error, payload []byte) string {
 	return err.Error()
 }
 
-// nesting scans for the first point where arrays and objects nest deeper than limit, before the decoder
-// would recurse that deep. It returns the depth reached and its byte offset.
-func nesting(payload []byte, limit int) (depth, at int) {
-	inString, escaped := false, false
-	for i, c := range payload {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+// structure is what one pass over the raw bytes finds before decoding: nesting too deep for the
+// decoder to be asked to recurse, and duplicate object keys, which encoding/json silently resolves
+// (the last wins) while other parsers take the first: a payload whose meaning depends on the parser.
+type structure struct {
+	tooDeep   bool
+	depthAt   int    // byte offset where nesting passed the limit
+	duplicate string // the first duplicated key, unescaped
+	dupAt     int    // its byte offset
+}
+
+// maxLinearKeys is how many keys an object may have before duplicates are looked up in a map.
+const maxLinearKeys = 32
+
+// key is an object key as it appears in the payload; unescaped holds its value when it has escapes.
+type key struct {
+	start, end int
+	escaped    bool
+	unescaped  string
+}
+
+func (k key) text(payload []byte) string {
+	if k.escaped {
+		return k.unescaped
+	}
+	return string(payload[k.start:k.end])
+}
+
+type frame struct {
+	object   bool
+	keysFrom int                 // start of this object's keys in scanStructure's keys
+	seen     map[string]struct{} // once the object has more than maxLinearKeys keys
+}
+
+// scanStructure scans payload once, without allocating for ordinary payloads. On malformed JSON it
+// may report nothing; the decoder does.
+func scanStructure(payload []byte, limit int) structure {
+	var (
+		st       structure
+		stackArr [DefaultMaxDepth + 1]frame
+		stack    = stackArr[:0]
+		keysArr  [64]key
+		keys     = keysArr[:0]
+	)
+	if limit >= len(stackArr) {
+		stack = make([]frame, 0, limit+1)
+	}
+	for i := 0; i < len(payload); i++ {
+		switch c := payload[i]; c {
+		case '"':
+			start := i
+			escaped := false
+			for i++; i < len(payload) && payload[i] != '"'; i++ {
+				if payload[i] == '\\' {
+					escaped = true
+					i++
+				}
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			if depth > limit {
-				return depth, i
+			if i >= len(payload) || st.duplicate != "" || len(stack) == 0 || !stack[len(stack)-1].object || !followedByColon(payload, i+1) {
+				continue
 			}
-		case c == '}' || c == ']':
-			depth--
+			k := key{start: start + 1, end: i, escaped: escaped}
+			if escaped {
+				var unescaped string
+				if json.Unmarshal(payload[start:i+1], &unescaped) != nil {
+					continue
+				}
+				k.unescaped = unescaped
+			}
+			var dup bool
+			if keys, dup = stack[len(stack)-1].add(payload, k, keys); dup {
+				st.duplicate, st.dupAt = k.text(payload), start
+			}
+		case '{', '[':
+			if len(stack) == limit {
+				st.tooDeep, st.depthAt = true, i
+				return st
+			}
+			stack = append(stack, frame{object: c == '{', keysFrom: len(keys)})
+		case '}', ']':
+			if len(stack) > 0 {
+				keys = keys[:stack[len(stack)-1].keysFrom]
+				stack = stack[:len(stack)-1]
+			}
 		}
 	}
-	return depth, len(payload)
+	return st
+}
+
+// add records k in the object, returning keys with it and whether the object already had it.
+func (f *frame) add(payload []byte, k key, keys []key) ([]key, bool) {
+	if f.seen != nil {
+		text := k.text(payload)
+		if _, ok := f.seen[text]; ok {
+			return keys, true
+		}
+		f.seen[text] = struct{}{}
+		return keys, false
+	}
+	own := keys[f.keysFrom:]
+	for _, other := range own {
+		if other.escaped || k.escaped {
+			if other.text(payload) == k.text(payload) {
+				return keys, true
+			}
+		} else if bytes.Equal(payload[other.start:other.end], payload[k.start:k.end]) {
+			return keys, true
+		}
+	}
+	if len(own) == maxLinearKeys {
+		f.seen = make(map[string]struct{}, 2*maxLinearKeys)
+		for _, other := range own {
+			f.seen[other.text(payload)] = struct{}{}
+		}
+		f.seen[k.text(payload)] = struct{}{}
+		return keys, false
+	}
+	return append(keys, k), false
+}
+
+func followedByColon(payload []byte, i int) bool {
+	for ; i < len(payload); i++ {
+		switch payload[i] {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ':':
+			return true
+		}
+		return false
+	}
+	return false
 }

@@ -183,6 +183,8 @@ func TestInputLimits(t *testing.T) {
 		{"truncated", text[:len(text)/2], "not JSON: unexpected end of input"},
 		{"trailing data", append(append([]byte{}, text...), []byte("{}")...), "not JSON: trailing data after the JSON value"},
 		{"garbage", []byte("\x00\x01binary"), "not JSON: invalid character"},
+		{"duplicate key", []byte(`{"id":"a","type":"whatsapp_x","id":"b"}`), `duplicate key: key "id" appears twice in one object (byte 30)`},
+		{"duplicate key spelled with an escape", []byte(`{"id":"a","type":"t","\u0069d":"b"}`), `duplicate key: key "id" appears twice`},
 		{"brackets in strings do not count", []byte(`{"id":"` + strings.Repeat("[", 100) + `"}`), "matches neither provider"},
 	}
 	for _, tt := range tests {
@@ -194,6 +196,21 @@ func TestInputLimits(t *testing.T) {
 			assert.Empty(t, r.Violations[0].Instance)
 		})
 	}
+}
+
+func TestSameKeyInOtherObjectsIsNoDuplicate(t *testing.T) {
+	doc := `{"id":"x","type":"whatsapp_status","body":{"id":"y","list":[{"id":1},{"id":2}],"type":"t"}}`
+	r, err := newValidator(t, false).Validate(schemas.InnoPaaS, []byte(doc))
+	require.NoError(t, err)
+	assert.True(t, r.Valid(), "%v", r.Violations)
+	many := `{"id":"x","type":"whatsapp_status","body":{` + strings.Repeat(`"k":1,`, 0)
+	for i := range 100 {
+		many += fmt.Sprintf(`"k%d":%d,`, i, i)
+	}
+	r, err = newValidator(t, false).Validate(schemas.InnoPaaS, []byte(many+`"k7":0}}`))
+	require.NoError(t, err)
+	require.Len(t, r.Violations, 1, "a duplicate past the linear scan is found too")
+	assert.Contains(t, r.Violations[0].Message, `key "k7" appears twice`)
 }
 
 func TestOutOfRangeNumberIsAViolation(t *testing.T) {
