@@ -54,6 +54,8 @@ type Mutation struct {
 	Schema      SchemaVerdict `json:"schema"`
 	// Systematic marks mutations derived from the schema rather than listed by hand.
 	Systematic bool `json:"systematic,omitempty"`
+	// Pointer is the field a systematic mutation edits.
+	Pointer string `json:"pointer,omitempty"`
 
 	types  []string // message types it applies to; nil means all
 	needs  string   // JSON pointer the base payload must have
@@ -259,7 +261,7 @@ func systematicMutations(p *Provider) ([]Mutation, error) {
 			out = append(out, Mutation{
 				ID:          "drop-required." + path,
 				Description: fmt.Sprintf("remove the required field %s", ptr),
-				Expect:      Reject, Schema: SchemaInvalid, Systematic: true,
+				Expect:      Reject, Schema: SchemaInvalid, Systematic: true, Pointer: ptr,
 				types: allTypes(info.requiredTypes), needs: ptr,
 				apply: func(m *mutating) error { return jsonpointer.Remove(m.doc, ptr) },
 			})
@@ -268,7 +270,7 @@ func systematicMutations(p *Provider) ([]Mutation, error) {
 			out = append(out, Mutation{
 				ID:          "wrong-type." + path,
 				Description: fmt.Sprintf("give %s a JSON %s instead of %s", ptr, schemas.JSONType(wrong), strings.Join(info.field.Types, " or ")),
-				Expect:      Reject, Schema: SchemaInvalid, Systematic: true,
+				Expect:      Reject, Schema: SchemaInvalid, Systematic: true, Pointer: ptr,
 				types: allTypes(info.types), needs: ptr,
 				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, ptr, wrong) },
 			})
