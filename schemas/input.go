@@ -69,7 +69,7 @@ func decodeLimited(payload []byte, maxBytes, maxDepth int) (any, error) {
 			return nil, err
 		}
 	}
-	if st.duplicate != "" {
+	if st.hasDuplicate {
 		return nil, fmt.Errorf("%w: key %q appears twice in one object (byte %d)", ErrDuplicateKey, st.duplicate, st.dupAt)
 	}
 	return doc, nil
@@ -104,10 +104,11 @@ func describeSyntaxError(err error, payload []byte) string {
 // decoder to be asked to recurse, and duplicate object keys, which encoding/json silently resolves
 // (the last wins) while other parsers take the first: a payload whose meaning depends on the parser.
 type structure struct {
-	tooDeep   bool
-	depthAt   int    // byte offset where nesting passed the limit
-	duplicate string // the first duplicated key, unescaped
-	dupAt     int    // its byte offset
+	tooDeep      bool
+	depthAt      int // byte offset where nesting passed the limit
+	hasDuplicate bool
+	duplicate    string // the first duplicated key, unescaped (possibly "")
+	dupAt        int    // its byte offset
 }
 
 // maxLinearKeys is how many keys an object may have before duplicates are looked up in a map.
@@ -157,7 +158,7 @@ func scanStructure(payload []byte, limit int) structure {
 					i++
 				}
 			}
-			if i >= len(payload) || st.duplicate != "" || len(stack) == 0 || !stack[len(stack)-1].object || !followedByColon(payload, i+1) {
+			if i >= len(payload) || st.hasDuplicate || len(stack) == 0 || !stack[len(stack)-1].object || !followedByColon(payload, i+1) {
 				continue
 			}
 			k := key{start: start + 1, end: i, escaped: escaped}
@@ -170,7 +171,7 @@ func scanStructure(payload []byte, limit int) structure {
 			}
 			var dup bool
 			if keys, dup = stack[len(stack)-1].add(payload, k, keys); dup {
-				st.duplicate, st.dupAt = k.text(payload), start
+				st.hasDuplicate, st.duplicate, st.dupAt = true, k.text(payload), start
 			}
 		case '{', '[':
 			if len(stack) == limit {

@@ -184,6 +184,7 @@ func TestInputLimits(t *testing.T) {
 		{"trailing data", append(append([]byte{}, text...), []byte("{}")...), "not JSON: trailing data after the JSON value"},
 		{"garbage", []byte("\x00\x01binary"), "not JSON: invalid character"},
 		{"duplicate key", []byte(`{"id":"a","type":"whatsapp_x","id":"b"}`), `duplicate key: key "id" appears twice in one object (byte 30)`},
+		{"duplicate empty key", []byte(`{"":"","":{}}`), `duplicate key: key "" appears twice`},
 		{"duplicate key spelled with an escape", []byte(`{"id":"a","type":"t","\u0069d":"b"}`), `duplicate key: key "id" appears twice`},
 		{"brackets in strings do not count", []byte(`{"id":"` + strings.Repeat("[", 100) + `"}`), "matches neither provider"},
 	}
