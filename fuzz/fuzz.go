@@ -11,9 +11,12 @@ package fuzz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -170,7 +173,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("%w: %s: %s", ErrUnreachable, opts.Target, describe(a))
 	}
 	err = f.loop(ctx)
+	f.finish()
 	return f.report, err
+}
+
+// finish rewrites each reproducer's finding.json with the final hit counts.
+func (f *fuzzer) finish() {
+	for _, fd := range f.report.Findings {
+		if fd.Dir == "" || strings.HasPrefix(fd.Dir, "not written") {
+			continue
+		}
+		if meta, err := json.MarshalIndent(fd, "", "  "); err == nil {
+			_ = os.WriteFile(filepath.Join(fd.Dir, "finding.json"), append(meta, '\n'), 0o644)
+		}
+	}
 }
 
 // fuzzer is the state of one run.

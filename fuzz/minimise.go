@@ -78,15 +78,20 @@ func (s *shrinker) node(v any, set func(any)) {
 			s.node(n[i], func(x any) { n[i] = x })
 		}
 	case string:
-		for runes := []rune(n); len(runes) > 1; {
-			shorter := runes[:len(runes)/2]
-			set(string(shorter))
-			if !s.attempt() {
-				set(string(runes))
-				break
+		// Binary search for the shortest prefix that still reproduces: a receiver that refuses texts
+		// over 1000 bytes keeps a 1001-byte text, not the 1960 bytes that halving would stop at.
+		runes := []rune(n)
+		keep := len(runes)
+		for lo := 0; keep-lo > 1; {
+			mid := lo + (keep-lo)/2
+			set(string(runes[:mid]))
+			if s.attempt() {
+				keep = mid
+			} else {
+				lo = mid
 			}
-			runes = shorter
 		}
+		set(string(runes[:keep]))
 	case json.Number:
 		if n != "0" {
 			set(json.Number("0"))
