@@ -91,29 +91,37 @@ func Send(ctx context.Context, opts SendOptions) (delivery.Report, error) {
 
 // PrepareSend turns opts into the payloads and engine options of a send, without sending.
 func PrepareSend(opts SendOptions) ([]delivery.Payload, delivery.Options, error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadSend, fmt.Sprintf(format, args...))
-	}
+	// The cause stays in the chain, so that callers can tell ErrUnknownType from ErrNotApplicable.
+	bad := func(err error) error { return fmt.Errorf("%w: %w", ErrBadSend, err) }
 	prov, err := Lookup(opts.Provider)
 	if err != nil {
-		return nil, delivery.Options{}, bad("%v", err)
+		return nil, delivery.Options{}, bad(err)
 	}
 	retries, err := prov.ParseRetries(opts.Retries)
 	if err != nil {
-		return nil, delivery.Options{}, bad("%v", err)
+		return nil, delivery.Options{}, bad(err)
 	}
 	header, err := prov.DeliveryHeader(opts.Version, opts.AuthUser, opts.AuthToken, opts.Header)
 	if err != nil {
-		return nil, delivery.Options{}, bad("%v", err)
+		return nil, delivery.Options{}, bad(err)
 	}
 	var payloads []delivery.Payload
 	if len(opts.Bodies) > 0 {
 		if opts.Mutation != "" || len(opts.Types) > 0 {
-			return nil, delivery.Options{}, bad("a given payload file cannot be combined with --type or --mutation")
+			return nil, delivery.Options{}, bad(errors.New("a given payload file cannot be combined with --type or --mutation"))
 		}
 		payloads = prov.givenPayloads(opts.Bodies)
 	} else if payloads, err = generatePayloads(prov, opts); err != nil {
-		return nil, delivery.Options{}, bad("%v", err)
+		return nil, delivery.Options{}, bad(err)
+	}
+	// An extra Content-Type replaces the payloads' own, as every extra header replaces the provider's:
+	// the engine sends a payload's ContentType over the headers', so clear it.
+	for k := range opts.Header {
+		if strings.EqualFold(k, "Content-Type") {
+			for i := range payloads {
+				payloads[i].ContentType = ""
+			}
+		}
 	}
 	dopts := delivery.Options{
 		Target: opts.Target, Header: header, Timeout: opts.Timeout, Retries: retries, TimeScale: opts.TimeScale,
@@ -227,6 +235,10 @@ func (p *Provider) DeliveryHeader(version, user, token string, extra http.Header
 	}
 	h["User-Agent"] = []string{UserAgent(version)}
 	for k, v := range extra {
+		if strings.EqualFold(k, "User-Agent") {
+			// net/http looks for this spelling only: under any other it would add its own User-Agent.
+			k = "User-Agent"
+		}
 		for existing := range h {
 			if strings.EqualFold(existing, k) {
 				delete(h, existing)

@@ -53,6 +53,10 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(newValidateCmd())
 	root.AddCommand(newGenCmd(), newListCmd())
+	root.AddCommand(newConformCmd())
+	root.AddCommand(newSendCmd())
+	root.AddCommand(newServeCmd())
+	root.AddCommand(newFuzzCmd())
 	return root
 }
 

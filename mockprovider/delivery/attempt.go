@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -79,21 +80,10 @@ func (e *Engine) attempt(ctx context.Context, d *delivery) Attempt {
 	}
 	actx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, e.target, bytes.NewReader(d.payload.Body))
-	if err != nil {
-		// Unreachable with a target New accepted; recorded rather than panicking all the same.
-		a.Class, a.Err = ClassOther, err.Error()
-		return a
-	}
-	req.Header = d.header.Clone()
-	if host := getFold(req.Header, "Host"); host != "" {
-		// net/http ignores a Host header and sends req.Host instead.
-		req.Host = host
-		deleteFold(req.Header, "Host")
-	}
+	req := e.newRequest(actx, d)
 
 	a.Start = time.Now()
-	resp, err := e.client.Do(req)
+	resp, err := e.roundTrip(req)
 	if err != nil {
 		a.Latency = time.Since(a.Start)
 		a.Class, a.Err = classify(ctx, err), err.Error()
@@ -123,12 +113,53 @@ func (e *Engine) attempt(ctx context.Context, d *delivery) Attempt {
 	return a
 }
 
+// newRequest returns the request of one attempt of d: a shallow copy of the engine's template, with
+// d's headers and body. net/http only reads the template's URL and d's headers, so attempts share them.
+func (e *Engine) newRequest(ctx context.Context, d *delivery) *http.Request {
+	req := e.template.WithContext(ctx)
+	req.Header = d.header
+	if d.host != "" {
+		req.Host = d.host
+	}
+	body := d.payload.Body
+	req.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		req.Body = http.NoBody
+		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+		return req
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	// The transport rewinds the body with GetBody to resend it on a fresh connection when a kept-alive
+	// one turns out to be closed before anything was written.
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return req
+}
+
+// roundTrip sends req and returns the answer, as e.client.Do would. It calls the transport directly
+// where it can: the client copies every request's headers for redirects, which the engine never
+// follows. A target with user info goes through the client, which turns that into an Authorization
+// header. Errors are wrapped as the client wraps them.
+func (e *Engine) roundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.User != nil {
+		return e.client.Do(req)
+	}
+	resp, err := e.transport.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: e.target, Err: err}
+	}
+	return resp, nil
+}
+
 // readBody reads at most MaxResponseBody bytes of body, and one more to tell a body of exactly that
 // size from a longer one. It never reads further, however much the receiver sends.
 func readBody(body io.Reader) (b []byte, truncated bool, err error) {
 	b, err = io.ReadAll(io.LimitReader(body, MaxResponseBody+1))
 	if len(b) > MaxResponseBody {
 		return b[:MaxResponseBody:MaxResponseBody], true, nil
+	}
+	if cap(b) > len(b) {
+		// io.ReadAll's buffer is 512 bytes at least, and a run keeps every attempt's body.
+		b = bytes.Clone(b)
 	}
 	return b, false, err
 }

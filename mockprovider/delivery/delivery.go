@@ -123,7 +123,9 @@ type Engine struct {
 	header    http.Header
 	transport *http.Transport
 	client    *http.Client
-	closed    atomic.Bool
+	// template is the request every attempt copies, so the target is parsed once, not per attempt.
+	template *http.Request
+	closed   atomic.Bool
 }
 
 // New checks opts, fills in defaults and builds the engine's HTTP client. The errors for unusable
@@ -158,6 +160,10 @@ func New(opts Options) (*Engine, error) {
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: MaxResponseBody,
 	}
+	template, err := http.NewRequest(http.MethodPost, target.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: target: %w", ErrBadOptions, err)
+	}
 	client := &http.Client{
 		Transport: transport,
 		// A provider does not follow redirects: a 3xx is a failed delivery, and following it could
@@ -170,6 +176,7 @@ func New(opts Options) (*Engine, error) {
 		header:    opts.Header.Clone(),
 		transport: transport,
 		client:    client,
+		template:  template,
 	}, nil
 }
 

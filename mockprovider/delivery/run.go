@@ -30,16 +30,23 @@ func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
 	start := time.Now()
 	slots := schedule(len(payloads), e.opts.Duplicates, e.opts.Shuffle, e.opts.Seed)
 	headers := make([]http.Header, len(payloads))
+	hosts := make([]string, len(payloads))
 	ds := make([]*delivery, len(slots))
 	for i, s := range slots {
 		p := &payloads[s.index]
 		if headers[s.index] == nil {
-			// Merged once per payload; each attempt sends a clone of it.
-			headers[s.index] = mergeHeader(e.header, p.Header, p.ContentType)
+			// Merged once per payload and shared by its attempts, which only read it. net/http ignores
+			// a Host header and sends Request.Host instead, so a Host key moves there.
+			h := mergeHeader(e.header, p.Header, p.ContentType)
+			if hosts[s.index] = getFold(h, "Host"); hosts[s.index] != "" {
+				deleteFold(h, "Host")
+			}
+			headers[s.index] = h
 		}
 		ds[i] = &delivery{
 			payload: p,
 			header:  headers[s.index],
+			host:    hosts[s.index],
 			res: Result{
 				Delivery:  i,
 				Index:     s.index,
@@ -70,7 +77,8 @@ func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
 type delivery struct {
 	res     Result
 	payload *Payload
-	header  http.Header
+	header  http.Header // without Host
+	host    string      // the Host header, or "" for the target's host
 	// retryAt is when the next attempt is due, once an attempt has failed.
 	retryAt time.Time
 }

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/schemas"
+)
+
+// conformOptions is what the conform command line asks for.
+type conformOptions struct {
+	target      string
+	provider    string
+	profile     string
+	authUser    string
+	authToken   string
+	authHeaders []string
+	timeout     time.Duration
+	run         string
+	list        bool
+	junit       string
+	json        string
+	seed        uint64
+	quiet       bool
+}
+
+func newConformCmd() *cobra.Command {
+	opts := conformOptions{profile: string(conformance.Standard), timeout: conformance.DefaultTimeout, seed: 1}
+	cmd := &cobra.Command{
+		Use:   "conform --target URL --provider innopaas|itniotech [flags]",
+		Short: "Run the conformance suite against a webhook receiver",
+		Long: `Conform POSTs the whole conformance suite to the receiver at --target, as the provider would, and
+checks each answer. The groups of cases:
+
+  valid       generated messages of every type, several variants each: must be acked (2xx)
+  documented  every example of the provider's document, quirks included, with fresh ids: 2xx
+  tolerate    what the provider can legitimately send (unknown fields and types, other events,
+              16 KiB texts, 64 KiB contact lists, ...): 2xx
+  reject      what it never sends (broken JSON, missing or mistyped fields, hostile bodies): never a
+              5xx or a timeout; with --profile strict, a 4xx
+  delivery    a retry of identical bytes, a burst of 50 concurrent deliveries, an out-of-order
+              message: 2xx within the timeout
+  auth        with credentials only: none or wrong ones must get 401 or 403 (else skipped)
+
+After each hostile case a canary (a valid text message) must be acked; a receiver that dies or
+wedges fails the case that killed it, and the rest are skipped. The same --seed sends the same bytes.
+
+Output: the failures, each with expected and observed answers and a command that reproduces it
+(credentials read from $WAHOOK_<HEADER> variables), then "N passed, M failed, K skipped".
+
+Exit status: 0 when no case failed, 1 when any failed, 2 when the suite could not run (bad usage,
+nothing answering at the target, credentials refused, interrupted).`,
+		Example: `  wahook conform --target http://127.0.0.1:8080/webhook --provider innopaas
+  wahook conform --target $URL --provider innopaas --profile strict --auth-user U --auth-token T --junit report.xml
+  wahook conform --target $URL --provider itniotech --auth-header 'X-Hook-Secret: s3cret' --run '^reject/'
+  wahook conform --provider itniotech --list`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConform(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.target, "target", "", "the receiver's webhook URL")
+	f.StringVar(&opts.provider, "provider", "", "the provider whose webhooks the receiver takes: one of "+fmt.Sprint(schemas.Providers()))
+	f.StringVar(&opts.profile, "profile", opts.profile, "standard (reject cases must not get a 5xx) or strict (they must get a 4xx)")
+	f.StringVar(&opts.authUser, "auth-user", "", "customer-configured user, sent in the provider's credential header (InnoPaaS: UserName)")
+	f.StringVar(&opts.authToken, "auth-token", "", "customer-configured token, sent in the provider's credential header (InnoPaaS: Authorization)")
+	f.StringArrayVar(&opts.authHeaders, "auth-header", nil, "a credential header 'Name: value' sent with every case (repeatable)")
+	f.DurationVar(&opts.timeout, "timeout", opts.timeout, "per-request timeout")
+	f.StringVar(&opts.run, "run", "", "run only the cases whose id matches this regular expression")
+	f.BoolVar(&opts.list, "list", false, "print the case ids and descriptions without sending anything")
+	f.StringVar(&opts.junit, "junit", "", "write a JUnit XML report to this file")
+	f.StringVar(&opts.json, "json", "", "write the full report as JSON to this file")
+	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed sends the same bytes")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress line and no header")
+
+	var profiles []string
+	for _, p := range conformance.Profiles() {
+		profiles = append(profiles, string(p))
+	}
+	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providerNames(), cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("profile", cobra.FixedCompletions(profiles, cobra.ShellCompDirectiveNoFileComp)))
+	return cmd
+}
+
+func providerNames() []string {
+	var out []string
+	for _, p := range schemas.Providers() {
+		out = append(out, string(p))
+	}
+	return out
+}
+
+func (o conformOptions) config(p schemas.Provider) conformance.Config {
+	return conformance.Config{
+		Target:      o.target,
+		Provider:    p,
+		Profile:     conformance.Profile(o.profile),
+		AuthUser:    o.authUser,
+		AuthToken:   o.authToken,
+		AuthHeaders: o.authHeaders,
+		Timeout:     o.timeout,
+		Run:         o.run,
+		Seed:        o.seed,
+		Version:     versionString(),
+	}
+}
+
+func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writer) error {
+	if opts.list {
+		return listCases(opts, stdout)
+	}
+	switch {
+	case opts.target == "":
+		return errors.New("conform: --target is required")
+	case opts.provider == "":
+		return fmt.Errorf("conform: --provider is required (one of %v)", schemas.Providers())
+	}
+	p, err := schemas.ParseProvider(opts.provider, false)
+	if err != nil {
+		return fmt.Errorf("--provider: %w", err)
+	}
+	cfg := opts.config(p)
+
+	var progress func(conformance.Result)
+	if !opts.quiet && isTerminal(stderr) {
+		cases, err := conformance.Cases(cfg)
+		if err != nil {
+			return fmt.Errorf("conform: %w", err)
+		}
+		done, failed := 0, 0
+		progress = func(res conformance.Result) {
+			done++
+			if res.Outcome == conformance.Fail {
+				failed++
+			}
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %d failed  %s", done, len(cases), failed, res.ID)
+		}
+		defer fmt.Fprint(stderr, "\r\033[K")
+	}
+	report, err := conformance.Execute(ctx, cfg, progress)
+	if report == nil {
+		return fmt.Errorf("conform: %w", err)
+	}
+	if progress != nil {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	printReport(stdout, report, opts.quiet)
+	if werr := writeReports(opts, report); werr != nil {
+		return werr
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("conform: %w", err)
+	case report.Summary.Failed > 0:
+		return errFindings
+	}
+	return nil
+}
+
+// listCases prints the ids and descriptions of the cases, of both providers when none is given.
+func listCases(opts conformOptions, stdout io.Writer) error {
+	providers := schemas.Providers()
+	if opts.provider != "" {
+		p, err := schemas.ParseProvider(opts.provider, false)
+		if err != nil {
+			return fmt.Errorf("--provider: %w", err)
+		}
+		providers = []schemas.Provider{p}
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, p := range providers {
+		cases, err := conformance.Cases(opts.config(p))
+		if err != nil {
+			return fmt.Errorf("conform: %w", err)
+		}
+		for _, c := range cases {
+			desc := c.Description
+			if c.Skip != "" {
+				desc += " [skipped: " + c.Skip + "]"
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", c.ID, desc)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// printReport writes the header, the failures, the notes, a line per group and, last, the summary line.
+func printReport(w io.Writer, r *conformance.Report, quiet bool) {
+	if !quiet {
+		fmt.Fprintf(w, "wahook conform: %s, %s profile, %s, seed %d, %d cases in %.1fs\n",
+			r.Provider, r.Profile, r.Target, r.Seed, len(r.Results), r.Duration.Seconds())
+	}
+	for _, res := range r.Failures() {
+		fmt.Fprintf(w, "\nFAIL %s\n", res.ID)
+		for _, line := range strings.Split(r.Details(res), "\n") {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
+	if len(r.Failures()) > 0 {
+		fmt.Fprintln(w)
+	}
+	skips := map[string]int{}
+	var skipOrder []string
+	for _, res := range r.Results {
+		if res.Outcome == conformance.Skip {
+			if skips[res.Reason] == 0 {
+				skipOrder = append(skipOrder, res.Reason)
+			}
+			skips[res.Reason]++
+		}
+	}
+	for _, reason := range skipOrder {
+		fmt.Fprintf(w, "skipped %d: %s\n", skips[reason], reason)
+	}
+	for _, note := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", note)
+	}
+	if r.PayloadDir != "" {
+		fmt.Fprintf(w, "payloads of the failing cases: %s\n", r.PayloadDir)
+	}
+	var groups []string
+	for _, g := range conformance.Groups() {
+		total, passed := 0, 0
+		for _, res := range r.Results {
+			if res.Group == g {
+				total++
+				if res.Outcome == conformance.Pass {
+					passed++
+				}
+			}
+		}
+		if total > 0 {
+			groups = append(groups, fmt.Sprintf("%s %d/%d", g, passed, total))
+		}
+	}
+	fmt.Fprintf(w, "passed by group: %s\n", strings.Join(groups, ", "))
+	fmt.Fprintln(w, r.Summary)
+}
+
+// writeReports writes --junit and --json, each atomically.
+func writeReports(opts conformOptions, r *conformance.Report) error {
+	if opts.junit != "" {
+		if err := writeAtomic(opts.junit, r.WriteJUnit); err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+	}
+	if opts.json != "" {
+		err := writeAtomic(opts.json, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			return enc.Encode(r)
+		})
+		if err != nil {
+			return fmt.Errorf("--json: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeAtomic writes a file through a temporary one beside it, renamed into place once complete, so
+// that a reader never sees half a report.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/conformance"
+	reference "github.com/wahook/wahook/examples/receiver"
+)
+
+// receiverServer serves h for the test, its log silenced.
+func receiverServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// lastLine returns the last line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+var summaryLine = regexp.MustCompile(`^\d+ passed, \d+ failed, \d+ skipped$`)
+
+func TestConformReferenceReceiver(t *testing.T) {
+	t.Parallel()
+	srv := receiverServer(t, reference.New(reference.Options{}))
+	for _, provider := range []string{"innopaas", "itniotech"} {
+		got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", provider, "--profile", "strict")
+		assert.Equal(t, 0, got.code, got.stdout)
+		assert.Empty(t, got.stderr, "no progress line when stderr is not a terminal")
+		assert.Regexp(t, summaryLine, lastLine(got.stdout))
+		assert.True(t, strings.HasSuffix(got.stdout, " passed, 0 failed, 3 skipped\n"), got.stdout)
+		assert.Contains(t, got.stdout, "wahook conform: "+provider+", strict profile, "+srv.URL+", seed 1, ")
+		assert.Contains(t, got.stdout, "skipped 3: no credentials given")
+		assert.NotContains(t, got.stdout, "FAIL")
+	}
+}
+
+func TestConformCredentials(t *testing.T) {
+	t.Parallel()
+	srv := receiverServer(t, reference.New(reference.Options{AuthUser: "demo", AuthToken: "token"}))
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--auth-user", "demo", "--auth-token", "token", "-q")
+	assert.Equal(t, 0, got.code, got.stdout)
+	assert.Regexp(t, `^passed by group: .*auth 7/7\n\d+ passed, 0 failed, 0 skipped\n$`, got.stdout)
+
+	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--auth-header", "UserName: demo", "--auth-header", "Authorization: token", "-q")
+	assert.Equal(t, 0, got.code, got.stdout)
+
+	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas")
+	assert.Equal(t, 2, got.code)
+	assert.Empty(t, got.stdout)
+	assert.Regexp(t, `^wahook: conform: the receiver refused the credentials: .* answered a valid message with 401 Unauthorized; give them with --auth-user/--auth-token or --auth-header .*\n$`, got.stderr)
+}
+
+// A broken receiver fails the suite (exit 1), and the output names the case with expected, observed
+// and a reproduce command; the summary line comes last.
+func TestConformBrokenReceiver(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir()) // where the failing payloads go
+	ref := reference.New(reference.Options{})
+	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !json.Valid(body) {
+			http.Error(w, "cannot parse", http.StatusInternalServerError)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		ref.ServeHTTP(w, r)
+	}))
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas")
+	assert.Equal(t, 1, got.code)
+	assert.Empty(t, got.stderr)
+	out := got.stdout
+	assert.Regexp(t, "\nFAIL reject/innopaas/invalid-json\n"+
+		"    case:      a syntax error mid-document: a colon replaced by a space \\(an? [a-z]+ message\\)\n"+
+		"    expected:  2xx or 4xx \\(no 5xx, no timeout\\)\n"+
+		"    observed:  500 Internal Server Error: cannot parse\n"+
+		"    reproduce: ", out)
+	dir := regexp.MustCompile(`payloads of the failing cases: (\S+)\n`).FindStringSubmatch(out)
+	require.Len(t, dir, 2, out)
+	assert.Contains(t, out, "    reproduce: wahook send --target "+srv.URL+" --provider innopaas --retries none --file "+dir[1]+"/reject_innopaas_invalid-json.json\n")
+	assert.FileExists(t, filepath.Join(dir[1], "reject_innopaas_invalid-json.json"))
+	assert.Regexp(t, `\n\d+ passed, [1-9]\d* failed, 3 skipped\n$`, out)
+}
+
+func TestConformProfiles(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	srv := receiverServer(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})) // acks everything
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "-q")
+	assert.Equal(t, 0, got.code, "an always-200 receiver passes the standard profile")
+	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--profile", "strict", "-q")
+	assert.Equal(t, 1, got.code, "and fails the strict one")
+	assert.Regexp(t, "FAIL reject/itniotech/invalid-json\n    case: .*\n    expected:  4xx\n    observed:  200 OK\n", got.stdout)
+}
+
+func TestConformUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	target := "http://" + ln.Addr().String() + "/hook"
+	ln.Close()
+	got := runWahook(t, "", "conform", "--target", target, "--provider", "innopaas")
+	assert.Equal(t, 2, got.code)
+	assert.Empty(t, got.stdout)
+	assert.Equal(t, "wahook: conform: nothing answers HTTP at the target: "+target+": connection refused\n", got.stderr)
+}
+
+func TestConformUsage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args       []string
+		wantStderr string
+	}{
+		{[]string{"--provider", "innopaas"}, "wahook: conform: --target is required\n"},
+		{[]string{"--target", "http://x"}, "wahook: conform: --provider is required (one of [innopaas itniotech])\n"},
+		{[]string{"--target", "http://x", "--provider", "meta"}, "wahook: --provider: unknown provider \"meta\" (want one of [innopaas itniotech])\n"},
+		{[]string{"--target", "ftp://x", "--provider", "innopaas"}, "wahook: conform: bad conformance config: target \"ftp://x\": want an http:// or https:// URL\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--profile", "lax"}, "wahook: conform: bad conformance config: profile \"lax\": want one of [standard strict]\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "("}, "wahook: conform: bad conformance config: run: error parsing regexp: missing closing ): `(`\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "^nothing"}, "wahook: conform: bad conformance config: no case id matches run \"^nothing\"\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-user", "u"}, "wahook: conform: bad conformance config: credentials: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-header", "nocolon"}, "wahook: conform: bad conformance config: auth header: header \"nocolon\": want 'Name: value'\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "extra"}, "wahook: unknown command \"extra\" for \"wahook conform\"\n"},
+	}
+	for _, tt := range tests {
+		got := runWahook(t, "", append([]string{"conform"}, tt.args...)...)
+		assert.Equal(t, 2, got.code, tt.args)
+		assert.Empty(t, got.stdout, tt.args)
+		assert.Equal(t, tt.wantStderr, got.stderr, tt.args)
+	}
+}
+
+// --list prints every case id and description and sends nothing.
+func TestConformList(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := receiverServer(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	got := runWahook(t, "", "conform", "--list", "--target", srv.URL, "--provider", "itniotech")
+	assert.Equal(t, 0, got.code)
+	assert.Zero(t, hits.Load())
+	lines := strings.Split(strings.TrimSuffix(got.stdout, "\n"), "\n")
+	cases, err := conformance.Cases(conformance.Config{Provider: "itniotech", Seed: 1})
+	require.NoError(t, err)
+	require.Len(t, lines, len(cases))
+	for i, c := range cases {
+		assert.Regexp(t, `^`+regexp.QuoteMeta(c.ID)+` +`+regexp.QuoteMeta(c.Description), lines[i])
+	}
+	assert.Contains(t, got.stdout, "auth/itniotech/missing-credentials")
+	assert.Contains(t, got.stdout, "[skipped: no credentials given")
+
+	both := runWahook(t, "", "conform", "--list", "--run", "^reject/.*/invalid-json$")
+	assert.Equal(t, 0, both.code)
+	assert.Regexp(t, `^reject/innopaas/invalid-json +a syntax error.*\nreject/itniotech/invalid-json +a syntax error.*\n$`, both.stdout)
+}
+
+func TestConformRunFilter(t *testing.T) {
+	t.Parallel()
+	srv := receiverServer(t, reference.New(reference.Options{}))
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--run", "^delivery/")
+	assert.Equal(t, 0, got.code)
+	assert.Contains(t, got.stdout, ", 3 cases in ")
+	assert.True(t, strings.HasSuffix(got.stdout, "passed by group: delivery 3/3\n3 passed, 0 failed, 0 skipped\n"), got.stdout)
+}
+
+type junitDoc struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Skipped  int `xml:"skipped,attr"`
+	Suites   []struct {
+		Name     string `xml:"name,attr"`
+		Tests    int    `xml:"tests,attr"`
+		Failures int    `xml:"failures,attr"`
+		Skipped  int    `xml:"skipped,attr"`
+		Cases    []struct {
+			ClassName string `xml:"classname,attr"`
+			Name      string `xml:"name,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"failure"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+// --junit and --json write the report, atomically: JUnit XML with the right counts, and JSON that
+// decodes to the same report and encodes to the same bytes.
+func TestConformReportFiles(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") != "application/json" { // a receiver that 500s what it does not expect
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	dir := t.TempDir()
+	junit, jsonFile := filepath.Join(dir, "report.xml"), filepath.Join(dir, "report.json")
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--run", "^(valid/innopaas/text|reject/innopaas/(non-json-content-type|invalid-json)$|tolerate/innopaas/content-type-charset/te|auth/)",
+		"--junit", junit, "--json", jsonFile, "-q")
+	require.Equal(t, 1, got.code, got.stdout+got.stderr)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "no temporary files left behind")
+
+	raw, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(raw), `<?xml version="1.0" encoding="UTF-8"?>`))
+	var doc junitDoc
+	require.NoError(t, xml.Unmarshal(raw, &doc))
+	assert.Equal(t, 9, doc.Tests)
+	assert.Equal(t, 2, doc.Failures)
+	assert.Equal(t, 3, doc.Skipped)
+	type counts struct{ tests, failures, skipped int }
+	got2 := map[string]counts{}
+	for _, s := range doc.Suites {
+		got2[s.Name] = counts{s.Tests, s.Failures, s.Skipped}
+		for _, c := range s.Cases {
+			assert.Equal(t, s.Name, c.ClassName)
+			if c.Name == "reject/innopaas/non-json-content-type" {
+				require.NotNil(t, c.Failure)
+				assert.Equal(t, "expected 2xx or 4xx (no 5xx, no timeout), got 500 Internal Server Error", c.Failure.Message)
+				assert.Contains(t, c.Failure.Text, "reproduce: curl -sS -i -X POST -H 'Content-Type: text/plain' --data-binary @")
+			}
+			if s.Name == "auth" {
+				require.NotNil(t, c.Skipped)
+				assert.Contains(t, c.Skipped.Message, "no credentials given")
+			}
+		}
+	}
+	assert.Equal(t, map[string]counts{"valid": {3, 0, 0}, "tolerate": {1, 1, 0}, "reject": {2, 1, 0}, "auth": {3, 0, 3}}, got2)
+
+	raw, err = os.ReadFile(jsonFile)
+	require.NoError(t, err)
+	var report conformance.Report
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&report))
+	assert.Equal(t, 9, report.Summary.Total)
+	var again bytes.Buffer
+	enc := json.NewEncoder(&again)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(&report))
+	assert.Equal(t, string(raw), again.String())
+}
+
+// The same seed sends the same bytes; another seed others.
+func TestConformSeed(t *testing.T) {
+	t.Parallel()
+	var (
+		mu     sync.Mutex
+		bodies []string
+	)
+	ref := reference.New(reference.Options{})
+	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, fmt.Sprintf("%x", sha256.Sum256(body)))
+		mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		ref.ServeHTTP(w, r)
+	}))
+	capture := func(seed string) []string {
+		mu.Lock()
+		bodies = nil
+		mu.Unlock()
+		got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--seed", seed, "--run", "^(valid|documented|delivery)/", "-q")
+		require.Equal(t, 0, got.code, got.stdout)
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Sorted(slices.Values(bodies))
+	}
+	a, b, c := capture("7"), capture("7"), capture("8")
+	assert.Equal(t, a, b)
+	assert.Len(t, c, len(a))
+	assert.NotEqual(t, a, c)
+}
+
+// The progress line is drawn only on a terminal, and not with --quiet.
+func TestConformProgress(t *testing.T) {
+	defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Writer) bool { return true }
+	srv := receiverServer(t, reference.New(reference.Options{}))
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--run", "^delivery/")
+	assert.Equal(t, 0, got.code)
+	assert.Equal(t, "\r\x1b[K[1/3] 0 failed  delivery/innopaas/retry-identical-bytes"+
+		"\r\x1b[K[2/3] 0 failed  delivery/innopaas/burst-50"+
+		"\r\x1b[K[3/3] 0 failed  delivery/innopaas/out-of-order\r\x1b[K\r\x1b[K", got.stderr)
+	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--run", "^delivery/", "--quiet")
+	assert.Equal(t, 0, got.code)
+	assert.Empty(t, got.stderr)
+	assert.Equal(t, "passed by group: delivery 3/3\n3 passed, 0 failed, 0 skipped\n", got.stdout)
+}
+
+func TestConformInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ref := reference.New(reference.Options{})
+	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") == "text/plain" { // the user presses ^C while this one hangs
+			io.Copy(io.Discard, r.Body) // so that the server notices the client hanging up
+			time.AfterFunc(50*time.Millisecond, cancel)
+			<-r.Context().Done()
+			return
+		}
+		ref.ServeHTTP(w, r)
+	}))
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"conform", "--target", srv.URL, "--provider", "innopaas", "--run", "^(valid|reject)/"}, strings.NewReader(""), &stdout, &stderr)
+	assert.Equal(t, 2, code)
+	assert.Regexp(t, `^wahook: conform: interrupted after \d+ of \d+ cases: context canceled\n$`, stderr.String())
+	assert.Regexp(t, `\n\d+ passed, 0 failed, 0 skipped\n$`, stdout.String())
+}

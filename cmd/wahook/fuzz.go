@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wahook/wahook/fuzz"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// fuzzOptions is what the fuzz command line asks for.
+type fuzzOptions struct {
+	target, provider      string
+	duration              time.Duration
+	count                 uint64
+	seed                  uint64
+	workers               int
+	out                   string
+	authUser, authToken   string
+	authHeaders           []string
+	timeout               time.Duration
+	quiet                 bool
+	mediaBaseURL          string
+	maxFindings, minimise int
+}
+
+func newFuzzCmd() *cobra.Command {
+	opts := fuzzOptions{seed: 1, workers: 4, out: "wahook-crashes", timeout: 10 * time.Second}
+	cmd := &cobra.Command{
+		Use:   "fuzz --target URL --provider P [--duration D | --count N] [flags]",
+		Short: "Fuzz a receiver until it breaks, and write minimised reproducers",
+		Long: `Fuzz sends a seeded stream of payloads to the receiver at --target: schema-aware variations of valid
+payloads of every type (edge values, wrong types, extra fields, every documented quirk form), the
+mutation catalogue, and byte-level mutations (flips, truncation, insertions, splices, repeated keys).
+
+A 5xx, a timeout, a dropped connection, a receiver that stops answering, or a 4xx to a payload the
+provider can send is a finding. Each new finding is confirmed, minimised, and written to --out as a
+reproducer: payload.json (minimised), original.json, headers.txt, finding.json and reproduce.sh (a
+curl command). Findings are deduplicated: a receiver broken one way yields one reproducer.
+
+Fuzzing stops at --duration or --count, when the receiver dies, or on Ctrl-C; what was found is
+written in every case.
+
+Exit status: 0 when nothing was found, 1 when anything was, 2 when fuzz could not run (bad usage or
+an unreachable target).`,
+		Example: `  wahook fuzz --target http://127.0.0.1:8080/webhook --provider itniotech --duration 1m
+  wahook fuzz --target http://127.0.0.1:8080/webhook --provider innopaas --count 20000 --seed 7 \
+      --auth-user acme --auth-token 'Bearer s3cret' --out ./crashes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("duration") && cmd.Flags().Changed("count") {
+				return errors.New("give --duration or --count, not both")
+			}
+			return runFuzz(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.target, "target", "", "the receiver's URL (http or https)")
+	f.StringVar(&opts.provider, "provider", "", "provider to act as: one of "+fmt.Sprint(schemas.Providers()))
+	f.DurationVar(&opts.duration, "duration", 30*time.Second, "how long to fuzz")
+	f.Uint64Var(&opts.count, "count", 0, "how many payloads to send (instead of --duration)")
+	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed sends the same payloads")
+	f.IntVar(&opts.workers, "workers", opts.workers, "requests in flight at once")
+	f.StringVar(&opts.out, "out", opts.out, "directory for reproducers")
+	f.StringVar(&opts.authUser, "auth-user", "", "customer-configured user name the provider sends (InnoPaaS: UserName header)")
+	f.StringVar(&opts.authToken, "auth-token", "", "customer-configured token the provider sends (InnoPaaS: Authorization header)")
+	f.StringArrayVar(&opts.authHeaders, "auth-header", nil, "credential header 'Name: value' sent with every request (repeatable)")
+	f.DurationVar(&opts.timeout, "timeout", opts.timeout, "bound on each request; no answer in time is a finding")
+	f.BoolVar(&opts.quiet, "quiet", false, "no live status line")
+	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads")
+	f.IntVar(&opts.maxFindings, "max-findings", 0, "stop after this many distinct findings (default no limit)")
+	f.IntVar(&opts.minimise, "minimise-budget", 0, "requests spent minimising each finding (default 400)")
+	mustRegister(cmd.MarkFlagRequired("target"))
+	mustRegister(cmd.MarkFlagRequired("provider"))
+	mustRegister(cmd.MarkFlagDirname("out"))
+	var providers []string
+	for _, p := range schemas.Providers() {
+		providers = append(providers, string(p))
+	}
+	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providers, cobra.ShellCompDirectiveNoFileComp)))
+	return cmd
+}
+
+func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) error {
+	p, err := schemas.ParseProvider(opts.provider, false)
+	if err != nil {
+		return fmt.Errorf("--provider: %w", err)
+	}
+	header := http.Header{}
+	for _, line := range opts.authHeaders {
+		name, value, err := mockprovider.ParseHeader(line)
+		if err != nil {
+			return fmt.Errorf("--auth-header: %w", err)
+		}
+		header[name] = append(header[name], value)
+	}
+	if err := probe(ctx, opts.target, opts.timeout); err != nil {
+		return err
+	}
+	fopts := fuzz.Options{
+		Target: opts.target, Provider: p, Seed: opts.seed, Workers: opts.workers, Out: opts.out,
+		AuthUser: opts.authUser, AuthToken: opts.authToken, Header: header, Timeout: opts.timeout,
+		Version: versionString(), MediaBaseURL: opts.mediaBaseURL, MaxFindings: opts.maxFindings,
+		MinimiseBudget: opts.minimise, Duration: opts.duration,
+	}
+	if opts.count > 0 {
+		fopts.Count, fopts.Duration = opts.count, 0
+	}
+	live := !opts.quiet && isTerminal(stderr)
+	if live {
+		fopts.OnProgress = func(s fuzz.Stats) {
+			fmt.Fprintf(stderr, "\r\033[Kfuzzing %s: %d sent, %.0f/s, %d findings, %s", opts.target, s.Sent, s.Rate, s.Findings, s.Elapsed.Truncate(time.Second))
+		}
+	}
+	rep, err := fuzz.Run(ctx, fopts)
+	if live {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if errors.Is(err, fuzz.ErrUnreachable) {
+		return fmt.Errorf("target %s %w (%v)", opts.target, errUnreachable, err)
+	}
+	if err != nil {
+		return fmt.Errorf("fuzz: %w", err)
+	}
+	printFuzzReport(stdout, rep)
+	if len(rep.Findings) > 0 {
+		return errFindings
+	}
+	return nil
+}
+
+func printFuzzReport(w io.Writer, rep *fuzz.Report) {
+	for _, fd := range rep.Findings {
+		fmt.Fprintf(w, "FINDING %s: %s\n", fd.Signature, fuzzOutcomeText(fd))
+		fmt.Fprintf(w, "  first input: #%d, %s (%d inputs hit it)\n", fd.Index, fd.Origin, fd.Hits)
+		fmt.Fprintf(w, "  minimised: %d bytes (from %d)%s\n", len(fd.Minimised), len(fd.Original), map[bool]string{true: "", false: ", not confirmed"}[fd.Confirmed])
+		fmt.Fprintf(w, "  reproduce: sh %s/reproduce.sh\n", fd.Dir)
+	}
+	state := "done"
+	switch {
+	case rep.Died:
+		state = "stopped: the receiver stopped answering"
+	case rep.Interrupted:
+		state = "interrupted"
+	}
+	fmt.Fprintf(w, "fuzz %s: %d payloads in %s (%.0f/s), %d findings\n", state, rep.Sent, rep.Elapsed.Truncate(time.Millisecond), rep.Rate, len(rep.Findings))
+}
+
+func fuzzOutcomeText(fd *fuzz.Finding) string {
+	switch fd.Outcome {
+	case fuzz.Outcome5xx:
+		return fmt.Sprintf("answered %d", fd.Status)
+	case fuzz.OutcomeRejectedValid:
+		return fmt.Sprintf("answered %d to a payload the provider can send", fd.Status)
+	case fuzz.OutcomeTimeout:
+		return "no answer within the timeout"
+	case fuzz.OutcomeDropped:
+		return "closed the connection without an answer"
+	}
+	return "stopped answering"
+}

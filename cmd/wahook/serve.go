@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/mockprovider/server"
+	"github.com/wahook/wahook/schemas"
+)
+
+// serveOptions is what the serve command line asks for.
+type serveOptions struct {
+	listen       string
+	mediaBaseURL string
+	ringSize     int
+	target       string
+	every        time.Duration
+	provider     string
+	types        []string // all, or message types
+	seed         uint64
+	retries      string
+	quiet        bool
+	timerFlags   []string // timer flags given without --target
+}
+
+// serveShutdownTimeout bounds the graceful shutdown after SIGINT or SIGTERM.
+const serveShutdownTimeout = 10 * time.Second
+
+func newServeCmd() *cobra.Command {
+	opts := serveOptions{
+		listen: server.DefaultListen, ringSize: server.DefaultRingSize, every: server.DefaultEvery,
+		provider: string(schemas.InnoPaaS), types: []string{allValues}, seed: 1, retries: "provider",
+	}
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Run a fake provider: a control API that sends webhooks, their media files, timed deliveries",
+		Long: `Serve runs a fake provider until interrupted (Ctrl-C, SIGTERM):
+
+  POST /v1/send        deliver generated webhooks to a receiver; the body takes the options of
+                       wahook send as JSON ({"target": URL, "provider": P, "types": [...], "count": N,
+                       "seed": N, "mutation": ID, "mediaFault": "404|slow|corrupt", "timeout": "10s",
+                       "retries": "none", "timeScale": 0.01, "workers": N, ...}) and the answer is the
+                       record of every delivery, with a summary
+  GET  /v1/deliveries  the most recent deliveries, newest first (?provider= &type= &status= &limit=)
+  GET  /media/{key}    the attachments the webhooks announce, the exact bytes of their sha256;
+                       ?fault=404|slow|corrupt acts out a failing download
+  GET  /               a page listing recent deliveries
+  GET  /healthz        {"status":"ok"}
+
+Media links in generated webhooks point at this server unless --media-base-url says otherwise. With
+--target, one generated webhook is delivered every --every as well, rotating through the types.
+
+It listens on 127.0.0.1 only unless --listen says otherwise: the control API makes this machine POST
+to any URL it is given. On shutdown, deliveries in flight are cancelled and reported, never dropped.
+
+Exit status: 0 after a clean shutdown, 2 when the server could not start or stop cleanly.`,
+		Example: `  wahook serve
+  wahook serve --target http://127.0.0.1:8080/webhook --every 2s --provider itniotech
+  curl -s localhost:8787/v1/send -d '{"target":"http://127.0.0.1:8080/webhook","provider":"innopaas","types":["image"]}'
+  curl -s 'localhost:8787/v1/deliveries?status=failed&limit=5'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, name := range []string{"every", "provider", "type", "seed", "retries"} {
+				if cmd.Flags().Changed(name) {
+					opts.timerFlags = append(opts.timerFlags, "--"+name)
+				}
+			}
+			return runServe(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.listen, "listen", opts.listen, "address to listen on (host:port; port 0 picks a free one)")
+	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of the media links in generated webhooks (default: this server's URL)")
+	f.IntVar(&opts.ringSize, "ring-size", opts.ringSize, "how many recent deliveries to keep for /v1/deliveries and the page")
+	f.StringVar(&opts.target, "target", "", "receiver URL to deliver one generated webhook to every --every")
+	f.DurationVar(&opts.every, "every", opts.every, "period of the timed deliveries to --target")
+	f.StringVar(&opts.provider, "provider", opts.provider, "provider the timed deliveries act as: one of "+fmt.Sprint(schemas.Providers()))
+	f.StringSliceVar(&opts.types, "type", opts.types, "message types the timed deliveries rotate through, comma-separated, or all")
+	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed of the timed deliveries")
+	f.StringVar(&opts.retries, "retries", opts.retries, `retry schedule of the timed deliveries: "provider", "none" or durations such as 1s,5s`)
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log no requests; print only the start and shutdown lines")
+
+	providers := make([]string, 0, 2)
+	for _, p := range schemas.Providers() {
+		providers = append(providers, string(p))
+	}
+	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providers, cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(append([]string{allValues}, typeCatalogue()...), cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("retries", cobra.FixedCompletions([]string{"provider", "none"}, cobra.ShellCompDirectiveNoFileComp)))
+	return cmd
+}
+
+func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) error {
+	sopts := server.Options{
+		Listen: opts.listen, Version: versionString(), MediaBaseURL: opts.mediaBaseURL, RingSize: opts.ringSize,
+	}
+	if opts.ringSize < 1 {
+		return fmt.Errorf("--ring-size: %d, want at least 1", opts.ringSize)
+	}
+	if opts.mediaBaseURL != "" {
+		if err := serveCheckURL(opts.mediaBaseURL); err != nil {
+			return fmt.Errorf("--media-base-url: %w", err)
+		}
+	}
+	if opts.target == "" && len(opts.timerFlags) > 0 {
+		return fmt.Errorf("%s: only with --target", opts.timerFlags[0])
+	}
+	if opts.target != "" {
+		p, err := schemas.ParseProvider(opts.provider, false)
+		if err != nil {
+			return fmt.Errorf("--provider: %w", err)
+		}
+		types, err := parseTypes(opts.types)
+		if err != nil {
+			return err
+		}
+		prov, err := mockprovider.Lookup(p)
+		if err != nil {
+			return fmt.Errorf("--provider: %w", err)
+		}
+		for _, t := range types {
+			if !slices.Contains(prov.Types(), t) {
+				return fmt.Errorf("--type: %w %q for %s (want one of %s)", mockprovider.ErrUnknownType, t, p, strings.Join(prov.Types(), ", "))
+			}
+		}
+		if _, err := prov.ParseRetries(opts.retries); err != nil {
+			return fmt.Errorf("--retries: %w", err)
+		}
+		if err := serveCheckURL(opts.target); err != nil {
+			return fmt.Errorf("--target: %w", err)
+		}
+		if opts.every < server.MinEvery {
+			return fmt.Errorf("--every: %v, want at least %v", opts.every, server.MinEvery)
+		}
+		sopts.Target, sopts.Every, sopts.Provider, sopts.Types = opts.target, opts.every, p, types
+		sopts.Seed, sopts.Retries = opts.seed, opts.retries
+	}
+	if !opts.quiet {
+		sopts.Logger = stderr
+	}
+	srv, err := server.New(sopts)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		_ = srv.Close()
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		return fmt.Errorf("--listen %s: %w", opts.listen, err)
+	}
+	fmt.Fprintf(stdout, "wahook serve: listening on %s (media at /media, control at /v1)\n", srv.URL())
+	if !loopbackListen(opts.listen) {
+		fmt.Fprintf(stderr, "wahook serve: warning: listening on %s: anyone who can reach it can make this machine POST to any URL\n", opts.listen)
+	}
+	if sopts.Target != "" {
+		fmt.Fprintf(stdout, "wahook serve: delivering one %s webhook every %v to %s\n", sopts.Provider, sopts.Every, sopts.Target)
+	}
+
+	var stopped error
+	select {
+	case <-ctx.Done():
+	case <-srv.Done():
+		stopped = errors.New("the server stopped serving")
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
+	defer cancel()
+	err = errors.Join(stopped, srv.Shutdown(sctx))
+	st := srv.ShutdownStats()
+	fmt.Fprintf(stderr, "wahook serve: shutdown: %d in flight cancelled, %d pending retries reported\n", st.Cancelled, st.PendingRetries)
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// serveCheckURL accepts an absolute http or https URL with a host.
+func serveCheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q: scheme must be http or https", raw)
+	case u.Host == "":
+		return fmt.Errorf("%q has no host", raw)
+	}
+	return nil
+}
+
+// loopbackListen reports whether a listen address binds the loopback interface only.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

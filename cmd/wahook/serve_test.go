@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/mockprovider/server"
+)
+
+// serveOutput is a buffer the command writes from its goroutines while the test reads it.
+type serveOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *serveOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *serveOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+var listeningLine = regexp.MustCompile(`(?m)^wahook serve: listening on (http://127\.0\.0\.1:\d+) \(media at /media, control at /v1\)$`)
+
+// serving is `wahook serve` running in the background.
+type serving struct {
+	url            string
+	stdout, stderr *serveOutput
+	stop           context.CancelFunc
+	code           chan int
+}
+
+// startServe runs wahook serve with args on a free port and waits for its listening line.
+func startServe(t *testing.T, args ...string) *serving {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	s := &serving{stdout: &serveOutput{}, stderr: &serveOutput{}, stop: cancel, code: make(chan int, 1)}
+	go func() {
+		s.code <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), s.stdout, s.stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.code:
+		case <-time.After(10 * time.Second):
+			t.Error("wahook serve did not stop")
+		}
+	})
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		m := listeningLine.FindStringSubmatch(s.stdout.String())
+		if assert.NotNil(c, m, "stdout: %q, stderr: %q", s.stdout.String(), s.stderr.String()) {
+			s.url = m[1]
+		}
+	}, 10*time.Second, 5*time.Millisecond)
+	t.Logf("wahook serve at %s", s.url)
+	return s
+}
+
+// shutdown cancels the command's context, as SIGINT does, and returns its exit code.
+func (s *serving) shutdown(t *testing.T) int {
+	t.Helper()
+	s.stop()
+	select {
+	case code := <-s.code:
+		s.code <- code // for the cleanup
+		return code
+	case <-time.After(5 * time.Second):
+		t.Fatal("wahook serve did not exit within 5s of the interrupt")
+		return -1
+	}
+}
+
+// serveReceiver is an httptest receiver counting the webhooks it gets.
+func serveReceiver(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+		if h != nil {
+			h(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+func TestServe(t *testing.T) {
+	rec, hits := serveReceiver(t, nil)
+	s := startServe(t)
+	c := &http.Client{Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+
+	resp, err := c.Get(s.url + "/healthz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.JSONEq(t, `{"status":"ok"}`, string(body))
+
+	resp, err = c.Post(s.url+"/v1/send", "application/json", strings.NewReader(`{"target":"`+rec.URL+`","provider":"innopaas","types":["text","image"]}`))
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "answer: %s", body)
+	var sr server.SendResponse
+	require.NoError(t, json.Unmarshal(body, &sr))
+	assert.Len(t, sr.Results, 2)
+	assert.Equal(t, 2, sr.Summary.Acked)
+	assert.Equal(t, int32(2), hits.Load())
+
+	assert.Equal(t, 0, s.shutdown(t), "stderr: %s", s.stderr.String())
+	assert.Contains(t, s.stderr.String(), "POST /v1/send 200", "one line per control request")
+	assert.True(t, strings.HasSuffix(s.stderr.String(), "wahook serve: shutdown: 0 in flight cancelled, 0 pending retries reported\n"), "stderr: %s", s.stderr.String())
+	assert.Equal(t, 1, strings.Count(s.stdout.String(), "\n"), "one line on start: %q", s.stdout.String())
+}
+
+func TestServeTimer(t *testing.T) {
+	rec, hits := serveReceiver(t, nil)
+	s := startServe(t, "--target", rec.URL, "--every", "20ms", "--provider", "itniotech", "--type", "text,image", "--quiet")
+	assert.Contains(t, s.stdout.String(), "wahook serve: delivering one itniotech webhook every 20ms to "+rec.URL+"\n")
+	require.Eventually(t, func() bool { return hits.Load() >= 3 }, 10*time.Second, 5*time.Millisecond)
+	assert.Equal(t, 0, s.shutdown(t))
+	assert.Regexp(t, `^wahook serve: shutdown: \d+ in flight cancelled, 0 pending retries reported\n$`, s.stderr.String(), "quiet: no request lines")
+}
+
+func TestServeInterruptedSend(t *testing.T) {
+	arrived := make(chan struct{}, 10)
+	rec, _ := serveReceiver(t, func(_ http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-r.Context().Done() // hangs until the delivery is abandoned
+	})
+	s := startServe(t)
+	answer := make(chan server.SendResponse, 1)
+	go func() {
+		defer close(answer)
+		resp, err := http.Post(s.url+"/v1/send", "application/json", strings.NewReader(`{"target":"`+rec.URL+`","provider":"itniotech","types":["text"],"count":2}`))
+		if !assert.NoError(t, err) {
+			return
+		}
+		defer resp.Body.Close()
+		var sr server.SendResponse
+		if assert.NoError(t, json.NewDecoder(resp.Body).Decode(&sr)) {
+			answer <- sr
+		}
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delivery never reached the receiver")
+	}
+
+	assert.Equal(t, 0, s.shutdown(t))
+	assert.Contains(t, s.stderr.String(), "wahook serve: shutdown: 2 in flight cancelled, 0 pending retries reported\n")
+	sr, ok := <-answer
+	require.True(t, ok, "the client got an answer")
+	assert.Equal(t, "server shutting down", sr.Interrupted)
+	assert.Equal(t, 2, sr.Summary.Cancelled)
+	assert.Equal(t, sr.Summary.Scheduled, sr.Summary.Acked+sr.Summary.Failed+sr.Summary.Cancelled)
+}
+
+func TestServeUsage(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr string // substring
+	}{
+		{"timer flag without target", []string{"--every", "1s"}, "wahook: --every: only with --target\n"},
+		{"provider without target", []string{"--provider", "itniotech"}, "wahook: --provider: only with --target\n"},
+		{"unknown provider", []string{"--target", "http://127.0.0.1:1/", "--provider", "meta"}, `wahook: --provider: unknown provider "meta"`},
+		{"unknown type", []string{"--target", "http://127.0.0.1:1/", "--type", "hologram"}, `wahook: --type: unknown message type "hologram" for innopaas`},
+		{"every too short", []string{"--target", "http://127.0.0.1:1/", "--every", "1ms"}, "wahook: --every: 1ms, want at least 10ms\n"},
+		{"target not http", []string{"--target", "ftp://x/"}, `wahook: --target: "ftp://x/": scheme must be http or https`},
+		{"bad retries", []string{"--target", "http://127.0.0.1:1/", "--retries", "soon"}, `wahook: --retries: retries "soon"`},
+		{"ring size", []string{"--ring-size", "0"}, "wahook: --ring-size: 0, want at least 1\n"},
+		{"bad media base URL", []string{"--media-base-url", "ftp://x"}, `wahook: --media-base-url: "ftp://x": scheme must be http or https`},
+		{"bad listen address", []string{"--listen", "nonsense"}, "wahook: --listen nonsense: listen:"},
+		{"port in use", []string{"--listen", busy.Addr().String()}, "address already in use"},
+		{"arguments", []string{"extra"}, `unknown command "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runWahook(t, "", append([]string{"serve"}, tt.args...)...)
+			assert.Equal(t, 2, got.code)
+			assert.Contains(t, got.stderr, tt.wantStderr)
+			assert.Empty(t, got.stdout)
+		})
+	}
+}
+
+func TestServeLoopbackListen(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8787": true, "[::1]:0": true, "localhost:8787": true,
+		"0.0.0.0:8787": false, ":8787": false, "192.168.1.2:80": false, "nonsense": false,
+	} {
+		assert.Equal(t, want, loopbackListen(addr), addr)
+	}
+}

@@ -1,0 +1,115 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/wahook/wahook/mockprovider/delivery"
+	"github.com/wahook/wahook/schemas"
+)
+
+// Group is a family of cases; a case's id starts with its group.
+type Group string
+
+// The groups, in the order the suite runs them.
+const (
+	GroupValid      Group = "valid"
+	GroupDocumented Group = "documented"
+	GroupTolerate   Group = "tolerate"
+	GroupReject     Group = "reject"
+	GroupDelivery   Group = "delivery"
+	GroupAuth       Group = "auth"
+)
+
+// Groups returns the groups in the order the suite runs them.
+func Groups() []Group {
+	return []Group{GroupValid, GroupDocumented, GroupTolerate, GroupReject, GroupDelivery, GroupAuth}
+}
+
+// Case is one check of the suite: what it sends and what answer it expects.
+type Case struct {
+	// ID is group/provider/name, stable across runs and seeds.
+	ID       string           `json:"id"`
+	Group    Group            `json:"group"`
+	Provider schemas.Provider `json:"provider"`
+	// Description says what the case sends, in one line.
+	Description string `json:"description"`
+	// Type is the message type the case is about, if one; Mutation the catalogue mutation it applies
+	// (tolerate and reject); Fixture the documented example it replays (documented).
+	Type     string `json:"type,omitempty"`
+	Mutation string `json:"mutation,omitempty"`
+	Fixture  string `json:"fixture,omitempty"`
+	// Requests are sent one after another, or all at once when Concurrent is set.
+	Requests   []Request `json:"requests"`
+	Concurrent bool      `json:"concurrent,omitempty"`
+	// Expect is the answer every request must get.
+	Expect Expect `json:"expect"`
+	// Hostile cases are always followed by the canary; other cases only when a request got no HTTP
+	// answer.
+	Hostile bool `json:"hostile,omitempty"`
+	// Canary is a plain valid text message with an id of its own: after the case it must be acked, or
+	// the receiver stopped answering because of this case.
+	Canary Request `json:"canary"`
+	// Skip, when set, says why the case is not run.
+	Skip string `json:"skip,omitempty"`
+}
+
+// Request is one HTTP POST of a case.
+type Request struct {
+	// MessageID is the id a receiver deduplicates on, when the body has one.
+	MessageID string `json:"messageId,omitempty"`
+	// ContentType is the Content-Type header.
+	ContentType string `json:"contentType"`
+	// Header holds every other header, spelled as sent: the User-Agent and any credentials.
+	Header http.Header `json:"-"`
+	// Body is sent as is.
+	Body []byte `json:"-"`
+}
+
+func (r Request) payload() delivery.Payload {
+	return delivery.Payload{ID: r.MessageID, Body: r.Body, ContentType: r.ContentType, Header: r.Header}
+}
+
+// Expect is the answer a case asks for.
+type Expect string
+
+// The expectations.
+const (
+	// ExpectAck: a 2xx.
+	ExpectAck Expect = "2xx"
+	// ExpectRefusal: a 4xx (reject cases in the Strict profile).
+	ExpectRefusal Expect = "4xx"
+	// ExpectNoServerError: a 2xx (ack and drop) or a 4xx, but no 5xx, other status or timeout (reject
+	// cases in the Standard profile).
+	ExpectNoServerError Expect = "2xx or 4xx"
+	// ExpectAuthRefusal: 401 or 403.
+	ExpectAuthRefusal Expect = "401 or 403"
+)
+
+// Accepts reports whether an HTTP answer with status meets the expectation.
+func (e Expect) Accepts(status int) bool {
+	switch e {
+	case ExpectAck:
+		return status >= 200 && status < 300
+	case ExpectRefusal:
+		return status >= 400 && status < 500
+	case ExpectNoServerError:
+		return status >= 200 && status < 300 || status >= 400 && status < 500
+	case ExpectAuthRefusal:
+		return status == http.StatusUnauthorized || status == http.StatusForbidden
+	}
+	return false
+}
+
+// String says what is expected, for reports.
+func (e Expect) String() string {
+	if e == ExpectNoServerError {
+		return "2xx or 4xx (no 5xx, no timeout)"
+	}
+	return string(e)
+}
+
+// caseID builds group/provider/name.
+func caseID(g Group, p schemas.Provider, name string) string {
+	return fmt.Sprintf("%s/%s/%s", g, p, name)
+}

@@ -1,0 +1,391 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/mockprovider"
+)
+
+// The sizes of the suite.
+const (
+	// validVariants is how many generated payloads of each message type the valid group sends.
+	validVariants = 3
+	// burstSize is how many deliveries the burst case sends at once.
+	burstSize = 50
+	// canaryType is the message type of the canary: the plainest there is.
+	canaryType = "text"
+)
+
+// Cases returns the suite for cfg's provider and profile, in the order it runs, filtered by cfg.Run.
+// It sends nothing and needs no Target. The bytes of every case derive from cfg.Seed and the case's
+// id alone, so adding a case to the suite changes no other case's payloads.
+func Cases(cfg Config) ([]Case, error) {
+	s, err := cfg.settings(false)
+	if err != nil {
+		return nil, err
+	}
+	return buildCases(s)
+}
+
+func buildCases(s *settings) ([]Case, error) {
+	gen, err := newGenerator(s)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{s: s, gen: gen}
+	for _, add := range []func() error{b.valid, b.documented, b.tolerate, b.reject, b.delivery, b.auth} {
+		if err := add(); err != nil {
+			return nil, err
+		}
+	}
+	out := b.cases[:0]
+	for _, c := range b.cases {
+		if s.filter == nil || s.filter.MatchString(c.ID) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func newGenerator(s *settings) (*mockprovider.Generator, error) {
+	return mockprovider.New(mockprovider.Options{Seed: s.Seed})
+}
+
+// builder accumulates the cases of one suite.
+type builder struct {
+	s     *settings
+	gen   *mockprovider.Generator
+	cases []Case
+}
+
+// index derives the generator index of a case's n-th payload from the case id, so that a payload's
+// bytes depend on the run seed and the case alone.
+func index(id string, n int) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s#%d", id, n)
+	return h.Sum64()
+}
+
+// canaryIndex is the index of a case's canary; the probe's is canaryIndex("probe").
+func canaryIndex(id string) uint64 { return index(id, -1) }
+
+// request wraps a generated payload with the suite's headers.
+func (b *builder) request(p mockprovider.Payload) Request {
+	return Request{MessageID: p.ID, ContentType: p.ContentType, Header: b.s.header.Clone(), Body: p.Body}
+}
+
+func (b *builder) generate(typ string, idx uint64) (Request, error) {
+	p, err := b.gen.Generate(b.s.Provider, typ, idx)
+	if err != nil {
+		return Request{}, err
+	}
+	return b.request(p), nil
+}
+
+// add appends a case, giving it its canary.
+func (b *builder) add(c Case) error {
+	c.Provider = b.s.Provider
+	var err error
+	if c.Canary, err = b.generate(canaryType, canaryIndex(c.ID)); err != nil {
+		return err
+	}
+	b.cases = append(b.cases, c)
+	return nil
+}
+
+// valid: several generated payloads of every message type.
+func (b *builder) valid() error {
+	for _, typ := range b.s.prov.Types() {
+		for n := 1; n <= validVariants; n++ {
+			id := caseID(GroupValid, b.s.Provider, fmt.Sprintf("%s/%d", typ, n))
+			req, err := b.generate(typ, index(id, 0))
+			if err != nil {
+				return err
+			}
+			err = b.add(Case{
+				ID: id, Group: GroupValid, Type: typ, Expect: ExpectAck, Requests: []Request{req},
+				Description: fmt.Sprintf("%s, generated, variant %d of %d", aMessage(typ), n, validVariants),
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// documented: every example of the provider's document, with fresh identity fields.
+func (b *builder) documented() error {
+	for _, f := range fixtures.Documented(b.s.Provider) {
+		name := strings.TrimSuffix(path.Base(f.File), ".json")
+		id := caseID(GroupDocumented, b.s.Provider, name)
+		fresh, err := b.gen.Generate(b.s.Provider, f.Type, index(id, 0))
+		if err != nil {
+			return err
+		}
+		body, err := refreshIdentity(b.s.prov, f.Bytes(), fresh.Body)
+		if err != nil {
+			return fmt.Errorf("fixture %s: %w", f.File, err)
+		}
+		req := b.request(fresh)
+		req.Body = body
+		desc := fmt.Sprintf("the %s example of fixtures/%s, with fresh ids and times", f.Type, f.File)
+		if f.Why != "" {
+			desc += " (" + strings.TrimSuffix(f.Why, ".") + ")"
+		}
+		err = b.add(Case{
+			ID: id, Group: GroupDocumented, Type: f.Type, Fixture: f.File, Expect: ExpectAck,
+			Requests: []Request{req}, Description: desc,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mutated builds mutation m on type typ for case id; ok is false when m cannot be applied to typ.
+func (b *builder) mutated(id, typ string, m mockprovider.Mutation) (req Request, ok bool, err error) {
+	p, _, err := b.gen.GenerateMutated(b.s.Provider, typ, index(id, 0), m.ID)
+	if errors.Is(err, mockprovider.ErrNotApplicable) {
+		return Request{}, false, nil
+	}
+	if err != nil {
+		return Request{}, false, err
+	}
+	return b.request(p), true, nil
+}
+
+// tolerate: every tolerate mutation on every message type it applies to; another event type once.
+func (b *builder) tolerate() error {
+	muts, err := mockprovider.Mutations(b.s.Provider)
+	if err != nil {
+		return err
+	}
+	for _, m := range muts {
+		if m.Expect != mockprovider.Tolerate {
+			continue
+		}
+		types := b.s.prov.Types()
+		wholeBody := strings.HasPrefix(m.ID, "other-event.") // the body is replaced: the type does not matter
+		if wholeBody {
+			types = types[:1]
+		}
+		for _, typ := range types {
+			if !m.AppliesTo(typ) {
+				continue
+			}
+			name, desc := m.ID+"/"+typ, fmt.Sprintf("%s (%s)", m.Description, aMessage(typ))
+			if wholeBody {
+				name, desc = m.ID, m.Description
+			}
+			id := caseID(GroupTolerate, b.s.Provider, name)
+			req, ok, err := b.mutated(id, typ, m)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			err = b.add(Case{
+				ID: id, Group: GroupTolerate, Type: typ, Mutation: m.ID, Expect: ExpectAck, Hostile: true,
+				Requests: []Request{req}, Description: desc,
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reject: every reject mutation once, named and systematic (one case per field path), each on one
+// message type. The types rotate through the provider's, so that the reject cases between them break
+// every type.
+func (b *builder) reject() error {
+	muts, err := mockprovider.Mutations(b.s.Provider)
+	if err != nil {
+		return err
+	}
+	expect := ExpectNoServerError
+	if b.s.Profile == Strict {
+		expect = ExpectRefusal
+	}
+	types := b.s.prov.Types()
+	n := 0
+	for _, m := range muts {
+		if m.Expect != mockprovider.Reject {
+			continue
+		}
+		id := caseID(GroupReject, b.s.Provider, m.ID)
+		var (
+			req Request
+			typ string
+			ok  bool
+		)
+		for k := range types {
+			if typ = types[(n+k)%len(types)]; !m.AppliesTo(typ) {
+				continue
+			}
+			if req, ok, err = b.mutated(id, typ, m); err != nil {
+				return err
+			}
+			if ok {
+				break
+			}
+		}
+		if !ok {
+			continue // no payload of any type carries the field: nothing to break
+		}
+		n++
+		err = b.add(Case{
+			ID: id, Group: GroupReject, Type: typ, Mutation: m.ID, Expect: expect, Hostile: true,
+			Requests: []Request{req}, Description: fmt.Sprintf("%s (%s)", m.Description, aMessage(typ)),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// delivery: how a provider delivers, rather than what.
+func (b *builder) delivery() error {
+	p := b.s.Provider
+	types := b.s.prov.Types()
+
+	id := caseID(GroupDelivery, p, "retry-identical-bytes")
+	req, err := b.generate(canaryType, index(id, 0))
+	if err != nil {
+		return err
+	}
+	err = b.add(Case{
+		ID: id, Group: GroupDelivery, Type: canaryType, Expect: ExpectAck, Requests: []Request{req, req},
+		Description: "the same message delivered twice with identical bytes, as a provider retries when it missed the ack",
+	})
+	if err != nil {
+		return err
+	}
+
+	id = caseID(GroupDelivery, p, fmt.Sprintf("burst-%d", burstSize))
+	burst := make([]Request, burstSize)
+	for i := range burst {
+		if burst[i], err = b.generate(types[i%len(types)], index(id, i)); err != nil {
+			return err
+		}
+	}
+	err = b.add(Case{
+		ID: id, Group: GroupDelivery, Expect: ExpectAck, Requests: burst, Concurrent: true, Hostile: true,
+		Description: fmt.Sprintf("%d messages of every type delivered at once, each within the timeout", burstSize),
+	})
+	if err != nil {
+		return err
+	}
+
+	id = caseID(GroupDelivery, p, "out-of-order")
+	newer, err := b.gen.Generate(p, canaryType, index(id, 0))
+	if err != nil {
+		return err
+	}
+	var older mockprovider.Payload
+	for n := 1; ; n++ {
+		if older, err = b.gen.Generate(p, canaryType, index(id, n)); err != nil {
+			return err
+		}
+		if older.SentAt.Before(newer.SentAt) {
+			break
+		}
+	}
+	return b.add(Case{
+		ID: id, Group: GroupDelivery, Type: canaryType, Expect: ExpectAck,
+		Requests: []Request{b.request(newer), b.request(older)},
+		Description: fmt.Sprintf("a message sent at %s delivered after one sent at %s",
+			older.SentAt.UTC().Format("2006-01-02T15:04:05Z"), newer.SentAt.UTC().Format("2006-01-02T15:04:05Z")),
+	})
+}
+
+// auth: without credentials, with wrong ones, with the right ones. Skipped when none are configured.
+func (b *builder) auth() error {
+	p := b.s.Provider
+	creds := b.s.credentials
+	skip := ""
+	if len(creds) == 0 {
+		skip = "no credentials given (AuthUser/AuthToken or AuthHeaders; --auth-user/--auth-token or --auth-header)"
+	}
+	type variant struct {
+		name, desc string
+		edit       func(h http.Header)
+		expect     Expect
+	}
+	rnd := rand.New(rand.NewPCG(b.s.Seed, 0x61757468)) // "auth"
+	wrong := func(h http.Header, name string) {
+		for i, v := range h[name] {
+			h[name][i] = wrongValue(rnd, v)
+		}
+	}
+	variants := []variant{
+		{"missing-credentials", "a valid message without any credential header", func(h http.Header) {
+			for _, name := range creds {
+				delete(h, name)
+			}
+		}, ExpectAuthRefusal},
+		{"wrong-credentials", "a valid message with every credential wrong (same length)", func(h http.Header) {
+			for _, name := range creds {
+				wrong(h, name)
+			}
+		}, ExpectAuthRefusal},
+	}
+	if len(creds) > 1 {
+		for _, name := range creds {
+			variants = append(variants,
+				variant{"missing-" + strings.ToLower(name), fmt.Sprintf("a valid message without the %s header, the other credentials right", name),
+					func(h http.Header) { delete(h, name) }, ExpectAuthRefusal},
+				variant{"wrong-" + strings.ToLower(name), fmt.Sprintf("a valid message with a wrong %s (same length), the other credentials right", name),
+					func(h http.Header) { wrong(h, name) }, ExpectAuthRefusal})
+		}
+	}
+	variants = append(variants, variant{"valid-credentials", "a valid message with the right credentials", func(http.Header) {}, ExpectAck})
+	for _, v := range variants {
+		id := caseID(GroupAuth, p, v.name)
+		req, err := b.generate(canaryType, index(id, 0))
+		if err != nil {
+			return err
+		}
+		v.edit(req.Header)
+		err = b.add(Case{ID: id, Group: GroupAuth, Type: canaryType, Expect: v.expect, Requests: []Request{req}, Description: v.desc, Skip: skip})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// aMessage is "a text message", "an image message".
+func aMessage(typ string) string {
+	if strings.ContainsAny(typ[:1], "aeiou") {
+		return "an " + typ + " message"
+	}
+	return "a " + typ + " message"
+}
+
+// wrongValue returns a value of the same length as v that differs from it in every byte, so that a
+// receiver comparing only lengths or prefixes is caught too.
+func wrongValue(rnd *rand.Rand, v string) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	out := []byte(v)
+	for i := range out {
+		c := alphabet[rnd.IntN(len(alphabet))]
+		for c == v[i] {
+			c = alphabet[rnd.IntN(len(alphabet))]
+		}
+		out[i] = c
+	}
+	return string(out)
+}

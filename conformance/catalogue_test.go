@@ -1,0 +1,268 @@
+package conformance_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+func cases(t *testing.T, cfg conformance.Config) []conformance.Case {
+	t.Helper()
+	cs, err := conformance.Cases(cfg)
+	require.NoError(t, err)
+	return cs
+}
+
+func byID(cs []conformance.Case) map[string]conformance.Case {
+	m := make(map[string]conformance.Case, len(cs))
+	for _, c := range cs {
+		m[c.ID] = c
+	}
+	return m
+}
+
+var idPattern = regexp.MustCompile(`^(valid|documented|tolerate|reject|delivery|auth)/(innopaas|itniotech)/[a-zA-Z0-9_./-]+$`)
+
+func TestCases(t *testing.T) {
+	for _, p := range schemas.Providers() {
+		t.Run(string(p), func(t *testing.T) {
+			cs := cases(t, conformance.Config{Provider: p})
+			ids := byID(cs)
+			require.Len(t, ids, len(cs), "case ids are unique")
+			groups := map[conformance.Group]int{}
+			for i, c := range cs {
+				assert.Regexp(t, idPattern, c.ID)
+				assert.True(t, strings.HasPrefix(c.ID, string(c.Group)+"/"+string(p)+"/"), c.ID)
+				assert.NotEmpty(t, c.Description, c.ID)
+				assert.NotEmpty(t, c.Requests, c.ID)
+				assert.NotEmpty(t, c.Canary.Body, c.ID)
+				if i > 0 { // groups run in order
+					assert.GreaterOrEqual(t, slices.Index(conformance.Groups(), c.Group), slices.Index(conformance.Groups(), cs[i-1].Group), c.ID)
+				}
+				groups[c.Group]++
+			}
+			prov, err := mockprovider.Lookup(p)
+			require.NoError(t, err)
+
+			// valid: three variants of every type.
+			assert.Equal(t, 3*len(prov.Types()), groups[conformance.GroupValid])
+			for _, typ := range prov.Types() {
+				assert.Contains(t, ids, fmt.Sprintf("valid/%s/%s/3", p, typ))
+			}
+			// documented: every documented fixture.
+			assert.Equal(t, len(fixtures.Documented(p)), groups[conformance.GroupDocumented])
+			// tolerate and reject: every mutation of the catalogue, as expected of it.
+			muts, err := mockprovider.Mutations(p)
+			require.NoError(t, err)
+			for _, m := range muts {
+				switch m.Expect {
+				case mockprovider.Reject:
+					c, ok := ids[fmt.Sprintf("reject/%s/%s", p, m.ID)]
+					if assert.True(t, ok, "reject %s", m.ID) {
+						assert.True(t, c.Hostile)
+						assert.Equal(t, conformance.ExpectNoServerError, c.Expect)
+						assert.True(t, m.AppliesTo(c.Type), "%s on %s", m.ID, c.Type)
+					}
+				case mockprovider.Tolerate:
+					n := 0
+					for _, c := range cs {
+						if c.Group == conformance.GroupTolerate && c.Mutation == m.ID {
+							assert.Equal(t, conformance.ExpectAck, c.Expect)
+							n++
+						}
+					}
+					assert.Positive(t, n, "tolerate %s", m.ID)
+				}
+			}
+			// The legitimately large ones are really large. (large-contacts describes itself as over
+			// 64 KiB; its sixty cards make 33 to 70 KiB depending on the card cloned.)
+			assert.Greater(t, len(ids[fmt.Sprintf("tolerate/%s/max-length-text/text", p)].Requests[0].Body), 16<<10)
+			assert.Greater(t, len(ids[fmt.Sprintf("tolerate/%s/large-contacts/contacts", p)].Requests[0].Body), 64<<10)
+			// delivery.
+			retry := ids[fmt.Sprintf("delivery/%s/retry-identical-bytes", p)]
+			require.Len(t, retry.Requests, 2)
+			assert.Equal(t, retry.Requests[0].Body, retry.Requests[1].Body)
+			burst := ids[fmt.Sprintf("delivery/%s/burst-50", p)]
+			assert.Len(t, burst.Requests, 50)
+			assert.True(t, burst.Concurrent)
+			// auth: skipped without credentials.
+			assert.Equal(t, 3, groups[conformance.GroupAuth])
+			for _, c := range cs {
+				if c.Group == conformance.GroupAuth {
+					assert.Contains(t, c.Skip, "no credentials")
+				} else {
+					assert.Empty(t, c.Skip)
+				}
+			}
+			t.Logf("%s: %d cases: %v", p, len(cs), groups)
+		})
+	}
+}
+
+func TestCasesStrictProfile(t *testing.T) {
+	for _, c := range cases(t, conformance.Config{Provider: schemas.InnoPaaS, Profile: conformance.Strict}) {
+		if c.Group == conformance.GroupReject {
+			assert.Equal(t, conformance.ExpectRefusal, c.Expect, c.ID)
+		}
+	}
+}
+
+// Every case carries fresh message ids: no two requests of the suite share one, canaries included,
+// except a retry's two copies.
+func TestCasesFreshIDs(t *testing.T) {
+	for _, p := range schemas.Providers() {
+		seen := map[string]string{}
+		for _, c := range cases(t, conformance.Config{Provider: p}) {
+			reqs := slices.Concat(c.Requests, []conformance.Request{c.Canary})
+			if c.ID == fmt.Sprintf("delivery/%s/retry-identical-bytes", p) {
+				reqs = reqs[1:]
+			}
+			for _, r := range reqs {
+				require.NotEmpty(t, r.MessageID, c.ID)
+				if other, dup := seen[r.MessageID]; dup {
+					t.Errorf("%s and %s share message id %s", other, c.ID, r.MessageID)
+				}
+				seen[r.MessageID] = c.ID
+			}
+		}
+	}
+}
+
+// A documented example is replayed byte for byte, but for its ids and times, which are fresh.
+func TestCasesDocumentedFreshIdentity(t *testing.T) {
+	for _, p := range schemas.Providers() {
+		prov, err := mockprovider.Lookup(p)
+		require.NoError(t, err)
+		ptrs := []string{prov.IDPointer, prov.EnvelopeIDPointer, prov.SentAtPointer, prov.MessagePointer + "/wamid", "/eventTime"}
+		for _, c := range cases(t, conformance.Config{Provider: p, Run: "^documented/"}) {
+			original, err := fixtures.Read(c.Fixture)
+			require.NoError(t, err)
+			body := c.Requests[0].Body
+			require.NotEqual(t, original, body, c.ID)
+			before, err := schemas.Decode(original)
+			require.NoError(t, err)
+			after, err := schemas.Decode(body)
+			require.NoError(t, err)
+			restored := body
+			for _, ptr := range ptrs {
+				old, err := jsonpointer.Get(before, ptr)
+				if err != nil {
+					continue
+				}
+				now, err := jsonpointer.Get(after, ptr)
+				require.NoError(t, err, "%s %s", c.ID, ptr)
+				assert.NotEqual(t, old, now, "%s %s is not fresh", c.ID, ptr)
+				oldRaw, _ := json.Marshal(old)
+				nowRaw, _ := json.Marshal(now)
+				restored = bytes.Replace(restored, nowRaw, oldRaw, 1)
+			}
+			assert.Equal(t, string(original), string(restored), "%s: only the identity fields change", c.ID)
+			id, err := jsonpointer.Get(after, prov.IDPointer)
+			require.NoError(t, err)
+			assert.Equal(t, id, c.Requests[0].MessageID)
+		}
+	}
+}
+
+// The same seed builds the same bytes; another seed other bytes.
+func TestCasesSeeded(t *testing.T) {
+	bodies := func(seed uint64) [][]byte {
+		var out [][]byte
+		for _, c := range cases(t, conformance.Config{Provider: schemas.ITNIOTech, Seed: seed}) {
+			for _, r := range c.Requests {
+				out = append(out, r.Body)
+			}
+		}
+		return out
+	}
+	a, b, c := bodies(5), bodies(5), bodies(6)
+	assert.Equal(t, a, b)
+	assert.Equal(t, len(a), len(c))
+	same := 0
+	for i := range a {
+		if bytes.Equal(a[i], c[i]) {
+			same++
+		}
+	}
+	assert.Less(t, same, 5, "bodies another seed left unchanged") // the empty body, say
+}
+
+func TestCasesRunFilter(t *testing.T) {
+	cs := cases(t, conformance.Config{Provider: schemas.InnoPaaS, Run: `^reject/.*/drop-required\.body\.id$|^delivery/`})
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	assert.Equal(t, []string{
+		"reject/innopaas/drop-required.body.id",
+		"delivery/innopaas/retry-identical-bytes", "delivery/innopaas/burst-50", "delivery/innopaas/out-of-order",
+	}, ids)
+	// A filter does not change what the cases send.
+	all := byID(cases(t, conformance.Config{Provider: schemas.InnoPaaS}))
+	for _, c := range cs {
+		assert.Equal(t, all[c.ID].Requests[0].Body, c.Requests[0].Body, c.ID)
+	}
+}
+
+func TestCasesAuth(t *testing.T) {
+	cs := cases(t, conformance.Config{Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "token", Run: "^auth/|^valid/innopaas/text/1$"})
+	ids := byID(cs)
+	want := []string{"missing-credentials", "wrong-credentials", "missing-authorization", "wrong-authorization", "missing-username", "wrong-username", "valid-credentials"}
+	assert.Len(t, cs, len(want)+1)
+	for _, name := range want {
+		c, ok := ids["auth/innopaas/"+name]
+		require.True(t, ok, name)
+		assert.Empty(t, c.Skip)
+		h := c.Requests[0].Header
+		switch {
+		case name == "valid-credentials":
+			assert.Equal(t, conformance.ExpectAck, c.Expect)
+			assert.Equal(t, []string{"user"}, h["UserName"])
+			assert.Equal(t, []string{"token"}, h["Authorization"])
+		case strings.HasPrefix(name, "missing-"):
+			assert.Equal(t, conformance.ExpectAuthRefusal, c.Expect)
+			assert.Less(t, len(h), 3, "a credential header is missing: %v", h)
+		default:
+			assert.Equal(t, conformance.ExpectAuthRefusal, c.Expect)
+			user, token := h["UserName"][0], h["Authorization"][0]
+			assert.Len(t, user, 4)
+			assert.Len(t, token, 5)
+			assert.True(t, user != "user" || token != "token", "%s: %v", name, h)
+		}
+	}
+	// Every other case sends the credentials, verbatim.
+	valid := ids["valid/innopaas/text/1"]
+	assert.Equal(t, []string{"user"}, valid.Requests[0].Header["UserName"])
+	assert.Equal(t, []string{"token"}, valid.Canary.Header["Authorization"])
+
+	_, err := conformance.Cases(conformance.Config{Provider: schemas.ITNIOTech, AuthUser: "user"})
+	assert.ErrorIs(t, err, conformance.ErrBadConfig, "ITNIO Tech documents no credential headers")
+	cs = cases(t, conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: abc"}, Run: "^auth/"})
+	assert.Len(t, cs, 3)
+}
+
+func TestCasesBadConfig(t *testing.T) {
+	for name, cfg := range map[string]conformance.Config{
+		"provider":    {Provider: "meta"},
+		"profile":     {Provider: schemas.InnoPaaS, Profile: "lenient"},
+		"run":         {Provider: schemas.InnoPaaS, Run: "("},
+		"auth header": {Provider: schemas.InnoPaaS, AuthHeaders: []string{"no colon"}},
+		"timeout":     {Provider: schemas.InnoPaaS, Timeout: -1},
+	} {
+		_, err := conformance.Cases(cfg)
+		assert.ErrorIs(t, err, conformance.ErrBadConfig, name)
+	}
+}

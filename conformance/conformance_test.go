@@ -1,0 +1,294 @@
+package conformance_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/schemas"
+)
+
+// credentials configures a receiver and the suite with the same credentials: InnoPaaS's documented
+// headers for InnoPaaS, a custom header for ITNIO Tech, which documents none.
+func credentials(p schemas.Provider) (receiver.Options, conformance.Config) {
+	if p == schemas.InnoPaaS {
+		return receiver.Options{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"},
+			conformance.Config{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"}
+	}
+	return receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret-token"}}},
+		conformance.Config{Provider: p, AuthHeaders: []string{"X-Hook-Secret: s3cret-token"}}
+}
+
+func execute(t *testing.T, cfg conformance.Config) *conformance.Report {
+	t.Helper()
+	if cfg.PayloadDir == "" {
+		cfg.PayloadDir = t.TempDir()
+	}
+	report, err := conformance.Execute(t.Context(), cfg, nil)
+	require.NoError(t, err)
+	return report
+}
+
+// A receiver that acks everything passes the standard profile (and fails the strict one: see
+// TestBrokenReceivers).
+func TestAlways200PassesStandard(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, p := range schemas.Providers() {
+		report := execute(t, conformance.Config{Target: srv.URL, Provider: p})
+		assert.Zero(t, report.Summary.Failed, "%v", report.Failures())
+		assert.Equal(t, 3, report.Summary.Skipped)
+	}
+}
+
+// Nothing passes whatever the receiver does: one that answers 500 to everything fails every case.
+func TestEveryCaseCanFail(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	for _, p := range schemas.Providers() {
+		for _, profile := range conformance.Profiles() {
+			_, cfg := credentials(p)
+			cfg.Target, cfg.Profile = srv.URL, profile
+			if profile == conformance.Strict {
+				cfg.Run = "^reject/" // the only cases the profile changes
+			}
+			report := execute(t, cfg)
+			assert.Equal(t, report.Summary.Total, report.Summary.Failed, "%s %s: %s", p, profile, report.Summary)
+			assert.NotEmpty(t, report.Notes, "a canary that was never acked is noted")
+		}
+	}
+}
+
+// A receiver that dies fails the case that killed it, by name, and the rest are skipped.
+func TestDeadReceiverSkipsTheRest(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(srv *httptest.Server) http.Handler {
+		ref := reference()
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if bytes.HasPrefix(peek(r), []byte(`{"nested":`)) {
+				srv.Listener.Close()
+				srv.CloseClientConnections()
+				return
+			}
+			ref.ServeHTTP(w, r)
+		})
+	})
+	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS})
+	failures := report.Failures()
+	require.Len(t, failures, 1)
+	killer := failures[0]
+	assert.Equal(t, "reject/innopaas/deep-nesting", killer.ID)
+	assert.Equal(t, "expected 2xx or 4xx (no 5xx, no timeout), got the connection closed without an answer (did the receiver crash?); "+
+		"receiver stopped answering after this case: canary got connection refused", killer.Reason)
+	require.NotNil(t, killer.Canary)
+	assert.Equal(t, "refused", string(killer.Canary.Class))
+	after := report.Results[slices.IndexFunc(report.Results, func(r conformance.Result) bool { return r.ID == killer.ID })+1:]
+	require.NotEmpty(t, after)
+	for _, r := range after {
+		assert.Equal(t, conformance.Skip, r.Outcome, r.ID)
+		if r.Group != conformance.GroupAuth {
+			assert.Equal(t, "not run: the receiver stopped answering after reject/innopaas/deep-nesting", r.Reason)
+		}
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	target := "http://" + ln.Addr().String() + "/webhook"
+	ln.Close()
+	report, err := conformance.Execute(t.Context(), conformance.Config{Target: target, Provider: schemas.ITNIOTech}, nil)
+	assert.Nil(t, report)
+	assert.ErrorIs(t, err, conformance.ErrUnreachable)
+	assert.EqualError(t, err, "nothing answers HTTP at the target: "+target+": connection refused")
+}
+
+func TestCredentialsRefused(t *testing.T) {
+	t.Parallel()
+	opts, _ := credentials(schemas.InnoPaaS)
+	srv := serve(t, receiver.New(opts))
+	_, err := conformance.Execute(t.Context(), conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS}, nil)
+	assert.ErrorIs(t, err, conformance.ErrAuthRefused)
+	assert.ErrorContains(t, err, "401 Unauthorized")
+	_, err = conformance.Execute(t.Context(), conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, AuthUser: "wahook", AuthToken: "wrong"}, nil)
+	assert.ErrorIs(t, err, conformance.ErrAuthRefused)
+	assert.ErrorContains(t, err, "check the credentials given")
+}
+
+func TestNoCaseMatches(t *testing.T) {
+	_, err := conformance.Execute(t.Context(), conformance.Config{Target: "http://127.0.0.1:1", Provider: schemas.InnoPaaS, Run: "^nothing$"}, nil)
+	assert.ErrorIs(t, err, conformance.ErrBadConfig)
+}
+
+// recorder remembers every body it is sent, then acts as the reference receiver.
+type recorder struct {
+	mu     sync.Mutex
+	bodies []string
+	ref    http.Handler
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sum := sha256.Sum256(peek(r))
+	rec.mu.Lock()
+	rec.bodies = append(rec.bodies, fmt.Sprintf("%x", sum))
+	rec.mu.Unlock()
+	rec.ref.ServeHTTP(w, r)
+}
+
+func (rec *recorder) sorted() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Sorted(slices.Values(rec.bodies))
+}
+
+// The same seed sends the same bytes, another seed other bytes.
+func TestSeedRepeatable(t *testing.T) {
+	t.Parallel()
+	run := func(seed uint64) []string {
+		rec := &recorder{ref: reference()}
+		srv := serve(t, rec)
+		report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Seed: seed})
+		require.Zero(t, report.Summary.Failed)
+		return rec.sorted()
+	}
+	a, b, c := run(42), run(42), run(43)
+	assert.Equal(t, a, b)
+	assert.Len(t, c, len(a))
+	assert.NotEqual(t, a, c)
+}
+
+// A failing case's reproduce command reads its payload from a file and its credentials from the
+// environment: a CI log never shows a secret.
+func TestReproduce(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	dir := t.TempDir()
+	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Run: "^valid/innopaas/text/1$|^delivery/", PayloadDir: dir})
+	require.Equal(t, 4, report.Summary.Failed)
+	assert.Equal(t, dir, report.PayloadDir)
+	res := report.Results[0]
+	assert.Equal(t, "wahook send --target "+srv.URL+" --provider innopaas --retries none --file "+dir+"/valid_innopaas_text_1.json", res.Reproduce)
+	assert.Equal(t, []string{dir + "/valid_innopaas_text_1.json"}, res.Files)
+	assert.Equal(t, "expected 2xx, got 502 Bad Gateway", res.Reason)
+	assert.Contains(t, report.Details(res), "observed:  502 Bad Gateway")
+
+	retry := report.Results[1]
+	assert.Len(t, retry.Files, 1, "a retry's two copies are one file")
+	assert.Equal(t, 2, strings.Count(retry.Reproduce, "curl "))
+	burst := report.Results[2]
+	assert.Len(t, burst.Files, 50)
+	assert.Contains(t, burst.Reproduce, "& done; wait")
+	assert.Equal(t, "50 of 50 concurrent deliveries failed; the first: expected 2xx, got 502 Bad Gateway", burst.Reason)
+
+	_, cfg := credentials(schemas.InnoPaaS)
+	cfg.Target, cfg.Run, cfg.PayloadDir = srv.URL, "^valid/innopaas/text/1$", t.TempDir()
+	report = execute(t, cfg)
+	res = report.Results[0]
+	assert.NotContains(t, res.Reproduce, "s3cret-token")
+	assert.Contains(t, res.Reproduce, `-H 'Authorization: '"$WAHOOK_AUTHORIZATION" -H 'UserName: '"$WAHOOK_USERNAME"`)
+	assert.Contains(t, report.Notes, "the reproduce commands read the credentials from $WAHOOK_AUTHORIZATION, $WAHOOK_USERNAME")
+}
+
+// A report survives JSON, and its JUnit form is XML with the right counts.
+func TestReportFormats(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if messageType(peek(r)) == "video" {
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte("<html>\x01 \xff boom</html>")) // not XML-safe, not UTF-8
+		}
+	}))
+	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.ITNIOTech, Profile: conformance.Strict, Run: "^(valid|reject|auth)/"})
+	require.Positive(t, report.Summary.Failed)
+	require.Positive(t, report.Summary.Skipped)
+
+	raw, err := json.Marshal(report)
+	require.NoError(t, err)
+	var back conformance.Report
+	require.NoError(t, json.Unmarshal(raw, &back))
+	assert.Equal(t, *report, back)
+
+	var buf bytes.Buffer
+	require.NoError(t, report.WriteJUnit(&buf))
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Suites   []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+			Skipped  int    `xml:"skipped,attr"`
+			Cases    []struct {
+				ClassName string `xml:"classname,attr"`
+				Name      string `xml:"name,attr"`
+				Failure   *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(buf.Bytes(), &doc), buf.String())
+	assert.Equal(t, report.Summary.Total, doc.Tests)
+	assert.Equal(t, report.Summary.Failed, doc.Failures)
+	assert.Equal(t, report.Summary.Skipped, doc.Skipped)
+	var names []string
+	for _, s := range doc.Suites {
+		names = append(names, s.Name)
+		failures, skipped := 0, 0
+		for _, c := range s.Cases {
+			assert.Equal(t, s.Name, c.ClassName)
+			assert.True(t, strings.HasPrefix(c.Name, s.Name+"/itniotech/"), c.Name)
+			if c.Failure != nil {
+				failures++
+				assert.NotEmpty(t, c.Failure.Message)
+				assert.Contains(t, c.Failure.Text, "expected:")
+				assert.Contains(t, c.Failure.Text, "reproduce:")
+			}
+			if c.Skipped != nil {
+				skipped++
+			}
+		}
+		assert.Len(t, s.Cases, s.Tests, s.Name)
+		assert.Equal(t, failures, s.Failures, s.Name)
+		assert.Equal(t, skipped, s.Skipped, s.Name)
+	}
+	assert.Equal(t, []string{"valid", "reject", "auth"}, names)
+}
+
+// A receiver that takes longer than the timeout fails with a timeout, not a hang of the suite.
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if messageType(peek(r)) == "sticker" {
+			<-r.Context().Done()
+		}
+	}))
+	start := time.Now()
+	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.ITNIOTech, Run: "^valid/", Timeout: 200 * time.Millisecond})
+	assert.Less(t, time.Since(start), 5*time.Second)
+	require.Equal(t, 3, report.Summary.Failed)
+	for _, r := range report.Failures() {
+		assert.Contains(t, r.ID, "/sticker/")
+		assert.Equal(t, "expected 2xx, got no answer within 200ms", r.Reason)
+		assert.NotNil(t, r.Canary, "a case without an answer is followed by the canary")
+	}
+}

@@ -1,0 +1,256 @@
+package conformance
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/wahook/wahook/mockprovider/delivery"
+	"github.com/wahook/wahook/schemas"
+)
+
+// Outcome is how a case ended.
+type Outcome string
+
+// The outcomes.
+const (
+	Pass Outcome = "pass"
+	Fail Outcome = "fail"
+	Skip Outcome = "skip"
+)
+
+// Observation is what the receiver answered to one request.
+type Observation struct {
+	// Status is the HTTP status, 0 when no answer came.
+	Status int `json:"status"`
+	// Class is the kind of failure, "" for a 2xx (see delivery.ErrorClass).
+	Class delivery.ErrorClass `json:"class,omitempty"`
+	// Error is the status line or transport error of a failed request.
+	Error string `json:"error,omitempty"`
+	// Body is the start of the response body, at most 512 bytes, invalid UTF-8 replaced.
+	Body string `json:"body,omitempty"`
+	// Latency is how long the answer took.
+	Latency time.Duration `json:"latency"`
+}
+
+// Result is what became of one case.
+type Result struct {
+	ID          string           `json:"id"`
+	Group       Group            `json:"group"`
+	Provider    schemas.Provider `json:"provider"`
+	Description string           `json:"description"`
+	Outcome     Outcome          `json:"outcome"`
+	// Expected is the answer the case asked for.
+	Expected string `json:"expected"`
+	// Observed is the answer the verdict rests on: the first that failed, else the last; nil for a
+	// skipped case.
+	Observed *Observation `json:"observed,omitempty"`
+	// Canary is the answer to the liveness check after the case, when one was sent.
+	Canary *Observation `json:"canary,omitempty"`
+	// Reason says in one line why the case failed or was skipped.
+	Reason string `json:"reason,omitempty"`
+	// Requests is how many requests the case sends, its canary not counted.
+	Requests int `json:"requests"`
+	// Duration is the case's wall time, its canary included.
+	Duration time.Duration `json:"duration"`
+	// Reproduce is a shell command that sends a failing case's requests again; Files are the payloads
+	// it reads, written under Report.PayloadDir.
+	Reproduce string   `json:"reproduce,omitempty"`
+	Files     []string `json:"files,omitempty"`
+}
+
+// Report is the record of one run of the suite.
+type Report struct {
+	Target   string           `json:"target"`
+	Provider schemas.Provider `json:"provider"`
+	Profile  Profile          `json:"profile"`
+	Seed     uint64           `json:"seed"`
+	Started  time.Time        `json:"started"`
+	Duration time.Duration    `json:"duration"`
+	// Timeout is the per-request timeout the run used.
+	Timeout time.Duration `json:"timeout"`
+	// PayloadDir holds the payloads of the failing cases; "" when none failed.
+	PayloadDir string `json:"payloadDir,omitempty"`
+	// Notes are remarks about the run as a whole.
+	Notes   []string `json:"notes,omitempty"`
+	Results []Result `json:"results"`
+	Summary Summary  `json:"summary"`
+}
+
+// Summary counts the results.
+type Summary struct {
+	Total   int `json:"total"`
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+}
+
+// String is the summary line: "N passed, M failed, K skipped".
+func (s Summary) String() string {
+	return fmt.Sprintf("%d passed, %d failed, %d skipped", s.Passed, s.Failed, s.Skipped)
+}
+
+func summarize(results []Result) Summary {
+	s := Summary{Total: len(results)}
+	for _, r := range results {
+		switch r.Outcome {
+		case Pass:
+			s.Passed++
+		case Fail:
+			s.Failed++
+		case Skip:
+			s.Skipped++
+		}
+	}
+	return s
+}
+
+// Failures returns the failed results, in order.
+func (r *Report) Failures() []Result {
+	var out []Result
+	for _, res := range r.Results {
+		if res.Outcome == Fail {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Details describes a failed result over a few lines: the case, what was expected, what came (and why
+// that fails the case, when it is not just the status), and how to send it again.
+func (r *Report) Details(res Result) string { return details(res, r.Timeout) }
+
+func details(res Result, timeout time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "case:      %s\n", res.Description)
+	fmt.Fprintf(&b, "expected:  %s\n", res.Expected)
+	if res.Observed != nil {
+		fmt.Fprintf(&b, "observed:  %s\n", res.Observed.Summary(timeout))
+		if res.Reason != fmt.Sprintf("expected %s, got %s", res.Expected, res.Observed.describe(timeout)) {
+			fmt.Fprintf(&b, "why:       %s\n", res.Reason)
+		}
+	}
+	if res.Canary != nil && res.Canary.Class != delivery.ClassNone {
+		fmt.Fprintf(&b, "canary:    %s\n", res.Canary.Summary(timeout))
+	}
+	if res.Reproduce != "" {
+		fmt.Fprintf(&b, "reproduce: %s\n", res.Reproduce)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// Summary describes the answer and the start of its body on one line.
+func (o Observation) Summary(timeout time.Duration) string {
+	s := o.describe(timeout)
+	if body := oneLine(o.Body, 160); body != "" {
+		s += ": " + body
+	}
+	return s
+}
+
+// oneLine shortens s to at most n runes on one line.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// JUnit XML, as CI systems read it: one testsuite per group, one testcase per case.
+type (
+	junitSuites struct {
+		XMLName  xml.Name     `xml:"testsuites"`
+		Name     string       `xml:"name,attr"`
+		Tests    int          `xml:"tests,attr"`
+		Failures int          `xml:"failures,attr"`
+		Skipped  int          `xml:"skipped,attr"`
+		Time     string       `xml:"time,attr"`
+		Suites   []junitSuite `xml:"testsuite"`
+	}
+	junitSuite struct {
+		Name       string          `xml:"name,attr"`
+		Tests      int             `xml:"tests,attr"`
+		Failures   int             `xml:"failures,attr"`
+		Errors     int             `xml:"errors,attr"`
+		Skipped    int             `xml:"skipped,attr"`
+		Time       string          `xml:"time,attr"`
+		Timestamp  string          `xml:"timestamp,attr,omitempty"`
+		Properties []junitProperty `xml:"properties>property,omitempty"`
+		Cases      []junitCase     `xml:"testcase"`
+	}
+	junitProperty struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	}
+	junitCase struct {
+		ClassName string        `xml:"classname,attr"`
+		Name      string        `xml:"name,attr"`
+		Time      string        `xml:"time,attr"`
+		Failure   *junitFailure `xml:"failure,omitempty"`
+		Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	}
+	junitFailure struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	}
+	junitSkipped struct {
+		Message string `xml:"message,attr"`
+	}
+)
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJUnit writes the report as JUnit XML: a testsuite per group with its counts, a testcase per
+// case (classname the group, name the id), a failure with expected and observed, or a skipped.
+func (r *Report) WriteJUnit(w io.Writer) error {
+	doc := junitSuites{Name: fmt.Sprintf("wahook conform %s (%s)", r.Provider, r.Profile), Time: seconds(r.Duration)}
+	for _, g := range Groups() {
+		suite := junitSuite{
+			Name:      string(g),
+			Timestamp: r.Started.Format("2006-01-02T15:04:05"),
+			Properties: []junitProperty{
+				{"target", r.Target}, {"provider", string(r.Provider)}, {"profile", string(r.Profile)}, {"seed", fmt.Sprint(r.Seed)},
+			},
+		}
+		var total time.Duration
+		for _, res := range r.Results {
+			if res.Group != g {
+				continue
+			}
+			c := junitCase{ClassName: string(g), Name: res.ID, Time: seconds(res.Duration)}
+			switch res.Outcome {
+			case Fail:
+				c.Failure = &junitFailure{Message: res.Reason, Type: "expected " + res.Expected, Text: r.Details(res)}
+				suite.Failures++
+			case Skip:
+				c.Skipped = &junitSkipped{Message: res.Reason}
+				suite.Skipped++
+			}
+			total += res.Duration
+			suite.Tests++
+			suite.Cases = append(suite.Cases, c)
+		}
+		if suite.Tests == 0 {
+			continue
+		}
+		suite.Time = seconds(total)
+		doc.Tests += suite.Tests
+		doc.Failures += suite.Failures
+		doc.Skipped += suite.Skipped
+		doc.Suites = append(doc.Suites, suite)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,144 @@
+package conformance
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// reproduce writes the payloads of a failing case under the payload directory and returns a shell
+// command that sends them again as the case did, and the files. Credentials appear in the command as
+// environment variables, never in clear: CI logs are not the place for them.
+func (r *Runner) reproduce(c Case) (string, []string) {
+	dir, err := r.ensurePayloadDir()
+	if err != nil {
+		return fmt.Sprintf("(payload not written: %v)", err), nil
+	}
+	base := filepath.Join(dir, fileName(c.ID))
+	var files []string
+	// Identical requests (a retry) share one file.
+	fileOf := make([]string, len(c.Requests))
+	for i, req := range c.Requests {
+		if j := slices.IndexFunc(c.Requests[:i], func(o Request) bool { return bytes.Equal(o.Body, req.Body) }); j >= 0 {
+			fileOf[i] = fileOf[j]
+			continue
+		}
+		name := base + ".json"
+		switch {
+		case c.Concurrent:
+			name = filepath.Join(base, fmt.Sprintf("%02d.json", i+1))
+		case len(c.Requests) > 1:
+			name = fmt.Sprintf("%s-%d.json", base, i+1)
+		}
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return fmt.Sprintf("(payload not written: %v)", err), nil
+		}
+		if err := os.WriteFile(name, req.Body, 0o644); err != nil {
+			return fmt.Sprintf("(payload not written: %v)", err), nil
+		}
+		fileOf[i] = name
+		files = append(files, name)
+	}
+
+	req := c.Requests[0]
+	switch {
+	case c.Concurrent:
+		// The same headers for every request of the burst: curl them all at once.
+		return fmt.Sprintf("for f in %s/*.json; do %s --data-binary @\"$f\" %s & done; wait",
+			shellQuote(base), r.curl(req, true), shellQuote(r.s.Target)), files
+	case len(c.Requests) == 1 && len(r.s.credentials) == 0 && req.ContentType == "application/json":
+		return fmt.Sprintf("wahook send --target %s --provider %s --retries none --file %s",
+			shellQuote(r.s.Target), r.s.Provider, shellQuote(files[0])), files
+	}
+	var cmds []string
+	for i, req := range c.Requests {
+		cmds = append(cmds, fmt.Sprintf("%s --data-binary @%s %s", r.curl(req, false), shellQuote(fileOf[i]), shellQuote(r.s.Target)))
+	}
+	return strings.Join(cmds, " && "), files
+}
+
+// curl returns the start of a curl command sending req's headers; the body and URL follow.
+func (r *Runner) curl(req Request, statusOnly bool) string {
+	parts := []string{"curl -sS"}
+	if statusOnly {
+		parts = append(parts, `-o /dev/null -w '%{http_code}\n'`)
+	} else {
+		parts = append(parts, "-i")
+	}
+	parts = append(parts, "-X POST", "-H "+shellQuote("Content-Type: "+req.ContentType))
+	var names []string
+	for name := range req.Header {
+		if name != "User-Agent" && !strings.EqualFold(name, "Content-Type") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, v := range req.Header[name] {
+			if slices.Contains(r.s.credentials, name) && slices.Contains(r.s.header[name], v) {
+				parts = append(parts, "-H "+shellQuote(name+": ")+`"$`+envName(name)+`"`)
+				continue
+			}
+			parts = append(parts, "-H "+shellQuote(name+": "+v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// ensurePayloadDir returns the payload directory, creating a temporary one on first use. The first
+// call also notes where the reproduce commands take credentials from.
+func (r *Runner) ensurePayloadDir() (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.s.credentials) > 0 && !r.credentialsNoted {
+		r.credentialsNoted = true
+		var vars []string
+		for _, name := range r.s.credentials {
+			vars = append(vars, "$"+envName(name))
+		}
+		r.notes = append(r.notes, "the reproduce commands read the credentials from "+strings.Join(vars, ", "))
+	}
+	if r.payloadDir != "" {
+		return r.payloadDir, os.MkdirAll(r.payloadDir, 0o755)
+	}
+	dir, err := os.MkdirTemp("", "wahook-conform-")
+	if err != nil {
+		return "", err
+	}
+	r.payloadDir = dir
+	return dir, nil
+}
+
+// envName is the environment variable a reproduce command reads credential header name from.
+func envName(name string) string {
+	return "WAHOOK_" + strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, name)
+}
+
+// fileName turns a case id into a file name: reject/innopaas/invalid-json is reject_innopaas_invalid-json.
+func fileName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, id)
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

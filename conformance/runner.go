@@ -1,0 +1,337 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wahook/wahook/mockprovider/delivery"
+)
+
+// Runner runs the cases of one Config against its target, one case at a time. It keeps what the
+// suite has learnt about the receiver between cases (whether the canary works, whether the receiver
+// died), so run the cases of one suite with one Runner, in order. Execute and Run use it; use it
+// directly to drive the cases yourself.
+type Runner struct {
+	s       *settings
+	cases   []Case
+	probe   Request
+	engine  *delivery.Engine
+	started time.Time
+
+	mu sync.Mutex
+	// canaryAcked is whether the probe, a canary, got a 2xx. Only then does a canary that gets a
+	// non-2xx answer mean the receiver broke; otherwise any HTTP answer counts as alive.
+	canaryAcked bool
+	probed      bool
+	// deadAfter is the id of the case after which the receiver stopped answering.
+	deadAfter  string
+	payloadDir string
+	notes      []string
+	// credentialsNoted: the note on credentials in reproduce commands has been made.
+	credentialsNoted bool
+}
+
+// NewRunner checks cfg and builds its cases.
+func NewRunner(cfg Config) (*Runner, error) {
+	s, err := cfg.settings(true)
+	if err != nil {
+		return nil, err
+	}
+	cases, err := buildCases(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("%w: no case id matches run %q", ErrBadConfig, cfg.Run)
+	}
+	gen := &builder{s: s}
+	if gen.gen, err = newGenerator(s); err != nil {
+		return nil, err
+	}
+	probe, err := gen.generate(canaryType, canaryIndex("probe"))
+	if err != nil {
+		return nil, err
+	}
+	engine, err := delivery.New(delivery.Options{
+		Target:  s.Target,
+		Timeout: s.Timeout,
+		Workers: burstSize,
+		// No Header: each request carries its own, so that the auth cases can leave credentials out.
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	return &Runner{s: s, cases: cases, probe: probe, engine: engine, payloadDir: s.PayloadDir, started: time.Now()}, nil
+}
+
+// Cases returns the cases the runner runs, in order.
+func (r *Runner) Cases() []Case { return r.cases }
+
+// Close releases the runner's connections.
+func (r *Runner) Close() { r.engine.Close() }
+
+// Probe sends one valid text message before the cases. It returns an error wrapping ErrUnreachable
+// when nothing answers HTTP at the target, and one wrapping ErrAuthRefused for a 401 or 403: in either
+// case every case would fail for the same reason, so the suite should not run.
+func (r *Runner) Probe(ctx context.Context) error {
+	obs := r.send(ctx, []Request{r.probe}, false)[0]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.probed = true
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	case obs.Status == 0:
+		return fmt.Errorf("%w: %s: %s", ErrUnreachable, r.s.Target, obs.describe(r.s.Timeout))
+	case obs.Status == http.StatusUnauthorized || obs.Status == http.StatusForbidden:
+		hint := "give them with --auth-user/--auth-token or --auth-header (Config.AuthUser/AuthToken/AuthHeaders)"
+		if len(r.s.credentials) > 0 {
+			hint = "check the credentials given"
+		}
+		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.Target, obs.describe(r.s.Timeout), hint)
+	}
+	r.canaryAcked = obs.Class == delivery.ClassNone
+	if !r.canaryAcked {
+		r.notes = append(r.notes, fmt.Sprintf("a valid text message got %s before the cases ran, so the liveness check after each hostile case only asks for an HTTP answer", obs.describe(r.s.Timeout)))
+	}
+	return nil
+}
+
+// RunCase runs one case and returns its result. Call Probe first. Once the receiver has stopped
+// answering after a case, RunCase skips every later case.
+func (r *Runner) RunCase(ctx context.Context, c Case) Result {
+	res := Result{ID: c.ID, Group: c.Group, Provider: c.Provider, Description: c.Description, Expected: c.Expect.String(), Requests: len(c.Requests)}
+	r.mu.Lock()
+	deadAfter, probed := r.deadAfter, r.probed
+	r.mu.Unlock()
+	switch {
+	case c.Skip != "":
+		res.Outcome, res.Reason = Skip, c.Skip
+		return res
+	case deadAfter != "":
+		res.Outcome, res.Reason = Skip, "not run: the receiver stopped answering after "+deadAfter
+		return res
+	case !probed:
+		if err := r.Probe(ctx); err != nil {
+			res.Outcome, res.Reason = Fail, err.Error()
+			return res
+		}
+	}
+
+	start := time.Now()
+	obs := r.send(ctx, c.Requests, c.Concurrent)
+	if ctx.Err() != nil {
+		res.Outcome, res.Reason, res.Duration = Skip, "interrupted", time.Since(start)
+		return res
+	}
+	failed, decisive, reason := r.judge(c, obs)
+	res.Observed = &decisive
+	noAnswer := false
+	for _, o := range obs {
+		noAnswer = noAnswer || o.Status == 0
+	}
+	if c.Hostile || noAnswer {
+		canary := r.send(ctx, []Request{c.Canary}, false)[0]
+		res.Canary = &canary
+		if alive := r.alive(canary); !alive && ctx.Err() == nil {
+			r.mu.Lock()
+			r.deadAfter = c.ID
+			r.mu.Unlock()
+			stopped := "receiver stopped answering after this case: canary got " + canary.describe(r.s.Timeout)
+			if failed {
+				reason += "; " + stopped
+			} else {
+				reason = stopped
+			}
+			failed = true
+		}
+	}
+	res.Duration = time.Since(start)
+	res.Outcome = Pass
+	if failed {
+		res.Outcome, res.Reason = Fail, reason
+		res.Reproduce, res.Files = r.reproduce(c)
+	}
+	return res
+}
+
+// alive judges a canary's answer.
+func (r *Runner) alive(o Observation) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.canaryAcked {
+		return o.Class == delivery.ClassNone
+	}
+	return o.Status != 0 && o.Class != delivery.ClassTimeout && o.Class != delivery.ClassReset
+}
+
+// judge checks every answer of a case against its expectation. It returns whether the case failed,
+// the observation the verdict rests on (the first failing one, else the last) and why it failed.
+func (r *Runner) judge(c Case, obs []Observation) (failed bool, decisive Observation, reason string) {
+	var bad []int
+	for i, o := range obs {
+		if !o.meets(c.Expect) {
+			bad = append(bad, i)
+		}
+	}
+	if len(bad) == 0 {
+		return false, obs[len(obs)-1], ""
+	}
+	first := obs[bad[0]]
+	reason = fmt.Sprintf("expected %s, got %s", c.Expect, first.describe(r.s.Timeout))
+	switch {
+	case c.Concurrent:
+		reason = fmt.Sprintf("%d of %d concurrent deliveries failed; the first: %s", len(bad), len(obs), reason)
+	case len(obs) > 1:
+		reason = fmt.Sprintf("delivery %d of %d: %s", bad[0]+1, len(obs), reason)
+	}
+	return true, first, reason
+}
+
+// send delivers requests, one after another or all at once, and observes each answer.
+func (r *Runner) send(ctx context.Context, reqs []Request, concurrent bool) []Observation {
+	out := make([]Observation, len(reqs))
+	if concurrent {
+		payloads := make([]delivery.Payload, len(reqs))
+		for i, req := range reqs {
+			payloads[i] = req.payload()
+		}
+		report, _ := r.engine.Run(ctx, payloads) // a cancelled run still reports every delivery
+		for _, res := range report.Results {
+			out[res.Index] = observe(res)
+		}
+		return out
+	}
+	for i, req := range reqs {
+		report, _ := r.engine.Run(ctx, []delivery.Payload{req.payload()})
+		out[i] = observe(report.Results[0])
+	}
+	return out
+}
+
+// maxObservedBody is how much of a response body a report keeps.
+const maxObservedBody = 512
+
+func observe(res delivery.Result) Observation {
+	a, ok := res.Last()
+	if !ok {
+		return Observation{Class: delivery.ClassCancelled, Error: "not sent"}
+	}
+	body := a.Body
+	if len(body) > maxObservedBody {
+		body = body[:maxObservedBody]
+	}
+	return Observation{
+		Status:  a.Status,
+		Class:   a.Class,
+		Error:   a.Err,
+		Body:    strings.ToValidUTF8(string(body), "\uFFFD"),
+		Latency: a.Latency,
+	}
+}
+
+// meets reports whether the answer is what e asks for. An answer that broke off counts as none.
+func (o Observation) meets(e Expect) bool {
+	switch o.Class {
+	case delivery.ClassNone, delivery.ClassHTTPStatus, delivery.ClassRedirect:
+		return e.Accepts(o.Status)
+	}
+	return false
+}
+
+// describe says what the answer was, in a few words.
+func (o Observation) describe(timeout time.Duration) string {
+	status := func() string {
+		if text := http.StatusText(o.Status); text != "" {
+			return fmt.Sprintf("%d %s", o.Status, text)
+		}
+		return fmt.Sprint(o.Status)
+	}
+	switch o.Class {
+	case delivery.ClassNone, delivery.ClassHTTPStatus:
+		return status()
+	case delivery.ClassRedirect:
+		return status() + " (providers do not follow redirects)"
+	case delivery.ClassTimeout:
+		if o.Status != 0 {
+			return fmt.Sprintf("%s, then no end of the body within %v", status(), timeout)
+		}
+		return fmt.Sprintf("no answer within %v", timeout)
+	case delivery.ClassRefused:
+		return "connection refused"
+	case delivery.ClassReset:
+		if o.Status != 0 {
+			return status() + ", then the connection broke off"
+		}
+		return "the connection closed without an answer (did the receiver crash?)"
+	case delivery.ClassTLS:
+		return "a TLS failure: " + o.Error
+	case delivery.ClassCancelled:
+		return "no answer: the run was cancelled"
+	}
+	if o.Error != "" {
+		return o.Error
+	}
+	return string(o.Class)
+}
+
+// Execute runs the suite cfg describes: the reachability probe, then every case in order. onResult, if
+// not nil, sees each result as it is decided. The report is complete for the cases run even when ctx
+// ends part-way; the error then says so. An error wrapping ErrBadConfig, ErrUnreachable or
+// ErrAuthRefused comes with a nil report: nothing was judged.
+func Execute(ctx context.Context, cfg Config, onResult func(Result)) (*Report, error) {
+	r, err := NewRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if err := r.Probe(ctx); err != nil {
+		return nil, err
+	}
+	var results []Result
+	for _, c := range r.cases {
+		if ctx.Err() != nil {
+			break
+		}
+		res := r.RunCase(ctx, c)
+		if ctx.Err() != nil && res.Outcome != Fail {
+			break
+		}
+		results = append(results, res)
+		if onResult != nil {
+			onResult(res)
+		}
+	}
+	report := r.Report(results)
+	if err := ctx.Err(); err != nil {
+		return report, fmt.Errorf("interrupted after %d of %d cases: %w", len(results), len(r.cases), err)
+	}
+	return report, nil
+}
+
+// Report assembles the report of results, which the runner produced.
+func (r *Runner) Report(results []Result) *Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := &Report{
+		Target:     r.s.Target,
+		Provider:   r.s.Provider,
+		Profile:    r.s.Profile,
+		Seed:       r.s.Seed,
+		Started:    r.started.Round(0).UTC(),
+		Duration:   time.Since(r.started),
+		Timeout:    r.s.Timeout,
+		PayloadDir: r.payloadDir,
+		Notes:      append([]string(nil), r.notes...),
+		Results:    results,
+	}
+	if len(rep.Notes) == 0 {
+		rep.Notes = nil
+	}
+	rep.Summary = summarize(results)
+	return rep
+}

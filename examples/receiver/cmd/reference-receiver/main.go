@@ -1,0 +1,114 @@
+// Command reference-receiver serves wahook's reference webhook receiver (package receiver) on a loopback
+// port, for wahook conform to test:
+//
+//	reference-receiver [--listen 127.0.0.1:0] [--provider auto|innopaas|itniotech]
+//	                   [--auth-user U --auth-token T] [--auth-header 'Name: value']...
+//
+// Its first line on stdout is the webhook URL, such as http://127.0.0.1:41234/webhook, so that a script
+// can start it in the background and read where it listens; with the default --listen the port is a
+// free one the system picks. It serves until interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// headerFlags collects repeated --auth-header values.
+type headerFlags []string
+
+func (h *headerFlags) String() string     { return fmt.Sprint(*h) }
+func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
+
+// run serves until ctx ends; it returns 0 after a clean shutdown and 2 when it cannot start.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("reference-receiver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on; port 0 picks a free one")
+	provider := fs.String("provider", string(schemas.Auto), "provider: auto (recognise by envelope), innopaas or itniotech")
+	user := fs.String("auth-user", "", "require this value in the UserName header")
+	token := fs.String("auth-token", "", "require this value in the Authorization header")
+	var headers headerFlags
+	fs.Var(&headers, "auth-header", "require this header, as 'Name: value' (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "reference-receiver: %v\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return fail(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	p, err := schemas.ParseProvider(*provider, true)
+	if err != nil {
+		return fail(err)
+	}
+	opts := receiver.Options{Provider: p, AuthUser: *user, AuthToken: *token, AuthHeaders: http.Header{}}
+	for _, line := range headers {
+		name, value, err := mockprovider.ParseHeader(line)
+		if err != nil {
+			return fail(err)
+		}
+		opts.AuthHeaders.Add(name, value)
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(err)
+	}
+	srv := &http.Server{
+		Handler:           receiver.New(opts),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	fmt.Fprintln(stdout, webhookURL(ln.Addr().(*net.TCPAddr)))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fail(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fail(err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fail(err)
+	}
+	return 0
+}
+
+// webhookURL is the URL to POST webhooks to; an unspecified address is reached on loopback.
+func webhookURL(addr *net.TCPAddr) string {
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("http://%s/webhook", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}

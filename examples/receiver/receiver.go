@@ -1,0 +1,363 @@
+// Package receiver is wahook's reference webhook receiver: an http.Handler that takes inbound WhatsApp
+// webhooks from InnoPaaS and ITNIO Tech the way a production receiver should, and passes the strict
+// profile of wahook conform for both.
+//
+// What it does, in order, for each request:
+//
+//   - anything but POST: 405, with Allow: POST
+//   - missing or wrong credentials, when configured: 401 (compared in constant time)
+//   - a Content-Type that is not JSON (application/json or */*+json, parameters allowed): 415
+//   - a body over MaxBytes (3 MiB, Meta's cap): 413, without reading past the cap
+//   - a body that is not exactly one JSON object: 400, duplicate keys included, which encoding/json
+//     silently resolves to the last while other parsers take the first
+//   - a payload its provider's schema refuses: 400; but a message type the schema does not know yet is
+//     acked, because providers add types without notice, and the receiver cannot refuse what the
+//     provider will keep sending
+//   - a message id seen before (a provider's retry): 200 without processing it again
+//   - anything else: processed (Options.OnMessage) and acked with 200, at once
+//
+// The duplicate check keeps a bounded set of recent ids in memory; a receiver with several instances
+// would keep it in a shared store instead.
+package receiver
+
+import (
+	"bytes"
+	"container/list"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// Defaults for zero Options fields.
+const (
+	// DefaultMaxBytes is the largest body accepted: the cap Meta documents for WhatsApp webhooks.
+	DefaultMaxBytes = schemas.DefaultMaxBytes
+	// DefaultSeenIDs is how many message ids the duplicate check remembers.
+	DefaultSeenIDs = 100_000
+	// maxDepth is the deepest nesting accepted; no documented payload nests deeper than 8.
+	maxDepth = schemas.DefaultMaxDepth
+)
+
+// Options configure a receiver.
+type Options struct {
+	// Provider is the provider whose webhooks arrive; "" or schemas.Auto recognises it per request
+	// from the envelope.
+	Provider schemas.Provider
+	// AuthUser and AuthToken, when set, must arrive verbatim in the UserName and Authorization headers
+	// InnoPaaS documents for customer-configured credentials.
+	AuthUser  string
+	AuthToken string
+	// AuthHeaders are further headers every request must carry, each with one of the values given.
+	AuthHeaders http.Header
+	// MaxBytes caps the body; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// SeenIDs bounds the duplicate check's memory; 0 means DefaultSeenIDs.
+	SeenIDs int
+	// OnMessage, if set, is called once for every new message or event, before the ack. It must be
+	// quick and safe for concurrent use; a real receiver would enqueue the message here.
+	OnMessage func(Message)
+}
+
+// Message is one accepted webhook.
+type Message struct {
+	Provider schemas.Provider
+	// ID is the message id (the envelope's id for events that are not messages).
+	ID string
+	// Type is the message type, "" for events that are not messages.
+	Type string
+	// Known is false for a message type the provider's schema does not define.
+	Known bool
+	// Body is the payload as received.
+	Body []byte
+}
+
+// handler is the receiver.
+type handler struct {
+	opts      Options
+	validator *schemas.Validator
+	seen      *lru
+	creds     []credential
+}
+
+type credential struct {
+	name string
+	sums [][sha256.Size]byte // accepted values, hashed so that comparing takes the same time for any length
+}
+
+// New returns the receiver. It panics on an unknown provider, a programming error.
+func New(opts Options) http.Handler {
+	if opts.Provider == "" {
+		opts.Provider = schemas.Auto
+	}
+	if _, err := schemas.ParseProvider(string(opts.Provider), true); err != nil {
+		panic(fmt.Sprintf("receiver: %v", err))
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.SeenIDs <= 0 {
+		opts.SeenIDs = DefaultSeenIDs
+	}
+	v, err := schemas.New(schemas.Options{MaxBytes: int(opts.MaxBytes)})
+	if err != nil {
+		panic(fmt.Sprintf("receiver: %v", err)) // the schemas are embedded; their test covers this
+	}
+	h := &handler{opts: opts, validator: v, seen: newLRU(opts.SeenIDs)}
+	inno, _ := mockprovider.Lookup(schemas.InnoPaaS)
+	if opts.AuthUser != "" {
+		h.creds = append(h.creds, newCredential(inno.CredentialHeaders.User, opts.AuthUser))
+	}
+	if opts.AuthToken != "" {
+		h.creds = append(h.creds, newCredential(inno.CredentialHeaders.Token, opts.AuthToken))
+	}
+	for name, values := range opts.AuthHeaders {
+		h.creds = append(h.creds, newCredential(name, values...))
+	}
+	return h
+}
+
+func newCredential(name string, values ...string) credential {
+	c := credential{name: name}
+	for _, v := range values {
+		c.sums = append(c.sums, sha256.Sum256([]byte(v)))
+	}
+	return c
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		reply(w, http.StatusMethodNotAllowed, "error", "webhooks are POSTed")
+		return
+	}
+	if !h.authorized(r.Header) {
+		reply(w, http.StatusUnauthorized, "error", "missing or wrong credentials")
+		return
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		reply(w, http.StatusUnsupportedMediaType, "error", "Content-Type must be application/json")
+		return
+	}
+	if r.ContentLength > h.opts.MaxBytes {
+		reply(w, http.StatusRequestEntityTooLarge, "error", fmt.Sprintf("body over %d bytes", h.opts.MaxBytes))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		reply(w, http.StatusRequestEntityTooLarge, "error", fmt.Sprintf("body over %d bytes", h.opts.MaxBytes))
+		return
+	case err != nil:
+		reply(w, http.StatusBadRequest, "error", "reading the body: "+err.Error())
+		return
+	}
+	msg, status, problem := h.accept(body)
+	if status != http.StatusOK {
+		reply(w, status, "error", problem)
+		return
+	}
+	if !h.seen.add(string(msg.Provider) + "\x00" + msg.ID) {
+		reply(w, http.StatusOK, "status", "duplicate")
+		return
+	}
+	if h.opts.OnMessage != nil {
+		h.opts.OnMessage(msg)
+	}
+	reply(w, http.StatusOK, "status", "accepted")
+}
+
+// accept parses and checks a body, returning the message, or a status and why it is refused.
+func (h *handler) accept(body []byte) (Message, int, string) {
+	if err := checkJSON(body); err != nil {
+		return Message{}, http.StatusBadRequest, err.Error()
+	}
+	doc, err := schemas.Decode(body)
+	if err != nil {
+		return Message{}, http.StatusBadRequest, err.Error()
+	}
+	p := h.opts.Provider
+	if p == schemas.Auto {
+		var ok bool
+		if p, ok = schemas.Detect(body); !ok {
+			return Message{}, http.StatusBadRequest, "matches neither provider's webhook format"
+		}
+	}
+	prov, err := mockprovider.Lookup(p)
+	if err != nil {
+		return Message{}, http.StatusInternalServerError, err.Error()
+	}
+	report, err := h.validator.ValidateValue(p, doc)
+	if err != nil {
+		return Message{}, http.StatusInternalServerError, err.Error()
+	}
+	msg := Message{Provider: p, Body: body, Known: true}
+	msg.Type, _ = str(doc, prov.MessagePointer+"/type")
+	if msg.Type != "" && !slices.Contains(schemas.Types(p), msg.Type) {
+		msg.Known = false
+	}
+	for _, v := range report.Violations {
+		// A type the schema does not know yet: its only violation is the type's value itself.
+		if !msg.Known && v.Instance == prov.MessagePointer+"/type" {
+			continue
+		}
+		return Message{}, http.StatusBadRequest, v.String()
+	}
+	// A message is deduplicated on its id; another event (a status update, say, which may name the
+	// same message as earlier updates) on the webhook's own id.
+	idPointer := prov.IDPointer
+	if msg.Type == "" {
+		idPointer = prov.EnvelopeIDPointer
+	}
+	if msg.ID, _ = str(doc, idPointer); msg.ID == "" {
+		sum := sha256.Sum256(body)
+		msg.ID = fmt.Sprintf("sha256:%x", sum)
+	}
+	return msg, http.StatusOK, ""
+}
+
+func str(doc any, ptr string) (string, bool) {
+	v, err := jsonpointer.Get(doc, ptr)
+	if err != nil {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// authorized checks every configured credential, in constant time for the values.
+func (h *handler) authorized(header http.Header) bool {
+	ok := 1
+	for _, c := range h.creds {
+		got := header.Values(c.name)
+		match := 0
+		if len(got) == 1 {
+			sum := sha256.Sum256([]byte(got[0]))
+			for _, want := range c.sums {
+				match |= subtle.ConstantTimeCompare(sum[:], want[:])
+			}
+		}
+		ok &= match
+	}
+	return ok == 1
+}
+
+// isJSON accepts application/json and any */*+json type, with parameters.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// reply writes a small JSON answer.
+func reply(w http.ResponseWriter, status int, key, value string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{key: value})
+	w.Write(append(b, '\n'))
+}
+
+// checkJSON walks the tokens of body: it must be one JSON object, nested at most maxDepth deep, with no
+// key twice in any object. Syntax errors are left to the decoder after it, which describes them better.
+func checkJSON(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type object struct {
+		keys    map[string]struct{}
+		wantKey bool
+	}
+	var stack []*object // nil entries are arrays
+	for n := 0; ; n++ {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if n == 0 {
+				return errors.New("empty body")
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not JSON: %v", err)
+		}
+		if n == 0 && tok != json.Delim('{') {
+			return errors.New("the body is not a JSON object")
+		}
+		if len(stack) == 0 && n > 0 {
+			return errors.New("trailing data after the JSON object")
+		}
+		top := (*object)(nil)
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.wantKey {
+			if tok == json.Delim('}') {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			key := tok.(string)
+			if _, dup := top.keys[key]; dup {
+				return fmt.Errorf("duplicate key %q", key)
+			}
+			top.keys[key] = struct{}{}
+			top.wantKey = false
+			continue
+		}
+		if top != nil {
+			top.wantKey = true // this token is the key's value, or starts it
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &object{keys: map[string]struct{}{}, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, nil)
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > maxDepth {
+			return fmt.Errorf("nested deeper than %d", maxDepth)
+		}
+	}
+}
+
+// lru is a bounded set of recently seen keys, safe for concurrent use.
+type lru struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // front: most recent
+	keys  map[string]*list.Element
+}
+
+func newLRU(max int) *lru {
+	return &lru{max: max, order: list.New(), keys: make(map[string]*list.Element)}
+}
+
+// add records key and reports whether it is new.
+func (l *lru) add(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.keys[key]; ok {
+		l.order.MoveToFront(e)
+		return false
+	}
+	l.keys[key] = l.order.PushFront(key)
+	if l.order.Len() > l.max {
+		oldest := l.order.Back()
+		l.order.Remove(oldest)
+		delete(l.keys, oldest.Value.(string))
+	}
+	return true
+}
