@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,60 +204,85 @@ type fuzzer struct {
 	report    *Report
 }
 
-func (f *fuzzer) loop(ctx context.Context) error {
+// batch is a run of consecutive inputs, made ahead of sending.
+type batch struct {
+	inputs   []Input
+	payloads []delivery.Payload
+	err      error
+}
+
+// produce makes batches of inputs on its own goroutine, so that making inputs overlaps sending them.
+// It stops when ctx is done or the count is reached; the channel is closed then.
+func (f *fuzzer) produce(ctx context.Context, size uint64) <-chan batch {
+	out := make(chan batch, 2)
+	go func() {
+		defer close(out)
+		for next := uint64(0); f.opts.Count == 0 || next < f.opts.Count; {
+			n := size
+			if f.opts.Count > 0 {
+				n = min(n, f.opts.Count-next)
+			}
+			b := batch{inputs: make([]Input, 0, n), payloads: make([]delivery.Payload, 0, n)}
+			for i := next; i < next+n && b.err == nil; i++ {
+				in, err := f.src.input(i)
+				b.err = err
+				b.inputs = append(b.inputs, in)
+				b.payloads = append(b.payloads, delivery.Payload{ID: strconv.FormatUint(i, 10), Body: in.Body, ContentType: in.ContentType})
+			}
+			next += n
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func (f *fuzzer) loop(parent context.Context) error {
 	start := time.Now()
-	var deadline <-chan time.Time
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
 	if f.opts.Duration > 0 {
-		timer := time.NewTimer(f.opts.Duration)
-		defer timer.Stop()
-		deadline = timer.C
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, f.opts.Duration)
+		defer stop()
 	}
-	batchSize := uint64(f.opts.Workers * 8)
-	for next := uint64(0); ; {
+	batches := f.produce(ctx, uint64(f.opts.Workers*64))
+	for {
+		var b batch
+		var ok bool
 		select {
 		case <-ctx.Done():
-			f.report.Interrupted = true
+		case b, ok = <-batches:
+		}
+		if ctx.Err() != nil || !ok {
+			f.report.Interrupted = parent.Err() != nil
 			return nil
-		case <-deadline:
-			return nil
-		default:
 		}
-		n := batchSize
-		if f.opts.Count > 0 {
-			if next >= f.opts.Count {
-				return nil
-			}
-			n = min(n, f.opts.Count-next)
+		if b.err != nil {
+			return b.err
 		}
-		inputs := make([]Input, 0, n)
-		payloads := make([]delivery.Payload, 0, n)
-		for i := next; i < next+n; i++ {
-			in, err := f.src.input(i)
-			if err != nil {
-				return err
-			}
-			inputs = append(inputs, in)
-			payloads = append(payloads, delivery.Payload{ID: fmt.Sprint(i), Body: in.Body, ContentType: in.ContentType})
-		}
-		next += n
-		rep, _ := f.engine.Run(ctx, payloads) // cancellation shows as cancelled results
+		rep, _ := f.engine.Run(ctx, b.payloads) // cancellation shows as cancelled results
 		for _, res := range rep.Results {
 			a, ok := res.Last()
 			if !ok || a.Class == delivery.ClassCancelled {
 				continue
 			}
 			f.report.Sent++
-			outcome, crash := f.classify(inputs[res.Index], a)
+			in := b.inputs[res.Index]
+			outcome, crash := f.classify(in, a)
 			if !crash {
 				continue
 			}
 			if outcome == OutcomeDropped || outcome == OutcomeTimeout {
-				if alive, _ := f.canary(ctx); !alive && ctx.Err() == nil {
+				if alive, _ := f.canary(parent); !alive && parent.Err() == nil {
 					outcome = OutcomeDied
 				}
 			}
 			f.report.Hits++
-			f.record(ctx, inputs[res.Index], outcome, a)
+			f.record(parent, in, outcome, a)
 			if outcome == OutcomeDied {
 				f.report.Died = true
 				f.progress(start)

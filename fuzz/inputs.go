@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -28,8 +29,8 @@ type Input struct {
 	Trigger string `json:"trigger"`
 }
 
-// source derives the run's inputs: a third edit one field of a valid payload in the schema's terms,
-// a third apply the mutation catalogue, a third mutate bytes.
+// source derives the run's inputs: some edit one field of a valid payload in the schema's terms, some
+// apply the mutation catalogue, some mutate bytes.
 type source struct {
 	provider  *mockprovider.Provider
 	gens      []*mockprovider.Generator // one per quirk mode, so inputs carry every documented form
@@ -65,27 +66,28 @@ func (s *source) input(i uint64) (Input, error) {
 	seed := mockprovider.PayloadSeed(s.seed, i)
 	rng := rand.New(rand.NewPCG(seed, i))
 	types := s.provider.Types()
-	typ := types[rng.IntN(len(types))]
-	base, err := s.gens[rng.IntN(len(s.gens))].Generate(s.provider.Name, typ, i)
+	in := Input{Index: i, Type: types[rng.IntN(len(types))]}
+	// Four in ten inputs vary a field, a quarter apply the catalogue (the dearest to make: decoded
+	// and re-encoded), the rest mutate bytes.
+	kind := rng.IntN(20)
+	if kind >= 8 && kind < 13 {
+		return in, s.mutate(rng, i, &in)
+	}
+	base, err := s.gens[rng.IntN(len(s.gens))].Generate(s.provider.Name, in.Type, i)
 	if err != nil {
 		return Input{}, err
 	}
-	in := Input{Index: i, Type: typ, Base: base.Body, ContentType: base.ContentType}
-	switch k := rng.IntN(3); k {
-	case 0:
+	in.Base, in.ContentType = base.Body, base.ContentType
+	if kind < 8 {
 		in.Body, in.Origin, in.Trigger = vary(rng, base.Body)
-	case 1:
-		if err := s.mutate(rng, i, &in); err != nil {
-			return Input{}, err
-		}
-	default:
-		other, err := s.gens[0].Generate(s.provider.Name, types[rng.IntN(len(types))], i+1<<40)
-		if err != nil {
-			return Input{}, err
-		}
-		in.Body, in.Origin, in.Trigger = mutateBytes(rng, base.Body, other.Body)
+		return in, nil
 	}
-	return in, nil
+	partner := func() ([]byte, error) {
+		other, err := s.gens[0].Generate(s.provider.Name, types[rng.IntN(len(types))], i+1<<40)
+		return other.Body, err
+	}
+	in.Body, in.Origin, in.Trigger, err = mutateBytes(rng, base.Body, partner)
+	return in, err
 }
 
 // mutate applies a random catalogue mutation that fits a random type.
@@ -96,6 +98,9 @@ func (s *source) mutate(rng *rand.Rand, i uint64, in *Input) error {
 			continue
 		}
 		pl, _, err := s.gens[0].GenerateMutated(s.provider.Name, in.Type, i, m.ID)
+		if errors.Is(err, mockprovider.ErrNotApplicable) {
+			continue // a rare optional field this payload's seeds never carry: pick another mutation
+		}
 		if err != nil {
 			return fmt.Errorf("fuzz input %d: %w", i, err)
 		}
@@ -149,30 +154,36 @@ func vary(rng *rand.Rand, body []byte) ([]byte, string, string) {
 	return out, fmt.Sprintf("%s set to %.40s", sp.pointer, replacement), normalise(sp.pointer)
 }
 
-// mutateBytes applies one byte-level operation: flip, truncate, insert, splice, duplicate a key.
-func mutateBytes(rng *rand.Rand, body, other []byte) ([]byte, string, string) {
+// mutateBytes applies one byte-level operation: flip, truncate, insert, splice with the payload
+// partner makes, duplicate a key.
+func mutateBytes(rng *rand.Rand, body []byte, partner func() ([]byte, error)) ([]byte, string, string, error) {
 	if len(body) < 2 {
-		return body, "unchanged", "none"
+		return body, "unchanged", "none", nil
 	}
 	at := rng.IntN(len(body))
 	switch rng.IntN(5) {
 	case 0:
 		out := slices.Clone(body)
 		out[at] ^= byte(1 << rng.IntN(8))
-		return out, fmt.Sprintf("bit flipped at byte %d", at), "bytes:flip"
+		return out, fmt.Sprintf("bit flipped at byte %d", at), "bytes:flip", nil
 	case 1:
-		return slices.Clone(body[:at]), fmt.Sprintf("truncated to %d bytes", at), "bytes:truncate"
+		return slices.Clone(body[:at]), fmt.Sprintf("truncated to %d bytes", at), "bytes:truncate", nil
 	case 2:
 		junk := make([]byte, 1+rng.IntN(8))
 		for i := range junk {
 			junk[i] = byte(rng.Uint32())
 		}
-		return slices.Concat(body[:at], junk, body[at:]), fmt.Sprintf("%d random bytes inserted at byte %d", len(junk), at), "bytes:insert"
+		return slices.Concat(body[:at], junk, body[at:]), fmt.Sprintf("%d random bytes inserted at byte %d", len(junk), at), "bytes:insert", nil
 	case 3:
+		other, err := partner()
+		if err != nil || len(other) == 0 {
+			return body, "unchanged", "none", err
+		}
 		cut := rng.IntN(len(other))
-		return slices.Concat(body[:at], other[cut:]), fmt.Sprintf("spliced at byte %d with another payload from byte %d", at, cut), "bytes:splice"
+		return slices.Concat(body[:at], other[cut:]), fmt.Sprintf("spliced at byte %d with another payload from byte %d", at, cut), "bytes:splice", nil
 	default:
-		return duplicateKey(rng, body)
+		out, origin, trigger := duplicateKey(rng, body)
+		return out, origin, trigger, nil
 	}
 }
 

@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -120,9 +121,11 @@ func (s *scanner) object(i int) (int, bool) {
 		if !ok {
 			return end, false
 		}
-		key, err := strconv.Unquote(string(s.b[keyStart:end]))
-		if err != nil {
-			key = string(s.b[keyStart+1 : end-1])
+		key := string(s.b[keyStart+1 : end-1])
+		if bytes.IndexByte(s.b[keyStart:end], '\\') >= 0 {
+			if unquoted, err := strconv.Unquote(string(s.b[keyStart:end])); err == nil {
+				key = unquoted
+			}
 		}
 		i = s.skip(end)
 		if i >= len(s.b) || s.b[i] != ':' {

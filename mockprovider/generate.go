@@ -79,6 +79,8 @@ type Generator struct {
 	opts   Options
 	fakers sync.Pool
 	media  sync.Map // mediaID -> *MediaRef, shared by the payloads announcing it; bounded by mediaVariants per kind
+	// quirkModes holds the Generators for other quirk modes, used by quirk mutations.
+	quirkModes sync.Map // QuirkMode -> *Generator
 }
 
 type mediaID struct {

@@ -113,35 +113,44 @@ func Mutations(p schemas.Provider) ([]Mutation, error) {
 
 // LookupMutation finds a mutation of p's catalogue by id.
 func LookupMutation(p schemas.Provider, id string) (Mutation, error) {
-	cat, err := Mutations(p)
+	prov, err := Lookup(p)
 	if err != nil {
 		return Mutation{}, err
 	}
-	for _, m := range cat {
-		if m.ID == id {
-			return m, nil
-		}
+	if _, err := catalogue(prov); err != nil {
+		return Mutation{}, err
+	}
+	c, _ := catalogues.Load(prov)
+	if m, ok := c.(*indexedCatalogue).byID[id]; ok {
+		return m, nil
 	}
 	return Mutation{}, fmt.Errorf("%w %q for %s", ErrUnknownMutation, id, p)
 }
 
-var catalogues sync.Map // *Provider -> []Mutation
+// indexedCatalogue is a provider's catalogue, built once, with its ids indexed.
+type indexedCatalogue struct {
+	list []Mutation
+	byID map[string]Mutation
+}
+
+var catalogues sync.Map // *Provider -> *indexedCatalogue
 
 func catalogue(p *Provider) ([]Mutation, error) {
 	if c, ok := catalogues.Load(p); ok {
-		return c.([]Mutation), nil
+		return c.(*indexedCatalogue).list, nil
 	}
-	var out []Mutation
-	for _, m := range namedMutations(p) {
-		out = append(out, m)
-	}
+	out := namedMutations(p)
 	sys, err := systematicMutations(p)
 	if err != nil {
 		return nil, err
 	}
 	out = append(out, sys...)
-	c, _ := catalogues.LoadOrStore(p, out)
-	return c.([]Mutation), nil
+	idx := &indexedCatalogue{list: out, byID: make(map[string]Mutation, len(out))}
+	for _, m := range out {
+		idx.byID[m.ID] = m
+	}
+	c, _ := catalogues.LoadOrStore(p, idx)
+	return c.(*indexedCatalogue).list, nil
 }
 
 // GenerateMutated builds payload index of type typ and applies the mutation named id. The result is
@@ -160,19 +169,22 @@ func (g *Generator) GenerateMutated(p schemas.Provider, typ string, index uint64
 	if !m.AppliesTo(typ) {
 		return Payload{}, m, fmt.Errorf("mutation %s on %s %s: %w", id, p, typ, ErrNotApplicable)
 	}
-	gen := g
-	if m.quirks != "" {
-		opts := g.opts
-		opts.Quirks = m.quirks
-		if gen, err = New(opts); err != nil {
-			return Payload{}, m, err
-		}
+	gen, err := g.withQuirks(m.quirks)
+	if err != nil {
+		return Payload{}, m, err
+	}
+	var needKey []byte // a cheap test before decoding: the field's name must be in the bytes
+	if last := lastToken(m.needs); m.needs != "" && !isDigits(last) {
+		needKey = appendQuoted(nil, last)
 	}
 	seed := PayloadSeed(g.opts.Seed, index)
 	for attempt := uint64(0); attempt < 256; attempt++ {
 		base, err := gen.generateSeed(prov, typ, index, mix64(seed+attempt))
 		if err != nil {
 			return Payload{}, m, err
+		}
+		if needKey != nil && !bytes.Contains(base.Body, needKey) {
+			continue
 		}
 		doc, err := schemas.Decode(base.Body)
 		if err != nil {
@@ -198,6 +210,25 @@ func (g *Generator) GenerateMutated(p schemas.Provider, typ string, index uint64
 		return base, m, nil
 	}
 	return Payload{}, m, fmt.Errorf("mutation %s on %s %s: no payload carries %s: %w", id, p, typ, m.needs, ErrNotApplicable)
+}
+
+// withQuirks returns a Generator like g in quirk mode q ("" for g itself), made once per mode so that
+// its media cache is shared across calls.
+func (g *Generator) withQuirks(q QuirkMode) (*Generator, error) {
+	if q == "" || q == g.opts.Quirks {
+		return g, nil
+	}
+	if other, ok := g.quirkModes.Load(q); ok {
+		return other.(*Generator), nil
+	}
+	opts := g.opts
+	opts.Quirks = q
+	other, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := g.quirkModes.LoadOrStore(q, other)
+	return actual.(*Generator), nil
 }
 
 // systematicMutations derives from the schema, for every field a generated payload of each type can
