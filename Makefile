@@ -27,7 +27,7 @@ vet:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(MAKE) bench-send
+	$(MAKE) bench-gen bench-send
 
 # Runs every native fuzz target for FUZZTIME each; a crasher lands in the package's testdata/fuzz/.
 fuzz:
