@@ -297,7 +297,7 @@ func systematicMutations(p *Provider) ([]Mutation, error) {
 				apply: func(m *mutating) error { return jsonpointer.Remove(m.doc, ptr) },
 			})
 		}
-		if wrong, ok := wrongTypeValue(info.field.Types); ok {
+		if wrong, ok := schemas.OtherTypeValue(info.field.Types); ok {
 			out = append(out, Mutation{
 				ID:          "wrong-type." + path,
 				Description: fmt.Sprintf("give %s a JSON %s instead of %s", ptr, schemas.JSONType(wrong), strings.Join(info.field.Types, " or ")),
@@ -332,27 +332,4 @@ func dottedPath(ptr string) string {
 		}, t)
 	}
 	return strings.Join(tokens, ".")
-}
-
-// wrongTypeValue returns a value of a JSON type that types does not allow.
-func wrongTypeValue(types []string) (any, bool) {
-	if len(types) == 0 {
-		return nil, false
-	}
-	candidates := []struct {
-		value any
-		types []string
-	}{
-		{true, []string{"boolean"}},
-		{json.Number("12345"), []string{"integer", "number"}},
-		{"wrong", []string{"string"}},
-		{[]any{}, []string{"array"}},
-		{map[string]any{}, []string{"object"}},
-	}
-	for _, c := range candidates {
-		if !slices.ContainsFunc(c.types, func(t string) bool { return slices.Contains(types, t) }) {
-			return c.value, true
-		}
-	}
-	return nil, false
 }

@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -170,6 +171,30 @@ func JSONType(v any) string {
 		return "integer"
 	}
 	return "unknown"
+}
+
+// OtherTypeValue returns a value of a JSON type that types does not allow, for giving a field the
+// wrong type; false when types is empty (any type is allowed).
+func OtherTypeValue(types []string) (any, bool) {
+	if len(types) == 0 {
+		return nil, false
+	}
+	candidates := []struct {
+		value any
+		types []string
+	}{
+		{true, []string{"boolean"}},
+		{json.Number("12345"), []string{"integer", "number"}},
+		{"wrong", []string{"string"}},
+		{[]any{}, []string{"array"}},
+		{map[string]any{}, []string{"object"}},
+	}
+	for _, c := range candidates {
+		if !slices.ContainsFunc(c.types, func(t string) bool { return slices.Contains(types, t) }) {
+			return c.value, true
+		}
+	}
+	return nil, false
 }
 
 func toStrings(v any) []string {
