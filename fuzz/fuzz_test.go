@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
@@ -261,4 +262,27 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// TestReferenceReceiverHasNoFindings is the false-alarm check the issue asks for: 30 s of fuzzing
+// the reference receiver (examples/receiver), both providers at once, credentials configured, finds
+// nothing.
+func TestReferenceReceiverHasNoFindings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 s of fuzzing")
+	}
+	for _, p := range schemas.Providers() {
+		t.Run(string(p), func(t *testing.T) {
+			t.Parallel()
+			handler := receiver.New(receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret"}}})
+			rep := run(t, handler, p, fuzz.Options{
+				Seed: 2026, Duration: 30 * time.Second, Workers: 4, Header: http.Header{"X-Hook-Secret": {"s3cret"}},
+			})
+			for _, f := range rep.Findings {
+				t.Errorf("false alarm %s: %s\n%.400s", f.Signature, f.Response, f.Minimised)
+			}
+			assert.Positive(t, rep.Sent)
+			t.Logf("%s: %d payloads in %s", p, rep.Sent, rep.Elapsed)
+		})
+	}
 }
