@@ -281,7 +281,7 @@ func writeContactCard(b *builder, k contactKeys) {
 		w.endObject()
 	}
 	w.endArray()
-	w.str("birthday", f.Date().Format("2006-01-02"))
+	w.str("birthday", f.birthday())
 	w.array("emails")
 	for _, kind := range []string{"WORK", "HOME", "HOME"}[:f.between(1, 3)] {
 		w.beginObject()

@@ -16,14 +16,23 @@ const MaxTextLength = 4096
 
 // Word and name pools, read once from gofakeit's data: picking from a slice is several times cheaper
 // than gofakeit's own lookups, and sentences are most of a text message.
-var pools = sync.OnceValue(func() (p struct{ words, first, last []string }) {
+var pools = sync.OnceValue(func() (p struct {
+	words, first, last                          []string
+	cities, states, countries, countryCodes     []string
+	streetNames, streetSuffixes, domainSuffixes []string
+	companies, jobTitles                        []string
+}) {
 	for _, key := range data.WordKeys {
 		for _, w := range data.Data["word"][key] {
 			p.words = append(p.words, strings.Fields(w)...)
 		}
 	}
-	p.first = data.Data["person"]["first"]
-	p.last = data.Data["person"]["last"]
+	p.first, p.last = data.Person["first"], data.Person["last"]
+	p.cities, p.states = data.Address["city"], data.Address["state"]
+	p.countries, p.countryCodes = data.Address["country"], data.Address["country_abr"]
+	p.streetNames, p.streetSuffixes = data.Address["street_name"], data.Address["street_suffix"]
+	p.domainSuffixes = data.Internet["domain_suffix"]
+	p.companies, p.jobTitles = data.Company["name"], data.Job["title"]
 	return p
 })
 
@@ -52,6 +61,36 @@ func (f *faker) pick(list []string) string { return list[f.intn(len(list))] }
 // FirstName and LastName shadow gofakeit's, drawing from the same data.
 func (f *faker) FirstName() string { return f.pick(pools().first) }
 func (f *faker) LastName() string  { return f.pick(pools().last) }
+
+// The address, company and contact values shadow gofakeit's from the same data: a contact card draws
+// about thirty of them, and gofakeit's lookups made contacts the dearest type to generate.
+func (f *faker) City() string       { return f.pick(pools().cities) }
+func (f *faker) State() string      { return f.pick(pools().states) }
+func (f *faker) Country() string    { return f.pick(pools().countries) }
+func (f *faker) CountryAbr() string { return f.pick(pools().countryCodes) }
+func (f *faker) Company() string    { return f.pick(pools().companies) }
+func (f *faker) JobTitle() string   { return f.pick(pools().jobTitles) }
+func (f *faker) Zip() string        { return f.digits(5) }
+
+func (f *faker) Street() string {
+	p := pools()
+	return f.digits(f.between(3, 5)) + " " + f.pick(p.streetNames) + f.pick(p.streetSuffixes)
+}
+
+func (f *faker) Email() string {
+	p := pools()
+	return strings.ToLower(f.pick(p.first) + "." + f.pick(p.last) + "@" + f.pick(p.last) + "." + f.pick(p.domainSuffixes))
+}
+
+func (f *faker) URL() string {
+	p := pools()
+	return "https://www." + strings.ToLower(f.pick(p.last)) + "." + f.pick(p.domainSuffixes) + "/" + f.pick(p.words)
+}
+
+// birthday returns a date of birth between 1950 and 2007.
+func (f *faker) birthday() string {
+	return time.Date(1950+f.intn(58), time.Month(1+f.intn(12)), 1+f.intn(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+}
 
 // Sentence shadows gofakeit's: n words, the first capitalised, ending with a full stop.
 func (f *faker) Sentence(n int) string {
