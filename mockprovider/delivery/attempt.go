@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,9 +65,10 @@ type Attempt struct {
 // OK reports whether the attempt was acknowledged with a 2xx.
 func (a Attempt) OK() bool { return a.Class == ClassNone }
 
-// attempt sends one request for d and records it. ctx is the run's context: its end makes the attempt
-// ClassCancelled, whereas running out of Options.Timeout makes it ClassTimeout.
-func (e *Engine) attempt(ctx context.Context, d *delivery) Attempt {
+// attempt sends one request for d on a connection of the engine, w's while it lasts, and records it.
+// ctx is the run's context: its end makes the attempt ClassCancelled, whereas running out of
+// Options.Timeout makes it ClassTimeout.
+func (e *Engine) attempt(ctx context.Context, w *worker, d *delivery) Attempt {
 	a := Attempt{
 		Delivery:     d.res.Delivery,
 		PayloadID:    d.res.PayloadID,
@@ -78,76 +78,87 @@ func (e *Engine) attempt(ctx context.Context, d *delivery) Attempt {
 		Duplicate:    d.res.Duplicate,
 		RequestBytes: len(d.payload.Body),
 	}
-	actx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
-	defer cancel()
-	req := e.newRequest(actx, d)
-
 	a.Start = time.Now()
-	resp, err := e.roundTrip(req)
-	if err != nil {
-		a.Latency = time.Since(a.Start)
-		a.Class, a.Err = classify(ctx, err), err.Error()
-		return a
-	}
-	a.Status = resp.StatusCode
-	a.Body, a.BodyTruncated, err = readBody(resp.Body)
-	// Closing a body that was not read to its end makes the transport drop the connection instead of
-	// draining it, which is what a never-ending body needs.
-	resp.Body.Close()
+	r, err := e.exchange(ctx, w, d, &a)
 	a.Latency = time.Since(a.Start)
+	if err != nil {
+		if a.Class = classify(ctx, err); a.Class == ClassCancelled {
+			// An interrupted read or write says "i/o timeout": say why it was interrupted.
+			err = ctx.Err()
+		}
+	}
 	switch {
+	case err != nil && r.code == 0:
+		a.Err = (&url.Error{Op: "Post", URL: e.target, Err: err}).Error()
 	case err != nil:
 		// The status line came but the answer broke off: a provider would not count that as received.
-		a.Class, a.Err = classify(ctx, err), fmt.Sprintf("%s, then reading the body: %v", resp.Status, err)
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		a.Err = fmt.Sprintf("%s, then reading the body: %v", r.status, err)
+	case r.code >= 200 && r.code < 300:
 		a.Class = ClassNone
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+	case r.code >= 300 && r.code < 400:
 		a.Class = ClassRedirect
-		a.Err = resp.Status + " (redirects are not followed)"
-		if loc := resp.Header.Get("Location"); loc != "" {
-			a.Err = fmt.Sprintf("%s to %s (redirects are not followed)", resp.Status, loc)
+		a.Err = r.status + " (redirects are not followed)"
+		if r.location != "" {
+			a.Err = fmt.Sprintf("%s to %s (redirects are not followed)", r.status, r.location)
 		}
 	default:
-		a.Class, a.Err = ClassHTTPStatus, resp.Status
+		a.Class, a.Err = ClassHTTPStatus, r.status
 	}
 	return a
 }
 
-// newRequest returns the request of one attempt of d: a shallow copy of the engine's template, with
-// d's headers and body. net/http only reads the template's URL and d's headers, so attempts share them.
-func (e *Engine) newRequest(ctx context.Context, d *delivery) *http.Request {
-	req := e.template.WithContext(ctx)
-	req.Header = d.header
-	if d.host != "" {
-		req.Host = d.host
+// exchange sends d's request and reads the answer into a: its status and body. r.code is 0 when no
+// answer came.
+func (e *Engine) exchange(ctx context.Context, w *worker, d *delivery, a *Attempt) (r response, err error) {
+	if d.head.err != nil {
+		return r, d.head.err
 	}
-	body := d.payload.Body
-	req.ContentLength = int64(len(body))
-	if len(body) == 0 {
-		req.Body = http.NoBody
-		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
-		return req
+	deadline := a.Start.Add(e.opts.Timeout)
+	c, err := e.conns.get(ctx, deadline)
+	if err != nil {
+		return r, err
 	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	// The transport rewinds the body with GetBody to resend it on a fresh connection when a kept-alive
-	// one turns out to be closed before anything was written.
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	return req
+	keep := false
+	defer func() {
+		w.use(ctx, nil)
+		if !keep {
+			c.close()
+		}
+		c.idleSince = time.Now()
+		e.conns.put(c)
+	}()
+	if c.nc != nil && !c.usable(a.Start) {
+		c.close()
+	}
+	if c.nc == nil {
+		if err := e.dial(ctx, c, deadline); err != nil {
+			return r, err
+		}
+	}
+	if !w.use(ctx, c) {
+		keep = true // nothing was sent on it
+		return r, ctx.Err()
+	}
+	if err := c.nc.SetDeadline(deadline); err != nil {
+		return r, err
+	}
+	werr := c.writeRequest(e.reqLine, d.head, d.payload.Body)
+	if werr != nil && isTimeout(werr) {
+		return r, werr
+	}
+	// A receiver may answer and close before reading the whole body, as with a 413: read the answer
+	// even when the write failed, as net/http did.
+	r, keep, err = c.readResponse(a)
+	if r.code == 0 && werr != nil {
+		err = werr
+	}
+	keep = keep && werr == nil && !d.head.close
+	return r, err
 }
 
-// roundTrip sends req and returns the answer, as e.client.Do would. It calls the transport directly
-// where it can: the client copies every request's headers for redirects, which the engine never
-// follows. A target with user info goes through the client, which turns that into an Authorization
-// header. Errors are wrapped as the client wraps them.
-func (e *Engine) roundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.User != nil {
-		return e.client.Do(req)
-	}
-	resp, err := e.transport.RoundTrip(req)
-	if err != nil {
-		return nil, &url.Error{Op: "Post", URL: e.target, Err: err}
-	}
-	return resp, nil
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }
 
 // readBody reads at most MaxResponseBody bytes of body, and one more to tell a body of exactly that
@@ -167,7 +178,6 @@ func readBody(body io.Reader) (b []byte, truncated bool, err error) {
 // classify names the kind of a transport error. ctx is the run's context.
 func classify(ctx context.Context, err error) ErrorClass {
 	var (
-		netErr    net.Error
 		unknownCA x509.UnknownAuthorityError
 		hostname  x509.HostnameError
 		invalid   x509.CertificateInvalidError
@@ -178,7 +188,7 @@ func classify(ctx context.Context, err error) ErrorClass {
 	switch {
 	case ctx.Err() != nil:
 		return ClassCancelled
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return ClassTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ClassRefused

@@ -34,6 +34,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"no scheme", delivery.Options{Target: "127.0.0.1:8080/webhook"}},
 		{"no host", delivery.Options{Target: "http:///webhook"}},
 		{"unparsable", delivery.Options{Target: "http://[::1/x"}},
+		{"non-ASCII host", delivery.Options{Target: "http://bücher.example/webhook"}},
 		{"negative timeout", delivery.Options{Target: target, Timeout: -time.Second}},
 		{"negative workers", delivery.Options{Target: target, Workers: -1}},
 		{"negative rate", delivery.Options{Target: target, Rate: -1}},

@@ -5,8 +5,8 @@
 // The package knows nothing about any provider. The caller passes the headers a provider sends and its
 // retry schedule in Options; what InnoPaaS or ITNIO Tech send lives with their descriptions elsewhere.
 //
-// One Engine holds one tuned HTTP client, shared by all its workers and by every Run, so a long-running
-// server creates it once:
+// One Engine holds the connections to one target, shared by all its workers and by every Run, so a
+// long-running server creates it once:
 //
 //	e, err := delivery.New(delivery.Options{Target: "http://127.0.0.1:8080/webhook", Workers: 8})
 //	if err != nil { ... }
@@ -15,12 +15,19 @@
 //
 // Every payload handed to Run ends as exactly one Result, acked, failed or cancelled, so that
 // Summary.Scheduled == Acked + Failed + Cancelled holds after any run, interrupted or not.
+//
+// Requests are HTTP/1.1, one at a time per connection, as providers send webhooks. The engine writes
+// them itself rather than through net/http's client, which would cost about as much CPU again per
+// request, and reads the answers with net/http's ReadResponse. It sends what net/http sent, in the
+// same order, and nothing else: no Accept-Encoding, no proxy from the environment, no retry of a
+// request that may have arrived, no redirect followed.
 package delivery
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -69,12 +76,17 @@ type Payload struct {
 
 // Options configure an Engine. The zero value of each field is usable except Target.
 type Options struct {
-	// Target is the receiver's URL; its scheme must be http or https.
+	// Target is the receiver's URL; its scheme must be http or https, and an internationalised host
+	// name must be given in its ASCII form (xn--...).
 	Target string
 	// Header is sent with every request: the provider's own headers, its authentication headers, any
 	// extras. Keys are sent as spelled here, without canonicalisation, because some providers document
 	// names such as "UserName" and a receiver may compare them byte for byte. Set User-Agent here too:
-	// without it Go's default is sent. A "Host" key sets the request's Host.
+	// without it Go's default, "Go-http-client/1.1", is sent; an empty one sends none. A "Host" key sets
+	// the request's Host. Content-Length, Transfer-Encoding and Trailer keys are ignored: the engine
+	// frames the body. A target with user info ("https://user:pass@host/") sends it as a Basic
+	// Authorization header unless Header has an Authorization key. A name or value that would break
+	// the request (a line break, say) fails every attempt of the payload, and nothing is sent.
 	Header http.Header
 	// Timeout bounds each attempt, response body included; 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -86,7 +98,7 @@ type Options struct {
 	// milliseconds for tests and demos; 0 means 1.
 	TimeScale float64
 	// Workers is how many requests may be in flight at once; 0 means 1. The engine keeps as many
-	// connections to the target, and no more.
+	// connections to the target, and no more; one idle for 90 seconds is closed.
 	Workers int
 	// Rate caps requests per second across all workers of a run, retries included; 0 means no cap.
 	Rate float64
@@ -114,77 +126,68 @@ type Options struct {
 	OnResult func(Result)
 }
 
-// Engine delivers payloads with one HTTP client, shared by all workers and by every Run. It is safe
-// for concurrent use; concurrent runs share its Options.Workers connections.
+// Engine delivers payloads over its own connections to the target, shared by all workers and by every
+// Run. It is safe for concurrent use; concurrent runs share its Options.Workers connections.
 type Engine struct {
 	opts   Options
-	target string // the parsed and re-serialised Options.Target
+	target string // the parsed and re-serialised Options.Target, for error messages
 	// header is a copy of Options.Header, so the caller may go on using its map.
-	header    http.Header
-	transport *http.Transport
-	client    *http.Client
-	// template is the request every attempt copies, so the target is parsed once, not per attempt.
-	template *http.Request
-	closed   atomic.Bool
+	header http.Header
+	// addr is the host and port dialled; host is the Host header sent unless a header names another.
+	addr string
+	host string
+	// reqLine is every request's first line: "POST /path HTTP/1.1\r\n".
+	reqLine []byte
+	// basicAuth is the Authorization value for a target with user info, else "".
+	basicAuth string
+	// tls configures https targets; nil for http.
+	tls    *tls.Config
+	conns  *connPool
+	closed atomic.Bool
 }
 
-// New checks opts, fills in defaults and builds the engine's HTTP client. The errors for unusable
-// options wrap ErrBadOptions.
+// New checks opts, fills in defaults and prepares the engine's connections, which are opened on first
+// use. The errors for unusable options wrap ErrBadOptions.
 func New(opts Options) (*Engine, error) {
 	target, err := checkOptions(&opts)
 	if err != nil {
 		return nil, err
 	}
-	tlsConfig, err := tlsConfig(opts)
+	e := &Engine{
+		opts:    opts,
+		target:  target.String(),
+		header:  opts.Header.Clone(),
+		host:    removeZone(target.Host),
+		reqLine: fmt.Appendf(nil, "POST %s HTTP/1.1\r\n", target.RequestURI()),
+		conns:   newConnPool(opts.Workers),
+	}
+	port := target.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[target.Scheme]
+	}
+	e.addr = net.JoinHostPort(target.Hostname(), port)
+	if u := target.User; u != nil {
+		// As net/http's client did for a URL with user info.
+		pass, _ := u.Password()
+		e.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pass))
+	}
+	cfg, err := tlsConfig(opts) // checked for an http target too: a bad CA file is a mistake
 	if err != nil {
 		return nil, err
 	}
-	dialer := &net.Dialer{Timeout: min(opts.Timeout, 5*time.Second), KeepAlive: 30 * time.Second}
-	// HTTP/1.1 only: providers deliver webhooks over it, and one request per connection at a time
-	// makes MaxConnsPerHost the real bound on concurrency.
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	transport := &http.Transport{
-		// No environment proxy: the receiver must see requests the way the provider sends them.
-		Proxy:               nil,
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     tlsConfig,
-		TLSHandshakeTimeout: min(opts.Timeout, 10*time.Second),
-		Protocols:           protocols,
-		MaxIdleConns:        opts.Workers,
-		MaxIdleConnsPerHost: opts.Workers,
-		MaxConnsPerHost:     opts.Workers,
-		IdleConnTimeout:     90 * time.Second,
-		// Without this Go adds Accept-Encoding: gzip, a header the caller did not ask for, and
-		// decompresses bodies, hiding what the receiver really sent.
-		DisableCompression:     true,
-		MaxResponseHeaderBytes: MaxResponseBody,
+	if target.Scheme == "https" {
+		cfg.ServerName = target.Hostname()
+		e.tls = cfg
 	}
-	template, err := http.NewRequest(http.MethodPost, target.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: target: %w", ErrBadOptions, err)
-	}
-	client := &http.Client{
-		Transport: transport,
-		// A provider does not follow redirects: a 3xx is a failed delivery, and following it could
-		// send the payload somewhere the receiver's owner never configured.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return &Engine{
-		opts:      opts,
-		target:    target.String(),
-		header:    opts.Header.Clone(),
-		transport: transport,
-		client:    client,
-		template:  template,
-	}, nil
+	return e, nil
 }
 
-// Close releases the engine's idle connections and makes later calls to Run fail with ErrClosed. It
-// does not interrupt runs in progress: cancel their contexts for that.
+// Close closes the engine's idle connections and makes later calls to Run fail with ErrClosed. It
+// does not interrupt runs in progress: cancel their contexts for that. Their connections are closed
+// as their requests end.
 func (e *Engine) Close() {
 	e.closed.Store(true)
-	e.transport.CloseIdleConnections()
+	e.conns.close()
 }
 
 // Run is New, Engine.Run and Close in one call, for a single run.
@@ -214,6 +217,15 @@ func checkOptions(opts *Options) (*url.URL, error) {
 	}
 	if target.Host == "" {
 		return nil, bad("target %q has no host", opts.Target)
+	}
+	for _, b := range []byte(target.Host) {
+		if b >= 0x80 {
+			// net/http converted such a name to punycode; the engine asks for it in that form.
+			return nil, bad("target %q: write an internationalised host name in its ASCII form (xn--...)", opts.Target)
+		}
+	}
+	if err := checkHost(removeZone(target.Host)); err != nil {
+		return nil, bad("target %q: %w", opts.Target, err)
 	}
 	switch {
 	case opts.Timeout < 0:

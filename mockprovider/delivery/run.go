@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -29,24 +28,26 @@ func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
 	}
 	start := time.Now()
 	slots := schedule(len(payloads), e.opts.Duplicates, e.opts.Shuffle, e.opts.Seed)
-	headers := make([]http.Header, len(payloads))
-	hosts := make([]string, len(payloads))
+	heads := make([]*head, len(payloads))
+	// Payloads without headers of their own share a head per content type.
+	shared := map[string]*head{}
 	ds := make([]*delivery, len(slots))
 	for i, s := range slots {
 		p := &payloads[s.index]
-		if headers[s.index] == nil {
-			// Merged once per payload and shared by its attempts, which only read it. net/http ignores
-			// a Host header and sends Request.Host instead, so a Host key moves there.
-			h := mergeHeader(e.header, p.Header, p.ContentType)
-			if hosts[s.index] = getFold(h, "Host"); hosts[s.index] != "" {
-				deleteFold(h, "Host")
+		if heads[s.index] == nil {
+			// Laid out once per payload and shared by its attempts, which only read it.
+			h, ok := shared[p.ContentType]
+			if !ok || p.Header != nil {
+				h = e.newHead(mergeHeader(e.header, p.Header, p.ContentType))
+				if p.Header == nil {
+					shared[p.ContentType] = h
+				}
 			}
-			headers[s.index] = h
+			heads[s.index] = h
 		}
 		ds[i] = &delivery{
 			payload: p,
-			header:  headers[s.index],
-			host:    hosts[s.index],
+			head:    heads[s.index],
 			res: Result{
 				Delivery:  i,
 				Index:     s.index,
@@ -77,8 +78,7 @@ func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
 type delivery struct {
 	res     Result
 	payload *Payload
-	header  http.Header // without Host
-	host    string      // the Host header, or "" for the target's host
+	head    *head
 	// retryAt is when the next attempt is due, once an attempt has failed.
 	retryAt time.Time
 }
@@ -100,10 +100,17 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 	jobs := make(chan *delivery)
 	done := make(chan finished, workers)
 	lim := newLimiter(e.opts.Rate)
+	ws := make([]worker, workers)
+	// The end of ctx interrupts the requests in flight, which have no context of their own.
+	defer context.AfterFunc(ctx, func() {
+		for i := range ws {
+			ws[i].interrupt()
+		}
+	})()
 	var wg sync.WaitGroup
-	for range workers {
+	for i := range workers {
 		wg.Add(1)
-		go func() {
+		go func(w *worker) {
 			defer wg.Done()
 			for d := range jobs {
 				// A delivery handed over as the run ends is not sent: it would only be cancelled.
@@ -111,9 +118,9 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 					done <- finished{d: d}
 					continue
 				}
-				done <- finished{d: d, a: e.attempt(ctx, d), sent: true}
+				done <- finished{d: d, a: e.attempt(ctx, w, d), sent: true}
 			}
-		}()
+		}(&ws[i])
 	}
 
 	var (
@@ -189,6 +196,31 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 		}
 		e.settle(d, Cancelled)
 	}
+}
+
+// worker is a run's record of the connection one of its workers is using, so that the end of the
+// run's context can interrupt the request on it.
+type worker struct {
+	mu sync.Mutex
+	c  *conn // nil between requests
+}
+
+// use records that w's request is on c from now, or on none with c nil. It reports false if ctx has
+// ended: then the request must not start.
+func (w *worker) use(ctx context.Context, c *conn) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.c = c
+	// Checked under the lock: if ctx ended before, interrupt has already looked at w and missed c.
+	return c == nil || ctx.Err() == nil
+}
+
+func (w *worker) interrupt() {
+	w.mu.Lock()
+	if w.c != nil {
+		w.c.interrupt()
+	}
+	w.mu.Unlock()
 }
 
 // record adds attempt a to d, settling d unless a retry is due, and reports whether one is: then

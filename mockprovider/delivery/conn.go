@@ -1,0 +1,396 @@
+package delivery
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The engine speaks HTTP/1.1 on connections it owns, one request at a time on each, rather than through
+// net/http's Transport, which spends per request about as much CPU again on its connection goroutines,
+// channels and request copies (see BenchmarkRun). The sender's CPU is what bounds a run against a
+// loopback receiver. The request is written here, byte for byte as the headers were spelled; the
+// answer is parsed by net/http's ReadResponse.
+
+const (
+	// idleTimeout closes a connection unused this long, as net/http's IdleConnTimeout did.
+	idleTimeout     = 90 * time.Second
+	readBufferSize  = 4 << 10
+	writeBufferSize = 4 << 10
+	// maxResponseHead bounds what reading a response's status line and headers may read, as net/http's
+	// MaxResponseHeaderBytes did; maxResponseRest bounds what reading the rest may: MaxResponseBody
+	// bytes of body with room for their chunk framing, and a trailer.
+	maxResponseHead = MaxResponseBody
+	maxResponseRest = 16 * MaxResponseBody
+	// max1xx is how many informational answers may come before the real one, as in net/http.
+	max1xx = 5
+	// handshakeTimeout bounds the TLS handshake, as net/http's TLSHandshakeTimeout did.
+	handshakeTimeout = 10 * time.Second
+)
+
+// aLongTimeAgo is a deadline in the past: setting it makes a blocked read or write return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// conn is one connection slot of the engine: a connection to the target and its buffers, or none yet.
+// Whoever took the slot from the pool owns it until putting it back.
+type conn struct {
+	nc  net.Conn     // nil when no connection is open
+	raw *net.TCPConn // the TCP connection under nc, which is nc itself for http
+	lim limitReader  // reads nc for br, within the bound of the response part being read
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	// idleSince is when the last response was read.
+	idleSince time.Time
+	num       []byte // scratch for Content-Length
+}
+
+// close closes the connection, if one is open. The slot stays usable: the next attempt dials again.
+func (c *conn) close() {
+	if c.nc == nil {
+		return
+	}
+	c.nc.Close()
+	c.nc, c.raw = nil, nil
+}
+
+// interrupt makes the request in flight on c fail at once. It may be called from another goroutine.
+func (c *conn) interrupt() {
+	if nc := c.nc; nc != nil {
+		_ = nc.SetDeadline(aLongTimeAgo)
+	}
+}
+
+// connPool holds the engine's Options.Workers connection slots. Taking a slot is what bounds the
+// requests in flight to the target, across concurrent runs. The slot used last is taken first, as
+// net/http took idle connections: the connection most recently known good, while ones left over from
+// a burst go idle and are closed. After a failed request, whose connection is closed, that slot goes
+// first too, so the next request dials afresh instead of trying another connection of the same
+// receiver.
+type connPool struct {
+	free chan struct{} // a token per slot not in use
+	mu   sync.Mutex
+	idle []*conn // the slots not in use, the last put back last
+	// reaper closes connections idle for idleTimeout; nil when none is armed.
+	reaper *time.Timer
+	closed atomic.Bool
+}
+
+func newConnPool(n int) *connPool {
+	p := &connPool{free: make(chan struct{}, n), idle: make([]*conn, n)}
+	for i := range n {
+		p.idle[i] = &conn{}
+		p.free <- struct{}{}
+	}
+	return p
+}
+
+// get takes a slot, waiting until deadline while all are in use.
+func (p *connPool) get(ctx context.Context, deadline time.Time) (*conn, error) {
+	select {
+	case <-p.free:
+		return p.pop(), nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-p.free:
+		return p.pop(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, errNoConnection
+	}
+}
+
+// pop takes the slot put back last; the caller holds its token. A token is given only after its slot
+// is pushed, so there is one.
+func (p *connPool) pop() *conn {
+	p.mu.Lock()
+	c := p.idle[len(p.idle)-1]
+	p.idle = p.idle[:len(p.idle)-1]
+	p.mu.Unlock()
+	return c
+}
+
+func (p *connPool) push(c *conn) {
+	p.mu.Lock()
+	p.idle = append(p.idle, c)
+	p.mu.Unlock()
+	p.free <- struct{}{}
+}
+
+var errNoConnection = timeoutError("timeout waiting for a free connection")
+
+// timeoutError is an error that net.Error's Timeout reports as a timeout.
+type timeoutError string
+
+func (e timeoutError) Error() string { return string(e) }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// put returns a slot taken with get.
+func (p *connPool) put(c *conn) {
+	open := c.nc != nil
+	p.push(c)
+	// Checked after giving the slot back: a Close that came meanwhile may have missed it.
+	if p.closed.Load() {
+		p.closeIdle(0)
+	} else if open {
+		p.armReaper()
+	}
+}
+
+// closeIdle closes the connections of the slots not in use that have been idle for at least idle, and
+// reports whether any of those slots still has one open.
+func (p *connPool) closeIdle(idle time.Duration) (open bool) {
+	var cs []*conn
+	func() {
+		for range cap(p.free) {
+			select {
+			case <-p.free:
+				cs = append(cs, p.pop())
+			default:
+				return
+			}
+		}
+	}()
+	now := time.Now()
+	for _, c := range cs {
+		if c.nc != nil && now.Sub(c.idleSince) >= idle {
+			c.close()
+		}
+		open = open || c.nc != nil
+	}
+	for i := len(cs) - 1; i >= 0; i-- { // in their order
+		p.push(cs[i])
+	}
+	return open
+}
+
+// close closes the idle connections and marks the pool closed: the connections in use are closed as
+// they come back.
+func (p *connPool) close() {
+	p.closed.Store(true)
+	p.mu.Lock()
+	if p.reaper != nil {
+		p.reaper.Stop()
+		p.reaper = nil
+	}
+	p.mu.Unlock()
+	p.closeIdle(0)
+}
+
+// armReaper makes sure a timer will close connections left idle, so that a long-lived engine does not
+// hold them open for ever. The timer costs no goroutine until it fires.
+func (p *connPool) armReaper() {
+	p.mu.Lock()
+	if p.reaper == nil && !p.closed.Load() {
+		p.reaper = time.AfterFunc(idleTimeout, p.reap)
+	}
+	p.mu.Unlock()
+}
+
+func (p *connPool) reap() {
+	open := p.closeIdle(idleTimeout)
+	p.mu.Lock()
+	p.reaper = nil
+	p.mu.Unlock()
+	if p.closed.Load() {
+		p.closeIdle(0)
+	} else if open {
+		p.armReaper()
+	}
+}
+
+// usable reports whether c's open connection can carry a request: it has not been idle too long, and
+// the receiver has not closed it or sent anything unasked. Receivers close idle connections, some after
+// a second or two, and all of them when they shut down; a request sent on such a connection would fail
+// although the receiver might be up again, and a POST that may have arrived is never resent. net/http
+// noticed such a close at once, with a goroutine reading each idle connection; the engine looks, at
+// the cost of a system call, just before reusing one.
+func (c *conn) usable(now time.Time) bool {
+	if now.Sub(c.idleSince) >= idleTimeout || c.br.Buffered() > 0 {
+		return false
+	}
+	return c.stillOpen()
+}
+
+// dial opens c's connection to the target: TCP, then TLS for https. ctx aborts it.
+func (e *Engine) dial(ctx context.Context, c *conn, deadline time.Time) error {
+	d := net.Dialer{Timeout: min(e.opts.Timeout, 5*time.Second), Deadline: deadline, KeepAlive: 30 * time.Second}
+	nc, err := d.DialContext(ctx, "tcp", e.addr)
+	if err != nil {
+		return err
+	}
+	raw, _ := nc.(*net.TCPConn)
+	if e.tls != nil {
+		_ = nc.SetDeadline(earliest(deadline, time.Now().Add(handshakeTimeout)))
+		tc := tls.Client(nc, e.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			var re tls.RecordHeaderError
+			if errors.As(err, &re) && string(re.RecordHeader[:]) == "HTTP/" {
+				// As net/http says it: the receiver answered the handshake in plain HTTP.
+				return errors.New("http: server gave HTTP response to HTTPS client")
+			}
+			return err
+		}
+		nc = tc
+	}
+	c.nc, c.raw = nc, raw
+	c.lim.r = nc
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(&c.lim, readBufferSize)
+		c.bw = bufio.NewWriterSize(nc, writeBufferSize)
+	} else {
+		c.br.Reset(&c.lim)
+		c.bw.Reset(nc)
+	}
+	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// writeRequest sends the request for a payload with head h and body.
+func (c *conn) writeRequest(reqLine []byte, h *head, body []byte) error {
+	bw := c.bw
+	bw.Write(reqLine)
+	bw.Write(h.pre)
+	bw.WriteString("Content-Length: ")
+	c.num = strconv.AppendInt(c.num[:0], int64(len(body)), 10)
+	bw.Write(c.num)
+	bw.WriteString("\r\n")
+	bw.Write(h.rest)
+	bw.WriteString("\r\n")
+	bw.Write(body)
+	return bw.Flush()
+}
+
+// response is what an attempt keeps of an answer's head.
+type response struct {
+	code     int
+	status   string // as net/http's Response.Status: "404 Not Found"
+	location string
+}
+
+// readResponse reads the answer to the request just sent into a: its status, and at most
+// MaxResponseBody bytes of its body. Informational (1xx) answers are skipped. keep reports whether the
+// connection may carry another request: the body was read to its end and the receiver keeps the
+// connection open.
+func (c *conn) readResponse(a *Attempt) (r response, keep bool, err error) {
+	var resp *http.Response
+	for n := 0; ; n++ {
+		c.lim.n = maxResponseHead
+		resp, err = http.ReadResponse(c.br, nil)
+		if err != nil {
+			switch {
+			case c.lim.n <= 0:
+				err = fmt.Errorf("response head longer than %d bytes", maxResponseHead)
+			case err == io.ErrUnexpectedEOF && c.lim.n == maxResponseHead && c.br.Buffered() == 0:
+				// Closed before a single byte of answer: net/http said "EOF".
+				err = io.EOF
+			}
+			return r, false, err
+		}
+		code := resp.StatusCode
+		if code >= 200 || code == http.StatusSwitchingProtocols {
+			break
+		}
+		if n == max1xx {
+			return r, false, errors.New("too many 1xx informational responses")
+		}
+	}
+	r.code, r.status = resp.StatusCode, resp.Status
+	if r.code >= 300 && r.code < 400 {
+		r.location = resp.Header.Get("Location")
+	}
+	a.Status = r.code
+	c.lim.n = maxResponseRest
+	// resp.Body is not closed: closing a body not read to its end would read the rest, however long.
+	// The connection is closed instead.
+	a.Body, a.BodyTruncated, err = readBody(resp.Body)
+	keep = err == nil && !a.BodyTruncated && !resp.Close && r.code != http.StatusSwitchingProtocols
+	return r, keep, err
+}
+
+// limitReader reads r until n bytes have been read, then fails: an answer that goes on for ever must
+// not make the engine read, or keep, more than a bounded amount.
+type limitReader struct {
+	r io.Reader
+	n int64
+}
+
+var errResponseTooLong = errors.New("response too long")
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errResponseTooLong
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// checkHost reports a Host value that net/http would have refused to send.
+func checkHost(host string) error {
+	if host == "" {
+		return errors.New("empty Host header")
+	}
+	for i := 0; i < len(host); i++ {
+		if b := host[i]; b >= 0x80 || !hostByte[b] {
+			return fmt.Errorf("invalid Host header %q", host)
+		}
+	}
+	return nil
+}
+
+// hostByte marks the bytes a Host header may hold: those of a registered name, an IP literal and a
+// port (RFC 3986), as net/http allowed.
+var hostByte = func() (t [128]bool) {
+	for b := '0'; b <= '9'; b++ {
+		t[b] = true
+	}
+	for b := 'a'; b <= 'z'; b++ {
+		t[b], t[b-'a'+'A'] = true, true
+	}
+	for _, b := range "!$%&'()*+,-.:;=[]_~" {
+		t[b] = true
+	}
+	return t
+}()
+
+// removeZone removes the zone of an IPv6 literal from host, as net/http did for the Host header:
+// "[fe80::1%en0]:8080" becomes "[fe80::1]:8080". The zone means something only to the sender.
+func removeZone(host string) string {
+	if !strings.HasPrefix(host, "[") {
+		return host
+	}
+	i := strings.LastIndex(host, "]")
+	if i < 0 {
+		return host
+	}
+	j := strings.LastIndex(host[:i], "%")
+	if j < 0 {
+		return host
+	}
+	return host[:j] + host[i:]
+}

@@ -1,0 +1,148 @@
+package delivery
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// defaultUserAgent is sent when the headers name no User-Agent, as net/http did.
+const defaultUserAgent = "Go-http-client/1.1"
+
+// head is the part of a payload's requests that does not change between attempts: every header line
+// but Content-Length, ready to write. Attempts and duplicate copies share it.
+type head struct {
+	// pre holds the Host and User-Agent lines, which come first as net/http wrote them.
+	pre []byte
+	// rest holds the other header lines, sorted by name.
+	rest []byte
+	// close is set when the headers ask the receiver to close the connection after answering.
+	close bool
+	// err is why the headers cannot be sent; every attempt of the payload fails with it.
+	err error
+}
+
+// newHead lays out header h, as merged for a payload: names as spelled, values with surrounding
+// blanks trimmed, the way net/http wrote a request. Host names the request's host, else the target's;
+// User-Agent defaults to Go's; Content-Length, Transfer-Encoding and Trailer are the engine's to send.
+// A target with user info adds an Authorization header unless h has one.
+func (e *Engine) newHead(h http.Header) *head {
+	hd := &head{}
+	host := e.host
+	if v := getFold(h, "Host"); v != "" {
+		host = v
+	}
+	if err := checkHost(host); err != nil {
+		hd.err = err
+		return hd
+	}
+	ua := defaultUserAgent
+	if hasFold(h, "User-Agent") {
+		if ua = getFold(h, "User-Agent"); !validValue(ua) {
+			hd.err = fmt.Errorf("invalid header field value for %q", "User-Agent")
+			return hd
+		}
+		ua = strings.Trim(ua, " \t")
+	}
+	pre := make([]byte, 0, 64)
+	pre = appendLine(pre, "Host", host)
+	if ua != "" {
+		pre = appendLine(pre, "User-Agent", ua)
+	}
+	keys := make([]string, 0, len(h)+1)
+	for k := range h {
+		switch {
+		case strings.EqualFold(k, "Host"), strings.EqualFold(k, "User-Agent"), strings.EqualFold(k, "Content-Length"),
+			strings.EqualFold(k, "Transfer-Encoding"), strings.EqualFold(k, "Trailer"):
+			continue
+		case !validName(k):
+			hd.err = fmt.Errorf("invalid header field name %q", k)
+			return hd
+		}
+		keys = append(keys, k)
+	}
+	auth := ""
+	if e.basicAuth != "" && !hasFold(h, "Authorization") {
+		auth = "Authorization"
+		keys = append(keys, auth)
+	}
+	slices.Sort(keys)
+	var rest []byte
+	for _, k := range keys {
+		if k == auth {
+			rest = appendLine(rest, k, e.basicAuth)
+			continue
+		}
+		for _, v := range h[k] {
+			if !validValue(v) {
+				hd.err = fmt.Errorf("invalid header field value for %q", k)
+				return hd
+			}
+			v = strings.Trim(v, " \t")
+			if strings.EqualFold(k, "Connection") && hasToken(v, "close") {
+				hd.close = true
+			}
+			rest = appendLine(rest, k, v)
+		}
+	}
+	hd.pre, hd.rest = pre, rest
+	return hd
+}
+
+// hasToken reports whether the comma-separated list v holds token, compared case-insensitively.
+func hasToken(v, token string) bool {
+	for part := range strings.SplitSeq(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(part), token) {
+			return true
+		}
+	}
+	return false
+}
+
+func appendLine(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, "\r\n"...)
+}
+
+// validName reports whether name is an HTTP token, as a header name must be.
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		b := name[i]
+		if b >= 0x80 || !tokenByte[b] {
+			return false
+		}
+	}
+	return true
+}
+
+// validValue reports whether v may be sent as a header value: no control bytes but tab, so no line
+// breaks that would start a header of the receiver's choosing. Bytes from 0x80 up pass, as net/http
+// let them.
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenByte marks the bytes of RFC 9110's tchar.
+var tokenByte = func() (t [128]bool) {
+	for b := '0'; b <= '9'; b++ {
+		t[b] = true
+	}
+	for b := 'a'; b <= 'z'; b++ {
+		t[b], t[b-'a'+'A'] = true, true
+	}
+	for _, b := range "!#$%&'*+-.^_`|~" {
+		t[b] = true
+	}
+	return t
+}()
