@@ -484,84 +484,19 @@ func formatDuration(d time.Duration) string {
 }
 
 // sendReport is the head of the --output json document; its "results" follow the summary, one
-// sendResult per line. Durations are milliseconds, as numbers.
+// delivery.ResultRecord per line. Durations are milliseconds, as numbers.
 type sendReport struct {
-	Target   string           `json:"target"`
-	Provider schemas.Provider `json:"provider"`
-	Seed     uint64           `json:"seed"`
-	Summary  sendSummary      `json:"summary"`
+	Target   string                 `json:"target"`
+	Provider schemas.Provider       `json:"provider"`
+	Seed     uint64                 `json:"seed"`
+	Summary  delivery.SummaryRecord `json:"summary"`
 }
-
-type sendSummary struct {
-	Scheduled  int                         `json:"scheduled"`
-	Duplicates int                         `json:"duplicates"`
-	Acked      int                         `json:"acked"`
-	Failed     int                         `json:"failed"`
-	Cancelled  int                         `json:"cancelled"`
-	Attempts   int                         `json:"attempts"`
-	Errors     map[delivery.ErrorClass]int `json:"errors"`
-	LatencyMs  sendLatency                 `json:"latencyMs"`
-	DurationMs float64                     `json:"durationMs"`
-	// Rate is attempts per second of the send phase.
-	Rate float64 `json:"rate"`
-}
-
-type sendLatency struct {
-	Count int     `json:"count"`
-	Min   float64 `json:"min"`
-	Mean  float64 `json:"mean"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	Max   float64 `json:"max"`
-}
-
-type sendResult struct {
-	Delivery     int              `json:"delivery"`
-	Index        int              `json:"index"`
-	ID           string           `json:"id"`
-	Type         string           `json:"type"`
-	Duplicate    bool             `json:"duplicate"`
-	Outcome      delivery.Outcome `json:"outcome"`
-	Attempts     []sendAttempt    `json:"attempts"`
-	PendingRetry bool             `json:"pendingRetry,omitempty"`
-	RetryAt      *time.Time       `json:"retryAt,omitempty"`
-}
-
-type sendAttempt struct {
-	Attempt       int                 `json:"attempt"`
-	Start         time.Time           `json:"start"`
-	LatencyMs     float64             `json:"latencyMs"`
-	RequestBytes  int                 `json:"requestBytes"`
-	Status        int                 `json:"status"`
-	Class         delivery.ErrorClass `json:"class,omitempty"`
-	Error         string              `json:"error,omitempty"`
-	Body          string              `json:"body"`
-	BodyTruncated bool                `json:"bodyTruncated,omitempty"`
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // writeJSONReport writes the report as one JSON document: target, provider, seed and summary indented,
 // then "results" with one delivery per line, so that a report of 100,000 deliveries stays quick to
 // write and to read with line tools.
 func writeJSONReport(w io.Writer, opts mockprovider.SendOptions, r delivery.Report) error {
-	s := r.Summary
-	head := sendReport{
-		Target: opts.Target, Provider: opts.Provider, Seed: opts.Seed,
-		Summary: sendSummary{
-			Scheduled: s.Scheduled, Duplicates: s.Duplicates, Acked: s.Acked, Failed: s.Failed,
-			Cancelled: s.Cancelled, Attempts: s.Attempts, Errors: s.Errors,
-			LatencyMs: sendLatency{
-				Count: s.Latency.Count, Min: ms(s.Latency.Min), Mean: ms(s.Latency.Mean),
-				P50: ms(s.Latency.P50), P90: ms(s.Latency.P90), P99: ms(s.Latency.P99), Max: ms(s.Latency.Max),
-			},
-			DurationMs: ms(s.Duration), Rate: s.Rate,
-		},
-	}
-	if head.Summary.Errors == nil {
-		head.Summary.Errors = map[delivery.ErrorClass]int{}
-	}
+	head := sendReport{Target: opts.Target, Provider: opts.Provider, Seed: opts.Seed, Summary: r.Summary.Record()}
 	b, err := json.MarshalIndent(head, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)
@@ -574,21 +509,7 @@ func writeJSONReport(w io.Writer, opts mockprovider.SendOptions, r delivery.Repo
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
 	for i, res := range r.Results {
-		out := sendResult{
-			Delivery: res.Delivery, Index: res.Index, ID: res.PayloadID, Type: res.Type,
-			Duplicate: res.Duplicate, Outcome: res.Outcome, PendingRetry: res.PendingRetry,
-			Attempts: make([]sendAttempt, len(res.Attempts)),
-		}
-		if res.PendingRetry {
-			at := res.RetryAt
-			out.RetryAt = &at
-		}
-		for j, a := range res.Attempts {
-			out.Attempts[j] = sendAttempt{
-				Attempt: a.Attempt, Start: a.Start, LatencyMs: ms(a.Latency), RequestBytes: a.RequestBytes,
-				Status: a.Status, Class: a.Class, Error: a.Err, Body: string(a.Body), BodyTruncated: a.BodyTruncated,
-			}
-		}
+		out := res.Record(delivery.MaxResponseBody)
 		line.Reset()
 		if err := enc.Encode(out); err != nil {
 			return fmt.Errorf("write output: %w", err)

@@ -262,7 +262,7 @@ func parseFilter(q url.Values) (func(*Record) bool, int, error) {
 				return bad("status: %q, want acked, failed, cancelled or an HTTP status code", truncate(v, 40))
 			}
 			keeps = append(keeps, func(rec *Record) bool {
-				return slices.ContainsFunc(rec.Attempts, func(a Attempt) bool { return a.Status == code })
+				return slices.ContainsFunc(rec.Attempts, func(a delivery.AttemptRecord) bool { return a.Status == code })
 			})
 		}
 	}

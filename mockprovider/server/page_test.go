@@ -29,11 +29,14 @@ func TestPage(t *testing.T) {
 		hostileErr  = `500 <b>bold</b>`
 	)
 	srv.AddRecord(server.Record{
-		Run: "send-1", Time: time.Now(), ID: hostileID, Provider: "innopaas", Type: hostileType,
-		Outcome: delivery.Failed, Status: 500, LatencyMs: 12.5,
-		Attempts: []server.Attempt{{Attempt: 1, Status: 500, Error: hostileErr, Class: delivery.ClassHTTPStatus}},
+		Run: "send-1", Time: time.Now(), Provider: "innopaas", Status: 500, LatencyMs: 12.5,
+		ResultRecord: delivery.ResultRecord{
+			ID: hostileID, Type: hostileType, Outcome: delivery.Failed,
+			Attempts: []delivery.AttemptRecord{{Attempt: 1, Status: 500, Error: hostileErr, Class: delivery.ClassHTTPStatus}},
+		},
 	})
-	srv.AddRecord(server.Record{Run: "timer", Time: time.Now(), ID: "wamid.ok", Provider: "itniotech", Type: "text", Outcome: delivery.Acked, Status: 200})
+	srv.AddRecord(server.Record{Run: "timer", Time: time.Now(), Provider: "itniotech", Status: 200,
+		ResultRecord: delivery.ResultRecord{ID: "wamid.ok", Type: "text", Outcome: delivery.Acked}})
 
 	status, _, body = get(t, c, srv.URL()+"/")
 	require.Equal(t, http.StatusOK, status)

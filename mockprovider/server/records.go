@@ -1,8 +1,6 @@
 package server
 
 import (
-	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -10,43 +8,19 @@ import (
 )
 
 // Record is one settled delivery as the server reports it, in /v1/send answers, /v1/deliveries and
-// on the page. Its names follow `wahook send --output json`; durations are milliseconds.
+// on the page: the fields of `wahook send --output json`, and where and when it was delivered.
 type Record struct {
 	// Seq numbers the records of the server's lifetime from 1; a later record has a higher Seq.
 	Seq uint64 `json:"seq"`
 	// Run names what delivered it: "send-N" for the N-th /v1/send, "timer" for the timer.
 	Run string `json:"run"`
 	// Time is when the delivery settled.
-	Time time.Time `json:"time"`
-	// Delivery is the result's index in its run's schedule, Index the payload's generation index.
-	Delivery  int              `json:"delivery"`
-	Index     int              `json:"index"`
-	ID        string           `json:"id"`
-	Provider  string           `json:"provider"`
-	Type      string           `json:"type"`
-	Duplicate bool             `json:"duplicate"`
-	Outcome   delivery.Outcome `json:"outcome"`
+	Time     time.Time `json:"time"`
+	Provider string    `json:"provider"`
 	// Status and LatencyMs are those of the last attempt; Status is 0 without a response.
-	Status    int       `json:"status"`
-	LatencyMs float64   `json:"latencyMs"`
-	Attempts  []Attempt `json:"attempts"`
-	// PendingRetry marks a delivery cancelled while it waited for a retry due at RetryAt.
-	PendingRetry bool       `json:"pendingRetry,omitempty"`
-	RetryAt      *time.Time `json:"retryAt,omitempty"`
-}
-
-// Attempt is one HTTP request of a delivery.
-type Attempt struct {
-	Attempt      int                 `json:"attempt"`
-	Start        time.Time           `json:"start"`
-	LatencyMs    float64             `json:"latencyMs"`
-	RequestBytes int                 `json:"requestBytes"`
-	Status       int                 `json:"status"`
-	Class        delivery.ErrorClass `json:"class,omitempty"`
-	Error        string              `json:"error,omitempty"`
-	// Body is the start of the receiver's answer, at most MaxRecordBody bytes.
-	Body          string `json:"body"`
-	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
+	Status    int     `json:"status"`
+	LatencyMs float64 `json:"latencyMs"`
+	delivery.ResultRecord
 }
 
 // MaxRecordBody is how much of a receiver's answer a record keeps: the ring holds thousands of them.
@@ -64,75 +38,21 @@ type SendResponse struct {
 
 // Summary counts a run's deliveries and attempts; Scheduled == Acked + Failed + Cancelled.
 type Summary struct {
-	Scheduled  int `json:"scheduled"`
-	Duplicates int `json:"duplicates"`
-	Acked      int `json:"acked"`
-	Failed     int `json:"failed"`
-	Cancelled  int `json:"cancelled"`
+	delivery.SummaryRecord
 	// PendingRetries counts the cancelled deliveries that were waiting for a retry.
-	PendingRetries int                         `json:"pendingRetries"`
-	Attempts       int                         `json:"attempts"`
-	Errors         map[delivery.ErrorClass]int `json:"errors"`
-	LatencyMs      Latency                     `json:"latencyMs"`
-	DurationMs     float64                     `json:"durationMs"`
-	// Rate is attempts per second.
-	Rate float64 `json:"rate"`
+	PendingRetries int `json:"pendingRetries"`
 }
-
-// Latency summarises attempt latencies in milliseconds.
-type Latency struct {
-	Count int     `json:"count"`
-	Min   float64 `json:"min"`
-	Mean  float64 `json:"mean"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	Max   float64 `json:"max"`
-}
-
-// ms is d in milliseconds, to the microsecond.
-func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
 
 func newRecord(run string, r delivery.Result, at time.Time) Record {
-	rec := Record{
-		Run: run, Time: at, Delivery: r.Delivery, Index: r.Index, ID: r.PayloadID, Provider: r.Provider,
-		Type: r.Type, Duplicate: r.Duplicate, Outcome: r.Outcome, PendingRetry: r.PendingRetry,
-		Attempts: make([]Attempt, len(r.Attempts)),
-	}
-	if r.PendingRetry {
-		retryAt := r.RetryAt
-		rec.RetryAt = &retryAt
-	}
-	for i, a := range r.Attempts {
-		body, truncated := a.Body, a.BodyTruncated
-		if len(body) > MaxRecordBody {
-			body, truncated = body[:MaxRecordBody], true
-		}
-		rec.Attempts[i] = Attempt{
-			Attempt: a.Attempt, Start: a.Start, LatencyMs: ms(a.Latency), RequestBytes: a.RequestBytes,
-			Status: a.Status, Class: a.Class, Error: a.Err,
-			Body: strings.ToValidUTF8(string(body), "\uFFFD"), BodyTruncated: truncated,
-		}
-	}
+	rec := Record{Run: run, Time: at, Provider: r.Provider, ResultRecord: r.Record(MaxRecordBody)}
 	if last, ok := r.Last(); ok {
-		rec.Status, rec.LatencyMs = last.Status, ms(last.Latency)
+		rec.Status, rec.LatencyMs = last.Status, delivery.Milliseconds(last.Latency)
 	}
 	return rec
 }
 
 func newSummary(s delivery.Summary, results []delivery.Result) Summary {
-	out := Summary{
-		Scheduled: s.Scheduled, Duplicates: s.Duplicates, Acked: s.Acked, Failed: s.Failed,
-		Cancelled: s.Cancelled, Attempts: s.Attempts, Errors: s.Errors,
-		LatencyMs: Latency{
-			Count: s.Latency.Count, Min: ms(s.Latency.Min), Mean: ms(s.Latency.Mean), P50: ms(s.Latency.P50),
-			P90: ms(s.Latency.P90), P99: ms(s.Latency.P99), Max: ms(s.Latency.Max),
-		},
-		DurationMs: ms(s.Duration), Rate: math.Round(s.Rate*100) / 100,
-	}
-	if out.Errors == nil {
-		out.Errors = map[delivery.ErrorClass]int{}
-	}
+	out := Summary{SummaryRecord: s.Record()}
 	for _, r := range results {
 		if r.PendingRetry {
 			out.PendingRetries++
