@@ -67,10 +67,10 @@ func (s *source) input(i uint64) (Input, error) {
 	rng := rand.New(rand.NewPCG(seed, i))
 	types := s.provider.Types()
 	in := Input{Index: i, Type: types[rng.IntN(len(types))]}
-	// Four in ten inputs vary a field, a quarter apply the catalogue (the dearest to make: decoded
-	// and re-encoded), the rest mutate bytes.
-	kind := rng.IntN(20)
-	if kind >= 8 && kind < 13 {
+	// Nine in twenty inputs vary a field, one in eight applies the catalogue (the dearest to make:
+	// decoded and re-encoded, and fixed cases that wahook conform already sends), the rest mutate bytes.
+	kind := rng.IntN(40)
+	if kind >= 18 && kind < 23 {
 		return in, s.mutate(rng, i, &in)
 	}
 	base, err := s.gens[rng.IntN(len(s.gens))].Generate(s.provider.Name, in.Type, i)
@@ -78,7 +78,7 @@ func (s *source) input(i uint64) (Input, error) {
 		return Input{}, err
 	}
 	in.Base, in.ContentType = base.Body, base.ContentType
-	if kind < 8 {
+	if kind < 18 {
 		in.Body, in.Origin, in.Trigger = vary(rng, base.Body)
 		return in, nil
 	}
