@@ -28,6 +28,8 @@ func init() {
 			{ID: "innopaas/contacts-key-contact", Example: `cards under "contact"`, Table: `under "contacts"`},
 			{ID: "innopaas/errors-code-number", Example: "errors[].code a number", Table: "a string"},
 		},
+		// The table names the contacts array "contacts", the example "contact": both arrive.
+		TypeObjectKeys: map[string][]string{"contacts": {"contacts", "contact"}},
 		// The document gives no retry schedule; ITNIO's (1, 3, 5 minutes) is the default, configurable.
 		RetrySchedule:     []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
 		CredentialHeaders: struct{ User, Token string }{User: "UserName", Token: "Authorization"},

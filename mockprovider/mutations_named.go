@@ -134,12 +134,18 @@ func namedMutations(p *Provider) []Mutation {
 				if err != nil {
 					return err
 				}
+				// The type's own object stays even where the schema makes it optional, as when a
+				// provider allows it under either of two keys.
+				typeObjects := make([]string, 0, 2)
+				for _, key := range m.p.typeObjectKeys(m.typ) {
+					typeObjects = append(typeObjects, msg+"/"+key)
+				}
 				for _, f := range slices.Backward(fields) {
-					if f.Present && !f.Required && !strings.HasSuffix(f.Pointer, "/0") && !isDigits(lastToken(f.Pointer)) {
+					if f.Present && !f.Required && !slices.Contains(typeObjects, f.Pointer) && !isDigits(lastToken(f.Pointer)) {
 						_ = jsonpointer.Remove(m.doc, f.Pointer) // a parent may already be gone
 					}
 				}
-				return restoreOneOf(m)
+				return nil
 			}},
 		{ID: "empty-optional-strings", Description: "every optional string that may be empty set to \"\"", Expect: Tolerate, Schema: SchemaValid,
 			apply: func(m *mutating) error {
@@ -170,15 +176,15 @@ func namedMutations(p *Provider) []Mutation {
 		{ID: "large-contacts", Description: "contact cards cloned until the message is over 64 KiB", Expect: Tolerate, Schema: SchemaValid,
 			types: []string{"contacts"},
 			apply: func(m *mutating) error {
-				for _, key := range []string{"/contacts", "/contact"} {
-					cards, err := jsonpointer.Get(m.doc, msg+key)
+				for _, key := range m.p.typeObjectKeys(m.typ) {
+					cards, err := jsonpointer.Get(m.doc, msg+"/"+key)
 					if err != nil {
 						continue
 					}
 					original := cards.([]any)
 					list := slices.Clone(original)
 					for {
-						if err := jsonpointer.Set(m.doc, msg+key, list); err != nil {
+						if err := jsonpointer.Set(m.doc, msg+"/"+key, list); err != nil {
 							return err
 						}
 						b, err := m.body()
@@ -307,20 +313,6 @@ func setStrings(m *mutating, match func(ptr string) bool, value string) {
 			_ = jsonpointer.Set(m.doc, f.Pointer, value)
 		}
 	}
-}
-
-// restoreOneOf puts back an InnoPaaS contacts message's cards when both spellings were optional and
-// removing optional fields took the one the payload had.
-func restoreOneOf(m *mutating) error {
-	if m.typ != "contacts" || m.p.Name != schemas.InnoPaaS {
-		return nil
-	}
-	for _, key := range []string{"/contacts", "/contact"} {
-		if _, err := jsonpointer.Get(m.doc, m.p.MessagePointer+key); err == nil {
-			return nil
-		}
-	}
-	return jsonpointer.Set(m.doc, m.p.MessagePointer+"/contacts", []any{map[string]any{"name": map[string]any{"formattedName": "Jack"}}})
 }
 
 func lastToken(ptr string) string { return ptr[strings.LastIndex(ptr, "/")+1:] }

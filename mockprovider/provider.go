@@ -27,6 +27,9 @@ type Provider struct {
 	OtherEvents []OtherEvent
 	// RetrySchedule is the wait before each new attempt after a failed delivery.
 	RetrySchedule []time.Duration
+	// TypeObjectKeys names, for a message type whose object may arrive under more than one key, those
+	// keys; every other type's object is under its own name.
+	TypeObjectKeys map[string][]string
 	// CredentialHeaders names the headers that carry the customer-configured user and token, verbatim;
 	// empty when the provider documents none.
 	CredentialHeaders struct{ User, Token string }
@@ -50,6 +53,14 @@ type Quirk struct {
 	ID      string `json:"id"`
 	Example string `json:"example"` // the form the document's example shows
 	Table   string `json:"table"`   // the form its table documents
+}
+
+// typeObjectKeys returns the keys under which a message of type typ carries its object.
+func (p *Provider) typeObjectKeys(typ string) []string {
+	if keys, ok := p.TypeObjectKeys[typ]; ok {
+		return keys
+	}
+	return []string{typ}
 }
 
 // Types returns the message types of the provider, from its schema.
