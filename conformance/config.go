@@ -68,6 +68,10 @@ type Config struct {
 	PayloadDir string
 	// Version names the caller in the User-Agent; "" means "dev".
 	Version string
+	// CAFile names PEM certificates to trust for an https target instead of the system's; Insecure
+	// skips verifying its certificate. They exclude each other.
+	CAFile   string
+	Insecure bool
 }
 
 // settings is a checked Config with defaults filled in.

@@ -57,9 +57,11 @@ func NewRunner(cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	engine, err := delivery.New(delivery.Options{
-		Target:  s.Target,
-		Timeout: s.Timeout,
-		Workers: burstSize,
+		Target:   s.Target,
+		Timeout:  s.Timeout,
+		Workers:  burstSize,
+		CAFile:   s.CAFile,
+		Insecure: s.Insecure,
 		// No Header: each request carries its own, so that the auth cases can leave credentials out.
 	})
 	if err != nil {

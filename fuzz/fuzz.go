@@ -68,6 +68,9 @@ type Options struct {
 	MinimiseBudget int
 	// MaxFindings ends the run once that many distinct findings are recorded; 0 means no limit.
 	MaxFindings int
+	// CAFile and Insecure configure https to a receiver with a self-signed certificate.
+	CAFile   string
+	Insecure bool
 }
 
 // Stats are the running totals of a run.
@@ -156,7 +159,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := delivery.New(delivery.Options{Target: opts.Target, Header: header, Timeout: opts.Timeout, Workers: opts.Workers})
+	engine, err := delivery.New(delivery.Options{
+		Target: opts.Target, Header: header, Timeout: opts.Timeout, Workers: opts.Workers,
+		CAFile: opts.CAFile, Insecure: opts.Insecure,
+	})
 	if err != nil {
 		return nil, err
 	}

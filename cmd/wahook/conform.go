@@ -27,6 +27,8 @@ type conformOptions struct {
 	authToken   string
 	authHeaders []string
 	timeout     time.Duration
+	caFile      string
+	insecure    bool
 	run         string
 	list        bool
 	junit       string
@@ -78,6 +80,8 @@ nothing answering at the target, credentials refused, interrupted).`,
 	f.StringVar(&opts.authToken, "auth-token", "", "customer-configured token, sent in the provider's credential header (InnoPaaS: Authorization)")
 	f.StringArrayVar(&opts.authHeaders, "auth-header", nil, "a credential header 'Name: value' sent with every case (repeatable)")
 	f.DurationVar(&opts.timeout, "timeout", opts.timeout, "per-request timeout")
+	f.StringVar(&opts.caFile, "ca-file", "", "PEM certificates to trust for an https target (instead of the system's)")
+	f.BoolVar(&opts.insecure, "insecure", false, "do not verify the https target's certificate")
 	f.StringVar(&opts.run, "run", "", "run only the cases whose id matches this regular expression")
 	f.BoolVar(&opts.list, "list", false, "print the case ids and descriptions without sending anything")
 	f.StringVar(&opts.junit, "junit", "", "write a JUnit XML report to this file")
@@ -111,6 +115,8 @@ func (o conformOptions) config(p schemas.Provider) conformance.Config {
 		AuthToken:   o.authToken,
 		AuthHeaders: o.authHeaders,
 		Timeout:     o.timeout,
+		CAFile:      o.caFile,
+		Insecure:    o.insecure,
 		Run:         o.run,
 		Seed:        o.seed,
 		Version:     versionString(),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -337,4 +338,27 @@ func TestConformInterrupted(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Regexp(t, `^wahook: conform: interrupted after \d+ of \d+ cases: context canceled\n$`, stderr.String())
 	assert.Regexp(t, `\n\d+ passed, 0 failed, 0 skipped\n$`, stdout.String())
+}
+
+// TestConformHTTPS runs the suite against a receiver behind a self-signed certificate: refused
+// without trust (exit 2, one line), passed with --insecure or with the certificate as --ca-file.
+func TestConformHTTPS(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(reference.New(reference.Options{}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^valid/")
+	assert.Equal(t, 2, got.code, got.stdout)
+	assert.Equal(t, 1, strings.Count(got.stderr, "\n"), got.stderr)
+
+	for _, trust := range [][]string{{"--insecure"}, {"--ca-file", caFile}} {
+		args := append([]string{"conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^valid/"}, trust...)
+		got := runWahook(t, "", args...)
+		assert.Equal(t, 0, got.code, "%v: %s%s", trust, got.stdout, got.stderr)
+		assert.True(t, strings.HasSuffix(got.stdout, " passed, 0 failed, 0 skipped\n"), got.stdout)
+	}
 }

@@ -29,6 +29,8 @@ type fuzzOptions struct {
 	quiet                 bool
 	mediaBaseURL          string
 	maxFindings, minimise int
+	caFile                string
+	insecure              bool
 }
 
 func newFuzzCmd() *cobra.Command {
@@ -77,6 +79,8 @@ an unreachable target).`,
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads")
 	f.IntVar(&opts.maxFindings, "max-findings", 0, "stop after this many distinct findings (default no limit)")
 	f.IntVar(&opts.minimise, "minimise-budget", 0, "requests spent minimising each finding (default 400)")
+	f.StringVar(&opts.caFile, "ca-file", "", "PEM certificates to trust for an https target (instead of the system's)")
+	f.BoolVar(&opts.insecure, "insecure", false, "do not verify the https target's certificate")
 	mustRegister(cmd.MarkFlagRequired("target"))
 	mustRegister(cmd.MarkFlagRequired("provider"))
 	mustRegister(cmd.MarkFlagDirname("out"))
@@ -108,7 +112,7 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 		Target: opts.target, Provider: p, Seed: opts.seed, Workers: opts.workers, Out: opts.out,
 		AuthUser: opts.authUser, AuthToken: opts.authToken, Header: header, Timeout: opts.timeout,
 		Version: versionString(), MediaBaseURL: opts.mediaBaseURL, MaxFindings: opts.maxFindings,
-		MinimiseBudget: opts.minimise, Duration: opts.duration,
+		MinimiseBudget: opts.minimise, Duration: opts.duration, CAFile: opts.caFile, Insecure: opts.insecure,
 	}
 	if opts.count > 0 {
 		fopts.Count, fopts.Duration = opts.count, 0

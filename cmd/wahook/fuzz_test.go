@@ -99,3 +99,21 @@ func TestFuzzCommandInterrupted(t *testing.T) {
 	assert.Contains(t, []int{0, 1}, code)
 	assert.Contains(t, stdout.String(), "fuzz interrupted:")
 }
+
+func TestFuzzCommandHTTPS(t *testing.T) {
+	v, err := schemas.New(schemas.Options{})
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if rep, err := v.Validate(schemas.InnoPaaS, body); err != nil || !rep.Valid() {
+			http.Error(w, "invalid", http.StatusBadRequest)
+		}
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--count", "200", "--out", t.TempDir(), "--insecure"}, nil, &stdout, &stderr)
+	assert.Equal(t, 0, code, "%s%s", stdout.String(), stderr.String())
+	assert.Contains(t, stdout.String(), "fuzz done: 200 payloads")
+}
