@@ -6,7 +6,7 @@ import "slices"
 // It works on payloads that are broken further down, so that their violations can be reported against
 // the right format. It returns false when the payload is not a JSON object or matches neither provider.
 func Detect(payload []byte) (Provider, bool) {
-	doc, err := decode(payload)
+	doc, err := Decode(payload)
 	if err != nil {
 		return "", false
 	}

@@ -38,7 +38,6 @@ func Decode(payload []byte) (any, error) {
 	return decodeLimited(payload, DefaultMaxBytes, DefaultMaxDepth)
 }
 
-func decode(payload []byte) (any, error) { return Decode(payload) }
 
 func decodeLimited(payload []byte, maxBytes, maxDepth int) (any, error) {
 	if len(payload) > maxBytes {
