@@ -38,7 +38,6 @@ func Decode(payload []byte) (any, error) {
 	return decodeLimited(payload, DefaultMaxBytes, DefaultMaxDepth)
 }
 
-
 func decodeLimited(payload []byte, maxBytes, maxDepth int) (any, error) {
 	if len(payload) > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), maxBytes)
