@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -261,8 +262,63 @@ func TestCasesBadConfig(t *testing.T) {
 		"run":         {Provider: schemas.InnoPaaS, Run: "("},
 		"auth header": {Provider: schemas.InnoPaaS, AuthHeaders: []string{"no colon"}},
 		"timeout":     {Provider: schemas.InnoPaaS, Timeout: -1},
+		// An empty or blank credential cannot be got wrong: the wrong-credentials case would send it.
+		"empty auth header value": {Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:"}},
+		"blank auth header value": {Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:   "}},
+		"blank auth user":         {Provider: schemas.InnoPaaS, AuthUser: " ", AuthToken: "token"},
+		"blank auth token":        {Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "\t"},
 	} {
 		_, err := conformance.Cases(cfg)
 		assert.ErrorIs(t, err, conformance.ErrBadConfig, name)
 	}
+}
+
+// The out-of-order case delivers an older message of the same conversation after a newer one: the
+// bodies differ in their ids and times only, and the second was sent earlier, by whole seconds.
+func TestCasesOutOfOrderSameSender(t *testing.T) {
+	for _, p := range schemas.Providers() {
+		prov, err := mockprovider.Lookup(p)
+		require.NoError(t, err)
+		identity := []string{prov.IDPointer, prov.EnvelopeIDPointer, prov.SentAtPointer, prov.MessagePointer + "/wamid", "/eventTime"}
+		c := byID(cases(t, conformance.Config{Provider: p, Run: "^delivery/"}))[fmt.Sprintf("delivery/%s/out-of-order", p)]
+		require.Len(t, c.Requests, 2)
+		newer, older := c.Requests[0], c.Requests[1]
+		assert.NotEqual(t, newer.MessageID, older.MessageID)
+
+		var docs, sent [2]any
+		for i, req := range []conformance.Request{newer, older} {
+			docs[i], err = schemas.Decode(req.Body)
+			require.NoError(t, err)
+			id, err := jsonpointer.Get(docs[i], prov.IDPointer)
+			require.NoError(t, err)
+			assert.Equal(t, req.MessageID, id)
+			sent[i], err = jsonpointer.Get(docs[i], prov.SentAtPointer)
+			require.NoError(t, err)
+			for _, ptr := range identity {
+				_ = jsonpointer.Remove(docs[i], ptr) // some are not in every provider's payload
+			}
+		}
+		assert.Equal(t, docs[0], docs[1], "%s: the same sender, recipient and message but for ids and times", p)
+		assert.Less(t, sentAt(t, sent[1]).Unix(), sentAt(t, sent[0]).Unix(), "%s: the second is older", p)
+		assert.Contains(t, c.Description, "the same customer")
+	}
+}
+
+// sentAt reads a send time: an RFC 3339 string (InnoPaaS) or Unix seconds (ITNIO Tech).
+func sentAt(t *testing.T, v any) time.Time {
+	t.Helper()
+	switch v := v.(type) {
+	case string:
+		ts, err := time.Parse(time.RFC3339Nano, v)
+		require.NoError(t, err)
+		return ts
+	case json.Number:
+		n, err := v.Int64()
+		require.NoError(t, err)
+		return time.Unix(n, 0)
+	case float64:
+		return time.Unix(int64(v), 0)
+	}
+	t.Fatalf("send time %v (%T): neither a string nor a number", v, v)
+	return time.Time{}
 }

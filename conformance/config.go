@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wahook/wahook/mockprovider"
@@ -122,11 +123,22 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 			return nil, bad("run: %v", err)
 		}
 	}
+	// An empty credential cannot be got wrong: the auth group's wrong-credentials case would send the
+	// right one. Unset is "", so only a value of blanks can be told apart here; the CLI refuses an
+	// explicitly empty --auth-user or --auth-token itself.
+	for _, cred := range []struct{ name, value string }{{"auth user", c.AuthUser}, {"auth token", c.AuthToken}} {
+		if cred.value != "" && strings.TrimSpace(cred.value) == "" {
+			return nil, bad("%s: the value is blank", cred.name)
+		}
+	}
 	extra := http.Header{}
 	for _, line := range c.AuthHeaders {
 		name, value, err := mockprovider.ParseHeader(line)
 		if err != nil {
 			return nil, bad("auth header: %v", err)
+		}
+		if value == "" {
+			return nil, bad("auth header %q: the value is empty", line)
 		}
 		extra[name] = append(extra[name], value) // verbatim, as the provider sends it
 	}

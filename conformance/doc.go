@@ -15,13 +15,13 @@
 //     types, 16 KiB texts, 64 KiB contact lists, escaped Unicode, ...); must be acked.
 //   - reject: what it should never send (broken JSON, wrong types, missing required fields, hostile
 //     bodies); must never get a 5xx or a timeout, and in the Strict profile must get a 4xx.
-//   - delivery: a retry of identical bytes, a burst of 50 concurrent deliveries, a message older than
-//     the one before it; all must be acked within the timeout.
+//   - delivery: a retry of identical bytes, a burst of 50 concurrent deliveries, a customer's message
+//     older than the one they sent before it; all must be acked within the timeout.
 //   - auth: only with credentials: a request without them or with wrong ones must get 401 or 403.
 //
 // After every hostile case, and after any case that got no HTTP answer, a canary (a plain text message
 // with a fresh id) checks that the receiver is still alive; a receiver that died or wedged fails the
-// case that killed it, and the cases after it are skipped.
+// case that killed it, even when it answered that case, and the cases after it are skipped.
 //
 // The CLI (wahook conform) and Go tests share one runner. A Go receiver gets the whole suite inside go
 // test:
