@@ -23,17 +23,6 @@ import (
 	"github.com/wahook/wahook/schemas"
 )
 
-// credentials configures a receiver and the suite with the same credentials: InnoPaaS's documented
-// headers for InnoPaaS, a custom header for ITNIO Tech, which documents none.
-func credentials(p schemas.Provider) (receiver.Options, conformance.Config) {
-	if p == schemas.InnoPaaS {
-		return receiver.Options{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"},
-			conformance.Config{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"}
-	}
-	return receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret-token"}}},
-		conformance.Config{Provider: p, AuthHeaders: []string{"X-Hook-Secret: s3cret-token"}}
-}
-
 func execute(t *testing.T, cfg conformance.Config) *conformance.Report {
 	t.Helper()
 	if cfg.PayloadDir == "" {

@@ -1,0 +1,318 @@
+// Package broken holds the reference receiver with one defect at a time: a 500 on one message type, a
+// crash on unknown fields, a hang, a missing auth check, and so on. Each comes with the case of wahook's
+// conformance suite that catches it. They are the proof that the suite discriminates: wahook's own
+// tests run every one through conformance.Execute and through `wahook conform`, and require the suite
+// to fail, naming that case. They are also a quick way to see what a failure report looks like.
+package broken
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/schemas"
+)
+
+// Defect is a broken receiver and how the suite must catch it.
+type Defect struct {
+	// Name says what is wrong, in a few words.
+	Name string
+	// New returns the broken receiver; srv is the server it is about to run in, for a receiver that
+	// kills it. Each call returns a receiver with state of its own.
+	New func(srv *httptest.Server) http.Handler
+	// Credentials: the suite runs with Credentials(provider), so that the auth group runs. The
+	// receiver checks none unless New says so.
+	Credentials bool
+	// Timeout is the suite's per-request timeout, for defects that hang; 0 means the default.
+	Timeout time.Duration
+	// Run narrows the suite to the groups the defect shows in, to keep tests quick; "" runs it whole.
+	Run string
+	// Profile is the suite's profile; "" means the standard one.
+	Profile conformance.Profile
+	// WantFailed is the id of the case that must fail, with %s for the provider: "valid/%s/image/1".
+	WantFailed string
+	// WantReason is a substring of that case's reason.
+	WantReason string
+	// StopsAnswering: the receiver stops answering after WantFailed, so every later case is skipped.
+	StopsAnswering bool
+}
+
+// Case returns the id of the case that must fail, for provider p.
+func (d Defect) Case(p schemas.Provider) string {
+	return strings.Replace(d.WantFailed, "%s", string(p), 1)
+}
+
+// Defects returns every broken receiver, each with a fresh state.
+func Defects() []Defect {
+	return []Defect{
+		{
+			Name: "500 on one message type",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if MessageType(Peek(r)) == "image" {
+						http.Error(w, "boom", http.StatusInternalServerError)
+						return
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			Run:        "^(valid|documented)/",
+			WantFailed: "valid/%s/image/1", WantReason: "expected 2xx, got 500 Internal Server Error",
+		},
+		{
+			Name: "crash on unknown fields",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if bytes.Contains(Peek(r), []byte("x_wahook_unknown")) {
+						panic(http.ErrAbortHandler) // as a nil dereference would: net/http drops the connection
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			WantFailed: "tolerate/%s/unknown-fields/text", WantReason: "the connection closed without an answer",
+		},
+		{
+			Name: "5xx on bad JSON",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !json.Valid(Peek(r)) {
+						http.Error(w, "cannot parse", http.StatusInternalServerError)
+						return
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			Run:        "^reject/",
+			WantFailed: "reject/%s/invalid-json", WantReason: "expected 2xx or 4xx (no 5xx, no timeout), got 500",
+		},
+		{
+			Name:        "no auth check",
+			New:         func(*httptest.Server) http.Handler { return reference() },
+			Credentials: true, Run: "^(valid|auth)/",
+			WantFailed: "auth/%s/missing-credentials", WantReason: "expected 401 or 403, got 200 OK",
+		},
+		{
+			Name: "409 on a duplicate",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				var seen sync.Map
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if _, dup := seen.LoadOrStore(sha256.Sum256(Peek(r)), true); dup {
+						http.Error(w, "already have it", http.StatusConflict)
+						return
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			Run:        "^(documented|delivery)/",
+			WantFailed: "delivery/%s/retry-identical-bytes", WantReason: "delivery 2 of 2: expected 2xx, got 409 Conflict",
+		},
+		{
+			Name: "drops a customer's message older than their latest",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				var (
+					mu     sync.Mutex
+					latest = map[string]time.Time{}
+				)
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if from, sent, ok := sender(Peek(r)); ok {
+						mu.Lock()
+						stale := sent.Before(latest[from])
+						if !stale {
+							latest[from] = sent
+						}
+						mu.Unlock()
+						if stale {
+							http.Error(w, "older than the conversation's latest message", http.StatusConflict)
+							return
+						}
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			Run:        "^delivery/",
+			WantFailed: "delivery/%s/out-of-order", WantReason: "delivery 2 of 2: expected 2xx, got 409 Conflict",
+		},
+		{
+			Name: "hangs on one type",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if MessageType(Peek(r)) == "location" {
+						select {
+						case <-r.Context().Done():
+						case <-time.After(10 * time.Second):
+						}
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			Timeout: 500 * time.Millisecond, Run: "^valid/",
+			WantFailed: "valid/%s/location/1", WantReason: "expected 2xx, got no answer within 500ms",
+		},
+		{
+			Name: "dies on some input",
+			New: func(srv *httptest.Server) http.Handler {
+				ref := reference()
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if bytes.HasPrefix(Peek(r), []byte(`{"nested":[[[[`)) {
+						srv.Listener.Close()
+						srv.CloseClientConnections()
+						return
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			WantFailed: "reject/%s/deep-nesting", WantReason: "receiver stopped answering after this case: canary got connection refused",
+			StopsAnswering: true,
+		},
+		{
+			// The hostile case itself is answered, and rightly: only the canary after it shows that
+			// the receiver is gone.
+			Name: "answers bad JSON with 400, then wedges",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				var wedged atomic.Bool
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body := Peek(r)
+					switch {
+					case wedged.Load():
+						<-r.Context().Done()
+						return
+					case !json.Valid(body):
+						wedged.Store(true)
+						http.Error(w, "not JSON", http.StatusBadRequest)
+						return
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			Timeout:    time.Second,
+			WantFailed: "reject/%s/invalid-json", WantReason: "receiver stopped answering after this case: canary got no answer within 1s",
+			StopsAnswering: true,
+		},
+		{
+			Name: "acks unknown fields, then crashes on everything",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				var dead atomic.Bool
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if dead.Load() {
+						panic(http.ErrAbortHandler)
+					}
+					if bytes.Contains(Peek(r), []byte("x_wahook_unknown")) {
+						dead.Store(true)
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			WantFailed: "tolerate/%s/unknown-fields/text", WantReason: "receiver stopped answering after this case: canary got the connection closed without an answer",
+			StopsAnswering: true,
+		},
+		{
+			Name: "serialised handling",
+			New: func(*httptest.Server) http.Handler {
+				ref := reference()
+				var mu sync.Mutex
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					mu.Lock()
+					defer mu.Unlock()
+					select {
+					case <-r.Context().Done():
+					case <-time.After(50 * time.Millisecond):
+					}
+					ref.ServeHTTP(w, r)
+				})
+			},
+			Timeout: 500 * time.Millisecond, Run: "^delivery/",
+			WantFailed: "delivery/%s/burst-50", WantReason: "of 50 concurrent deliveries failed; the first: expected 2xx, got no answer within 500ms",
+		},
+		{
+			Name:       "refuses bodies over 16 KiB",
+			New:        func(*httptest.Server) http.Handler { return receiver.New(receiver.Options{MaxBytes: 16 << 10}) },
+			Run:        "^tolerate/",
+			WantFailed: "tolerate/%s/max-length-text/text", WantReason: "expected 2xx, got 413 Request Entity Too Large",
+		},
+		{
+			Name: "always 200, strict profile",
+			New: func(*httptest.Server) http.Handler {
+				return http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+			},
+			Profile:    conformance.Strict,
+			WantFailed: "reject/%s/invalid-json", WantReason: "expected 4xx, got 200 OK",
+		},
+	}
+}
+
+// Credentials configures a receiver and the suite with the same credentials: InnoPaaS's documented
+// UserName and Authorization headers for InnoPaaS, a custom header for ITNIO Tech, which documents
+// none.
+func Credentials(p schemas.Provider) (receiver.Options, conformance.Config) {
+	if p == schemas.InnoPaaS {
+		return receiver.Options{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"},
+			conformance.Config{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"}
+	}
+	return receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret-token"}}},
+		conformance.Config{Provider: p, AuthHeaders: []string{"X-Hook-Secret: s3cret-token"}}
+}
+
+// reference is the reference receiver with default options.
+func reference() http.Handler { return receiver.New(receiver.Options{}) }
+
+// Peek reads the request body and puts it back for the handler after.
+func Peek(r *http.Request) []byte {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
+// MessageType returns the message type of a body of either provider, "" when there is none.
+func MessageType(body []byte) string {
+	var doc struct {
+		Body    struct{ Type string } `json:"body"`
+		Message struct{ Type string } `json:"message"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	return doc.Body.Type + doc.Message.Type
+}
+
+// sender returns who sent a message of either provider and when: InnoPaaS's body.from and
+// body.sendTime, ITNIO Tech's from.phone and timestamp (in seconds).
+func sender(body []byte) (from string, sent time.Time, ok bool) {
+	var doc struct {
+		Body struct {
+			From     string `json:"from"`
+			SendTime string `json:"sendTime"`
+		} `json:"body"`
+		From      json.RawMessage `json:"from"`
+		Timestamp json.Number     `json:"timestamp"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return "", time.Time{}, false
+	}
+	if doc.Body.From != "" {
+		t, err := time.Parse(time.RFC3339Nano, doc.Body.SendTime)
+		return doc.Body.From, t, err == nil
+	}
+	var itnio struct{ Phone string }
+	if json.Unmarshal(doc.From, &itnio) != nil || itnio.Phone == "" {
+		return "", time.Time{}, false
+	}
+	secs, err := doc.Timestamp.Int64()
+	return itnio.Phone, time.Unix(secs, 0), err == nil
+}
