@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,4 +286,123 @@ func TestTimeout(t *testing.T) {
 		assert.Equal(t, "expected 2xx, got no answer within 200ms", r.Reason)
 		assert.NotNil(t, r.Canary, "a case without an answer is followed by the canary")
 	}
+}
+
+// The reproduce commands connect and wait as the suite did: the same trust in an https target's
+// certificate, the same timeout. (cmd/wahook's TestConformReproduceRuns runs the wahook send form.)
+func TestReproduceConnection(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	relCA, err := filepath.Rel(wd, caFile) // a relative --ca-file becomes absolute in the commands
+	require.NoError(t, err)
+
+	tests := []struct {
+		name             string
+		cfg              conformance.Config
+		wantSend         string // the flags of the wahook send form, between --retries none and --file
+		wantCurlContains []string
+	}{
+		{"insecure", conformance.Config{Insecure: true}, " --insecure", []string{" --max-time 10 -k -X POST "}},
+		{"ca file", conformance.Config{CAFile: relCA}, " --ca-file " + caFile, []string{" --max-time 10 --cacert " + caFile + " -X POST "}},
+		{"timeout and insecure", conformance.Config{Insecure: true, Timeout: 2500 * time.Millisecond}, " --timeout 2.5s --insecure", []string{" --max-time 2.5 -k -X POST "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			cfg.Target, cfg.Provider, cfg.Run, cfg.PayloadDir = srv.URL, schemas.InnoPaaS, "^valid/innopaas/text/1$|^delivery/innopaas/retry", t.TempDir()
+			report := execute(t, cfg)
+			require.Equal(t, 2, report.Summary.Failed)
+			single, retry := report.Results[0], report.Results[1]
+			assert.Equal(t, "wahook send --target "+srv.URL+" --provider innopaas --retries none"+tt.wantSend+" --file "+single.Files[0], single.Reproduce)
+			for _, want := range tt.wantCurlContains {
+				assert.Equal(t, 2, strings.Count(retry.Reproduce, want), retry.Reproduce)
+			}
+		})
+	}
+}
+
+// A report says what each case sent: its type, mutation or fixture, and each payload's id, size and
+// digest, matching the catalogue's bytes.
+func TestReportIdentifiesPayloads(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, reference())
+	cfg := conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Run: "^(valid/innopaas/image/1|documented/innopaas/text|tolerate/innopaas/unknown-fields/video|reject/innopaas/invalid-json|delivery/innopaas/burst-50)$"}
+	report := execute(t, cfg)
+	catalogue := byID(cases(t, cfg))
+	require.Len(t, report.Results, 5)
+	for _, res := range report.Results {
+		c := catalogue[res.ID]
+		require.Len(t, res.Payloads, len(c.Requests), res.ID)
+		for i, req := range c.Requests {
+			assert.Equal(t, conformance.PayloadInfo{
+				MessageID: req.MessageID, ContentType: req.ContentType, Size: len(req.Body),
+				SHA256: fmt.Sprintf("%x", sha256.Sum256(req.Body)),
+			}, res.Payloads[i], "%s #%d", res.ID, i)
+		}
+	}
+	type ident struct{ typ, mutation, fixture string }
+	got := map[string]ident{}
+	for _, res := range report.Results {
+		got[res.ID] = ident{res.Type, res.Mutation, res.Fixture}
+	}
+	assert.Equal(t, map[string]ident{
+		"valid/innopaas/image/1":                 {"image", "", ""},
+		"documented/innopaas/text":               {"text", "", "documented/innopaas/text.json"},
+		"tolerate/innopaas/unknown-fields/video": {"video", "unknown-fields", ""},
+		"reject/innopaas/invalid-json":           {catalogue["reject/innopaas/invalid-json"].Type, "invalid-json", ""},
+		"delivery/innopaas/burst-50":             {"", "", ""},
+	}, got)
+	assert.Len(t, report.Results[4].Payloads, 50)
+}
+
+// A target that answers a valid message with 404, 405 or 501 is most likely the wrong URL: the report
+// says so up front. Other answers are the receiver's business.
+func TestProbeHint(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status   int
+		wantHint string
+	}{
+		{http.StatusNotFound, "answered 404 Not Found to a valid text message, so most cases will fail for that reason alone: is the path right, and does it take POST?"},
+		{http.StatusMethodNotAllowed, "answered 405 Method Not Allowed to a valid text message"},
+		{http.StatusNotImplemented, "answered 501 Not Implemented to a valid text message"},
+		{http.StatusOK, ""},
+		{http.StatusInternalServerError, ""},
+		{http.StatusBadRequest, ""},
+	}
+	for _, tt := range tests {
+		srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(tt.status) }))
+		report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.ITNIOTech, Run: "^valid/itniotech/text/1$"})
+		if tt.wantHint == "" {
+			assert.Empty(t, report.Hint, tt.status)
+			continue
+		}
+		assert.True(t, strings.HasPrefix(report.Hint, srv.URL+" "+tt.wantHint), "%d: %q", tt.status, report.Hint)
+	}
+}
+
+// A payload directory that cannot be made is a config error, found before anything is sent.
+func TestPayloadDirChecked(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := serve(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	_, err := conformance.Execute(t.Context(), conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, PayloadDir: filepath.Join(file, "payloads")}, nil)
+	assert.ErrorIs(t, err, conformance.ErrBadConfig)
+	assert.ErrorContains(t, err, "payload dir: ")
+	assert.Zero(t, hits.Load())
+
+	dir := filepath.Join(t.TempDir(), "new", "payloads")
+	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Run: "^valid/innopaas/text/1$", PayloadDir: dir})
+	assert.Zero(t, report.Summary.Failed)
+	assert.DirExists(t, dir, "made up front")
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"crypto/sha256"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -41,7 +42,15 @@ type Result struct {
 	Group       Group            `json:"group"`
 	Provider    schemas.Provider `json:"provider"`
 	Description string           `json:"description"`
-	Outcome     Outcome          `json:"outcome"`
+	// Type, Mutation and Fixture are the case's: the message type, the catalogue mutation (tolerate
+	// and reject) and the documented example (documented) it sends, where it has one.
+	Type     string `json:"type,omitempty"`
+	Mutation string `json:"mutation,omitempty"`
+	Fixture  string `json:"fixture,omitempty"`
+	// Payloads describe the bodies of the case's requests, in order, so that a reader of the report
+	// can tell exactly what was sent, or find it in a corpus, without the bytes.
+	Payloads []PayloadInfo `json:"payloads"`
+	Outcome  Outcome       `json:"outcome"`
 	// Expected is the answer the case asked for.
 	Expected string `json:"expected"`
 	// Observed is the answer the verdict rests on: the first that failed, else the last; nil for a
@@ -61,6 +70,24 @@ type Result struct {
 	Files     []string `json:"files,omitempty"`
 }
 
+// PayloadInfo identifies one request body of a case.
+type PayloadInfo struct {
+	// MessageID is the id a receiver deduplicates on, when the body has one.
+	MessageID   string `json:"messageId,omitempty"`
+	ContentType string `json:"contentType"`
+	// Size is the body's length in bytes, SHA256 its hex digest.
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+func payloadInfos(reqs []Request) []PayloadInfo {
+	out := make([]PayloadInfo, len(reqs))
+	for i, req := range reqs {
+		out[i] = PayloadInfo{MessageID: req.MessageID, ContentType: req.ContentType, Size: len(req.Body), SHA256: fmt.Sprintf("%x", sha256.Sum256(req.Body))}
+	}
+	return out
+}
+
 // Report is the record of one run of the suite.
 type Report struct {
 	Target   string           `json:"target"`
@@ -73,6 +100,10 @@ type Report struct {
 	Timeout time.Duration `json:"timeout"`
 	// PayloadDir holds the payloads of the failing cases; "" when none failed.
 	PayloadDir string `json:"payloadDir,omitempty"`
+	// Hint, when set, is the likely cause of most failures, found before the cases ran: a valid
+	// message answered 404, 405 or 501 means the URL is not the webhook's, and every case will fail
+	// for that reason alone.
+	Hint string `json:"hint,omitempty"`
 	// Notes are remarks about the run as a whole.
 	Notes   []string `json:"notes,omitempty"`
 	Results []Result `json:"results"`

@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/wahook/wahook/mockprovider/delivery"
 )
 
 // reproduce writes the payloads of a failing case under the payload directory and returns a shell
@@ -50,8 +53,8 @@ func (r *Runner) reproduce(c Case) (string, []string) {
 		return fmt.Sprintf("for f in %s/*.json; do %s --data-binary @\"$f\" %s & done; wait",
 			shellQuote(base), r.curl(req, true), shellQuote(r.s.Target)), files
 	case len(c.Requests) == 1 && len(r.s.credentials) == 0 && req.ContentType == "application/json":
-		return fmt.Sprintf("wahook send --target %s --provider %s --retries none --file %s",
-			shellQuote(r.s.Target), r.s.Provider, shellQuote(files[0])), files
+		return fmt.Sprintf("wahook send --target %s --provider %s --retries none%s --file %s",
+			shellQuote(r.s.Target), r.s.Provider, r.sendOptions(), shellQuote(files[0])), files
 	}
 	var cmds []string
 	for i, req := range c.Requests {
@@ -60,13 +63,37 @@ func (r *Runner) reproduce(c Case) (string, []string) {
 	return strings.Join(cmds, " && "), files
 }
 
-// curl returns the start of a curl command sending req's headers; the body and URL follow.
+// sendOptions are the wahook send flags that make it connect and wait as the suite did: the same
+// trust in the target's certificate, and the same timeout when it is not send's default.
+func (r *Runner) sendOptions() string {
+	var b strings.Builder
+	if r.s.Timeout != delivery.DefaultTimeout {
+		b.WriteString(" --timeout " + r.s.Timeout.String())
+	}
+	if r.s.Insecure {
+		b.WriteString(" --insecure")
+	}
+	if r.s.CAFile != "" {
+		b.WriteString(" --ca-file " + shellQuote(absPath(r.s.CAFile)))
+	}
+	return b.String()
+}
+
+// curl returns the start of a curl command sending req's headers; the body and URL follow. Like the
+// suite, it gives up after the timeout (curl has no limit of its own) and trusts the same certificates.
 func (r *Runner) curl(req Request, statusOnly bool) string {
 	parts := []string{"curl -sS"}
 	if statusOnly {
 		parts = append(parts, `-o /dev/null -w '%{http_code}\n'`)
 	} else {
 		parts = append(parts, "-i")
+	}
+	parts = append(parts, "--max-time "+strconv.FormatFloat(r.s.Timeout.Seconds(), 'f', -1, 64))
+	if r.s.Insecure {
+		parts = append(parts, "-k")
+	}
+	if r.s.CAFile != "" {
+		parts = append(parts, "--cacert "+shellQuote(absPath(r.s.CAFile)))
 	}
 	parts = append(parts, "-X POST", "-H "+shellQuote("Content-Type: "+req.ContentType))
 	var names []string
@@ -110,6 +137,15 @@ func (r *Runner) ensurePayloadDir() (string, error) {
 	}
 	r.payloadDir = dir
 	return dir, nil
+}
+
+// absPath makes a path given relative to the working directory absolute, so that a reproduce command
+// works from anywhere; a path that cannot be made absolute is kept as given.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // envName is the environment variable a reproduce command reads credential header name from.

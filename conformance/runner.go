@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,9 @@ type Runner struct {
 	// deadAfter is the id of the case after which the receiver stopped answering.
 	deadAfter  string
 	payloadDir string
-	notes      []string
+	// hint is the probe's guess at why most cases will fail, if it has one.
+	hint  string
+	notes []string
 	// credentialsNoted: the note on credentials in reproduce commands has been made.
 	credentialsNoted bool
 }
@@ -47,6 +50,12 @@ func NewRunner(cfg Config) (*Runner, error) {
 	}
 	if len(cases) == 0 {
 		return nil, fmt.Errorf("%w: no case id matches run %q", ErrBadConfig, cfg.Run)
+	}
+	if s.PayloadDir != "" {
+		// Checked now rather than at the first failure, whose reproduce command would have no payload.
+		if err := os.MkdirAll(s.PayloadDir, 0o755); err != nil {
+			return nil, fmt.Errorf("%w: payload dir: %w", ErrBadConfig, err)
+		}
 	}
 	gen := &builder{s: s}
 	if gen.gen, err = newGenerator(s); err != nil {
@@ -96,6 +105,11 @@ func (r *Runner) Probe(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.Target, obs.describe(r.s.Timeout), hint)
 	}
+	switch obs.Status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		r.hint = fmt.Sprintf("%s answered %s to a valid text message, so most cases will fail for that reason alone: is the path right, and does it take POST?",
+			r.s.Target, obs.describe(r.s.Timeout))
+	}
 	r.canaryAcked = obs.Class == delivery.ClassNone
 	if !r.canaryAcked {
 		r.notes = append(r.notes, fmt.Sprintf("a valid text message got %s before the cases ran, so the liveness check after each hostile case only asks for an HTTP answer", obs.describe(r.s.Timeout)))
@@ -106,7 +120,11 @@ func (r *Runner) Probe(ctx context.Context) error {
 // RunCase runs one case and returns its result. Call Probe first. Once the receiver has stopped
 // answering after a case, RunCase skips every later case.
 func (r *Runner) RunCase(ctx context.Context, c Case) Result {
-	res := Result{ID: c.ID, Group: c.Group, Provider: c.Provider, Description: c.Description, Expected: c.Expect.String(), Requests: len(c.Requests)}
+	res := Result{
+		ID: c.ID, Group: c.Group, Provider: c.Provider, Description: c.Description,
+		Type: c.Type, Mutation: c.Mutation, Fixture: c.Fixture, Payloads: payloadInfos(c.Requests),
+		Expected: c.Expect.String(), Requests: len(c.Requests),
+	}
 	r.mu.Lock()
 	deadAfter, probed := r.deadAfter, r.probed
 	r.mu.Unlock()
@@ -328,6 +346,7 @@ func (r *Runner) Report(results []Result) *Report {
 		Duration:   time.Since(r.started),
 		Timeout:    r.s.Timeout,
 		PayloadDir: r.payloadDir,
+		Hint:       r.hint,
 		Notes:      append([]string(nil), r.notes...),
 		Results:    results,
 	}

@@ -1,6 +1,9 @@
 package conformance
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // Run runs the suite inside a Go test: every case is a subtest named by its id, which fails with
 // expected, observed and a reproduce command, or is skipped with the reason. A config error, or a
@@ -13,17 +16,50 @@ import "testing"
 //	conformance.Run(t, conformance.Config{Target: srv.URL, Provider: schemas.ITNIOTech})
 func Run(t *testing.T, cfg Config) *Report {
 	t.Helper()
+	return runTests(goTest{t}, cfg)
+}
+
+// testingT is what Run asks of a test. It is narrower than *testing.T so that the package's own tests
+// can drive Run with a recorder and check that a failing case does fail its subtest, which a test
+// using the real *testing.T could not observe without failing itself.
+type testingT interface {
+	Helper()
+	Context() context.Context
+	Error(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	Logf(format string, args ...any)
+	Run(name string, f func(testingT)) bool
+}
+
+// goTest is a *testing.T as a testingT.
+type goTest struct{ *testing.T }
+
+func (t goTest) Run(name string, f func(testingT)) bool {
+	return t.T.Run(name, func(t *testing.T) { f(goTest{t}) })
+}
+
+func runTests(t testingT, cfg Config) *Report {
+	t.Helper()
 	r, err := NewRunner(cfg)
 	if err != nil {
 		t.Fatalf("conformance: %v", err)
+		return nil // Fatalf does not return from a real test; a recorder's does
 	}
 	defer r.Close()
 	if err := r.Probe(t.Context()); err != nil {
 		t.Fatalf("conformance: %v", err)
+		return nil
+	}
+	r.mu.Lock()
+	hint := r.hint
+	r.mu.Unlock()
+	if hint != "" {
+		t.Logf("conformance: %s", hint)
 	}
 	var results []Result
 	for _, c := range r.Cases() {
-		t.Run(c.ID, func(t *testing.T) {
+		t.Run(c.ID, func(t testingT) {
 			res := r.RunCase(t.Context(), c)
 			results = append(results, res)
 			switch res.Outcome {

@@ -246,7 +246,7 @@ func TestConformReportFiles(t *testing.T) {
 			if c.Name == "reject/innopaas/non-json-content-type" {
 				require.NotNil(t, c.Failure)
 				assert.Equal(t, "expected 2xx or 4xx (no 5xx, no timeout), got 500 Internal Server Error", c.Failure.Message)
-				assert.Contains(t, c.Failure.Text, "reproduce: curl -sS -i -X POST -H 'Content-Type: text/plain' --data-binary @")
+				assert.Contains(t, c.Failure.Text, "reproduce: curl -sS -i --max-time 10 -X POST -H 'Content-Type: text/plain' --data-binary @")
 			}
 			if s.Name == "auth" {
 				require.NotNil(t, c.Skipped)
