@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,7 @@ type conformOptions struct {
 	list        bool
 	junit       string
 	json        string
+	payloadDir  string
 	seed        uint64
 	quiet       bool
 }
@@ -59,16 +61,25 @@ After each hostile case a canary (a valid text message) must be acked; a receive
 wedges fails the case that killed it, and the rest are skipped. The same --seed sends the same bytes.
 
 Output: the failures, each with expected and observed answers and a command that reproduces it
-(credentials read from $WAHOOK_<HEADER> variables), then "N passed, M failed, K skipped".
+(its payloads kept in --payload-dir, credentials read from $WAHOOK_<HEADER> variables), then
+"N passed, M failed, K skipped". --junit and --json are checked before the cases run and written
+after them, each complete or not at all.
 
 Exit status: 0 when no case failed, 1 when any failed, 2 when the suite could not run (bad usage,
-nothing answering at the target, credentials refused, interrupted).`,
+an unwritable report file, nothing answering at the target, credentials refused, interrupted).`,
 		Example: `  wahook conform --target http://127.0.0.1:8080/webhook --provider innopaas
-  wahook conform --target $URL --provider innopaas --profile strict --auth-user U --auth-token T --junit report.xml
+  wahook conform --target $URL --provider innopaas --profile strict --auth-user U --auth-token T --junit report.xml --payload-dir payloads
   wahook conform --target $URL --provider itniotech --auth-header 'X-Hook-Secret: s3cret' --run '^reject/'
   wahook conform --provider itniotech --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Unset credentials are "": an explicitly empty one would make the auth group's
+			// wrong-credentials case send the right (empty) value.
+			for _, name := range []string{"auth-user", "auth-token"} {
+				if f := cmd.Flags().Lookup(name); f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+					return fmt.Errorf("conform: --%s: the value is empty", name)
+				}
+			}
 			return runConform(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -86,6 +97,7 @@ nothing answering at the target, credentials refused, interrupted).`,
 	f.BoolVar(&opts.list, "list", false, "print the case ids and descriptions without sending anything")
 	f.StringVar(&opts.junit, "junit", "", "write a JUnit XML report to this file")
 	f.StringVar(&opts.json, "json", "", "write the full report as JSON to this file")
+	f.StringVar(&opts.payloadDir, "payload-dir", "", "keep the payloads of failing cases, which the reproduce commands read, in this directory (default: a new temporary one)")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed sends the same bytes")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress line and no header")
 
@@ -119,12 +131,16 @@ func (o conformOptions) config(p schemas.Provider) conformance.Config {
 		Insecure:    o.insecure,
 		Run:         o.run,
 		Seed:        o.seed,
+		PayloadDir:  o.payloadDir,
 		Version:     versionString(),
 	}
 }
 
 func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writer) error {
 	if opts.list {
+		if opts.junit != "" || opts.json != "" {
+			return errors.New("conform: --list sends nothing: --junit and --json do not apply")
+		}
 		return listCases(opts, stdout)
 	}
 	switch {
@@ -138,6 +154,14 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 		return fmt.Errorf("--provider: %w", err)
 	}
 	cfg := opts.config(p)
+	// The report files are opened before the suite runs: a path that cannot be written is a usage
+	// error found in a second, not after minutes of cases, and never leaves one report written and
+	// the other not.
+	outputs, err := openReports(opts)
+	if err != nil {
+		return err
+	}
+	defer outputs.discard()
 
 	var progress func(conformance.Result)
 	if !opts.quiet && isTerminal(stderr) {
@@ -163,7 +187,7 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	printReport(stdout, report, opts.quiet)
-	if werr := writeReports(opts, report); werr != nil {
+	if werr := outputs.commit(report); werr != nil {
 		return werr
 	}
 	switch {
@@ -185,12 +209,15 @@ func listCases(opts conformOptions, stdout io.Writer) error {
 		}
 		providers = []schemas.Provider{p}
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	var buf bytes.Buffer // nothing is printed if the list turns out empty
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	listed := 0
 	for _, p := range providers {
 		cases, err := conformance.Cases(opts.config(p))
 		if err != nil {
 			return fmt.Errorf("conform: %w", err)
 		}
+		listed += len(cases)
 		for _, c := range cases {
 			desc := c.Description
 			if c.Skip != "" {
@@ -199,7 +226,12 @@ func listCases(opts conformOptions, stdout io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\n", c.ID, desc)
 		}
 	}
-	if err := tw.Flush(); err != nil {
+	if listed == 0 {
+		// As when running: a filter that picks nothing is a mistake, not an empty success.
+		return fmt.Errorf("conform: %w: no case id matches run %q", conformance.ErrBadConfig, opts.run)
+	}
+	tw.Flush() // into buf, which cannot fail
+	if _, err := buf.WriteTo(stdout); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
@@ -210,6 +242,9 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 	if !quiet {
 		fmt.Fprintf(w, "wahook conform: %s, %s profile, %s, seed %d, %d cases in %.1fs\n",
 			r.Provider, r.Profile, r.Target, r.Seed, len(r.Results), r.Duration.Seconds())
+	}
+	if r.Hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", r.Hint)
 	}
 	for _, res := range r.Failures() {
 		fmt.Fprintf(w, "\nFAIL %s\n", res.ID)
@@ -258,45 +293,115 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 	fmt.Fprintln(w, r.Summary)
 }
 
-// writeReports writes --junit and --json, each atomically.
-func writeReports(opts conformOptions, r *conformance.Report) error {
-	if opts.junit != "" {
-		if err := writeAtomic(opts.junit, r.WriteJUnit); err != nil {
-			return fmt.Errorf("--junit: %w", err)
-		}
+// reportFiles are the report files a run writes, each through a temporary file beside it that is
+// renamed into place once every report is complete.
+type reportFiles struct {
+	junit, json *pendingFile
+}
+
+// pendingFile is a report file being written: tmp, to become path.
+type pendingFile struct {
+	path string
+	tmp  *os.File
+}
+
+// openReports creates the temporary files of --junit and --json in their target directories, so that
+// a path that cannot be written is found before the suite runs.
+func openReports(opts conformOptions) (*reportFiles, error) {
+	out := &reportFiles{}
+	if opts.junit != "" && opts.json != "" && samePath(opts.junit, opts.json) {
+		return nil, fmt.Errorf("conform: --junit and --json name the same file %s", opts.junit)
 	}
-	if opts.json != "" {
-		err := writeAtomic(opts.json, func(w io.Writer) error {
+	for _, f := range []struct {
+		flag, path string
+		dst        **pendingFile
+	}{{"--junit", opts.junit, &out.junit}, {"--json", opts.json, &out.json}} {
+		if f.path == "" {
+			continue
+		}
+		if info, err := os.Stat(f.path); err == nil && info.IsDir() {
+			out.discard()
+			return nil, fmt.Errorf("%s: %s is a directory", f.flag, f.path)
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(f.path), "."+filepath.Base(f.path)+".*.tmp")
+		if err != nil {
+			out.discard()
+			var pathErr *os.PathError
+			if errors.As(err, &pathErr) { // the temporary file's name means nothing to the user
+				err = pathErr.Err
+			}
+			return nil, fmt.Errorf("%s: cannot write %s: %w", f.flag, f.path, err)
+		}
+		*f.dst = &pendingFile{path: f.path, tmp: tmp}
+	}
+	return out, nil
+}
+
+// samePath reports whether a and b name the same file, one relative and the other absolute included.
+func samePath(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return absA == absB
+}
+
+// commit writes the report into every temporary file and, once all are complete, renames them into
+// place: a run leaves either every requested report or none.
+func (o *reportFiles) commit(r *conformance.Report) error {
+	writes := []struct {
+		flag  string
+		file  *pendingFile
+		write func(io.Writer) error
+	}{
+		{"--junit", o.junit, r.WriteJUnit},
+		{"--json", o.json, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			enc.SetEscapeHTML(false)
 			return enc.Encode(r)
-		})
-		if err != nil {
-			return fmt.Errorf("--json: %w", err)
+		}},
+	}
+	for _, w := range writes {
+		if w.file == nil {
+			continue
+		}
+		if err := w.file.finish(w.write); err != nil {
+			return fmt.Errorf("%s: %w", w.flag, err)
+		}
+	}
+	for _, w := range writes {
+		if w.file == nil {
+			continue
+		}
+		if err := os.Rename(w.file.tmp.Name(), w.file.path); err != nil {
+			return fmt.Errorf("%s: %w", w.flag, err)
 		}
 	}
 	return nil
 }
 
-// writeAtomic writes a file through a temporary one beside it, renamed into place once complete, so
-// that a reader never sees half a report.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
+// finish writes the whole report into the temporary file and closes it.
+func (f *pendingFile) finish(write func(io.Writer) error) error {
+	if err := write(f.tmp); err != nil {
+		f.tmp.Close()
 		return err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if err := write(tmp); err != nil {
-		tmp.Close()
+	if err := f.tmp.Chmod(0o644); err != nil {
+		f.tmp.Close()
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
+	return f.tmp.Close()
+}
+
+// discard removes the temporary files that were not renamed into place; after a commit there is
+// nothing left to remove.
+func (o *reportFiles) discard() {
+	for _, f := range []*pendingFile{o.junit, o.json} {
+		if f != nil {
+			f.tmp.Close()
+			os.Remove(f.tmp.Name())
+		}
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

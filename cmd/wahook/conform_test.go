@@ -28,6 +28,8 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	reference "github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/examples/receiver/broken"
+	"github.com/wahook/wahook/schemas"
 )
 
 // receiverServer serves h for the test, its log silenced.
@@ -147,6 +149,15 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-user", "u"}, "wahook: conform: bad conformance config: credentials: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-header", "nocolon"}, "wahook: conform: bad conformance config: auth header: header \"nocolon\": want 'Name: value'\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "extra"}, "wahook: unknown command \"extra\" for \"wahook conform\"\n"},
+		// A filter that picks nothing is the same mistake with --list as without.
+		{[]string{"--list", "--run", "^nothing"}, "wahook: conform: bad conformance config: no case id matches run \"^nothing\"\n"},
+		{[]string{"--list", "--provider", "itniotech", "--run", "^reject/innopaas/"}, "wahook: conform: bad conformance config: no case id matches run \"^reject/innopaas/\"\n"},
+		{[]string{"--list", "--provider", "innopaas", "--junit", "r.xml"}, "wahook: conform: --list sends nothing: --junit and --json do not apply\n"},
+		// An empty credential would make the wrong-credentials case send the right one.
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "", "--auth-token", "t"}, "wahook: conform: --auth-user: the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "u", "--auth-token", " "}, "wahook: conform: --auth-token: the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret:"}, "wahook: conform: bad conformance config: auth header \"X-Secret:\": the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret: ok", "--auth-header", "X-Other:  "}, "wahook: conform: bad conformance config: auth header \"X-Other:  \": the value is empty\n"},
 	}
 	for _, tt := range tests {
 		got := runWahook(t, "", append([]string{"conform"}, tt.args...)...)
@@ -360,5 +371,227 @@ func TestConformHTTPS(t *testing.T) {
 		got := runWahook(t, "", args...)
 		assert.Equal(t, 0, got.code, "%v: %s%s", trust, got.stdout, got.stderr)
 		assert.True(t, strings.HasSuffix(got.stdout, " passed, 0 failed, 0 skipped\n"), got.stdout)
+	}
+}
+
+// Every broken receiver of examples/receiver/broken (the table conformance's TestBrokenReceivers runs
+// through the library) makes conform exit 1 and prints the case that caught it, with its payload in
+// --payload-dir.
+func TestConformBrokenReceivers(t *testing.T) {
+	for _, d := range broken.Defects() {
+		for _, p := range schemas.Providers() {
+			t.Run(d.Name+"/"+string(p), func(t *testing.T) {
+				t.Parallel()
+				srv := httptest.NewUnstartedServer(nil)
+				srv.Config.Handler = d.New(srv)
+				srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+				srv.Start()
+				t.Cleanup(srv.Close)
+				payloads := filepath.Join(t.TempDir(), "payloads")
+				args := []string{"conform", "--target", srv.URL, "--provider", string(p), "--payload-dir", payloads}
+				if d.Run != "" {
+					args = append(args, "--run", d.Run)
+				}
+				if d.Profile != "" {
+					args = append(args, "--profile", string(d.Profile))
+				}
+				if d.Timeout != 0 {
+					args = append(args, "--timeout", d.Timeout.String())
+				}
+				if d.Credentials {
+					_, creds := broken.Credentials(p)
+					if creds.AuthUser != "" {
+						args = append(args, "--auth-user", creds.AuthUser, "--auth-token", creds.AuthToken)
+					}
+					for _, h := range creds.AuthHeaders {
+						args = append(args, "--auth-header", h)
+					}
+				}
+
+				got := runWahook(t, "", args...)
+				assert.Equal(t, 1, got.code, "%s\n%s", got.stdout, got.stderr)
+				assert.Empty(t, got.stderr)
+				id := d.Case(p)
+				block := failBlock(got.stdout, id)
+				require.NotEmpty(t, block, "no FAIL %s in:\n%s", id, got.stdout)
+				observed := d.WantReason
+				if i := strings.LastIndex(observed, "got "); i >= 0 {
+					observed = observed[i+len("got "):]
+				}
+				assert.Contains(t, block, observed)
+				assert.Contains(t, block, "    reproduce: ")
+				assert.Contains(t, block, payloads+"/"+strings.ReplaceAll(id, "/", "_"))
+				written, err := filepath.Glob(filepath.Join(payloads, strings.ReplaceAll(id, "/", "_")+"*"))
+				require.NoError(t, err)
+				assert.NotEmpty(t, written, "the payloads of %s in --payload-dir", id)
+				if d.StopsAnswering {
+					assert.Regexp(t, `\nskipped \d+: not run: the receiver stopped answering after `+regexp.QuoteMeta(id)+`\n`, got.stdout)
+				}
+				assert.Regexp(t, `\n\d+ passed, [1-9]\d* failed, \d+ skipped\n$`, got.stdout)
+			})
+		}
+	}
+}
+
+// failBlock returns the FAIL block of case id in conform's output: its header and indented lines.
+func failBlock(out, id string) string {
+	start := strings.Index(out, "\nFAIL "+id+"\n")
+	if start < 0 {
+		return ""
+	}
+	block := out[start+1:]
+	if end := strings.Index(block, "\n\n"); end >= 0 {
+		block = block[:end]
+	}
+	return block
+}
+
+// shellFields splits a command line printed by conform the way a POSIX shell would: words separated
+// by spaces, with single-quoted parts. It is only as clever as shellQuote needs.
+func shellFields(t *testing.T, line string) []string {
+	t.Helper()
+	var (
+		fields []string
+		word   strings.Builder
+		inWord bool
+	)
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == ' ':
+			if inWord {
+				fields, inWord = append(fields, word.String()), false
+				word.Reset()
+			}
+		case c == '\'':
+			end := strings.IndexByte(line[i+1:], '\'')
+			require.GreaterOrEqual(t, end, 0, "unterminated quote in %s", line)
+			word.WriteString(line[i+1 : i+1+end])
+			i += end + 1
+			inWord = true
+		case c == '\\' && i+1 < len(line):
+			word.WriteByte(line[i+1])
+			i++
+			inWord = true
+		default:
+			require.NotContains(t, `"$&;|<>`, string(c), "a shell feature in %s", line)
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		fields = append(fields, word.String())
+	}
+	return fields
+}
+
+// The printed `wahook send` command reproduces the failure: it reaches a self-signed https receiver
+// as conform did, and gives up after conform's timeout, so it fails the same way instead of with a
+// TLS error, or instead of succeeding after a longer wait.
+func TestConformReproduceRuns(t *testing.T) {
+	t.Parallel()
+	ref := reference.New(reference.Options{})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch broken.MessageType(broken.Peek(r)) {
+		case "image":
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		case "video": // slower than the suite's timeout, but well within send's default
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+		ref.ServeHTTP(w, r)
+	})
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+
+	tests := []struct {
+		name     string
+		flags    []string
+		id       string
+		wantSent string // in send's output: the failed delivery, as conform saw it
+	}{
+		{"insecure", []string{"--insecure"}, "valid/itniotech/image/1", " 500 "},
+		{"ca file", []string{"--ca-file", caFile}, "valid/itniotech/image/1", " 500 "},
+		{"timeout", []string{"--insecure", "--timeout", "200ms"}, "valid/itniotech/video/1", "timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^" + tt.id + "$", "--payload-dir", t.TempDir()}, tt.flags...)
+			got := runWahook(t, "", args...)
+			require.Equal(t, 1, got.code, got.stdout+got.stderr)
+			line := regexp.MustCompile(`\n    reproduce: (.*)\n`).FindStringSubmatch(got.stdout)
+			require.Len(t, line, 2, got.stdout)
+			cmd := shellFields(t, line[1])
+			require.Equal(t, []string{"wahook", "send"}, cmd[:2], line[1])
+
+			again := runWahook(t, "", cmd[1:]...)
+			assert.Equal(t, 1, again.code, "the delivery fails again: %s%s", again.stdout, again.stderr)
+			assert.Contains(t, again.stdout, tt.wantSent)
+			assert.NotContains(t, again.stdout, "tls")
+			assert.NotContains(t, again.stdout, "certificate")
+		})
+	}
+}
+
+// --junit and --json are checked before any case runs: a path that cannot be written is a usage error
+// (exit 2, one line) that sends nothing, and a run never leaves one report written and not the other.
+func TestConformReportFilesChecked(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := receiverServer(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "such", "dir")
+	ok := filepath.Join(dir, "ok")
+	tests := []struct {
+		name       string
+		flags      []string
+		wantStderr string // a regular expression
+	}{
+		{"junit in a missing directory", []string{"--junit", missing + "/r.xml"}, `^wahook: --junit: cannot write .*/no/such/dir/r\.xml: no such file or directory\n$`},
+		{"good junit, json in a missing directory", []string{"--junit", ok + ".xml", "--json", missing + "/r.json"}, `^wahook: --json: cannot write .*/no/such/dir/r\.json: no such file or directory\n$`},
+		{"json is a directory", []string{"--json", dir}, `^wahook: --json: .* is a directory\n$`},
+		{"the same file twice", []string{"--junit", ok + ".xml", "--json", dir + "/./ok.xml"}, `^wahook: conform: --junit and --json name the same file .*ok\.xml\n$`},
+	}
+	for _, tt := range tests {
+		args := append([]string{"conform", "--target", srv.URL, "--provider", "innopaas"}, tt.flags...)
+		got := runWahook(t, "", args...)
+		assert.Equal(t, 2, got.code, tt.name)
+		assert.Empty(t, got.stdout, tt.name)
+		assert.Regexp(t, tt.wantStderr, got.stderr, tt.name)
+	}
+	assert.Zero(t, hits.Load(), "no case ran")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no report and no temporary file written")
+}
+
+// A target that answers a valid message with 404 gets one hint up front, before the failures.
+func TestConformHint(t *testing.T) {
+	t.Parallel()
+	srv := receiverServer(t, http.NotFoundHandler())
+	for _, quiet := range []bool{false, true} {
+		args := []string{"conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^valid/", "--payload-dir", t.TempDir()}
+		if quiet {
+			args = append(args, "-q")
+		}
+		got := runWahook(t, "", args...)
+		assert.Equal(t, 1, got.code)
+		lines := strings.Split(got.stdout, "\n")
+		hint := "hint: " + srv.URL + " answered 404 Not Found to a valid text message, so most cases will fail for that reason alone: is the path right, and does it take POST?"
+		if quiet {
+			require.NotEmpty(t, lines)
+			assert.Equal(t, hint, lines[0])
+		} else {
+			require.Greater(t, len(lines), 2)
+			assert.Equal(t, hint, lines[1], "right after the header")
+		}
+		assert.Equal(t, 1, strings.Count(got.stdout, "hint: "))
 	}
 }
