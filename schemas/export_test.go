@@ -15,3 +15,24 @@ func (v *Validator) SpecialisedVerdict(p Provider, doc any) (verdict, applies bo
 	}
 	return s.Validate(doc) == nil, true
 }
+
+// NewWindowed builds a Validator whose bounded validation starts at other widths: items 1 and keys 0
+// put every payload through it, 1<<30 none.
+func NewWindowed(opts Options, items, keys int) (*Validator, error) {
+	return newValidator(opts, items, keys)
+}
+
+// LargestCall validates payload and also returns the most violations one library call produced: what
+// bounded validation bounds.
+func (v *Validator) LargestCall(p Provider, payload []byte) (*Report, int, error) {
+	doc, err := Decode(payload)
+	if err != nil {
+		return nil, 0, err
+	}
+	col := &collector{max: v.opts.MaxViolations}
+	r, err := v.validateValue(p, doc, col)
+	return r, col.largest, err
+}
+
+// Lint exposes the check New runs on every schema source.
+func Lint(node map[string]any, items int) error { return lint(node, "", dig(node, "$defs"), items) }

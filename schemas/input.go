@@ -132,8 +132,9 @@ type frame struct {
 	seen     map[string]struct{} // once the object has more than maxLinearKeys keys
 }
 
-// scanStructure scans payload once, without allocating for ordinary payloads. On malformed JSON it
-// may report nothing; the decoder does.
+// scanStructure scans payload once, without allocating for ordinary payloads. The stack grows with the
+// payload's nesting, never with limit, which may be any size. On malformed JSON it may report nothing;
+// the decoder does.
 func scanStructure(payload []byte, limit int) structure {
 	var (
 		st       structure
@@ -142,9 +143,6 @@ func scanStructure(payload []byte, limit int) structure {
 		keysArr  [64]key
 		keys     = keysArr[:0]
 	)
-	if limit >= len(stackArr) {
-		stack = make([]frame, 0, limit+1)
-	}
 	for i := 0; i < len(payload); i++ {
 		switch c := payload[i]; c {
 		case '"':

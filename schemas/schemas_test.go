@@ -258,15 +258,6 @@ func TestAutoReportsTheDetectedProvidersViolations(t *testing.T) {
 	}
 }
 
-func TestViolationMessages(t *testing.T) {
-	doc := validDoc(t, schemas.InnoPaaS, "location")
-	require.NoError(t, jsonpointer.Set(doc, "/body/location/latitude", true))
-	r := validate(t, newValidator(t, false), schemas.InnoPaaS, doc)
-	require.Len(t, r.Violations, 1)
-	assert.Equal(t, "/body/location/latitude: expected string or number, got boolean", r.Violations[0].String())
-	assert.Contains(t, r.Violations[0].Keyword, "/location/$ref/properties/latitude/type")
-}
-
 func TestSchemaSourcesAreEmbedded(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		raw, err := schemas.Source(p)

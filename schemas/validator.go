@@ -2,17 +2,13 @@ package schemas
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
-
-	"github.com/wahook/wahook/internal/jsonpointer"
 )
 
 // Options tune a Validator. The zero value validates against the documented formats with the default limits.
@@ -23,7 +19,13 @@ type Options struct {
 	MaxBytes int
 	// MaxDepth caps the nesting of arrays and objects; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// MaxViolations caps the violations a Report lists; 0 means DefaultMaxViolations. A payload with more
+	// is checked only until the cap is passed, so that a hostile one costs bounded time and memory.
+	MaxViolations int
 }
+
+// DefaultMaxViolations is enough to see what is wrong with a payload, and few enough to read.
+const DefaultMaxViolations = 100
 
 // Keywords of violations found before schema validation, in place of a schema keyword path.
 const (
@@ -33,8 +35,9 @@ const (
 
 // Violation is one reason a payload does not match its schema.
 type Violation struct {
-	// Instance is the JSON pointer of the offending value in the payload ("" for the whole payload).
-	// For a missing required property it points at where the property should be.
+	// Instance is the RFC 6901 JSON pointer of the offending value in the payload ("" for the whole
+	// payload). For a missing required property it points at where the property should be; when one of
+	// several properties is required (InnoPaaS's contacts or contact), at the object that lacks them.
 	Instance string `json:"instance"`
 	// Keyword is the schema keyword path that failed, or one of the wahook: keywords above.
 	Keyword string `json:"keyword"`
@@ -42,19 +45,27 @@ type Violation struct {
 	Message string `json:"message"`
 }
 
+// String writes the violation on one line: the pointer (control characters escaped, long keys cut)
+// and the message.
 func (v Violation) String() string {
 	if v.Instance == "" {
 		return v.Message
 	}
-	return v.Instance + ": " + v.Message
+	return displayPointer(v.Instance) + ": " + v.Message
 }
 
 // Report is the verdict on one payload.
 type Report struct {
 	// Provider is the format the payload was checked against; empty when none was recognised.
 	Provider Provider `json:"provider,omitempty"`
-	// Violations lists every failure, or none for a valid payload.
+	// Violations lists the failures, the first in payload order up to Options.MaxViolations, or none
+	// for a valid payload.
 	Violations []Violation `json:"violations"`
+	// Omitted counts the violations found but not listed.
+	Omitted int `json:"omitted,omitempty"`
+	// Truncated reports that checking stopped once more than MaxViolations were found: the payload
+	// may have more violations than Violations and Omitted account for.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Valid reports whether the payload had no violations.
@@ -66,15 +77,26 @@ type Validator struct {
 	schemas map[Provider]*jsonschema.Schema
 	// byType holds each provider's schema specialised to one message type: see specialise.go.
 	byType map[Provider]map[string]*jsonschema.Schema
+	// sources are what bounded validation reads of each schema: see bounded.go.
+	sources map[Provider]*source
+	// The widths past which a payload is validated in bounded pieces.
+	itemsWindow, keysWindow int
 }
 
 // New compiles the schemas of every provider once.
 func New(opts Options) (*Validator, error) {
+	return newValidator(opts, defaultItemsWindow, defaultKeysWindow)
+}
+
+func newValidator(opts Options, itemsWindow, keysWindow int) (*Validator, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = DefaultMaxDepth
+	}
+	if opts.MaxViolations <= 0 {
+		opts.MaxViolations = DefaultMaxViolations
 	}
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
@@ -82,13 +104,23 @@ func New(opts Options) (*Validator, error) {
 	c.LoadURL = func(url string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("load %s: schemas are embedded, nothing is fetched", url)
 	}
-	compile := func(url string, raw []byte) (*jsonschema.Schema, error) {
-		if opts.Strict {
-			var err error
-			if raw, err = strictSchema(raw); err != nil {
-				return nil, fmt.Errorf("strict schema %s: %w", url, err)
-			}
+	// variant returns the source as compiled: in strict mode, with every documented object closed.
+	variant := func(url string, raw []byte) (map[string]any, []byte, error) {
+		var src map[string]any
+		if err := json.Unmarshal(raw, &src); err != nil {
+			return nil, nil, fmt.Errorf("schema %s: %w", url, err)
 		}
+		if !opts.Strict {
+			return src, raw, nil
+		}
+		closeObjects(src)
+		raw, err := json.Marshal(src)
+		if err != nil {
+			return nil, nil, fmt.Errorf("strict schema %s: %w", url, err)
+		}
+		return src, raw, nil
+	}
+	compile := func(url string, raw []byte) (*jsonschema.Schema, error) {
 		if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
 			return nil, fmt.Errorf("add schema %s: %w", url, err)
 		}
@@ -99,24 +131,43 @@ func New(opts Options) (*Validator, error) {
 		return s, nil
 	}
 	v := &Validator{
-		opts:    opts,
-		schemas: make(map[Provider]*jsonschema.Schema, len(providers)),
-		byType:  make(map[Provider]map[string]*jsonschema.Schema, len(providers)),
+		opts:        opts,
+		schemas:     make(map[Provider]*jsonschema.Schema, len(providers)),
+		byType:      make(map[Provider]map[string]*jsonschema.Schema, len(providers)),
+		sources:     make(map[Provider]*source, len(providers)),
+		itemsWindow: itemsWindow,
+		keysWindow:  keysWindow,
 	}
 	for _, p := range providers {
 		raw, err := files.ReadFile(p.File())
 		if err != nil {
 			return nil, fmt.Errorf("read schema %s: %w", p.File(), err)
 		}
+		src, raw, err := variant(p.URL(), raw)
+		if err != nil {
+			return nil, err
+		}
+		defs := dig(src, "$defs")
+		if err := lint(src, "", defs, itemsWindow); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", p.File(), err)
+		}
 		if v.schemas[p], err = compile(p.URL(), raw); err != nil {
 			return nil, err
 		}
+		arrays, err := compileArrays(c, p.URL(), src)
+		if err != nil {
+			return nil, err
+		}
+		v.sources[p] = &source{conv: converter{url: p.URL(), src: src}, defs: defs, arrays: arrays}
 		specialised, err := specialisedSources(p)
 		if err != nil {
 			return nil, err
 		}
 		v.byType[p] = make(map[string]*jsonschema.Schema, len(specialised))
 		for typ, raw := range specialised {
+			if _, raw, err = variant(specialisedURL(p, typ), raw); err != nil {
+				return nil, err
+			}
 			if v.byType[p][typ], err = compile(specialisedURL(p, typ), raw); err != nil {
 				return nil, err
 			}
@@ -159,24 +210,55 @@ func (v *Validator) ValidateValue(p Provider, doc any) (*Report, error) {
 		}
 		p = found
 	}
-	s, ok := v.schemas[p]
+	return v.validateValue(p, doc, &collector{max: v.opts.MaxViolations})
+}
+
+// validateValue checks doc against p's schema, whole when it is narrow, in bounded pieces when it is
+// wide (see bounded.go), collecting violations in col.
+func (v *Validator) validateValue(p Provider, doc any, col *collector) (*Report, error) {
+	src, ok := v.sources[p]
 	if !ok {
 		return nil, fmt.Errorf("validate: %w %q", ErrUnknownProvider, p)
 	}
-	report := &Report{Provider: p, Violations: []Violation{}}
-	if v.acceptedBySpecialised(p, doc) {
-		return report, nil
+	report := &Report{Provider: p}
+	if !wide(doc, v.itemsWindow, v.keysWindow) {
+		if err := v.check(p, src, doc, col); err != nil {
+			return nil, err
+		}
+	} else {
+		b := &bounded{src: src, items: v.itemsWindow, col: col}
+		var jobs []job
+		reduced, _ := b.reduce([]sref{{node: src.conv.src}}, doc, "", &jobs)
+		if err := v.check(p, src, reduced, col); err != nil {
+			return nil, err
+		}
+		report.Truncated = b.drain(jobs)
 	}
-	err := s.Validate(doc)
+	col.cut()
+	report.Violations, report.Omitted = col.list, col.omitted
+	if report.Violations == nil {
+		report.Violations = []Violation{}
+	}
+	return report, nil
+}
+
+// check validates doc whole, adding its violations to col.
+func (v *Validator) check(p Provider, src *source, doc any, col *collector) error {
+	if v.acceptedBySpecialised(p, doc) {
+		return nil
+	}
+	err := v.schemas[p].Validate(doc)
 	var ve *jsonschema.ValidationError
 	switch {
 	case err == nil:
 	case errors.As(err, &ve):
-		report.Violations = dropCascades(leaves(ve, report.Violations))
+		col.add(tidy(src.conv.leaves(ve, doc, nil), func(ptr string) bool {
+			return src.documented([]sref{{node: src.conv.src}}, doc, ptr)
+		})...)
 	default:
-		return nil, fmt.Errorf("validate %s: %w", p, err)
+		return fmt.Errorf("validate %s: %w", p, err)
 	}
-	return report, nil
+	return nil
 }
 
 // acceptedBySpecialised runs the fast check; false means "not known valid", and the full schema decides.
@@ -196,66 +278,4 @@ func envelopeHint() string {
 		parts = append(parts, fmt.Sprintf("%s: %s", p, strings.Join(keys, ", ")))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// leaves collects the failures that caused ve, skipping the allOf/$ref/then wrappers around them, and
-// splits a "missing properties" failure into one violation per missing property.
-func leaves(ve *jsonschema.ValidationError, out []Violation) []Violation {
-	if len(ve.Causes) > 0 {
-		for _, c := range ve.Causes {
-			out = leaves(c, out)
-		}
-		return out
-	}
-	if names, ok := missingProperties(ve.Message); ok {
-		for _, name := range names {
-			out = append(out, Violation{
-				Instance: ve.InstanceLocation + "/" + jsonpointer.Escape(name),
-				Keyword:  ve.KeywordLocation,
-				Message:  "required property is missing",
-			})
-		}
-		return out
-	}
-	msg := strings.Replace(ve.Message, ", but got ", ", got ", 1)
-	if msg == "not allowed" && strings.HasSuffix(ve.KeywordLocation, "/unevaluatedProperties") {
-		msg = notDocumented
-	}
-	return append(out, Violation{Instance: ve.InstanceLocation, Keyword: ve.KeywordLocation, Message: msg})
-}
-
-const notDocumented = "property is not documented (strict mode)"
-
-// dropCascades removes the strict-mode complaints that only echo a failure further down: when the
-// branch validating a property fails, the library also calls that property unevaluated.
-func dropCascades(vs []Violation) []Violation {
-	return slices.DeleteFunc(vs, func(v Violation) bool {
-		if v.Message != notDocumented {
-			return false
-		}
-		return slices.ContainsFunc(vs, func(other Violation) bool {
-			return strings.HasPrefix(other.Instance, v.Instance+"/")
-		})
-	})
-}
-
-var quotedName = regexp.MustCompile(`'(?:[^'\\]|\\.)*'`)
-
-// missingProperties parses the library's `missing properties: 'a', 'b'` message, whose names are
-// Go-quoted with single quotes.
-func missingProperties(msg string) ([]string, bool) {
-	rest, ok := strings.CutPrefix(msg, "missing properties: ")
-	if !ok {
-		return nil, false
-	}
-	var names []string
-	for _, q := range quotedName.FindAllString(rest, -1) {
-		inner := strings.ReplaceAll(q[1:len(q)-1], `\'`, `'`)
-		name, err := strconv.Unquote(`"` + strings.ReplaceAll(inner, `"`, `\"`) + `"`)
-		if err != nil {
-			return nil, false
-		}
-		names = append(names, name)
-	}
-	return names, len(names) > 0
 }
