@@ -185,6 +185,20 @@ func TestInputLimits(t *testing.T) {
 	}
 }
 
+// TestHugeDepthLimit: the depth limit bounds the scan, it is not allocated up front (1<<40 frames was
+// a fatal out-of-memory).
+func TestHugeDepthLimit(t *testing.T) {
+	v, err := schemas.New(schemas.Options{MaxDepth: 1 << 40})
+	require.NoError(t, err)
+	r, err := v.Validate(schemas.Auto, fixtures.ForType(schemas.ITNIOTech, "contacts")[0].Bytes())
+	require.NoError(t, err)
+	assert.True(t, r.Valid(), "%v", r.Violations)
+	deep := []byte(strings.Repeat("[", 5000) + strings.Repeat("]", 5000))
+	r, err = v.Validate(schemas.Auto, deep)
+	require.NoError(t, err)
+	assert.Equal(t, []string{""}, instances(r), "nesting within the limit reaches the envelope check: %v", r.Violations)
+}
+
 func TestSameKeyInOtherObjectsIsNoDuplicate(t *testing.T) {
 	doc := `{"id":"x","type":"whatsapp_status","body":{"id":"y","list":[{"id":1},{"id":2}],"type":"t"}}`
 	r, err := newValidator(t, false).Validate(schemas.InnoPaaS, []byte(doc))
