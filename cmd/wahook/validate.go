@@ -17,11 +17,12 @@ import (
 
 // validateOptions is what the validate command line asks for.
 type validateOptions struct {
-	provider string // auto or one of schemas.Providers
-	strict   bool
-	output   string // text or json
-	maxBytes int
-	files    []string // "-" is stdin
+	provider      string // auto or one of schemas.Providers
+	strict        bool
+	output        string // text or json
+	maxBytes      int
+	maxViolations int      // listed per payload; the rest are counted
+	files         []string // "-" is stdin
 }
 
 const stdinName = "-"
@@ -29,12 +30,14 @@ const stdinName = "-"
 var outputFormats = []string{"text", "json"}
 
 func newValidateCmd() *cobra.Command {
-	opts := validateOptions{provider: string(schemas.Auto), output: "text", maxBytes: schemas.DefaultMaxBytes}
+	opts := validateOptions{provider: string(schemas.Auto), output: "text", maxBytes: schemas.DefaultMaxBytes,
+		maxViolations: schemas.DefaultMaxViolations}
 	cmd := &cobra.Command{
 		Use:   "validate [flags] FILE... | -",
 		Short: "Check webhook payloads against the providers' documented formats",
 		Long: `Validate checks each FILE (or stdin, given as -) against the JSON Schema of its provider's inbound
-webhook format and prints one line per problem.
+webhook format and prints one line per problem, up to --max-violations per payload (checking stops
+there, so that a hostile payload costs bounded time), then a line saying how many more were found.
 
 Exit status: 0 when every payload is valid, 1 when any is invalid, 2 when the command could not run
 (bad usage or an unreadable file).`,
@@ -59,6 +62,7 @@ Exit status: 0 when every payload is valid, 1 when any is invalid, 2 when the co
 	f.StringVar(&opts.provider, "provider", opts.provider, "payload format: auto (recognise by envelope) or one of "+fmt.Sprint(schemas.Providers()))
 	f.BoolVar(&opts.strict, "strict", false, "also reject properties the provider does not document")
 	f.StringVarP(&opts.output, "output", "o", opts.output, "output format: text or json")
+	f.IntVar(&opts.maxViolations, "max-violations", opts.maxViolations, "violations to list per payload")
 
 	providers := []string{string(schemas.Auto)}
 	for _, p := range schemas.Providers() {
@@ -81,7 +85,9 @@ type fileResult struct {
 	Provider   schemas.Provider    `json:"provider"`
 	Valid      bool                `json:"valid"`
 	Violations []schemas.Violation `json:"violations"`
-	Error      string              `json:"error,omitempty"` // the input could not be read
+	Omitted    int                 `json:"omitted,omitempty"`   // violations found but not listed
+	Truncated  bool                `json:"truncated,omitempty"` // checking stopped at --max-violations
+	Error      string              `json:"error,omitempty"`     // the input could not be read
 }
 
 func runValidate(ctx context.Context, opts validateOptions, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -92,7 +98,10 @@ func runValidate(ctx context.Context, opts validateOptions, stdin io.Reader, std
 	if !slices.Contains(outputFormats, opts.output) {
 		return fmt.Errorf("--output: unknown format %q (want text or json)", opts.output)
 	}
-	v, err := schemas.New(schemas.Options{Strict: opts.strict, MaxBytes: opts.maxBytes})
+	if opts.maxViolations < 1 {
+		return fmt.Errorf("--max-violations: %d, want at least 1", opts.maxViolations)
+	}
+	v, err := schemas.New(schemas.Options{Strict: opts.strict, MaxBytes: opts.maxBytes, MaxViolations: opts.maxViolations})
 	if err != nil {
 		return err
 	}
@@ -110,7 +119,7 @@ func runValidate(ctx context.Context, opts validateOptions, stdin io.Reader, std
 			fmt.Fprintf(stderr, "wahook: %s: %s\n", displayName(name), res.Error)
 		}
 		if opts.output == "text" {
-			printText(stdout, res)
+			printText(stdout, res, opts.maxViolations)
 		}
 		results = append(results, res)
 	}
@@ -158,6 +167,7 @@ func validateFile(ctx context.Context, v *schemas.Validator, p schemas.Provider,
 	}
 	res.Provider = report.Provider
 	res.Violations = append(res.Violations, report.Violations...)
+	res.Omitted, res.Truncated = report.Omitted, report.Truncated
 	res.Valid = report.Valid()
 	return res, nil
 }
@@ -203,7 +213,7 @@ func describeReadError(err error) string {
 	return err.Error()
 }
 
-func printText(w io.Writer, res fileResult) {
+func printText(w io.Writer, res fileResult, maxViolations int) {
 	name := displayName(res.File)
 	switch {
 	case res.Error != "":
@@ -213,6 +223,12 @@ func printText(w io.Writer, res fileResult) {
 	default:
 		for _, v := range res.Violations {
 			fmt.Fprintf(w, "%s: %s\n", name, v)
+		}
+		switch {
+		case res.Truncated:
+			fmt.Fprintf(w, "%s: ... and at least %d more (checking stopped at --max-violations %d)\n", name, max(res.Omitted, 1), maxViolations)
+		case res.Omitted > 0:
+			fmt.Fprintf(w, "%s: ... and %d more (--max-violations %d)\n", name, res.Omitted, maxViolations)
 		}
 	}
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -364,4 +366,97 @@ func mustRead(t testing.TB, path string) []byte {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
+}
+
+// TestValidateMaxViolations: a payload with more violations than --max-violations lists that many, then
+// one line with how many more were found.
+func TestValidateMaxViolations(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(mustRead(t, documented+"itniotech/contacts.json"), &doc))
+	cards := make([]any, 12) // few enough to be checked whole: every violation is counted
+	for i := range cards {
+		cards[i] = map[string]any{"birthday": "2000-01-01"}
+	}
+	doc["message"].(map[string]any)["contacts"] = cards
+	nameless, err := json.Marshal(doc)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	namelessFile := filepath.Join(dir, "nameless.json")
+	require.NoError(t, os.WriteFile(namelessFile, nameless, 0o644))
+
+	// 3 bytes a card: 200,000 empty cards, 200,000 violations; checking stops soon after the cap.
+	inno := string(mustRead(t, documented+"innopaas/contacts.json"))
+	i, j := strings.Index(inno, `"contact": [`), strings.Index(inno, `"customerProfile"`)
+	require.Positive(t, i)
+	require.Positive(t, j)
+	hostileFile := filepath.Join(dir, "hostile.json")
+	require.NoError(t, os.WriteFile(hostileFile,
+		[]byte(inno[:i]+`"contact": [`+strings.Repeat("{},", 199_999)+"{}], "+inno[j:]), 0o644))
+
+	t.Run("counted", func(t *testing.T) {
+		got := runWahook(t, "", "validate", "--max-violations", "5", namelessFile)
+		assert.Equal(t, 1, got.code)
+		want := []string{}
+		for n := range 5 {
+			want = append(want, fmt.Sprintf("%s: /message/contacts/%d/name: required property is missing", namelessFile, n))
+		}
+		want = append(want, namelessFile+": ... and 7 more (--max-violations 5)")
+		assert.Equal(t, want, lines(got.stdout))
+		assert.Empty(t, got.stderr)
+	})
+	t.Run("stopped at the cap", func(t *testing.T) {
+		got := runWahook(t, "", "validate", hostileFile)
+		assert.Equal(t, 1, got.code)
+		out := lines(got.stdout)
+		require.Len(t, out, schemas.DefaultMaxViolations+1, "the cap, then one line")
+		assert.Equal(t, hostileFile+": /body/contact/0/name: required property is missing", out[0])
+		assert.Equal(t, hostileFile+": /body/contact/99/name: required property is missing", out[99])
+		assert.Regexp(t, `^`+regexp.QuoteMeta(hostileFile)+`: \.\.\. and at least [0-9]+ more \(checking stopped at --max-violations 100\)$`, out[100])
+	})
+	t.Run("json", func(t *testing.T) {
+		got := runWahook(t, "", "validate", "--max-violations", "5", "-o", "json", namelessFile, hostileFile)
+		assert.Equal(t, 1, got.code)
+		var results []fileResult
+		require.NoError(t, json.Unmarshal([]byte(got.stdout), &results))
+		require.Len(t, results, 2)
+		assert.Len(t, results[0].Violations, 5)
+		assert.Equal(t, 7, results[0].Omitted)
+		assert.False(t, results[0].Truncated)
+		assert.Len(t, results[1].Violations, 5)
+		assert.Positive(t, results[1].Omitted)
+		assert.True(t, results[1].Truncated)
+	})
+	for _, bad := range []string{"0", "-3", "many"} {
+		t.Run("bad value "+bad, func(t *testing.T) {
+			got := runWahook(t, "", "validate", "--max-violations", bad, namelessFile)
+			assert.Equal(t, 2, got.code)
+			assert.Empty(t, got.stdout)
+			assert.Contains(t, got.stderr, "--max-violations")
+			assert.Equal(t, 1, strings.Count(got.stderr, "\n"), "one line: %q", got.stderr)
+		})
+	}
+}
+
+// TestValidateKeysStayOnOneLine: a key holding a newline is reported with the newline escaped, and the
+// JSON report keeps the exact RFC 6901 pointer.
+func TestValidateKeysStayOnOneLine(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(mustRead(t, documented+"itniotech/text.json"), &doc))
+	doc["message"].(map[string]any)["text"].(map[string]any)["x\ny"] = 1
+	doc["message"].(map[string]any)["text"].(map[string]any)["名 字"] = 2
+	payload, err := json.Marshal(doc)
+	require.NoError(t, err)
+
+	got := runWahook(t, string(payload), "validate", "--strict", "-")
+	assert.Equal(t, 1, got.code)
+	assert.Equal(t, []string{
+		`<stdin>: /message/text/x\ny: property is not documented (strict mode)`,
+		`<stdin>: /message/text/名 字: property is not documented (strict mode)`,
+	}, lines(got.stdout))
+
+	got = runWahook(t, string(payload), "validate", "--strict", "-o", "json", "-")
+	var results []fileResult
+	require.NoError(t, json.Unmarshal([]byte(got.stdout), &results))
+	require.Len(t, results, 1)
+	assert.Equal(t, []string{"/message/text/x\ny", "/message/text/名 字"}, instances(results[0].Violations))
 }
