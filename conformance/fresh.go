@@ -13,12 +13,12 @@ import (
 	"github.com/wahook/wahook/mockprovider"
 )
 
-// identityPointers are the fields a receiver keys on or orders by: the message id, the webhook's id, the
-// send time, and where the provider has them (InnoPaaS), the wamid and the event time. A documented
-// example is replayed with these taken from a freshly generated payload, so that a receiver that
-// deduplicates by id does not take every example for a copy of the first.
+// identityPointers are the fields a receiver keys on or orders by, as the provider's description lists
+// them (ids, send and event times, InnoPaaS's wamid). A documented example is replayed with these taken
+// from a freshly generated payload, so that a receiver that deduplicates by id does not take every
+// example for a copy of the first.
 func identityPointers(p *mockprovider.Provider) []string {
-	ptrs := []string{p.IDPointer, p.EnvelopeIDPointer, p.SentAtPointer, p.MessagePointer + "/wamid", "/eventTime"}
+	ptrs := slices.Clone(p.IdentityPointers)
 	slices.Sort(ptrs)
 	return slices.Compact(ptrs)
 }

@@ -3,6 +3,7 @@ package mockprovider
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,9 @@ const (
 	QuirksExample QuirkMode = "example"
 	QuirksTable   QuirkMode = "table"
 )
+
+// QuirkModes returns the quirk modes, the default first, for flag help and completion.
+func QuirkModes() []QuirkMode { return []QuirkMode{QuirksMix, QuirksExample, QuirksTable} }
 
 // DefaultMediaBaseURL is where `wahook serve` hosts media by default.
 const DefaultMediaBaseURL = "http://127.0.0.1:8787"
@@ -48,7 +52,9 @@ type Payload struct {
 	Provider schemas.Provider `json:"provider"`
 	Type     string           `json:"type"`
 	Index    uint64           `json:"index"`
-	// Seed is this payload's own seed: Generate with the same options regenerates it alone.
+	// Seed is this payload's own seed, PayloadSeed(run seed, Index) for a valid payload: the stream its
+	// values are drawn from. It alone does not regenerate the payload: Generate(Provider, Type, Index)
+	// on a Generator made with the run's Options (seed, quirk mode, media base URL) does.
 	Seed uint64 `json:"seed"`
 	// ID is the message id a receiver deduplicates on (InnoPaaS body.id, ITNIO messageId).
 	ID string `json:"id"`
@@ -104,6 +110,9 @@ func New(opts Options) (*Generator, error) {
 	if opts.MediaBaseURL == "" {
 		opts.MediaBaseURL = DefaultMediaBaseURL
 	}
+	if err := CheckMediaBaseURL(opts.MediaBaseURL); err != nil {
+		return nil, fmt.Errorf("media base URL %w", err)
+	}
 	opts.MediaBaseURL = strings.TrimSuffix(opts.MediaBaseURL, "/")
 	if !slices.Contains(MediaFaults(), opts.MediaFault) {
 		return nil, fmt.Errorf("media fault %q: want one of 404, slow, corrupt", opts.MediaFault)
@@ -111,6 +120,23 @@ func New(opts Options) (*Generator, error) {
 	g := &Generator{opts: opts}
 	g.fakers.New = func() any { return newFaker() }
 	return g, nil
+}
+
+// CheckMediaBaseURL reports whether raw can prefix media links: an absolute http or https URL with a
+// host and no query or fragment, which the media path is appended to.
+func CheckMediaBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q: %w", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q: scheme must be http or https", raw)
+	case u.Host == "":
+		return fmt.Errorf("%q has no host", raw)
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return fmt.Errorf("%q: a query or fragment cannot prefix a path", raw)
+	}
+	return nil
 }
 
 // Options returns the options the Generator runs with, defaults filled in.
@@ -125,10 +151,15 @@ func (g *Generator) Generate(p schemas.Provider, typ string, index uint64) (Payl
 	if !slices.Contains(prov.types, typ) {
 		return Payload{}, fmt.Errorf("generate %s: %w %q (want one of %v)", p, ErrUnknownType, typ, prov.types)
 	}
-	return g.generateSeed(prov, typ, index, PayloadSeed(g.opts.Seed, index))
+	return g.generateSeed(prov, typ, index, PayloadSeed(g.opts.Seed, index), false)
 }
 
-func (g *Generator) generateSeed(prov *Provider, typ string, index, seed uint64) (Payload, error) {
+// generateSeed writes a payload from seed. With full, every optional part the schema defines for the
+// type is written (a context, a list reply's description, ITNIO's forwarded flags and sendNum, ...),
+// so that the mutations of those parts have something to edit; the draws are the same either way, so
+// a full payload is the plain one of the same seed with its optional parts filled in, up to the values
+// drawn after the first part it adds.
+func (g *Generator) generateSeed(prov *Provider, typ string, index, seed uint64, full bool) (Payload, error) {
 	p := prov.Name
 	f := g.fakers.Get().(*faker)
 	defer g.fakers.Put(f)
@@ -136,6 +167,7 @@ func (g *Generator) generateSeed(prov *Provider, typ string, index, seed uint64)
 	b := &builder{
 		f:       f,
 		gen:     g,
+		full:    full,
 		quirkFn: g.quirkChooser(f),
 		payload: Payload{Provider: p, Type: typ, Index: index, Seed: seed, ContentType: "application/json"},
 	}
@@ -163,12 +195,30 @@ type builder struct {
 	w       jsonWriter
 	f       *faker
 	gen     *Generator
+	full    bool // write every optional part
 	quirkFn func() bool
 	payload Payload
 }
 
 // exampleForm reports whether this payload writes the next quirk in the document example's form.
 func (b *builder) exampleForm() bool { return b.quirkFn() }
+
+// optional reports whether this payload has an optional part that providers send with probability p
+// (0 for a part the schema allows but real payloads rarely carry). It draws from the stream whether
+// or not the payload is full, so that full and plain payloads of a seed stay alike.
+func (b *builder) optional(p float64) bool {
+	drawn := b.f.chance(p)
+	return drawn || b.full
+}
+
+// atLeastOne is n, or 1 when n is 0 in a full payload: a list the schema lets be empty, whose
+// element's fields the full payload must show.
+func (b *builder) atLeastOne(n int) int {
+	if n == 0 && b.full {
+		return 1
+	}
+	return n
+}
 
 // attach announces a media file of kind and returns it.
 func (b *builder) attach(kind media.Kind) (*MediaRef, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -33,11 +34,22 @@ func newValidator(t testing.TB, strict bool) *schemas.Validator {
 	return v
 }
 
-// seedsPerType keeps the property test to thousands of payloads in all, fast enough for -race.
-const seedsPerType = 120
+// seedsPerType is the number of seeds per message type and quirk mode of the property test: the
+// mix mode, which draws every quirk's form per payload, gets the thousands, the two fixed modes a
+// quarter each. -short keeps a tenth.
+func seedsPerType(mode mockprovider.QuirkMode) uint64 {
+	n := uint64(1000)
+	if mode != mockprovider.QuirksMix {
+		n = 250
+	}
+	if testing.Short() {
+		n /= 10
+	}
+	return n
+}
 
-// TestEveryGeneratedPayloadValidates is the property test: over thousands of seeds, every payload of
-// every type of both providers passes its schema, in strict mode too, in every quirk mode.
+// TestEveryGeneratedPayloadValidates is the property test: over thousands of seeds per type, every
+// payload of every type of both providers passes its schema, in strict mode too, in every quirk mode.
 func TestEveryGeneratedPayloadValidates(t *testing.T) {
 	strict := newValidator(t, true)
 	for _, mode := range []mockprovider.QuirkMode{mockprovider.QuirksMix, mockprovider.QuirksExample, mockprovider.QuirksTable} {
@@ -45,7 +57,8 @@ func TestEveryGeneratedPayloadValidates(t *testing.T) {
 		for _, p := range mockprovider.Providers() {
 			for _, typ := range p.Types() {
 				t.Run(fmt.Sprintf("%s/%s/%s", mode, p.Name, typ), func(t *testing.T) {
-					for i := range uint64(seedsPerType) {
+					t.Parallel()
+					for i := range seedsPerType(mode) {
 						pl, err := g.Generate(p.Name, typ, i)
 						require.NoError(t, err)
 						r, err := strict.Validate(p.Name, pl.Body)
@@ -196,44 +209,84 @@ func TestRealisticValues(t *testing.T) {
 	assert.True(t, zwj && flag, "multi-codepoint reactions")
 }
 
+// quirkForms pins the bytes of each documented quirk's two forms: what a payload in the example's form
+// and one in the table's form carry. Every quirk of every provider must be here.
+var quirkForms = map[string]struct{ example, table *regexp.Regexp }{
+	"innopaas/location-coordinates-as-numbers": {
+		regexp.MustCompile(`"latitude":-?[0-9][0-9.]*,"longitude":-?[0-9][0-9.]*,`),
+		regexp.MustCompile(`"latitude":"-?[0-9.]+","longitude":"-?[0-9.]+"`)},
+	"innopaas/contacts-key-contact": {regexp.MustCompile(`"contact":\[\{`), regexp.MustCompile(`"contacts":\[\{`)},
+	"innopaas/errors-code-number":   {regexp.MustCompile(`"code":131051,`), regexp.MustCompile(`"code":"131051",`)},
+	"itniotech/context-flags-as-strings": {
+		regexp.MustCompile(`"forwarded":"true","frequently_forwarded ?":"(true|false)"`),
+		regexp.MustCompile(`"forwarded":true,"frequently_forwarded ?":(true|false)`)},
+	"itniotech/frequently-forwarded-trailing-space": {
+		regexp.MustCompile(`"frequently_forwarded ":`), regexp.MustCompile(`"frequently_forwarded":`)},
+	"itniotech/error-details-object-or-string": {
+		regexp.MustCompile(`"details":"Message type is not currently supported"`),
+		regexp.MustCompile(`"details":\{"reason":"Message type is not currently supported"\}`)},
+}
+
+// TestQuirkModes pins what each quirk mode writes, quirk by quirk, for both providers: the example
+// mode only ever the example's form, the table mode only the table's, the mix mode both; and
+// Quirk.Form, which the catalogue's tests rely on, agrees with the bytes.
 func TestQuirkModes(t *testing.T) {
-	tests := []struct {
-		mode    mockprovider.QuirkMode
-		p       schemas.Provider
-		typ     string
-		example string
-		table   string
-	}{
-		{mockprovider.QuirksExample, schemas.InnoPaaS, "contacts", `"contact":[`, `"contacts":[`},
-		{mockprovider.QuirksTable, schemas.InnoPaaS, "contacts", `"contacts":[`, `"contact":[`},
-		{mockprovider.QuirksExample, schemas.InnoPaaS, "unknown", `"code":131051`, `"code":"131051"`},
-		{mockprovider.QuirksTable, schemas.InnoPaaS, "unknown", `"code":"131051"`, `"code":131051`},
-		{mockprovider.QuirksExample, schemas.InnoPaaS, "location", `"latitude":-`, `"latitude":"`},
-		{mockprovider.QuirksTable, schemas.ITNIOTech, "unknown", `"details":{`, `"details":"`},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s/%s/%s", tt.mode, tt.p, tt.typ), func(t *testing.T) {
-			g := newGenerator(t, mockprovider.Options{Seed: 11, Quirks: tt.mode})
-			var hits int
-			for i := range uint64(40) {
-				pl, err := g.Generate(tt.p, tt.typ, i)
-				require.NoError(t, err)
-				assert.NotContains(t, string(pl.Body), tt.table)
-				if strings.Contains(string(pl.Body), tt.example) {
-					hits++
-				}
+	const payloads = 200
+	for _, p := range mockprovider.Providers() {
+		for _, q := range p.Quirks {
+			forms, ok := quirkForms[q.ID]
+			require.True(t, ok, "quirk %s has no pinned forms in quirkForms", q.ID)
+			for _, mode := range []mockprovider.QuirkMode{mockprovider.QuirksExample, mockprovider.QuirksTable, mockprovider.QuirksMix} {
+				t.Run(fmt.Sprintf("%s/%s", q.ID, mode), func(t *testing.T) {
+					g := newGenerator(t, mockprovider.Options{Seed: 11, Quirks: mode})
+					seen := map[mockprovider.QuirkMode]int{}
+					for _, typ := range p.Types() {
+						for i := range uint64(payloads / len(p.Types())) {
+							pl, err := g.Generate(p.Name, typ, i)
+							require.NoError(t, err)
+							doc, err := schemas.Decode(pl.Body)
+							require.NoError(t, err)
+							form := q.Form(doc)
+							if !q.AppliesTo(typ) {
+								assert.Empty(t, form, "%s cannot carry %s", typ, q.ID)
+								continue
+							}
+							seen[form]++
+							example, table := forms.example.Match(pl.Body), forms.table.Match(pl.Body)
+							switch form {
+							case mockprovider.QuirksExample:
+								assert.True(t, example && !table, "%s #%d: Form says example\n%s", typ, i, pl.Body)
+							case mockprovider.QuirksTable:
+								assert.True(t, table && !example, "%s #%d: Form says table\n%s", typ, i, pl.Body)
+							default:
+								assert.False(t, example || table, "%s #%d: Form says neither\n%s", typ, i, pl.Body)
+							}
+						}
+					}
+					switch mode {
+					case mockprovider.QuirksExample:
+						assert.Zero(t, seen[mockprovider.QuirksTable], "the example mode writes no table form")
+						assert.Positive(t, seen[mockprovider.QuirksExample])
+					case mockprovider.QuirksTable:
+						assert.Zero(t, seen[mockprovider.QuirksExample], "the table mode writes no example form")
+						assert.Positive(t, seen[mockprovider.QuirksTable])
+					default:
+						assert.Positive(t, seen[mockprovider.QuirksExample], "mix writes both forms")
+						assert.Positive(t, seen[mockprovider.QuirksTable], "mix writes both forms")
+					}
+				})
 			}
-			assert.Positive(t, hits)
-		})
+		}
 	}
-	mixed := newGenerator(t, mockprovider.Options{Seed: 11})
-	forms := map[bool]int{}
-	for i := range uint64(60) {
-		pl, err := mixed.Generate(schemas.InnoPaaS, "contacts", i)
-		require.NoError(t, err)
-		forms[strings.Contains(string(pl.Body), `"contact":[`)]++
+	for id := range quirkForms {
+		found := false
+		for _, p := range mockprovider.Providers() {
+			for _, q := range p.Quirks {
+				found = found || q.ID == id
+			}
+		}
+		assert.True(t, found, "quirkForms pins %s, which no provider has", id)
 	}
-	assert.Len(t, forms, 2, "mix sends both forms")
 }
 
 func TestGenerateErrors(t *testing.T) {
@@ -251,4 +304,32 @@ func TestEveryTypeHasAGenerator(t *testing.T) {
 		assert.Equal(t, schemas.Types(p.Name), p.Types())
 		assert.NotEmpty(t, p.Quirks)
 	}
+}
+
+// TestProviderDescriptions checks the provider knowledge other packages read instead of knowing it
+// themselves: the event name is the one payloads carry, and every identity pointer (the ids and times
+// included) leads to a scalar in every type's payloads.
+func TestProviderDescriptions(t *testing.T) {
+	g := newGenerator(t, mockprovider.Options{Seed: 6})
+	for _, p := range mockprovider.Providers() {
+		for _, ptr := range []string{p.IDPointer, p.EnvelopeIDPointer, p.SentAtPointer} {
+			assert.Contains(t, p.IdentityPointers, ptr, "%s: identity pointers include %s", p.Name, ptr)
+		}
+		for _, typ := range p.Types() {
+			pl, err := g.Generate(p.Name, typ, 0)
+			require.NoError(t, err)
+			assert.Contains(t, string(pl.Body), `"`+p.Event+`"`, "%s %s", p.Name, typ)
+			doc, err := schemas.Decode(pl.Body)
+			require.NoError(t, err)
+			for _, ptr := range p.IdentityPointers {
+				v, err := jsonpointer.Get(doc, ptr)
+				if assert.NoError(t, err, "%s %s %s", p.Name, typ, ptr) {
+					assert.Contains(t, []string{"string", "integer"}, schemas.JSONType(v), "%s %s %s", p.Name, typ, ptr)
+				}
+			}
+		}
+	}
+	inno, err := mockprovider.Lookup(schemas.InnoPaaS)
+	require.NoError(t, err)
+	assert.Subset(t, inno.IdentityPointers, []string{"/body/wamid", "/eventTime"})
 }

@@ -15,18 +15,23 @@ import (
 func init() {
 	register(&Provider{
 		Name:              schemas.InnoPaaS,
+		Event:             innoPaaSEvent,
 		MessagePointer:    "/body",
 		IDPointer:         "/body/id",
 		EnvelopeIDPointer: "/id",
 		SentAtPointer:     "/body/sendTime",
+		IdentityPointers:  []string{"/id", "/eventTime", "/body/id", "/body/wamid", "/body/sendTime"},
 		OtherEvents: []OtherEvent{
 			{Type: "whatsapp_message_status_updated", write: writeInnoPaaSStatus},
 			{Type: "whatsapp_template_status_updated", write: writeInnoPaaSTemplateStatus},
 		},
 		Quirks: []Quirk{
-			{ID: "innopaas/location-coordinates-as-numbers", Example: "latitude/longitude as JSON numbers", Table: "as strings"},
-			{ID: "innopaas/contacts-key-contact", Example: `cards under "contact"`, Table: `under "contacts"`},
-			{ID: "innopaas/errors-code-number", Example: "errors[].code a number", Table: "a string"},
+			{ID: "innopaas/location-coordinates-as-numbers", Example: "latitude/longitude as JSON numbers", Table: "as strings",
+				Types: []string{"location"}, form: formByType("number", "/body/location/latitude")},
+			{ID: "innopaas/contacts-key-contact", Example: `cards under "contact"`, Table: `under "contacts"`,
+				Types: []string{"contacts"}, form: formByKey("/body/contact", "/body/contacts")},
+			{ID: "innopaas/errors-code-number", Example: "errors[].code a number", Table: "a string",
+				Types: []string{"unknown"}, form: formByType("number", "/body/errors/0/code")},
 		},
 		// The table names the contacts array "contacts", the example "contact": both arrive.
 		TypeObjectKeys: map[string][]string{"contacts": {"contacts", "contact"}},
@@ -51,6 +56,18 @@ func init() {
 // innoPaaSEvent is the envelope type of an inbound message.
 const innoPaaSEvent = "whatsapp_mo_message_received"
 
+// innoPaaSNeedsContext reports whether messages of type typ always quote an earlier message: the
+// replies to the business's buttons and lists.
+func innoPaaSNeedsContext(typ string) bool { return typ == "button" || typ == "interactive" }
+
+// innoPaaSContextChance is how often a message of each type quotes an earlier message (a swiped
+// reply). The schema allows a context on every type; those missing here (a reaction, an order, a
+// system notice) carry one in full payloads only.
+var innoPaaSContextChance = map[string]float64{
+	"text": 0.15, "image": 0.05, "video": 0.05, "audio": 0.05, "document": 0.05, "sticker": 0.05,
+	"location": 0.05, "contacts": 0.05,
+}
+
 func writeInnoPaaS(b *builder, typ string) error {
 	f, w := b.f, &b.w
 	sent := f.moment()
@@ -71,6 +88,9 @@ func writeInnoPaaS(b *builder, typ string) error {
 	w.str("type", typ)
 	if err := writeInnoPaaSMessage(b, typ, to); err != nil {
 		return err
+	}
+	if innoPaaSNeedsContext(typ) || b.optional(innoPaaSContextChance[typ]) {
+		writeInnoPaaSContext(b, to)
 	}
 	w.endObject()
 	w.endObject()
@@ -126,9 +146,6 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		w.object("text")
 		w.str("body", f.textBody())
 		w.endObject()
-		if f.chance(0.15) {
-			writeInnoPaaSContext(b, business)
-		}
 	case "reaction":
 		w.object("reaction")
 		w.str("messageId", f.wamid(business))
@@ -179,14 +196,13 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		w.str("text", text)
 		w.str("payload", strings.ReplaceAll(text, " ", "-")+"-Button-Payload")
 		w.endObject()
-		writeInnoPaaSContext(b, business)
 	case "interactive":
 		w.object("interactive")
 		if f.chance(0.5) {
 			w.object("listReply")
 			w.str("id", "list_reply_"+f.hex(6))
 			w.str("title", f.ProductName())
-			if f.chance(0.7) {
+			if b.optional(0.7) {
 				w.str("description", f.Sentence(f.between(3, 9)))
 			}
 			w.endObject()
@@ -199,7 +215,6 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 			w.str("type", "buttonReply")
 		}
 		w.endObject()
-		writeInnoPaaSContext(b, business)
 	case "unknown":
 		w.array("errors")
 		w.beginObject()
@@ -319,7 +334,7 @@ func writeContactCard(b *builder, k contactKeys) {
 	}
 	w.endArray()
 	w.array("urls")
-	for _, kind := range []string{"WORK", "HOME"}[:f.between(0, 2)] {
+	for _, kind := range []string{"WORK", "HOME"}[:b.atLeastOne(f.between(0, 2))] {
 		w.beginObject()
 		w.str("type", kind)
 		w.str("url", f.URL())

@@ -17,14 +17,20 @@ import (
 func init() {
 	register(&Provider{
 		Name:              schemas.ITNIOTech,
+		Event:             itnioEvent,
 		MessagePointer:    "/message",
 		IDPointer:         "/messageId",
 		EnvelopeIDPointer: "/messageId",
 		SentAtPointer:     "/timestamp",
+		IdentityPointers:  []string{"/messageId", "/timestamp"},
+		// The context, where the first two live, may come with a message of any type.
 		Quirks: []Quirk{
-			{ID: "itniotech/context-flags-as-strings", Example: `forwarded "true"`, Table: "forwarded true"},
-			{ID: "itniotech/frequently-forwarded-trailing-space", Example: `key "frequently_forwarded "`, Table: `key "frequently_forwarded"`},
-			{ID: "itniotech/error-details-object-or-string", Example: "details a string", Table: "details an object"},
+			{ID: "itniotech/context-flags-as-strings", Example: `forwarded "true"`, Table: "forwarded true",
+				form: formByType("string", "/message/context/forwarded")},
+			{ID: "itniotech/frequently-forwarded-trailing-space", Example: `key "frequently_forwarded "`, Table: `key "frequently_forwarded"`,
+				form: formByKey("/message/context/frequently_forwarded ", "/message/context/frequently_forwarded")},
+			{ID: "itniotech/error-details-object-or-string", Example: "details a string", Table: "details an object",
+				Types: []string{"unknown", "unsupported"}, form: formByType("string", "/message/unknown/details", "/message/unsupported/details")},
 		},
 		// "After a failed push the provider retries after intervals of 1 minute, 3 minutes and 5 minutes."
 		RetrySchedule: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
@@ -33,11 +39,12 @@ func init() {
 			{ID: "timestamp-milliseconds", Description: "timestamp in milliseconds (13 digits) where seconds are documented", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error {
 					ts, err := jsonpointer.Get(m.doc, "/timestamp")
-					seconds, ok := ts.(float64)
-					if err != nil || !ok {
-						return fmt.Errorf("timestamp is not a number: %v", ts)
+					n, ok := ts.(json.Number)
+					seconds, perr := strconv.ParseInt(string(n), 10, 64)
+					if err != nil || !ok || perr != nil {
+						return fmt.Errorf("timestamp is not a number of seconds: %v", ts)
 					}
-					return jsonpointer.Set(m.doc, "/timestamp", json.Number(strconv.FormatInt(int64(seconds)*1000, 10)))
+					return jsonpointer.Set(m.doc, "/timestamp", json.Number(strconv.FormatInt(seconds*1000, 10)))
 				}},
 			{ID: "retry-send-num", Description: "a redelivery: sendNum 2 on an otherwise identical payload", Expect: Tolerate, Schema: SchemaValid,
 				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/sendNum", json.Number("2")) }},
@@ -68,12 +75,12 @@ func writeITNIOTech(b *builder, typ string) error {
 		return err
 	}
 	w.str("type", typ)
-	if typ == "interactive" || f.chance(0.15) {
+	if typ == "interactive" || b.optional(0.15) {
 		writeITNIOContext(b, business)
 	}
 	w.endObject()
 	w.str("messageId", b.payload.ID)
-	if f.chance(0.3) {
+	if b.optional(0.3) {
 		w.int("sendNum", 1)
 		w.str("wsCode", f.Username())
 	}
@@ -210,7 +217,7 @@ func writeITNIOInteractive(b *builder) {
 func writeITNIOContext(b *builder, business string) {
 	f, w := b.f, &b.w
 	w.object("context")
-	if f.chance(0.4) {
+	if b.optional(0.4) {
 		forwardedKey := "frequently_forwarded"
 		asString := b.exampleForm()
 		if b.exampleForm() {
@@ -227,7 +234,7 @@ func writeITNIOContext(b *builder, business string) {
 	}
 	w.str("from", business)
 	w.str("id", f.hex(32))
-	if f.chance(0.25) {
+	if b.optional(0.25) {
 		w.object("referred_product")
 		w.str("catalog_id", f.digits(15))
 		w.str("product_retailer_id", "SKU-"+f.hex(6))

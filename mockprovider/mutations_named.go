@@ -32,8 +32,8 @@ func namedMutations(p *Provider) []Mutation {
 			apply: rawEdit(func(*mutating, []byte) []byte { return []byte{} })},
 		{ID: "json-array", Description: "the payload wrapped in a JSON array", Expect: Reject, Schema: SchemaInvalid,
 			apply: func(m *mutating) error { m.doc = []any{m.doc}; return nil }},
-		{ID: "json-scalar", Description: "a JSON string instead of an object", Expect: Reject, Schema: SchemaInvalid,
-			apply: func(m *mutating) error { m.doc = "whatsapp_mo_message_received"; return nil }},
+		{ID: "json-scalar", Description: "a JSON string instead of an object: the provider's event name", Expect: Reject, Schema: SchemaInvalid,
+			apply: func(m *mutating) error { m.doc = m.p.Event; return nil }},
 		{ID: "json-null", Description: "the JSON literal null", Expect: Reject, Schema: SchemaInvalid,
 			apply: rawEdit(func(*mutating, []byte) []byte { return []byte("null") })},
 		{ID: "empty-object", Description: "an empty JSON object", Expect: Reject, Schema: SchemaInvalid,
@@ -154,7 +154,7 @@ func namedMutations(p *Provider) []Mutation {
 					return err
 				}
 				for _, f := range fields {
-					if f.Present && !f.Required && !f.NonEmpty && slices.Equal(f.Types, []string{"string"}) && !strings.Contains(f.Pointer, "forwarded") {
+					if f.Present && !f.Required && !f.NonEmpty && slices.Equal(f.Types, []string{"string"}) {
 						if err := jsonpointer.Set(m.doc, f.Pointer, ""); err != nil {
 							return err
 						}
@@ -192,14 +192,32 @@ func namedMutations(p *Provider) []Mutation {
 							return err
 						}
 						for range 10 {
-							list = append(list, jsonpointer.Clone(original[len(list)%len(original)]))
+							list = append(list, m.order.clone(original[len(list)%len(original)]))
 						}
 					}
 				}
 				return fmt.Errorf("no contacts array")
 			}},
-		{ID: "escaped-unicode", Description: "every non-ASCII character written as a \\u escape (surrogate pairs for emoji)", Expect: Tolerate, Schema: SchemaValid,
-			apply: rawEdit(func(_ *mutating, b []byte) []byte { return escapeNonASCII(b) })},
+		{ID: "escaped-unicode", Description: "every non-ASCII character, and the letters of the message type, written as \\u escapes (surrogate pairs for emoji)", Expect: Tolerate, Schema: SchemaValid,
+			apply: func(m *mutating) error {
+				// The type too, so that every payload changes, even an all-ASCII one, and a receiver
+				// that matches raw bytes ("type":"text") rather than decoded values shows.
+				marker := "wahook-escaped-" + m.f.hex(8)
+				if err := jsonpointer.Set(m.doc, msg+"/type", marker); err != nil {
+					return err
+				}
+				b, err := m.body()
+				if err != nil {
+					return err
+				}
+				escaped := []byte{'"'}
+				for _, c := range []byte(m.typ) {
+					escaped = fmt.Appendf(escaped, `\u%04x`, c)
+				}
+				escaped = append(escaped, '"')
+				m.setRaw(escapeNonASCII(bytes.Replace(b, []byte(`"`+marker+`"`), escaped, 1)))
+				return nil
+			}},
 		{ID: "pretty-printed", Description: "indented with tabs and CRLF line ends", Expect: Tolerate, Schema: SchemaValid,
 			apply: rawEdit(func(_ *mutating, b []byte) []byte {
 				var out bytes.Buffer
@@ -212,10 +230,12 @@ func namedMutations(p *Provider) []Mutation {
 			apply: rawEdit(func(_ *mutating, b []byte) []byte { return reverseTopLevel(b) })},
 		{ID: "content-type-charset", Description: "Content-Type: application/json; charset=UTF-8", Expect: Tolerate, Schema: NotChecked,
 			apply: func(m *mutating) error { m.contentType = "application/json; charset=UTF-8"; return nil }},
-		{ID: "documented-quirk-forms", Description: "every documented quirk in the form the provider's examples show", Expect: Tolerate, Schema: SchemaValid,
-			quirks: QuirksExample, apply: func(*mutating) error { return nil }},
-		{ID: "table-quirk-forms", Description: "every documented quirk in the form the provider's tables describe", Expect: Tolerate, Schema: SchemaValid,
-			quirks: QuirksTable, apply: func(*mutating) error { return nil }},
+		// The quirk forms: a payload with every optional part, so that each quirk its type can carry is
+		// there (ITNIO's context flags, for one), written in one form.
+		{ID: "documented-quirk-forms", Description: "every documented quirk the type can carry, in the form the provider's examples show", Expect: Tolerate, Schema: SchemaValid,
+			types: p.quirkTypes(), quirks: QuirksExample, full: true, apply: func(*mutating) error { return nil }},
+		{ID: "table-quirk-forms", Description: "every documented quirk the type can carry, in the form the provider's tables describe", Expect: Tolerate, Schema: SchemaValid,
+			types: p.quirkTypes(), quirks: QuirksTable, full: true, apply: func(*mutating) error { return nil }},
 	}
 	for _, ev := range p.OtherEvents {
 		all = append(all, Mutation{

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -15,6 +16,8 @@ import (
 type Provider struct {
 	// Name is the provider's format name.
 	Name schemas.Provider
+	// Event is the event type of an inbound message webhook, as the envelope names it.
+	Event string
 	// MessagePointer is the JSON pointer of the message object inside the envelope.
 	MessagePointer string
 	// IDPointer is the JSON pointer of the id a receiver deduplicates on.
@@ -23,6 +26,10 @@ type Provider struct {
 	EnvelopeIDPointer string
 	// SentAtPointer is the JSON pointer of the message's send time.
 	SentAtPointer string
+	// IdentityPointers are the JSON pointers of every field a receiver may key on or order by: the ids
+	// and times above and any other the provider sends (InnoPaaS's wamid and eventTime). A replayed
+	// example takes them from a fresh payload, so that a deduplicating receiver does not drop it.
+	IdentityPointers []string
 	// OtherEvents are event types the provider also POSTs to the same URL, as minimal bodies.
 	OtherEvents []OtherEvent
 	// RetrySchedule is the wait before each new attempt after a failed delivery.
@@ -53,6 +60,54 @@ type Quirk struct {
 	ID      string `json:"id"`
 	Example string `json:"example"` // the form the document's example shows
 	Table   string `json:"table"`   // the form its table documents
+	// Types are the message types whose payloads can carry the quirk; nil means every type.
+	Types []string `json:"types,omitempty"`
+
+	form func(doc any) QuirkMode
+}
+
+// AppliesTo reports whether payloads of message type typ can carry the quirk.
+func (q Quirk) AppliesTo(typ string) bool { return q.Types == nil || slices.Contains(q.Types, typ) }
+
+// Form says which of the quirk's two forms doc, a decoded payload, carries: QuirksExample,
+// QuirksTable, or "" when it carries neither (its type has no such field, or the optional part that
+// holds it is absent).
+func (q Quirk) Form(doc any) QuirkMode {
+	if q.form == nil {
+		return ""
+	}
+	return q.form(doc)
+}
+
+// formByType detects a quirk whose forms differ in a field's JSON type: exampleKind ("number",
+// "string", "boolean", "object") at the first of ptrs the payload has is the example's form, any other
+// kind the table's.
+func formByType(exampleKind string, ptrs ...string) func(doc any) QuirkMode {
+	return func(doc any) QuirkMode {
+		for _, ptr := range ptrs {
+			if v, err := jsonpointer.Get(doc, ptr); err == nil {
+				if kind := schemas.JSONType(v); kind == exampleKind || kind == "integer" && exampleKind == "number" {
+					return QuirksExample
+				}
+				return QuirksTable
+			}
+		}
+		return ""
+	}
+}
+
+// formByKey detects a quirk whose forms differ in a key's spelling: a value at examplePtr is the
+// example's form, one at tablePtr the table's.
+func formByKey(examplePtr, tablePtr string) func(doc any) QuirkMode {
+	return func(doc any) QuirkMode {
+		if _, err := jsonpointer.Get(doc, examplePtr); err == nil {
+			return QuirksExample
+		}
+		if _, err := jsonpointer.Get(doc, tablePtr); err == nil {
+			return QuirksTable
+		}
+		return ""
+	}
 }
 
 // typeObjectKeys returns the keys under which a message of type typ carries its object.
@@ -61,6 +116,24 @@ func (p *Provider) typeObjectKeys(typ string) []string {
 		return keys
 	}
 	return []string{typ}
+}
+
+// quirkTypes returns the message types whose payloads can carry some quirk, in the provider's type
+// order; nil when some quirk can appear in every type.
+func (p *Provider) quirkTypes() []string {
+	var out []string
+	for _, typ := range p.types {
+		for _, q := range p.Quirks {
+			if q.Types == nil {
+				return nil
+			}
+			if q.AppliesTo(typ) {
+				out = append(out, typ)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Types returns the message types of the provider, from its schema.
