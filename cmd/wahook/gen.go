@@ -28,6 +28,8 @@ type genOptions struct {
 	count         uint64
 	countSet      bool // --count given; otherwise one payload per (provider, type) pair
 	seed          uint64
+	quirks        string
+	mediaBaseURL  string
 	malformed     bool
 	skipMutations []string
 	firstType     bool
@@ -40,19 +42,27 @@ type genOptions struct {
 const allValues = "all"
 
 func newGenCmd() *cobra.Command {
-	opts := genOptions{provider: allValues, types: []string{allValues}, seed: 1, format: string(corpus.Files)}
+	opts := genOptions{
+		provider: allValues, types: []string{allValues}, seed: 1, format: string(corpus.Files),
+		quirks: string(mockprovider.QuirksMix), mediaBaseURL: mockprovider.DefaultMediaBaseURL,
+	}
 	cmd := &cobra.Command{
 		Use:   "gen --out DIR [flags]",
 		Short: "Write a corpus of generated webhook payloads and its manifest",
 		Long: `Gen writes generated webhook payloads to DIR, with DIR/manifest.jsonl describing each one: its
 provider, message type, index, mutation, what a receiver should do with it (accept, reject, tolerate),
-its seed and the SHA-256 of its bytes.
+the run's seed, quirk mode and media base URL (with the index, all it takes to regenerate it alone),
+and the SHA-256 of its bytes.
 
 Valid payloads are dealt in turn to every selected (provider, type) pair: --count 50 with two pairs
 writes 25 of each. With --format files each is DIR/<provider>/<type>/<NNNNNN>.json; with --format jsonl
 each provider's are the lines of DIR/<provider>.jsonl. --malformed adds one payload for every mutation
 of the catalogue (see wahook list mutations) and every selected type it applies to, always as a file
 of its own, DIR/<provider>/malformed/<mutation>/<type>.json, because many are not one line of JSON.
+
+Where a provider's document shows a field one way in its examples and another in its tables (the
+quirks), --quirks chooses: mix draws the form per payload, example and table always write that one.
+Media links point under --media-base-url, where wahook serve hosts the exact bytes they announce.
 
 The same flags write the same bytes. The manifest is renamed into place last, so an interrupted run
 leaves no manifest.jsonl.
@@ -61,7 +71,8 @@ Exit status: 0 when the corpus is written, 2 when it could not be (bad usage, an
 DIR without --force, interrupted).`,
 		Example: `  wahook gen --out corpus
   wahook gen --out corpus --provider itniotech --type text,image --count 1000 --malformed
-  wahook gen --out corpus --format jsonl --count 1000000 --seed 7 --force --quiet`,
+  wahook gen --out corpus --format jsonl --count 1000000 --seed 7 --force --quiet
+  wahook gen --out corpus --quirks table --media-base-url http://127.0.0.1:9000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.countSet = cmd.Flags().Changed("count")
@@ -74,6 +85,8 @@ DIR without --force, interrupted).`,
 	f.StringSliceVar(&opts.types, "type", opts.types, "message types, comma-separated, or all")
 	f.Uint64Var(&opts.count, "count", 0, "valid payloads in all, dealt in turn to each (provider, type) pair (default one per pair)")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed writes the same corpus")
+	f.StringVar(&opts.quirks, "quirks", opts.quirks, "documented quirk forms: mix (drawn per payload), example (as the documents' examples) or table (as their tables)")
+	f.StringVar(&opts.mediaBaseURL, "media-base-url", opts.mediaBaseURL, "prefix of media links in payloads (where wahook serve hosts them)")
 	f.BoolVar(&opts.malformed, "malformed", false, "also write one payload per mutation and message type")
 	f.StringSliceVar(&opts.skipMutations, "skip-mutation", nil, "mutation ids to leave out of --malformed, comma-separated")
 	f.BoolVar(&opts.firstType, "systematic-first-type", false, "apply each systematic mutation to the first type it applies to only")
@@ -85,6 +98,7 @@ DIR without --force, interrupted).`,
 
 	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providerChoices(), cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(append([]string{allValues}, typeCatalogue()...), cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("quirks", cobra.FixedCompletions(quirkChoices(), cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(corpus.Formats(), cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("skip-mutation", completeMutations))
 	return cmd
@@ -95,6 +109,15 @@ func providerChoices() []string {
 	out := []string{allValues}
 	for _, p := range schemas.Providers() {
 		out = append(out, string(p))
+	}
+	return out
+}
+
+// quirkChoices are the values of --quirks.
+func quirkChoices() []string {
+	var out []string
+	for _, q := range mockprovider.QuirkModes() {
+		out = append(out, string(q))
 	}
 	return out
 }
@@ -196,6 +219,12 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 	if !slices.Contains(corpus.Formats(), opts.format) {
 		return fmt.Errorf("--format: unknown format %q (want files or jsonl)", opts.format)
 	}
+	if !slices.Contains(quirkChoices(), opts.quirks) {
+		return fmt.Errorf("--quirks: unknown quirk mode %q (want %s)", opts.quirks, strings.Join(quirkChoices(), ", "))
+	}
+	if err := mockprovider.CheckMediaBaseURL(opts.mediaBaseURL); err != nil {
+		return fmt.Errorf("--media-base-url: %w", err)
+	}
 	if opts.out == "" {
 		return errors.New("--out: no directory given")
 	}
@@ -208,7 +237,7 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 	}
 	copts := corpus.Options{
 		Dir: opts.out, Providers: providers, Types: types, Count: count, Seed: opts.seed,
-		Malformed: opts.malformed, SkipMutations: opts.skipMutations,
+		Quirks: mockprovider.QuirkMode(opts.quirks), MediaBaseURL: opts.mediaBaseURL, Malformed: opts.malformed, SkipMutations: opts.skipMutations,
 		SystematicFirstType: opts.firstType, Format: corpus.Format(opts.format), Force: opts.force,
 	}
 

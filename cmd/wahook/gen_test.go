@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures/corpus"
+	"github.com/wahook/wahook/mockprovider"
 )
 
 // manifestEntries reads the manifest of the corpus in dir.
@@ -79,6 +80,10 @@ func TestGen(t *testing.T) {
 		{"nothing to write", []string{"--count", "0"}, 2, nil, "wahook: --count 0 writes nothing without --malformed\n", 0},
 		{"unknown mutation", []string{"--malformed", "--skip-mutation", "nope"}, 2, nil, "wahook: corpus: skip unknown mutation \"nope\" for innopaas, itniotech\n", 0},
 		{"bad count", []string{"--count", "-1"}, 2, nil, "wahook: invalid argument \"-1\" for \"--count\" flag: strconv.ParseUint: parsing \"-1\": invalid syntax\n", 0},
+		{"unknown quirk mode", []string{"--quirks", "sometimes"}, 2, nil, "wahook: --quirks: unknown quirk mode \"sometimes\" (want mix, example, table)\n", 0},
+		{"media base URL not http", []string{"--media-base-url", "ftp://x"}, 2, nil, "wahook: --media-base-url: \"ftp://x\": scheme must be http or https\n", 0},
+		{"media base URL without host", []string{"--media-base-url", "http://"}, 2, nil, "wahook: --media-base-url: \"http://\" has no host\n", 0},
+		{"media base URL with a query", []string{"--media-base-url", "http://h/?a=1"}, 2, nil, "wahook: --media-base-url: \"http://h/?a=1\": a query or fragment cannot prefix a path\n", 0},
 		{"argument", []string{"extra"}, 2, nil, "wahook: unknown command \"extra\" for \"wahook gen\"\n", 0},
 	}
 	for _, tt := range tests {
@@ -105,6 +110,36 @@ func TestGen(t *testing.T) {
 				assert.Equal(t, m[1], strconv.Itoa(len(entries)))
 			}
 		})
+	}
+}
+
+// TestGenRecordsRunOptions: the quirk mode and media base URL are the generator's, each manifest line
+// records them with the run seed, and from a line alone the payload regenerates byte for byte.
+func TestGenRecordsRunOptions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	got := runWahook(t, "", "gen", "--out", dir, "--provider", "innopaas", "--type", "location,image", "--count", "4",
+		"--seed", "17", "--quirks", "table", "--media-base-url", "https://cdn.example.test/wa/", "--malformed",
+		"--skip-mutation", "oversized-body", "--systematic-first-type", "-q")
+	require.Equal(t, 0, got.code, got.stderr)
+	entries := manifestEntries(t, dir)
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		assert.Equal(t, uint64(17), e.RunSeed)
+		assert.Equal(t, mockprovider.QuirksTable, e.Quirks)
+		assert.Equal(t, "https://cdn.example.test/wa", e.MediaBaseURL)
+		want, err := corpus.Regenerate(e)
+		require.NoError(t, err)
+		body, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.File)))
+		require.NoError(t, err)
+		assert.Equal(t, string(want.Body), string(body), e.File)
+		if e.Mutation == "" {
+			switch e.Type {
+			case "image":
+				assert.Contains(t, string(body), `"link":"https://cdn.example.test/wa/media/`)
+			case "location":
+				assert.Regexp(t, `"latitude":"-?[0-9.]+"`, string(body), "the table's form")
+			}
+		}
 	}
 }
 
@@ -176,6 +211,7 @@ func TestGenCompletion(t *testing.T) {
 		want []string
 	}{
 		{[]string{"gen", "--type", ""}, []string{"all", "text", "order", "unsupported"}},
+		{[]string{"gen", "--quirks", ""}, []string{"mix", "example", "table"}},
 		{[]string{"gen", "--provider", ""}, []string{"all", "innopaas", "itniotech"}},
 		{[]string{"gen", "--format", ""}, []string{"files", "jsonl"}},
 		{[]string{"gen", "--skip-mutation", ""}, []string{"oversized-body", "deep-nesting"}},
