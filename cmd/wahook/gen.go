@@ -82,7 +82,7 @@ DIR without --force, interrupted).`,
 	f := cmd.Flags()
 	f.StringVar(&opts.out, "out", "", "directory to write the corpus to (created if missing)")
 	f.StringVar(&opts.provider, "provider", opts.provider, "provider: all or one of "+fmt.Sprint(schemas.Providers()))
-	f.StringSliceVar(&opts.types, "type", opts.types, "message types, comma-separated, or all")
+	f.StringSliceVar(&opts.types, "type", opts.types, "message types, comma-separated, or all; "+typesHelp())
 	f.Uint64Var(&opts.count, "count", 0, "valid payloads in all, dealt in turn to each (provider, type) pair (default one per pair)")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed writes the same corpus")
 	f.StringVar(&opts.quirks, "quirks", opts.quirks, "documented quirk forms: mix (drawn per payload), example (as the documents' examples) or table (as their tables)")
@@ -97,7 +97,7 @@ DIR without --force, interrupted).`,
 	mustRegister(cmd.MarkFlagDirname("out"))
 
 	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providerChoices(), cobra.ShellCompDirectiveNoFileComp)))
-	mustRegister(cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(append([]string{allValues}, typeCatalogue()...), cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("type", completeTypes))
 	mustRegister(cmd.RegisterFlagCompletionFunc("quirks", cobra.FixedCompletions(quirkChoices(), cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(corpus.Formats(), cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("skip-mutation", completeMutations))
@@ -120,6 +120,53 @@ func quirkChoices() []string {
 		out = append(out, string(q))
 	}
 	return out
+}
+
+// typesHelp lists each provider's message types from the catalogue, for --type's help.
+func typesHelp() string {
+	var parts []string
+	for _, p := range mockprovider.Providers() {
+		parts = append(parts, string(p.Name)+": "+strings.Join(p.Types(), ","))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// flagProviders is the providers a command's --provider flag selects: the one it names, or every
+// provider for "all" or a name that is no provider (completion runs before validation).
+func flagProviders(cmd *cobra.Command) []*mockprovider.Provider {
+	name, _ := cmd.Flags().GetString("provider")
+	if p, err := mockprovider.Lookup(schemas.Provider(name)); err == nil {
+		return []*mockprovider.Provider{p}
+	}
+	return mockprovider.Providers()
+}
+
+// completeTypes completes --type from the catalogue of the providers --provider selects. The flag is
+// a comma-separated list: the types already given before the last comma are kept as the prefix of
+// each candidate and not offered again, and "all" is offered only as the first and only value.
+func completeTypes(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	done, partial := "", toComplete
+	if i := strings.LastIndexByte(toComplete, ','); i >= 0 {
+		done, partial = toComplete[:i+1], toComplete[i+1:]
+	}
+	given := strings.Split(strings.TrimSuffix(done, ","), ",")
+	var out []cobra.Completion
+	if done == "" && strings.HasPrefix(allValues, partial) {
+		out = append(out, allValues)
+	}
+	if slices.Contains(given, allValues) {
+		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
+	for _, p := range flagProviders(cmd) {
+		for _, t := range p.Types() {
+			c := done + t
+			if strings.HasPrefix(t, partial) && !slices.Contains(given, t) && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	// No space after a type: another may follow after a comma.
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
 
 // typeCatalogue is every message type of any provider, in provider order, each once.
@@ -235,6 +282,9 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 	if opts.countSet && count == 0 && !opts.malformed {
 		return errors.New("--count 0 writes nothing without --malformed")
 	}
+	if count > corpus.MaxCount {
+		return fmt.Errorf("--count %d: at most %d", count, uint64(corpus.MaxCount))
+	}
 	copts := corpus.Options{
 		Dir: opts.out, Providers: providers, Types: types, Count: count, Seed: opts.seed,
 		Quirks: mockprovider.QuirkMode(opts.quirks), MediaBaseURL: opts.mediaBaseURL, Malformed: opts.malformed, SkipMutations: opts.skipMutations,
@@ -256,8 +306,10 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 	if bar != nil {
 		_ = bar.Clear()
 	}
+	// A signal that arrives once Write has returned with the manifest in place changes nothing on disk:
+	// the corpus is complete, and says so.
 	switch {
-	case ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil:
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	case errors.Is(err, corpus.ErrDirNotEmpty):
 		return fmt.Errorf("%w (use --force to write into it)", err)

@@ -80,6 +80,7 @@ func TestGen(t *testing.T) {
 		{"nothing to write", []string{"--count", "0"}, 2, nil, "wahook: --count 0 writes nothing without --malformed\n", 0},
 		{"unknown mutation", []string{"--malformed", "--skip-mutation", "nope"}, 2, nil, "wahook: corpus: skip unknown mutation \"nope\" for innopaas, itniotech\n", 0},
 		{"bad count", []string{"--count", "-1"}, 2, nil, "wahook: invalid argument \"-1\" for \"--count\" flag: strconv.ParseUint: parsing \"-1\": invalid syntax\n", 0},
+		{"count too large", []string{"--count", "18446744073709551615"}, 2, nil, "wahook: --count 18446744073709551615: at most 4611686018427387904\n", 0},
 		{"unknown quirk mode", []string{"--quirks", "sometimes"}, 2, nil, "wahook: --quirks: unknown quirk mode \"sometimes\" (want mix, example, table)\n", 0},
 		{"media base URL not http", []string{"--media-base-url", "ftp://x"}, 2, nil, "wahook: --media-base-url: \"ftp://x\": scheme must be http or https\n", 0},
 		{"media base URL without host", []string{"--media-base-url", "http://"}, 2, nil, "wahook: --media-base-url: \"http://\" has no host\n", 0},
@@ -143,6 +144,41 @@ func TestGenRecordsRunOptions(t *testing.T) {
 	}
 }
 
+// ctxCancelledOnceExists is a context that reports itself cancelled as soon as file exists: a signal
+// that arrives right after gen renamed its manifest into place.
+type ctxCancelledOnceExists struct {
+	context.Context
+	file string
+}
+
+func (c ctxCancelledOnceExists) Err() error {
+	if _, err := os.Stat(c.file); err == nil {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestGenSignalAfterTheManifest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	ctx := ctxCancelledOnceExists{t.Context(), filepath.Join(dir, corpus.ManifestFile)}
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"gen", "--out", dir, "--count", "30"}, strings.NewReader(""), &stdout, &stderr)
+	assert.Equal(t, 0, code, "the corpus is complete: complete wins")
+	assert.Empty(t, stderr.String())
+	assert.Contains(t, stdout.String(), "wrote 30 payloads")
+	assert.Len(t, manifestEntries(t, dir), 30)
+}
+
+func TestGenHelpListsTypes(t *testing.T) {
+	got := runWahook(t, "", "gen", "--help")
+	require.Equal(t, 0, got.code, got.stderr)
+	for _, p := range mockprovider.Providers() {
+		assert.Contains(t, got.stdout, string(p.Name)+": "+strings.Join(p.Types(), ","), "--type's help lists %s's types", p.Name)
+	}
+	assert.Contains(t, got.stdout, "--quirks string")
+	assert.Contains(t, got.stdout, "--media-base-url string")
+}
+
 func TestGenRequiresOut(t *testing.T) {
 	got := runWahook(t, "", "gen")
 	assert.Equal(t, 2, got.code)
@@ -203,6 +239,40 @@ func TestGenProgressBar(t *testing.T) {
 	got = runWahook(t, "", "gen", "--out", dir, "--count", "500", "--force", "--quiet")
 	assert.Equal(t, 0, got.code)
 	assert.Empty(t, got.stdout+got.stderr, "--quiet draws no bar either")
+}
+
+// TestGenTypeCompletion: --type completes from the catalogue of the provider --provider selects, and
+// after a comma, from the types not yet given.
+func TestGenTypeCompletion(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string
+		notWant []string
+	}{
+		{"every provider", []string{"gen", "--type", ""}, []string{"all", "text", "order", "unsupported"}, nil},
+		{"one provider", []string{"gen", "--provider", "itniotech", "--type", ""}, []string{"all", "text", "unsupported"}, []string{"order", "reaction", "system"}},
+		{"prefix", []string{"gen", "--provider", "innopaas", "--type", "s"}, []string{"sticker", "system"}, []string{"all", "text"}},
+		{"after a comma", []string{"gen", "--type", "text,"}, []string{"text,image", "text,order"}, []string{"text,text", "text,all", "all"}},
+		{"after a comma, prefix", []string{"gen", "--provider", "itniotech", "--type", "text,image,un"}, []string{"text,image,unknown", "text,image,unsupported"}, []string{"text,image,order"}},
+		{"nothing after all", []string{"gen", "--type", "all,"}, nil, []string{"all,text"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runWahook(t, "", append([]string{"__complete"}, tt.args...)...)
+			require.Equal(t, 0, got.code, got.stderr)
+			lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
+			directive := lines[len(lines)-1]
+			lines = lines[:len(lines)-1]
+			for _, w := range tt.want {
+				assert.Contains(t, lines, w)
+			}
+			for _, w := range tt.notWant {
+				assert.NotContains(t, lines, w)
+			}
+			assert.Equal(t, ":6", directive, "no files, no space after a type")
+		})
+	}
 }
 
 func TestGenCompletion(t *testing.T) {

@@ -41,8 +41,14 @@ func newListCmd() *cobra.Command {
   wahook list mutations --output json`,
 		ValidArgs: listables,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 || !slices.Contains(listables, args[0]) {
-				return fmt.Errorf("list: want one argument, %s", strings.Join(listables, " or "))
+			want := strings.Join(listables, " or ")
+			switch {
+			case len(args) == 0:
+				return fmt.Errorf("list: what to list? want %s", want)
+			case len(args) > 1:
+				return fmt.Errorf("list: one catalogue at a time, got %d arguments (want %s)", len(args), want)
+			case !slices.Contains(listables, args[0]):
+				return fmt.Errorf("list: unknown catalogue %q (want %s)", args[0], want)
 			}
 			return nil
 		},
