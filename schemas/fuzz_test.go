@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -46,6 +47,49 @@ func FuzzValidate(f *testing.F) {
 		lenientReport, _ := lenient.Validate(schemas.Auto, payload)
 		if strictReport.Valid() {
 			assert.True(t, lenientReport.Valid(), "strict accepts only what lenient accepts")
+		}
+	})
+}
+
+// FuzzBoundedAgreesWithWhole: for any payload, validating in bounded pieces (here on every array and
+// object) reports exactly what validating it whole does, and every instance is an RFC 6901 pointer
+// into the payload (for a missing property, its parent is).
+func FuzzBoundedAgreesWithWhole(f *testing.F) {
+	addFixtureSeeds(f)
+	f.Add([]byte(`{"appId":"a","channelType":0,"eventType":"up-message-event","businessPhone":"1","from":{"phone":"2"},` +
+		`"messageId":"m","timestamp":1690869287,"message":{"type":"contacts","contacts":[{},{"name":{}},{"name":{"formatted_name":"x"},"phones":[1,{"wa_id":2}]}]}}`))
+	type pair struct{ whole, bounded *schemas.Validator }
+	var pairs []pair
+	for _, strict := range []bool{false, true} {
+		opts := schemas.Options{Strict: strict, MaxViolations: 1 << 20}
+		whole, err := schemas.NewWindowed(opts, 1<<30, 1<<30)
+		require.NoError(f, err)
+		bounded, err := schemas.NewWindowed(opts, 1, 0)
+		require.NoError(f, err)
+		pairs = append(pairs, pair{whole, bounded})
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		doc, err := schemas.Decode(payload)
+		if err != nil {
+			return
+		}
+		for _, pr := range pairs {
+			for _, p := range schemas.Providers() {
+				want, err := pr.whole.ValidateValue(p, doc)
+				require.NoError(t, err)
+				got, err := pr.bounded.ValidateValue(p, doc)
+				require.NoError(t, err)
+				require.Equal(t, want, got)
+				for _, v := range got.Violations {
+					if _, err := jsonpointer.Get(doc, v.Instance); err == nil {
+						continue
+					}
+					parent, _, err := jsonpointer.Parent(v.Instance)
+					require.NoError(t, err, "instance %q", v.Instance)
+					_, err = jsonpointer.Get(doc, parent)
+					assert.NoError(t, err, "neither %q nor its parent is in the payload (%s)", v.Instance, v.Message)
+				}
+			}
 		}
 	})
 }

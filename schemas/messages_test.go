@@ -105,9 +105,10 @@ func TestViolationMessages(t *testing.T) {
 }
 
 // TestInstancesAreJSONPointers: a violation's instance is an RFC 6901 pointer that finds the value in
-// the payload, whatever the keys hold (the library URL-escapes them: "a b" came out as a%20b).
+// the payload, whatever the keys hold (the library URL-escapes them: "a b" came out as a%20b, and an
+// empty key as its object).
 func TestInstancesAreJSONPointers(t *testing.T) {
-	keys := []string{"frequently_forwarded ", "名字", "x\ny", "a/b~c", "100%", "%41", "tab\there", "ünï cødé"}
+	keys := []string{"", "frequently_forwarded ", "名字", "x\ny", "a/b~c", "100%", "%41", "tab\there", "ünï cødé"}
 	for path, v := range bothPaths(t, true) {
 		t.Run(path, func(t *testing.T) {
 			doc := validDoc(t, schemas.ITNIOTech, "text")

@@ -48,7 +48,28 @@ func (c *converter) leaves(ve *jsonschema.ValidationError, doc any, out []Violat
 		}
 		return out
 	}
+	if strings.HasSuffix(keyword, "/unevaluatedProperties") && strings.Count(instance, "/") == instanceDepth(keyword) {
+		// The library joins an empty key without its slash, naming the object instead of its "" property.
+		instance += "/"
+	}
 	return append(out, Violation{Instance: instance, Keyword: keyword, Message: c.message(ve, instance, keyword, doc)})
+}
+
+// instanceDepth counts the steps into the payload a keyword path takes: one for each property and
+// each array item the schemas descend into; $ref, allOf, then and the like stay on the same value.
+func instanceDepth(keyword string) int {
+	tokens := strings.Split(keyword, "/")
+	depth := 0
+	for i := 1; i < len(tokens); i++ {
+		switch tokens[i] {
+		case "properties":
+			depth++
+			i++ // the property's name, whatever it is
+		case "items":
+			depth++
+		}
+	}
+	return depth
 }
 
 // oneOfMissing recognises an anyOf/oneOf whose every branch only asks for a property that is missing,
