@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
 // minimise shrinks body while reproduces still holds, spending at most budget calls of it. A body
-// that decodes is shrunk as JSON (drop members in halving chunks, keep one array element, halve
-// strings, zero numbers), so the result stays readable; other bytes are shrunk by cutting chunks.
+// that decodes is shrunk as JSON (drop members in halving chunks, empty arrays or keep one element,
+// shorten strings and make them plain, zero numbers), so the result stays readable; other bytes are
+// shrunk by cutting chunks.
 func minimise(body []byte, reproduces func([]byte) bool, budget int) []byte {
 	calls := 0
 	try := func(candidate []byte) bool {
@@ -50,10 +52,18 @@ type shrinker struct {
 	try  func([]byte) bool
 }
 
-// attempt keeps the current state of doc if it still reproduces and reports whether it does.
-func (s *shrinker) attempt() bool {
+// attempt keeps the current state of doc if it is smaller and still reproduces, and reports whether
+// it was kept.
+func (s *shrinker) attempt() bool { return s.keep(false) }
+
+// attemptPlainer is attempt for an edit that makes characters plain without shortening them (a byte
+// count can be what the defect needs): no longer is enough. It cannot cycle, as plain characters
+// stay plain.
+func (s *shrinker) attemptPlainer() bool { return s.keep(true) }
+
+func (s *shrinker) keep(sameSize bool) bool {
 	candidate, err := encode(s.doc)
-	if err != nil || len(candidate) >= len(s.best) || !s.try(candidate) {
+	if err != nil || len(candidate) > len(s.best) || len(candidate) == len(s.best) && !sameSize || !s.try(candidate) {
 		return false
 	}
 	s.best = candidate
@@ -66,6 +76,13 @@ func (s *shrinker) node(v any, set func(any)) {
 	case map[string]any:
 		s.object(n)
 	case []any:
+		if len(n) > 0 {
+			set([]any{})
+			if s.attempt() {
+				return
+			}
+			set(n)
+		}
 		if len(n) > 1 {
 			set(n[:1])
 			if s.attempt() {
@@ -78,20 +95,7 @@ func (s *shrinker) node(v any, set func(any)) {
 			s.node(n[i], func(x any) { n[i] = x })
 		}
 	case string:
-		// Binary search for the shortest prefix that still reproduces: a receiver that refuses texts
-		// over 1000 bytes keeps a 1001-byte text, not the 1960 bytes that halving would stop at.
-		runes := []rune(n)
-		keep := len(runes)
-		for lo := 0; keep-lo > 1; {
-			mid := lo + (keep-lo)/2
-			set(string(runes[:mid]))
-			if s.attempt() {
-				keep = mid
-			} else {
-				lo = mid
-			}
-		}
-		set(string(runes[:keep]))
+		s.str(n, set)
 	case json.Number:
 		if n != "0" {
 			set(json.Number("0"))
@@ -100,6 +104,84 @@ func (s *shrinker) node(v any, set func(any)) {
 			}
 		}
 	}
+}
+
+// str shrinks a string: plain ASCII of the same length in bytes in its place if that still
+// reproduces, then the shortest prefix and the shortest suffix (binary searches: a receiver that
+// refuses texts over 1000 bytes keeps a 1001-byte text, not the 1960 bytes that halving would stop at),
+// then each unusual character the defect does not need made plain. What is left is what the defect
+// needs: "\u202e", not "\u202eevil".
+func (s *shrinker) str(v string, set func(any)) {
+	runes := []rune(v)
+	if !plain(runes) {
+		plainer := []rune(strings.Repeat("a", len(v)))
+		if set(string(plainer)); s.attemptPlainer() {
+			runes = plainer
+		} else {
+			set(v)
+		}
+	}
+	// The shortest prefix: runes[:hi] reproduces, runes[:lo] does not (or lo is -1, untried).
+	lo, hi := -1, len(runes)
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if set(string(runes[:mid])); s.attempt() {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	runes = runes[:hi]
+	// The shortest suffix: runes[lo:] reproduces, runes[hi:] does not (or hi is past the end).
+	lo, hi = 0, len(runes)+1
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if set(string(runes[mid:])); s.attempt() {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	runes = runes[lo:]
+	// Unusual characters the defect does not need become as many 'a's as they had bytes, in halving
+	// chunks. units keeps the indices of odd valid as characters become longer runs of 'a'.
+	units := make([]string, len(runes))
+	var odd []int
+	for i, r := range runes {
+		units[i] = string(r)
+		if !plain(runes[i : i+1]) {
+			odd = append(odd, i)
+		}
+	}
+	for chunk := max(1, len(odd)/2); len(odd) > 0; chunk /= 2 {
+		for i := 0; i < len(odd); {
+			end := min(i+chunk, len(odd))
+			candidate := slices.Clone(units)
+			for _, at := range odd[i:end] {
+				candidate[at] = strings.Repeat("a", len(units[at]))
+			}
+			if set(strings.Join(candidate, "")); s.attemptPlainer() {
+				units = candidate
+				odd = slices.Delete(odd, i, end)
+				continue
+			}
+			i = end
+		}
+		if chunk == 1 {
+			break
+		}
+	}
+	set(strings.Join(units, ""))
+}
+
+// plain reports whether every rune is printable ASCII that JSON writes as itself.
+func plain(runes []rune) bool {
+	for _, r := range runes {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // object drops members in chunks, halving the chunk size, then shrinks the members that remain.

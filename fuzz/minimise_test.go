@@ -1,0 +1,88 @@
+package fuzz
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/schemas"
+)
+
+// TestMinimise shrinks payloads against predicates that stand for receivers' defects, and checks that
+// what is left is what the defect needs and no more.
+func TestMinimise(t *testing.T) {
+	text := func(body []byte) string {
+		doc, err := schemas.Decode(body)
+		if err != nil {
+			return ""
+		}
+		m, _ := doc.(map[string]any)
+		msg, _ := m["message"].(map[string]any)
+		txt, _ := msg["text"].(map[string]any)
+		s, _ := txt["body"].(string)
+		return s
+	}
+	tests := []struct {
+		name       string
+		body       string
+		reproduces func([]byte) bool
+		want       string
+	}{
+		{
+			name:       "a character, wherever it is in the string",
+			body:       `{"id":"1","message":{"type":"text","text":{"body":"שלום abc\u202eevil 😀"}}}`,
+			reproduces: func(b []byte) bool { return strings.ContainsRune(text(b), '\u202e') },
+			want:       `{"message":{"text":{"body":"` + "\u202e" + `"}}}`,
+		},
+		{
+			name:       "a length in bytes: the characters become plain",
+			body:       `{"message":{"text":{"body":"` + strings.Repeat("😀", 600) + `"},"type":"text"}}`,
+			reproduces: func(b []byte) bool { return len(text(b)) > 1000 },
+			want:       `{"message":{"text":{"body":"` + strings.Repeat("a", 1001) + `"}}}`,
+		},
+		{
+			name:       "a key's presence: its value empties",
+			body:       `{"body":{"contact":[{"name":"Jack","phones":["+1 555"]},{"name":"Jill"}],"type":"contacts"}}`,
+			reproduces: func(b []byte) bool { return strings.Contains(string(b), `"contact":`) },
+			want:       `{"body":{"contact":[]}}`,
+		},
+		{
+			name:       "a number that must not be 0",
+			body:       `{"lat":-91.5,"lon":3}`,
+			reproduces: func(b []byte) bool { return strings.Contains(string(b), `-91.5`) },
+			want:       `{"lat":-91.5}`,
+		},
+		{
+			name:       "bytes that are not JSON are cut",
+			body:       "{\"a\":\"x\xff\",\"b\":1",
+			reproduces: func(b []byte) bool { return strings.Contains(string(b), "\xff") },
+			want:       "\xff",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.True(t, tt.reproduces([]byte(tt.body)), "the original must reproduce")
+			got := minimise([]byte(tt.body), tt.reproduces, 1000)
+			assert.Equal(t, tt.want, string(got))
+		})
+	}
+}
+
+// TestMinimiseKeepsTheBestWhenTheBudgetEnds checks that a budget cut short leaves a payload that
+// still reproduces, and that no more tries than the budget are made.
+func TestMinimiseKeepsTheBestWhenTheBudgetEnds(t *testing.T) {
+	body := []byte(`{"a":"` + strings.Repeat("x", 100) + `","b":{"c":[1,2,3],"d":"y"}}`)
+	for _, budget := range []int{0, 1, 3, 10} {
+		calls := 0
+		reproduces := func(b []byte) bool {
+			calls++
+			return strings.Contains(string(b), `"d"`)
+		}
+		got := minimise(body, reproduces, budget)
+		assert.LessOrEqual(t, calls, budget)
+		assert.True(t, strings.Contains(string(got), `"d"`), "budget %d: %s", budget, got)
+		assert.LessOrEqual(t, len(got), len(body))
+	}
+}
