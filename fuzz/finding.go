@@ -12,90 +12,145 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 
-// record counts an input with a crash-class outcome; the first of each signature is confirmed,
-// minimised and written out.
-func (f *fuzzer) record(ctx context.Context, in Input, outcome Outcome, a delivery.Attempt) {
+// record counts an input with a crash-class outcome. The first of each kind is confirmed, minimised
+// (under minCtx: the run's deadline) and written out, unless its minimised payload shows it to be a
+// finding already made; an error means a reproducer could not be written, and the run should stop
+// rather than go on finding what it cannot keep.
+func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, a delivery.Attempt) error {
 	trigger := triggerOf(in)
 	status := a.Status
-	sig := fmt.Sprintf("%s/%d/%s", outcome, status, trigger)
-	if fd, ok := f.seen[sig]; ok {
+	// A notable trigger value (unusual characters, a long string) keeps two defects of one field
+	// apart: a receiver that fails on U+202E in a text and on texts over 3000 bytes has two.
+	key := signature(outcome, status, trigger, "")
+	if doc, err := schemas.Decode(in.Body); err == nil && strings.HasPrefix(trigger, "/") {
+		key = signature(outcome, status, trigger, notableClassAt(doc, trigger))
+	}
+	if fd, ok := f.seen[key]; ok {
 		fd.Hits++
-		return
+		return nil
 	}
 	fd := &Finding{
-		Signature: sig, Outcome: outcome, Status: status, Trigger: trigger, Origin: in.Origin,
+		Outcome: outcome, Status: status, Trigger: trigger, Origin: in.Origin,
 		Index: in.Index, Seed: f.opts.Seed, Hits: 1, ContentType: in.ContentType,
 		Header: f.requestHeader(in.ContentType), Original: in.Body, Minimised: in.Body,
 		Response: string(a.Body[:min(len(a.Body), 512)]),
 	}
-	f.seen[sig] = fd
-	if outcome != OutcomeDied && ctx.Err() == nil {
-		reproduces := func(body []byte) bool { return f.reproduces(ctx, fd, body) }
-		fd.Confirmed = reproduces(in.Body)
-		if fd.Confirmed {
-			fd.Minimised = minimise(in.Body, reproduces, f.budget(outcome))
-		}
+	f.seen[key] = fd
+	switch {
+	case f.dead:
+		fd.Note = "not confirmed: the receiver died before it could be sent again"
+	case ctx.Err() != nil:
+		fd.Note = "not confirmed: the run ended before it could be sent again"
+	case f.reproduces(ctx, fd, in.Body):
+		fd.Confirmed = true
+		fd.Minimised = minimise(in.Body, func(body []byte) bool { return f.reproduces(minCtx, fd, body) }, f.budget(outcome))
+	default:
+		fd.Note = "not confirmed: sent again, it got another answer (a defect that depends on timing or state?)"
 	}
-	fd.essence = essenceOf(fd)
+	fd.Trigger, fd.Class = retrigger(in, trigger, fd.Minimised)
+	fd.Signature = signature(outcome, status, fd.Trigger, fd.Class)
+	fd.essence = essenceOf(fd.Minimised)
+	if other, ok := f.bySignature[fd.Signature]; ok {
+		other.Hits++ // minimised, it is a finding already made
+		f.seen[key] = other
+		return nil
+	}
 	for _, other := range f.report.Findings {
 		if other.Outcome == fd.Outcome && other.Status == fd.Status && other.essence.overlaps(fd.essence) {
 			other.Hits++ // the same defect reached another way: one reproducer per defect
-			f.seen[sig] = other
-			return
+			f.seen[key] = other
+			return nil
 		}
 	}
+	f.bySignature[fd.Signature] = fd
 	f.report.Findings = append(f.report.Findings, fd)
-	if err := f.write(fd); err != nil {
-		fd.Dir = "not written: " + err.Error()
+	return f.write(fd)
+}
+
+func signature(outcome Outcome, status int, trigger, class string) string {
+	sig := fmt.Sprintf("%s/%d/%s", outcome, status, trigger)
+	if class != "" {
+		sig += " (" + class + ")"
 	}
+	return sig
+}
+
+// retrigger names a finding by its minimised payload, which may no longer carry what the first input
+// varied: an input that was not UTF-8 may minimise to valid JSON whose long text is the real trigger;
+// a catalogue mutation that added unknown fields everywhere may minimise to a long text without any.
+// A trigger still present in the minimised payload stays, as does one the payload cannot show (a
+// removed field, a mutation with nothing notable left); otherwise the payload's most telling leaf
+// names it. The second result is the trigger value's class when notable.
+func retrigger(in Input, trigger string, minimised []byte) (string, string) {
+	doc, err := schemas.Decode(minimised)
+	if err != nil {
+		return decodeTrigger(err), ""
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return "input:not-an-object", ""
+	}
+	rename := strings.HasPrefix(trigger, "input:")
+	switch {
+	case strings.HasPrefix(trigger, "/"):
+		if hasPath(doc, trigger) {
+			return trigger, notableClassAt(doc, trigger)
+		}
+		orig, err := schemas.Decode(in.Body)
+		rename = err == nil && hasPath(orig, trigger)
+	case !rename: // a mutation id or a byte operation: only a notable leaf says more
+		if l, ok := mostTelling(doc); ok && l.notable {
+			return l.pointer, l.class
+		}
+	}
+	if !rename {
+		return trigger, ""
+	}
+	l, ok := mostTelling(doc)
+	switch {
+	case !ok:
+		return "input:" + schemas.JSONType(doc), ""
+	case !l.notable:
+		return l.pointer, ""
+	}
+	return l.pointer, l.class
 }
 
 // essence is what makes two findings with different triggers one defect, judged on their minimised
-// payloads: the same leaf values (a receiver that crashes on a character wherever it appears), or the
-// same shape (a receiver that refuses a quirk form whatever else the payload varies).
+// payloads: the same notable leaves (a receiver that crashes on a character wherever it appears), or
+// the same shape, notable leaves' classes included (a receiver that refuses a quirk form whatever else
+// the payload varies, but not one that fails on a character and on a length in one field).
 type essence struct {
-	leaves string // the minimised payload's scalar values, sorted
-	shape  string // the minimised payload's keys and value types
+	leaves string // the minimised payload's notable leaves' classes, sorted; "" when it has none
+	shape  string // the minimised payload's keys, and its leaves' types or notable classes
 }
 
 func (e essence) overlaps(o essence) bool {
 	return e.leaves != "" && e.leaves == o.leaves || e.shape != "" && e.shape == o.shape
 }
 
-func essenceOf(fd *Finding) essence {
-	doc, err := schemas.Decode(fd.Minimised)
+func essenceOf(minimised []byte) essence {
+	doc, err := schemas.Decode(minimised)
 	if err != nil {
 		return essence{}
 	}
-	var leaves []string
-	collectLeaves(doc, &leaves)
-	sort.Strings(leaves)
-	return essence{leaves: strings.Join(leaves, "\x00"), shape: shapeOf(doc)}
-}
-
-func collectLeaves(doc any, out *[]string) {
-	switch d := doc.(type) {
-	case map[string]any:
-		for _, v := range d {
-			collectLeaves(v, out)
-		}
-	case []any:
-		for _, v := range d {
-			collectLeaves(v, out)
-		}
-	default:
-		if b, err := json.Marshal(d); err == nil {
-			*out = append(*out, string(b))
+	var classes []string
+	for _, l := range leavesOf(doc) {
+		if l.notable {
+			classes = append(classes, l.class)
 		}
 	}
+	sort.Strings(classes)
+	return essence{leaves: strings.Join(classes, "\x00"), shape: shapeOf(doc)}
 }
 
-// shapeOf writes a document's structure with its leaves replaced by their JSON types.
+// shapeOf writes a document's structure with its leaves replaced by their JSON types, or their class
+// when notable, and the fields the fuzzer added folded into one name.
 func shapeOf(doc any) string {
 	switch d := doc.(type) {
 	case map[string]any:
@@ -106,7 +161,7 @@ func shapeOf(doc any) string {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = strconv.Quote(k) + ":" + shapeOf(d[k])
+			parts[i] = strconv.Quote(foldKey(k)) + ":" + shapeOf(d[k])
 		}
 		return "{" + strings.Join(parts, ",") + "}"
 	case []any:
@@ -115,6 +170,9 @@ func shapeOf(doc any) string {
 			parts[i] = shapeOf(v)
 		}
 		return "[" + strings.Join(parts, ",") + "]"
+	}
+	if class, notable := leafClass(doc); notable {
+		return "<" + class + ">"
 	}
 	return schemas.JSONType(doc)
 }
@@ -162,12 +220,7 @@ func (f *fuzzer) requestHeader(contentType string) map[string][]string {
 func triggerOf(in Input) string {
 	doc, err := schemas.Decode(in.Body)
 	if err != nil {
-		for _, e := range []error{schemas.ErrEmpty, schemas.ErrTooLarge, schemas.ErrTooDeep, schemas.ErrNotUTF8, schemas.ErrDuplicateKey} {
-			if errors.Is(err, e) {
-				return "input:" + strings.ReplaceAll(e.Error(), " ", "-")
-			}
-		}
-		return "input:not-json"
+		return decodeTrigger(err)
 	}
 	if _, ok := doc.(map[string]any); !ok {
 		return "input:not-an-object"
@@ -183,6 +236,16 @@ func triggerOf(in Input) string {
 		return normalise(ptr)
 	}
 	return in.Trigger // same document, other headers (such as a Content-Type mutation)
+}
+
+// decodeTrigger names a payload that does not decode by why, in terms shared by every such payload.
+func decodeTrigger(err error) string {
+	for _, e := range []error{schemas.ErrEmpty, schemas.ErrTooLarge, schemas.ErrTooDeep, schemas.ErrNotUTF8, schemas.ErrDuplicateKey} {
+		if errors.Is(err, e) {
+			return "input:" + strings.ReplaceAll(e.Error(), " ", "-")
+		}
+	}
+	return "input:not-json"
 }
 
 // firstDifference returns the pointer of the first place, in key order, where b departs from a.
@@ -233,17 +296,136 @@ func firstDifference(a, b any, ptr string) (string, bool) {
 	return ptr, true
 }
 
-// write saves the finding's reproducer under Out, in a directory named after its signature.
-func (f *fuzzer) write(fd *Finding) error {
+// recordDeath records the receiver's death. The input that killed it cannot be confirmed on a dead
+// receiver, and with several workers it need not be the first failure in the batch: the candidates
+// are the inputs it left without an answer when it died, all written out, the first sent as
+// payload.json. Exactly one candidate is the killer.
+func (f *fuzzer) recordDeath(b batch, results []delivery.Result) error {
+	idx, inFlight := deathCandidates(results, f.opts.Workers)
+	if len(idx) == 0 {
+		return nil // nothing was sent in this batch: nothing to blame
+	}
+	cands := make([]Candidate, len(idx))
+	for i, ri := range idx {
+		a, _ := results[ri].Last()
+		in := b.inputs[results[ri].Index]
+		ended := string(a.Class)
+		if a.Status > 0 {
+			ended = fmt.Sprintf("answered %d", a.Status)
+		}
+		cands[i] = Candidate{
+			File: fmt.Sprintf("candidates/%02d.json", i+1), Index: in.Index, Origin: in.Origin,
+			ContentType: in.ContentType, Sent: a.Start, Ended: ended, body: in.Body,
+		}
+	}
+	first := b.inputs[results[idx[0]].Index]
+	a, _ := results[idx[0]].Last()
+	trigger := triggerOf(first)
+	fd := &Finding{
+		Signature: signature(OutcomeDied, 0, trigger, ""), Outcome: OutcomeDied, Trigger: trigger,
+		Origin: first.Origin, Index: first.Index, Seed: f.opts.Seed, Hits: 1, ContentType: first.ContentType,
+		Header: f.requestHeader(first.ContentType), Original: first.Body, Minimised: first.Body,
+		Response: a.Err, Candidates: cands,
+	}
+	switch {
+	case !inFlight:
+		fd.Note = fmt.Sprintf("no request was left without an answer when the receiver died: it died between "+
+			"requests, perhaps after acking the input that killed it; the %d candidates are the inputs answered last, "+
+			"and payload.json is the first of them sent", len(cands))
+	case len(cands) == 1:
+		fd.Note = "1 input was in flight when the receiver died: it is payload.json, and candidates/01.json"
+	default:
+		fd.Note = fmt.Sprintf("%d inputs were in flight when the receiver died, and one of them killed it: all are "+
+			"in candidates/, in the order they were sent; payload.json is the first sent", len(cands))
+	}
+	f.report.Findings = append(f.report.Findings, fd)
+	return f.write(fd)
+}
+
+// deathCandidates picks, from a batch during which the receiver died, the results of the inputs that
+// may have killed it, ordered by when they were sent. The killer was sent before the death and got no
+// answer: its attempt ended reset, in a timeout or in some other transport error, not refused (nothing
+// was listening any more) and not cancelled. It ended after the receiver last began answering a
+// request (an answer means the receiver was alive when that request came) and started before the first
+// refusal. All inputs in flight at the moment of death were in flight together: of the attempts that
+// fit, the candidates are the largest set that overlap in time, the earliest such set on a tie. That
+// leaves out an attempt that started just after the death and was reset rather than refused (the last
+// connection a dying listener accepted); the price is that a drop just before the death, with no
+// answer between, would be blamed in the killer's place, on a receiver with two such defects. When no
+// attempt fits, the receiver died between requests, perhaps after acking its killer: the candidates
+// are then the workers' last answered inputs, and inFlight is false.
+func deathCandidates(results []delivery.Result, workers int) (idx []int, inFlight bool) {
+	last := func(i int) delivery.Attempt { a, _ := results[i].Last(); return a }
+	start := func(i int) time.Time { return last(i).Start }
+	end := func(i int) time.Time { a := last(i); return a.Start.Add(a.Latency) }
+	var lastAnswered, firstRefused time.Time
+	for _, res := range results {
+		a, ok := res.Last()
+		switch {
+		case !ok:
+		case a.Status > 0 && a.Start.After(lastAnswered):
+			lastAnswered = a.Start
+		case a.Class == delivery.ClassRefused && (firstRefused.IsZero() || a.Start.Before(firstRefused)):
+			firstRefused = a.Start
+		}
+	}
+	var unanswered []int
+	for i, res := range results {
+		a, ok := res.Last()
+		switch {
+		case !ok || a.Status != 0 || a.Class != delivery.ClassReset && a.Class != delivery.ClassTimeout && a.Class != delivery.ClassOther:
+		case end(i).Before(lastAnswered): // the receiver answered a request sent after this one ended: it lived on
+		case !firstRefused.IsZero() && !a.Start.Before(firstRefused): // sent to a port already closed
+		default:
+			unanswered = append(unanswered, i)
+		}
+	}
+	sort.SliceStable(unanswered, func(x, y int) bool { return start(unanswered[x]).Before(start(unanswered[y])) })
+	// The largest set in flight together is found at some attempt's start: there, count the attempts
+	// that had started and not yet ended.
+	for _, at := range unanswered {
+		var together []int
+		for _, j := range unanswered {
+			if !start(j).After(start(at)) && !end(j).Before(start(at)) {
+				together = append(together, j)
+			}
+		}
+		if len(together) > len(idx) {
+			idx = together
+		}
+	}
+	if len(idx) > 0 {
+		return idx, true
+	}
+	for i, res := range results {
+		if a, ok := res.Last(); ok && a.Status > 0 {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(x, y int) bool { return end(idx[x]).After(end(idx[y])) })
+	idx = idx[:min(len(idx), max(workers, 1))]
+	sort.SliceStable(idx, func(x, y int) bool { return start(idx[x]).Before(start(idx[y])) })
+	return idx, false
+}
+
+// write saves the finding's reproducer under Out, in a directory named after its signature. The
+// directory appears whole or not at all; Dir is set once it has.
+func (f *fuzzer) write(fd *Finding) (err error) {
 	name := fmt.Sprintf("%02d-%s-%s", len(f.report.Findings), fd.Outcome, slug(fd.Trigger))
 	dir := filepath.Join(f.opts.Out, name)
 	tmp := dir + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
-		return err
+		return fmt.Errorf("reproducer: %w", err)
 	}
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("reproducer: %w", err)
 	}
+	fd.Dir = dir
+	defer func() {
+		if err != nil {
+			fd.Dir = ""
+		}
+	}()
 	meta, err := json.MarshalIndent(fd, "", "  ")
 	if err != nil {
 		return err
@@ -252,25 +434,32 @@ func (f *fuzzer) write(fd *Finding) error {
 		"payload.json":  fd.Minimised,
 		"original.json": fd.Original,
 		"headers.txt":   []byte(headerLines(fd.Header)),
-		"reproduce.sh":  []byte(curlScript(f.opts.Target, fd)),
+		"reproduce.sh":  []byte(curlScript(f.opts.Target, f.opts.Timeout, fd)),
 		"finding.json":  append(meta, '\n'),
+	}
+	if len(fd.Candidates) > 0 {
+		if err := os.Mkdir(filepath.Join(tmp, "candidates"), 0o755); err != nil {
+			return fmt.Errorf("reproducer: %w", err)
+		}
+		for _, c := range fd.Candidates {
+			files[c.File] = c.body
+		}
 	}
 	for file, b := range files {
 		mode := os.FileMode(0o644)
 		if strings.HasSuffix(file, ".sh") {
 			mode = 0o755
 		}
-		if err := os.WriteFile(filepath.Join(tmp, file), b, mode); err != nil {
+		if err := os.WriteFile(filepath.Join(tmp, filepath.FromSlash(file)), b, mode); err != nil {
 			return fmt.Errorf("reproducer: %w", err)
 		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return err
+		return fmt.Errorf("reproducer: %w", err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("reproducer: %w", err)
 	}
-	fd.Dir = dir
 	return nil
 }
 
@@ -285,14 +474,20 @@ func headerLines(h map[string][]string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// curlScript is a ready command that sends the minimised payload with the same headers and prints
-// the status.
-func curlScript(target string, fd *Finding) string {
+// curlScript is a ready command that sends the minimised payload (or the file given as its argument)
+// with the same headers and prints the status, waiting as long as the run did: a receiver that
+// answers after the run's timeout then shows as curl's 000, as the run saw it.
+func curlScript(target string, timeout time.Duration, fd *Finding) string {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	fmt.Fprintf(&b, "# %s: %s (trigger %s)\n", fd.Outcome, describeOutcome(fd), fd.Trigger)
+	fmt.Fprintf(&b, "# Reproduced when this prints %s.\n", expectedOutput(fd))
+	if len(fd.Candidates) > 1 {
+		b.WriteString("# Restart the receiver before each try; to send another candidate: sh reproduce.sh candidates/02.json\n")
+	}
 	b.WriteString("cd \"$(dirname \"$0\")\" || exit 2\n")
-	fmt.Fprintf(&b, "curl -sS -o /dev/null -w '%%{http_code}\\n' --max-time 30 -X POST %s", shellQuote(target))
+	fmt.Fprintf(&b, "curl -sS -o /dev/null -w '%%{http_code}\\n' --max-time %s -X POST %s",
+		strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64), shellQuote(target))
 	keys := make([]string, 0, len(fd.Header))
 	for k := range fd.Header {
 		keys = append(keys, k)
@@ -303,8 +498,21 @@ func curlScript(target string, fd *Finding) string {
 			fmt.Fprintf(&b, " \\\n  -H %s", shellQuote(k+": "+v))
 		}
 	}
-	b.WriteString(" \\\n  --data-binary @payload.json\n")
+	b.WriteString(" \\\n  --data-binary @\"${1:-payload.json}\"\n")
 	return b.String()
+}
+
+// expectedOutput says what reproduce.sh prints when the defect reproduces.
+func expectedOutput(fd *Finding) string {
+	switch fd.Outcome {
+	case Outcome5xx, OutcomeRejectedValid:
+		return strconv.Itoa(fd.Status)
+	case OutcomeTimeout:
+		return "000 after curl's \"Operation timed out\" (exit status 28)"
+	case OutcomeDropped:
+		return "000 after curl's \"Empty reply from server\" or \"Connection reset by peer\" (exit status 52 or 56)"
+	}
+	return "000 (curl exit status 52 or 56) and the receiver stops answering: run again, curl cannot connect (exit status 7)"
 }
 
 func describeOutcome(fd *Finding) string {

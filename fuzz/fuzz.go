@@ -14,11 +14,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wahook/wahook/mockprovider"
@@ -41,22 +43,35 @@ const (
 // ErrUnreachable is returned when nothing answers at the target before fuzzing starts.
 var ErrUnreachable = errors.New("target unreachable")
 
-// Options configure a fuzzing run.
+// ErrNotAcked is returned when the target answers a plain valid text message, sent before fuzzing
+// with the run's credentials, with anything but a 2xx: every input would then be refused for the
+// same reason (a wrong path, missing credentials), which says nothing about the receiver's defects.
+var ErrNotAcked = errors.New("target does not ack a valid message")
+
+// ErrBadOptions is returned for Options that cannot run: a negative bound, or an Out that is not a
+// directory wahook can write to.
+var ErrBadOptions = errors.New("bad fuzz options")
+
+// Options configure a fuzzing run. Negative numbers are refused with ErrBadOptions; zero means the
+// default given for the field.
 type Options struct {
+	// Target is the receiver's URL, and Provider the provider whose webhooks it is sent.
 	Target   string
 	Provider schemas.Provider
 	// Duration and Count bound the run; whichever comes first ends it. Both zero means 30 s.
+	// Minimising a finding counts against Duration: at its end the smallest payload so far is kept.
 	Duration time.Duration
 	Count    uint64
 	Seed     uint64
 	// Workers is the number of concurrent requests; 0 means 4.
 	Workers int
-	// Out is where reproducers are written; "" means "wahook-crashes".
+	// Out is where reproducers are written; "" means "wahook-crashes". It must be a directory, or a
+	// path where one can be made; it is made when the first finding is written.
 	Out string
 	// AuthUser, AuthToken and Header are sent with every request, as with wahook send.
 	AuthUser, AuthToken string
 	Header              http.Header
-	// Timeout bounds each request; 0 means 10 s.
+	// Timeout bounds each request; 0 means 10 s. Reproducers' curl commands wait as long.
 	Timeout time.Duration
 	// Version names wahook in the User-Agent.
 	Version string
@@ -84,10 +99,17 @@ type Stats struct {
 
 // Finding is one distinct way the receiver broke.
 type Finding struct {
+	// Signature is the outcome, the status and the trigger, with the trigger value's class when it
+	// is notable: "5xx/500//message/text/body (string, 512-4095 bytes)". No two findings share one.
 	Signature string  `json:"signature"`
 	Outcome   Outcome `json:"outcome"`
 	Status    int     `json:"status,omitempty"`
-	Trigger   string  `json:"trigger"`
+	// Trigger names what the minimised payload is about: the JSON pointer (array indices as 0) of
+	// the field it turns on, a mutation, or why it does not decode ("input:not-json").
+	Trigger string `json:"trigger"`
+	// Class describes the trigger's value when the defect depends on it: its length, its unusual
+	// characters, its magnitude.
+	Class string `json:"class,omitempty"`
 	// Origin says how the first input with this signature was made.
 	Origin string `json:"origin"`
 	Index  uint64 `json:"index"`
@@ -102,10 +124,29 @@ type Finding struct {
 	Minimised   []byte      `json:"-"`
 	// Response is the start of the receiver's answer to the original input.
 	Response string `json:"response,omitempty"`
+	// Candidates, for a receiver that died, are the inputs that may have killed it, in the order they
+	// were sent: those it left without an answer when it died. Original and Minimised are the first.
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// Note says what the reproducer can and cannot tell, when that needs saying.
+	Note string `json:"note,omitempty"`
 	// Dir is the reproducer's directory.
 	Dir string `json:"dir,omitempty"`
 
 	essence essence
+}
+
+// Candidate is one input that may have killed the receiver.
+type Candidate struct {
+	// File is the body's path in the reproducer's directory.
+	File        string `json:"file"`
+	Index       uint64 `json:"index"`
+	Origin      string `json:"origin"`
+	ContentType string `json:"contentType"`
+	// Sent is when its request started; Ended is how it ended (reset, timeout, or answered).
+	Sent  time.Time `json:"sent"`
+	Ended string    `json:"ended"`
+
+	body []byte
 }
 
 // Report is the result of a run.
@@ -121,28 +162,87 @@ type Report struct {
 	Interrupted bool `json:"interrupted"`
 }
 
-func (o *Options) defaults() {
+// check refuses what cannot run, then fills in the defaults.
+func (o *Options) check() error {
+	for _, bad := range []struct {
+		name     string
+		negative bool
+	}{
+		{"Duration", o.Duration < 0}, {"Workers", o.Workers < 0}, {"Timeout", o.Timeout < 0},
+		{"MinimiseBudget", o.MinimiseBudget < 0}, {"MaxFindings", o.MaxFindings < 0},
+	} {
+		if bad.negative {
+			return fmt.Errorf("%w: %s is negative", ErrBadOptions, bad.name)
+		}
+	}
 	if o.Duration == 0 && o.Count == 0 {
 		o.Duration = 30 * time.Second
 	}
-	if o.Workers <= 0 {
+	if o.Workers == 0 {
 		o.Workers = 4
 	}
 	if o.Out == "" {
 		o.Out = "wahook-crashes"
 	}
-	if o.Timeout <= 0 {
+	if o.Timeout == 0 {
 		o.Timeout = delivery.DefaultTimeout
 	}
-	if o.MinimiseBudget <= 0 {
+	if o.MinimiseBudget == 0 {
 		o.MinimiseBudget = 400
 	}
+	if err := CheckOut(o.Out); err != nil {
+		return fmt.Errorf("%w: Out: %w", ErrBadOptions, err)
+	}
+	return nil
+}
+
+// CheckOut reports, before any traffic, whether reproducers can be written under dir: it must be a
+// writable directory, or not exist below a writable one (it is then made when the first finding is
+// written, so a run that finds nothing leaves nothing behind). A run that only learnt this when it
+// had something to write would lose its findings.
+func CheckOut(dir string) error {
+	probe := dir
+	for {
+		info, err := os.Stat(probe)
+		if err == nil {
+			if !info.IsDir() {
+				if probe == dir {
+					return fmt.Errorf("%s is not a directory", dir)
+				}
+				return fmt.Errorf("cannot make directory %s: %s is not a directory", dir, probe)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return err
+		}
+		parent := filepath.Dir(probe)
+		if parent == probe {
+			return err
+		}
+		probe = parent
+	}
+	// Write permission is what matters, and only trying tells it (access(2) is wrong for root, ACLs and
+	// read-only mounts).
+	tmp, err := os.MkdirTemp(probe, ".wahook-check-")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot write reproducers under %s: %w", dir, err)
+	}
+	return os.Remove(tmp)
 }
 
 // Run fuzzes the receiver at opts.Target until the duration or count runs out, the receiver dies, or
-// ctx is cancelled. Findings written so far are in the report in every case.
+// ctx is cancelled. A run that cannot start returns no report and an error wrapping ErrBadOptions,
+// ErrUnreachable or ErrNotAcked. Once it has started, the report holds every finding made, even
+// alongside an error (a reproducer that could not be written, which stops the run).
 func Run(ctx context.Context, opts Options) (*Report, error) {
-	opts.defaults()
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	prov, err := mockprovider.Lookup(opts.Provider)
 	if err != nil {
 		return nil, err
@@ -173,27 +273,64 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	f := &fuzzer{
 		opts: opts, prov: prov, src: src, validator: validator, engine: engine, canaries: canaries,
-		header: header, seen: map[string]*Finding{},
+		header: header, seen: map[string]*Finding{}, bySignature: map[string]*Finding{},
 		report: &Report{Target: opts.Target, Provider: opts.Provider, Seed: opts.Seed, Findings: []*Finding{}},
 	}
-	if alive, a := f.canary(ctx); !alive {
-		return nil, fmt.Errorf("%w: %s: %s", ErrUnreachable, opts.Target, describe(a))
+	if err := f.probe(ctx); err != nil {
+		return nil, err
 	}
 	err = f.loop(ctx)
-	f.finish()
+	if ferr := f.finish(); err == nil {
+		err = ferr
+	}
 	return f.report, err
 }
 
-// finish rewrites each reproducer's finding.json with the final hit counts.
-func (f *fuzzer) finish() {
-	for _, fd := range f.report.Findings {
-		if fd.Dir == "" || strings.HasPrefix(fd.Dir, "not written") {
-			continue
+// probe sends the first canary: the receiver must ack a plain valid text message, sent with the run's
+// credentials, or fuzzing it would only find that it refuses everything.
+func (f *fuzzer) probe(ctx context.Context) error {
+	_, a := f.canary(ctx)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	case a.Status == 0:
+		return fmt.Errorf("%w: %s: %s", ErrUnreachable, f.opts.Target, describe(a))
+	case a.OK():
+		return nil
+	}
+	var hint string
+	switch a.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		hint = "credentials? give them with --auth-user/--auth-token or --auth-header (Options.AuthUser/AuthToken/Header)"
+		if f.opts.AuthUser != "" || f.opts.AuthToken != "" || len(f.opts.Header) > 0 {
+			hint = "check the credentials given"
 		}
-		if meta, err := json.MarshalIndent(fd, "", "  "); err == nil {
-			_ = os.WriteFile(filepath.Join(fd.Dir, "finding.json"), append(meta, '\n'), 0o644)
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		hint = "wrong path? the target must be the URL webhooks are POSTed to"
+	default:
+		hint = "wrong path or credentials? fuzzing needs a receiver that acks what the provider sends"
+	}
+	if a.Class == delivery.ClassRedirect {
+		hint = "wrong path? providers do not follow redirects"
+	}
+	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.Target, describe(a), hint)
+}
+
+// finish rewrites each reproducer's finding.json with the final hit counts.
+func (f *fuzzer) finish() error {
+	for _, fd := range f.report.Findings {
+		if fd.Dir == "" {
+			continue // its write failed, and the run stopped on that error
+		}
+		meta, err := json.MarshalIndent(fd, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(fd.Dir, "finding.json"), append(meta, '\n'), 0o644); err != nil {
+			return fmt.Errorf("reproducer %s: %w", fd.Dir, err)
 		}
 	}
+	return nil
 }
 
 // fuzzer is the state of one run.
@@ -206,8 +343,13 @@ type fuzzer struct {
 	canaries  *mockprovider.Generator
 	canaryN   uint64
 	header    http.Header
-	seen      map[string]*Finding
-	report    *Report
+	// dead is set once a canary has gone unanswered: nothing can be confirmed any more.
+	dead bool
+	// seen maps what an input's outcome and trigger say before minimising to the finding it joined,
+	// so that most hits cost no request; bySignature maps findings' signatures.
+	seen        map[string]*Finding
+	bySignature map[string]*Finding
+	report      *Report
 }
 
 // batch is a run of consecutive inputs, made ahead of sending.
@@ -246,6 +388,9 @@ func (f *fuzzer) produce(ctx context.Context, size uint64) <-chan batch {
 	return out
 }
 
+// loop sends batches until a bound, the receiver's death or parent's end. Minimising runs under the
+// run's deadline (ctx), confirming under parent: a finding made in the last moments is still checked
+// once, but is not allowed to stretch the run by a minimisation.
 func (f *fuzzer) loop(parent context.Context) error {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(parent)
@@ -271,33 +416,45 @@ func (f *fuzzer) loop(parent context.Context) error {
 			return b.err
 		}
 		rep, _ := f.engine.Run(ctx, b.payloads) // cancellation shows as cancelled results
+		answerless := false
+		for _, res := range rep.Results {
+			if a, ok := res.Last(); ok && a.Class != delivery.ClassCancelled {
+				f.report.Sent++
+				answerless = answerless || a.Status == 0
+			}
+		}
+		// An attempt without an answer is a crash in the handler if the receiver still answers, and
+		// its death if not: one canary after the batch tells which.
+		if answerless {
+			alive, _ := f.canary(parent)
+			f.dead = !alive && parent.Err() == nil
+		}
+		dead := f.dead
 		for _, res := range rep.Results {
 			a, ok := res.Last()
-			if !ok || a.Class == delivery.ClassCancelled {
-				continue
+			if !ok || a.Class == delivery.ClassCancelled || dead && a.Status == 0 {
+				continue // the death's finding tells of the attempts it left without an answer
 			}
-			f.report.Sent++
 			in := b.inputs[res.Index]
 			outcome, crash := f.classify(in, a)
 			if !crash {
 				continue
 			}
-			if outcome == OutcomeDropped || outcome == OutcomeTimeout {
-				if alive, _ := f.canary(parent); !alive && parent.Err() == nil {
-					outcome = OutcomeDied
-				}
-			}
 			f.report.Hits++
-			f.record(parent, in, outcome, a)
-			if outcome == OutcomeDied {
-				f.report.Died = true
-				f.progress(start)
-				return nil
+			if err := f.record(parent, ctx, in, outcome, a); err != nil {
+				return err
 			}
 			if f.opts.MaxFindings > 0 && len(f.report.Findings) >= f.opts.MaxFindings {
 				f.progress(start)
 				return nil
 			}
+		}
+		if dead {
+			f.report.Died = true
+			f.report.Hits++
+			err := f.recordDeath(b, rep.Results)
+			f.progress(start)
+			return err
 		}
 		f.progress(start)
 	}
@@ -338,7 +495,9 @@ func (f *fuzzer) sendable(body []byte, contentType string) bool {
 	return err == nil && r.Valid()
 }
 
-// canary sends a plain valid text message; a receiver that acks it is alive.
+// canary sends a plain valid text message. A receiver that answers it below 500 is alive: it may
+// refuse the canary for reasons of its own, but something is serving; a 5xx may be a proxy whose
+// backend has gone.
 func (f *fuzzer) canary(ctx context.Context) (bool, delivery.Attempt) {
 	f.canaryN++
 	pl, err := f.canaries.Generate(f.prov.Name, "text", f.canaryN)
@@ -355,7 +514,7 @@ func (f *fuzzer) canary(ctx context.Context) (bool, delivery.Attempt) {
 
 func describe(a delivery.Attempt) string {
 	if a.Status > 0 {
-		return fmt.Sprintf("HTTP %d", a.Status)
+		return strings.TrimSpace(fmt.Sprintf("HTTP %d %s", a.Status, http.StatusText(a.Status)))
 	}
 	if a.Err != "" {
 		return string(a.Class) + ": " + a.Err

@@ -1,7 +1,10 @@
 package fuzz_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -10,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,6 +126,22 @@ func TestFindsDefects(t *testing.T) {
 			outcome: fuzz.OutcomeDropped,
 		},
 		{
+			name: "413 on texts over 1000 bytes", p: schemas.ITNIOTech,
+			defect: func(next http.HandlerFunc) http.HandlerFunc {
+				return func(w http.ResponseWriter, r *http.Request) {
+					doc, body := decoded(r)
+					if text, err := jsonpointer.Get(doc, "/message/text/body"); err == nil {
+						if s, ok := text.(string); ok && len(s) > 1000 {
+							http.Error(w, "text too long", http.StatusRequestEntityTooLarge)
+							return
+						}
+					}
+					next(w, withBody(body, r))
+				}
+			},
+			outcome: fuzz.OutcomeRejectedValid, trigger: "/message/text/body",
+		},
+		{
 			name: "400 on the documented contact key", p: schemas.InnoPaaS,
 			defect: func(next http.HandlerFunc) http.HandlerFunc {
 				return func(w http.ResponseWriter, r *http.Request) {
@@ -157,6 +178,9 @@ func TestFindsDefects(t *testing.T) {
 			for _, f := range []string{"payload.json", "original.json", "headers.txt", "reproduce.sh", "finding.json"} {
 				assert.FileExists(t, filepath.Join(dir, f))
 			}
+			script, err := os.ReadFile(filepath.Join(dir, "reproduce.sh"))
+			require.NoError(t, err)
+			assert.Contains(t, string(script), "--max-time 2 ", "curl waits as long as the run did")
 			if _, err := exec.LookPath("curl"); err != nil {
 				t.Skip("curl is not installed: the reproducer's command cannot be run here")
 			}
@@ -177,40 +201,156 @@ func TestFindsDefects(t *testing.T) {
 }
 
 // TestStopsWhenTheReceiverDies checks that a receiver that goes away on some input is reported as
-// died, once, and that the fuzzer stops sending to the dead port.
+// died, once; that the fuzzer stops sending to the dead port; and that the input that killed it is
+// among the candidates the reproducer holds, whatever the number of workers. One receiver dies in
+// the test process (its listener and connections closed at once), one as a process that exits.
 func TestStopsWhenTheReceiverDies(t *testing.T) {
-	var srv *httptest.Server
-	var after atomic.Int64
-	var dead atomic.Bool
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		doc, body := decoded(r)
-		if dead.Load() {
-			after.Add(1)
-		}
-		if v, err := jsonpointer.Get(doc, "/message/type"); err == nil && v == "sticker" {
-			if dead.CompareAndSwap(false, true) {
-				go srv.CloseClientConnections()
-				go srv.Listener.Close()
+	stickerKills := func(t *testing.T) string {
+		ok := careful(t, schemas.ITNIOTech)
+		var srv *httptest.Server
+		srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			doc, body := decoded(r)
+			if v, err := jsonpointer.Get(doc, "/message/type"); err == nil && v == "sticker" {
+				// As a crash would: nothing is answered from here on.
+				_ = srv.Listener.Close()
+				srv.CloseClientConnections()
+				return
 			}
-			hj, ok := w.(http.Hijacker)
-			if ok {
-				if c, _, err := hj.Hijack(); err == nil {
-					c.Close()
+			ok(w, withBody(body, r))
+		}))
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.Start()
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	stickerKiller := func(body []byte) bool {
+		doc, err := schemas.Decode(body)
+		v, _ := jsonpointer.Get(doc, "/message/type")
+		return err == nil && v == "sticker"
+	}
+	bidiKiller := func(body []byte) bool {
+		doc, err := schemas.Decode(body)
+		return err == nil && containsRune(doc, '\u202e')
+	}
+	tests := []struct {
+		name     string
+		p        schemas.Provider
+		receiver func(t *testing.T) string
+		killer   func([]byte) bool
+		seed     uint64
+		workers  int
+	}{
+		{"a sticker, 2 workers", schemas.ITNIOTech, stickerKills, stickerKiller, 3, 2},
+		{"a sticker, 8 workers", schemas.ITNIOTech, stickerKills, stickerKiller, 3, 8},
+		{"os.Exit on U+202E, 8 workers, seed 1", schemas.ITNIOTech, dyingReceiver, bidiKiller, 1, 8},
+		{"os.Exit on U+202E, 8 workers, seed 2", schemas.ITNIOTech, dyingReceiver, bidiKiller, 2, 8},
+		{"os.Exit on U+202E, 1 worker", schemas.InnoPaaS, dyingReceiver, bidiKiller, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			rep, err := fuzz.Run(t.Context(), fuzz.Options{
+				Target: tt.receiver(t), Provider: tt.p, Seed: tt.seed, Count: 5000, Workers: tt.workers, Out: out, Timeout: 2 * time.Second,
+			})
+			require.NoError(t, err)
+			assert.True(t, rep.Died)
+			assert.Less(t, rep.Sent, uint64(5000), "stopped sending")
+			require.NotEmpty(t, rep.Findings)
+			fd := rep.Findings[len(rep.Findings)-1]
+			require.Equal(t, fuzz.OutcomeDied, fd.Outcome)
+			require.NotEmpty(t, fd.Candidates)
+			assert.LessOrEqual(t, len(fd.Candidates), tt.workers, "only inputs in flight are blamed")
+			t.Logf("%d candidates: %s", len(fd.Candidates), fd.Note)
+
+			// The reproducer holds every candidate, payload.json the first sent, and one of them is the
+			// input that killed the receiver.
+			payload, err := os.ReadFile(filepath.Join(fd.Dir, "payload.json"))
+			require.NoError(t, err)
+			first, err := os.ReadFile(filepath.Join(fd.Dir, "candidates", "01.json"))
+			require.NoError(t, err)
+			assert.Equal(t, payload, first)
+			files, err := os.ReadDir(filepath.Join(fd.Dir, "candidates"))
+			require.NoError(t, err)
+			assert.Len(t, files, len(fd.Candidates))
+			killers := 0
+			for i, c := range fd.Candidates {
+				body, err := os.ReadFile(filepath.Join(fd.Dir, c.File))
+				require.NoError(t, err)
+				if tt.killer(body) {
+					killers++
+				}
+				if i > 0 {
+					assert.False(t, c.Sent.Before(fd.Candidates[i-1].Sent), "candidates in the order sent")
 				}
 			}
+			assert.Positive(t, killers, "the input that killed the receiver is a candidate")
+			if len(fd.Candidates) == 1 {
+				assert.True(t, tt.killer(payload), "the one input in flight is the killer: %.200s", payload)
+			}
+			meta, err := os.ReadFile(filepath.Join(fd.Dir, "finding.json"))
+			require.NoError(t, err)
+			var recorded fuzz.Finding
+			require.NoError(t, json.Unmarshal(meta, &recorded))
+			assert.Len(t, recorded.Candidates, len(fd.Candidates))
+			assert.Contains(t, recorded.Note, strconv.Itoa(len(fd.Candidates))+" input")
+		})
+	}
+}
+
+// dyingReceiver starts this test binary as a receiver that acks what the provider's schema accepts
+// and exits on a payload with U+202E in any string, as a receiver with a fatal bug does, and returns
+// its URL.
+func dyingReceiver(t *testing.T) string {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), dyingReceiverEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, "the receiver prints its URL")
+	return strings.TrimSpace(line)
+}
+
+const dyingReceiverEnv = "WAHOOK_FUZZ_TEST_DYING_RECEIVER"
+
+// TestMain lets the test binary serve as the receiver of dyingReceiver.
+func TestMain(m *testing.M) {
+	if os.Getenv(dyingReceiverEnv) != "" {
+		serveUntilU202E()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func serveUntilU202E() {
+	v, err := schemas.New(schemas.Options{})
+	if err != nil {
+		os.Exit(2)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.Exit(2)
+	}
+	time.AfterFunc(2*time.Minute, func() { os.Exit(4) }) // never outlive the test that started it
+	fmt.Printf("http://%s/webhook\n", l.Addr())
+	srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		doc, err := schemas.Decode(body)
+		if err == nil && containsRune(doc, '\u202e') {
+			os.Exit(3)
+		}
+		if rep, err := v.Validate(schemas.Auto, body); err != nil || !rep.Valid() {
+			http.Error(w, "invalid", http.StatusBadRequest)
 			return
 		}
-		careful(t, schemas.ITNIOTech)(w, withBody(body, r))
-	}))
-	t.Cleanup(srv.Close)
-	rep, err := fuzz.Run(t.Context(), fuzz.Options{
-		Target: srv.URL, Provider: schemas.ITNIOTech, Seed: 3, Count: 5000, Workers: 2, Out: t.TempDir(), Timeout: time.Second,
-	})
-	require.NoError(t, err)
-	assert.True(t, rep.Died)
-	require.NotEmpty(t, rep.Findings)
-	assert.Equal(t, fuzz.OutcomeDied, rep.Findings[len(rep.Findings)-1].Outcome)
-	assert.Less(t, rep.Sent, uint64(5000), "stopped sending")
+		w.WriteHeader(http.StatusOK)
+	})}
+	_ = srv.Serve(l)
+	os.Exit(0)
 }
 
 func TestUnreachable(t *testing.T) {
@@ -285,4 +425,236 @@ func TestReferenceReceiverHasNoFindings(t *testing.T) {
 			t.Logf("%s: %d payloads in %s", p, rep.Sent, rep.Elapsed)
 		})
 	}
+}
+
+// TestTwoDefectsInOneField runs the fuzzer against a receiver that answers 500 for two reasons in one
+// field, a right-to-left override in a text and a text over 3000 bytes: two findings, each minimised
+// to its own reason.
+func TestTwoDefectsInOneField(t *testing.T) {
+	handler := func(next http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			doc, body := decoded(r)
+			if text, err := jsonpointer.Get(doc, "/message/text/body"); err == nil {
+				if s, ok := text.(string); ok && (strings.ContainsRune(s, '\u202e') || len(s) > 3000) {
+					http.Error(w, "cannot store the text", http.StatusInternalServerError)
+					return
+				}
+			}
+			next(w, withBody(body, r))
+		}
+	}
+	for _, seed := range []uint64{7, 8} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rep := run(t, handler(careful(t, schemas.ITNIOTech)), schemas.ITNIOTech, fuzz.Options{Seed: seed, Duration: 30 * time.Second, Count: 6000})
+			for _, f := range rep.Findings {
+				t.Logf("%s hits=%d origin=%s\n  min=%.100s", f.Signature, f.Hits, f.Origin, f.Minimised)
+			}
+			require.Len(t, rep.Findings, 2, "one reproducer for each defect")
+			var bidi, long int
+			for _, fd := range rep.Findings {
+				assert.Equal(t, fuzz.Outcome5xx, fd.Outcome)
+				assert.Equal(t, "/message/text/body", fd.Trigger)
+				doc, err := schemas.Decode(fd.Minimised)
+				require.NoError(t, err)
+				text, err := jsonpointer.Get(doc, "/message/text/body")
+				require.NoError(t, err)
+				switch s := text.(string); {
+				case s == "\u202e":
+					bidi++
+				case len(s) == 3001 && strings.Trim(s, "a") == "":
+					long++
+				default:
+					t.Errorf("minimised to neither defect: %.80q", s)
+				}
+			}
+			assert.Equal(t, 1, bidi, "the right-to-left override")
+			assert.Equal(t, 1, long, "the long text")
+		})
+	}
+}
+
+// TestRefusedCanary checks that a receiver that does not ack a plain valid message (a wrong path,
+// credentials not given) stops the run before fuzzing, with the status and a hint, and no reproducer.
+func TestRefusedCanary(t *testing.T) {
+	ref := receiver.New(receiver.Options{Provider: schemas.InnoPaaS, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret"}}})
+	mux := http.NewServeMux()
+	mux.Handle("/webhook", ref)
+	tests := []struct {
+		name   string
+		path   string
+		header http.Header
+		want   []string
+	}{
+		{"no credentials", "/webhook", nil, []string{"HTTP 401", "give them with --auth-user/--auth-token or --auth-header"}},
+		{"wrong credentials", "/webhook", http.Header{"X-Hook-Secret": {"guess"}}, []string{"HTTP 401", "check the credentials given"}},
+		{"wrong path", "/hook", http.Header{"X-Hook-Secret": {"s3cret"}}, []string{"HTTP 404", "wrong path?"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				mux.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			out := filepath.Join(t.TempDir(), "crashes")
+			rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: srv.URL + tt.path, Provider: schemas.InnoPaaS, Count: 100, Out: out, Header: tt.header})
+			require.ErrorIs(t, err, fuzz.ErrNotAcked)
+			assert.Nil(t, rep)
+			for _, want := range tt.want {
+				assert.Contains(t, err.Error(), want)
+			}
+			assert.EqualValues(t, 1, requests.Load(), "only the canary was sent")
+			assert.NoDirExists(t, out)
+		})
+	}
+}
+
+// TestBadOptions checks that options that cannot run are refused before any traffic.
+func TestBadOptions(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	tests := []struct {
+		name string
+		edit func(*fuzz.Options)
+		want string
+	}{
+		{"negative duration", func(o *fuzz.Options) { o.Duration = -time.Second }, "Duration is negative"},
+		{"negative workers", func(o *fuzz.Options) { o.Workers = -3 }, "Workers is negative"},
+		{"negative timeout", func(o *fuzz.Options) { o.Timeout = -1 }, "Timeout is negative"},
+		{"negative budget", func(o *fuzz.Options) { o.MinimiseBudget = -1 }, "MinimiseBudget is negative"},
+		{"negative max findings", func(o *fuzz.Options) { o.MaxFindings = -1 }, "MaxFindings is negative"},
+		{"out is a file", func(o *fuzz.Options) { o.Out = file }, file + " is not a directory"},
+		{"out is below a file", func(o *fuzz.Options) { o.Out = filepath.Join(file, "crashes") }, file + " is not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := fuzz.Options{Target: srv.URL, Provider: schemas.ITNIOTech, Count: 10, Out: t.TempDir()}
+			tt.edit(&opts)
+			_, err := fuzz.Run(t.Context(), opts)
+			require.ErrorIs(t, err, fuzz.ErrBadOptions)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Zero(t, conns.Load(), "no connection before the options are checked")
+		})
+	}
+}
+
+// TestPayloadSequenceIsDeterministic records what the receiver gets: the same seed sends the same
+// bytes in the same order, another seed other bytes, and the number of workers changes the order at
+// most.
+func TestPayloadSequenceIsDeterministic(t *testing.T) {
+	record := func(t *testing.T, seed uint64, workers int) []string {
+		var mu sync.Mutex
+		var got []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			got = append(got, r.Header.Get("Content-Type")+"\n"+string(body))
+			mu.Unlock()
+		}))
+		t.Cleanup(srv.Close)
+		rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: srv.URL, Provider: schemas.InnoPaaS, Seed: seed, Count: 600, Workers: workers, Out: t.TempDir()})
+		require.NoError(t, err)
+		require.Empty(t, rep.Findings, "a receiver that acks everything")
+		require.Len(t, got, 601, "the canary, then every input")
+		return got[1:]
+	}
+	first := record(t, 42, 1)
+	assert.Equal(t, first, record(t, 42, 1), "same seed, same sequence")
+	other := record(t, 43, 1)
+	assert.NotEqual(t, first, other, "another seed, another sequence")
+	same := 0
+	for i := range first {
+		if first[i] == other[i] {
+			same++
+		}
+	}
+	assert.Less(t, same, 10, "another seed shares almost no payload")
+	assert.ElementsMatch(t, first, record(t, 42, 4), "workers change the order only")
+}
+
+// TestTimeoutFinding fuzzes a receiver that hangs on a right-to-left override: the finding is a
+// timeout, minimising it does not outlast the run's duration by more than a confirmation, and its
+// curl command gives up when the run did, printing 000.
+func TestTimeoutFinding(t *testing.T) {
+	ok := careful(t, schemas.ITNIOTech)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, body := decoded(r)
+		if containsRune(doc, '\u202e') {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(4 * time.Second):
+			}
+			return
+		}
+		ok(w, withBody(body, r))
+	}))
+	t.Cleanup(srv.Close)
+	start := time.Now()
+	rep, err := fuzz.Run(t.Context(), fuzz.Options{
+		Target: srv.URL, Provider: schemas.ITNIOTech, Seed: 7, Duration: 1500 * time.Millisecond, Workers: 4,
+		Timeout: time.Second, Out: t.TempDir(), MaxFindings: 1,
+	})
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	require.Len(t, rep.Findings, 1)
+	fd := rep.Findings[0]
+	assert.Equal(t, fuzz.OutcomeTimeout, fd.Outcome)
+	// Unbounded, minimising would send up to 8 more payloads that each wait a second.
+	assert.Less(t, elapsed, 1500*time.Millisecond+time.Second+2500*time.Millisecond, "the run's duration, a batch's last timeouts and a confirmation")
+	script, err := os.ReadFile(filepath.Join(fd.Dir, "reproduce.sh"))
+	require.NoError(t, err)
+	assert.Contains(t, string(script), "--max-time 1 ")
+	assert.Contains(t, string(script), "Reproduced when this prints 000")
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	out, err := exec.Command("sh", filepath.Join(fd.Dir, "reproduce.sh")).Output()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "curl gives up")
+	assert.Equal(t, 28, exit.ExitCode(), "curl: operation timed out")
+	assert.Equal(t, "000", strings.TrimSpace(string(out)))
+}
+
+// TestUnwritableReproducerStopsTheRun takes the output directory away mid-run: the run stops with the
+// error instead of fuzzing on and losing what it finds, and the report still has the finding.
+func TestUnwritableReproducerStopsTheRun(t *testing.T) {
+	ok := careful(t, schemas.ITNIOTech)
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, body := decoded(r)
+		if served.Add(1) > 1500 && containsRune(doc, '\u202e') {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		ok(w, withBody(body, r))
+	}))
+	t.Cleanup(srv.Close)
+	out := filepath.Join(t.TempDir(), "crashes")
+	require.NoError(t, os.Mkdir(out, 0o755))
+	var once sync.Once
+	rep, err := fuzz.Run(t.Context(), fuzz.Options{
+		Target: srv.URL, Provider: schemas.ITNIOTech, Seed: 7, Count: 20000, Workers: 4, Out: out,
+		OnProgress: func(fuzz.Stats) {
+			once.Do(func() { // replace the directory with a file
+				assert.NoError(t, os.Remove(out))
+				assert.NoError(t, os.WriteFile(out, nil, 0o644))
+			})
+		},
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reproducer")
+	require.NotNil(t, rep)
+	require.Len(t, rep.Findings, 1)
+	assert.Empty(t, rep.Findings[0].Dir, "not written")
+	assert.Less(t, rep.Sent, uint64(20000), "stopped")
 }

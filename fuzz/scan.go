@@ -185,8 +185,9 @@ func pointerOf(path []string) string {
 	return b.String()
 }
 
-// normalise replaces array indices in a pointer with 0, so that one defect reached through different
-// elements of an array has one signature.
+// normalise replaces array indices in a pointer with 0 and the names of fields the fuzzer added with
+// one token, so that one defect reached through different elements of an array, or through different
+// made-up fields, has one signature.
 func normalise(ptr string) string {
 	tokens, err := jsonpointer.Split(ptr)
 	if err != nil {
@@ -196,6 +197,7 @@ func normalise(ptr string) string {
 		if t != "" && strings.Trim(t, "0123456789") == "" {
 			tokens[i] = "0"
 		}
+		tokens[i] = foldKey(tokens[i])
 	}
 	return pointerOf(tokens)
 }
