@@ -20,6 +20,7 @@ type fuzzOptions struct {
 	target, provider      string
 	duration              time.Duration
 	count                 uint64
+	countGiven            bool
 	seed                  uint64
 	workers               int
 	out                   string
@@ -60,6 +61,7 @@ an unreachable target).`,
 			if cmd.Flags().Changed("duration") && cmd.Flags().Changed("count") {
 				return errors.New("give --duration or --count, not both")
 			}
+			opts.countGiven = cmd.Flags().Changed("count")
 			return runFuzz(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -92,10 +94,35 @@ an unreachable target).`,
 	return cmd
 }
 
+// check refuses flag values that cannot mean anything, naming the flag, before any traffic.
+func (o fuzzOptions) check() error {
+	switch {
+	case o.duration <= 0:
+		return fmt.Errorf("--duration must be positive, got %v", o.duration)
+	case o.countGiven && o.count == 0:
+		return errors.New("--count must be at least 1")
+	case o.workers < 1:
+		return fmt.Errorf("--workers must be at least 1, got %d", o.workers)
+	case o.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive, got %v", o.timeout)
+	case o.maxFindings < 0:
+		return fmt.Errorf("--max-findings must not be negative, got %d", o.maxFindings)
+	case o.minimise < 0:
+		return fmt.Errorf("--minimise-budget must not be negative, got %d", o.minimise)
+	}
+	if err := fuzz.CheckOut(o.out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
+
 func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) error {
 	p, err := schemas.ParseProvider(opts.provider, false)
 	if err != nil {
 		return fmt.Errorf("--provider: %w", err)
+	}
+	if err := opts.check(); err != nil {
+		return err
 	}
 	header := http.Header{}
 	for _, line := range opts.authHeaders {
@@ -130,10 +157,14 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 	if errors.Is(err, fuzz.ErrUnreachable) {
 		return fmt.Errorf("target %s %w (%v)", opts.target, errUnreachable, err)
 	}
+	if rep != nil {
+		// Printed even when the run stopped on an error (a reproducer it could not write): what was
+		// found is still worth telling.
+		printFuzzReport(stdout, rep)
+	}
 	if err != nil {
 		return fmt.Errorf("fuzz: %w", err)
 	}
-	printFuzzReport(stdout, rep)
 	if len(rep.Findings) > 0 {
 		return errFindings
 	}
@@ -144,8 +175,17 @@ func printFuzzReport(w io.Writer, rep *fuzz.Report) {
 	for _, fd := range rep.Findings {
 		fmt.Fprintf(w, "FINDING %s: %s\n", fd.Signature, fuzzOutcomeText(fd))
 		fmt.Fprintf(w, "  first input: #%d, %s (%d inputs hit it)\n", fd.Index, fd.Origin, fd.Hits)
-		fmt.Fprintf(w, "  minimised: %d bytes (from %d)%s\n", len(fd.Minimised), len(fd.Original), map[bool]string{true: "", false: ", not confirmed"}[fd.Confirmed])
-		fmt.Fprintf(w, "  reproduce: sh %s/reproduce.sh\n", fd.Dir)
+		switch {
+		case fd.Outcome == fuzz.OutcomeDied:
+			fmt.Fprintf(w, "  candidates: %s\n", fd.Note)
+		case fd.Confirmed:
+			fmt.Fprintf(w, "  minimised: %d bytes (from %d)\n", len(fd.Minimised), len(fd.Original))
+		default:
+			fmt.Fprintf(w, "  %s (%d bytes)\n", fd.Note, len(fd.Original))
+		}
+		if fd.Dir != "" {
+			fmt.Fprintf(w, "  reproduce: sh %s/reproduce.sh\n", fd.Dir)
+		}
 	}
 	state := "done"
 	switch {

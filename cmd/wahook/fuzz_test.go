@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,15 +68,40 @@ func TestFuzzCommandErrors(t *testing.T) {
 	require.NoError(t, err)
 	dead := "http://" + l.Addr().String()
 	require.NoError(t, l.Close())
+	// A live target that counts connections: a usage error is reported before any.
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	live := []string{"fuzz", "--target", srv.URL, "--provider", "innopaas"}
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
 		{"unreachable", []string{"fuzz", "--target", dead, "--provider", "innopaas", "--count", "5"}, "is unreachable"},
-		{"unknown provider", []string{"fuzz", "--target", dead, "--provider", "twilio"}, "unknown provider"},
-		{"both bounds", []string{"fuzz", "--target", dead, "--provider", "innopaas", "--count", "5", "--duration", "1s"}, "not both"},
-		{"bad auth header", []string{"fuzz", "--target", dead, "--provider", "innopaas", "--auth-header", "nocolon"}, "--auth-header"},
+		{"unknown provider", append(live[:3:3], "--provider", "twilio"), "unknown provider"},
+		{"both bounds", append(live, "--count", "5", "--duration", "1s"), "not both"},
+		{"bad auth header", append(live, "--auth-header", "nocolon"), "--auth-header"},
+		{"negative duration", append(live, "--duration", "-1s"), "--duration must be positive, got -1s"},
+		{"zero duration", append(live, "--duration", "0"), "--duration must be positive"},
+		{"zero count", append(live, "--count", "0"), "--count must be at least 1"},
+		{"zero workers", append(live, "--workers", "0"), "--workers must be at least 1, got 0"},
+		{"negative workers", append(live, "--workers", "-3"), "--workers must be at least 1, got -3"},
+		{"zero timeout", append(live, "--timeout", "0"), "--timeout must be positive"},
+		{"negative timeout", append(live, "--timeout", "-1s"), "--timeout must be positive, got -1s"},
+		{"negative max findings", append(live, "--max-findings", "-1"), "--max-findings must not be negative"},
+		{"negative minimise budget", append(live, "--minimise-budget", "-2"), "--minimise-budget must not be negative"},
+		{"out is a file", append(live, "--out", file), "--out: " + file + " is not a directory"},
+		{"out is below a file", append(live, "--out", filepath.Join(file, "crashes")), "--out: cannot make directory"},
+		{"not a number", append(live, "--workers", "many"), "--workers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,20 +110,105 @@ func TestFuzzCommandErrors(t *testing.T) {
 			assert.Equal(t, 2, code)
 			assert.Contains(t, stderr.String(), tt.want)
 			assert.Equal(t, 1, strings.Count(stderr.String(), "\n"), "one line: %q", stderr.String())
+			assert.Empty(t, stdout.String())
+			assert.Zero(t, conns.Load(), "no traffic before the flags are checked")
 		})
 	}
 }
 
+// TestFuzzCommandNotAcked checks that a receiver that refuses a plain valid message is a usage error,
+// not thousands of findings.
+func TestFuzzCommandNotAcked(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "who are you?", http.StatusUnauthorized)
+	}))
+	t.Cleanup(srv.Close)
+	out := filepath.Join(t.TempDir(), "crashes")
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--count", "100", "--out", out}, nil, &stdout, &stderr)
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "wahook: fuzz: target does not ack a valid message: "+srv.URL+" answered a valid text message with HTTP 401 Unauthorized; "+
+		"credentials? give them with --auth-user/--auth-token or --auth-header (Options.AuthUser/AuthToken/Header)\n", stderr.String())
+	assert.Empty(t, stdout.String())
+	assert.NoDirExists(t, out)
+}
+
+// TestFuzzCommandInterrupted interrupts a run once it has found something: it stops, says so, exits 1
+// and keeps the reproducer on disk.
 func TestFuzzCommandInterrupted(t *testing.T) {
-	srv := fuzzReceiver(t, schemas.InnoPaaS)
-	ctx, cancel := context.WithTimeout(t.Context(), 700*time.Millisecond)
+	v, err := schemas.New(schemas.Options{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	var bidi atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if doc, err := schemas.Decode(body); err == nil && strings.Contains(fmt.Sprint(doc), "\u202e") {
+			if bidi.Add(1) == 3 {
+				cancel() // Ctrl-C, once the first of them has been answered
+			}
+			http.Error(w, "index out of range", http.StatusInternalServerError)
+			return
+		}
+		if rep, err := v.Validate(schemas.InnoPaaS, body); err != nil || !rep.Valid() {
+			http.Error(w, "invalid", http.StatusBadRequest)
+			return
+		}
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
-	code := run(ctx, []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--duration", "1m", "--out", t.TempDir()}, nil, &stdout, &stderr)
+	code := run(ctx, []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--duration", "1m", "--out", out}, nil, &stdout, &stderr)
 	assert.Less(t, time.Since(start), 30*time.Second, "stops on cancel")
-	assert.Contains(t, []int{0, 1}, code)
+	assert.Equal(t, 1, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	assert.Contains(t, stdout.String(), "FINDING 5xx/500/")
 	assert.Contains(t, stdout.String(), "fuzz interrupted:")
+	// What the interrupted batch found is kept, confirmed or not.
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries, "the findings are kept")
+	assert.Equal(t, len(entries), strings.Count(stdout.String(), "FINDING "), "every finding printed is on disk")
+	for _, e := range entries {
+		for _, f := range []string{"payload.json", "original.json", "headers.txt", "reproduce.sh", "finding.json"} {
+			assert.FileExists(t, filepath.Join(out, e.Name(), f))
+		}
+		payload, err := os.ReadFile(filepath.Join(out, e.Name(), "payload.json"))
+		require.NoError(t, err)
+		doc, err := schemas.Decode(payload)
+		require.NoError(t, err)
+		assert.Contains(t, fmt.Sprint(doc), "\u202e", "the payload carries the defect's trigger")
+	}
+}
+
+// TestFuzzCommandReceiverDies checks the report of a receiver that dies: the candidates, exit 1.
+func TestFuzzCommandReceiverDies(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), `"type":"sticker"`) {
+			_ = srv.Listener.Close()
+			srv.CloseClientConnections()
+		}
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "itniotech", "--count", "5000", "--workers", "1", "--out", out}, nil, &stdout, &stderr)
+	assert.Equal(t, 1, code, stderr.String())
+	assert.Contains(t, stdout.String(), "FINDING died/0/")
+	assert.Contains(t, stdout.String(), "  candidates: 1 input was in flight when the receiver died: it is payload.json")
+	assert.Contains(t, stdout.String(), "fuzz stopped: the receiver stopped answering:")
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	payload, err := os.ReadFile(filepath.Join(out, entries[0].Name(), "payload.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(payload), `"type":"sticker"`)
 }
 
 func TestFuzzCommandHTTPS(t *testing.T) {
