@@ -239,11 +239,17 @@ func (b *bounded) object(applicable []sref, obj map[string]any, path string, job
 		}
 	}
 	if len(stripped) > 0 {
-		slices.Sort(stripped)
+		// Every schema that closes the object refuses them; the report names each key once, with the
+		// first such keyword, as tidy does for the library's duplicates.
+		closedBy := ""
 		for _, s := range applicable {
-			if s.node["unevaluatedProperties"] == false {
-				*jobs = append(*jobs, job{path: path, keyword: s.kw + "/unevaluatedProperties", stripped: stripped})
+			if kw := s.kw + "/unevaluatedProperties"; s.node["unevaluatedProperties"] == false && (closedBy == "" || kw < closedBy) {
+				closedBy = kw
 			}
+		}
+		if closedBy != "" {
+			slices.Sort(stripped)
+			*jobs = append(*jobs, job{path: path, keyword: closedBy, stripped: stripped})
 		}
 	}
 
