@@ -15,8 +15,11 @@ import (
 // shrunk by cutting chunks.
 func minimise(body []byte, reproduces func([]byte) bool, budget int) []byte {
 	calls := 0
+	// Once the budget is spent, every loop below stops: trying on would only re-encode the document,
+	// at a cost that grows with the square of a large payload's size.
+	spent := func() bool { return calls >= budget }
 	try := func(candidate []byte) bool {
-		if calls >= budget {
+		if spent() {
 			return false
 		}
 		calls++
@@ -27,12 +30,12 @@ func minimise(body []byte, reproduces func([]byte) bool, budget int) []byte {
 	dec.UseNumber()
 	if dec.Decode(&doc) == nil && !dec.More() {
 		if enc, err := encode(doc); err == nil && (bytes.Equal(enc, body) || try(enc)) {
-			s := &shrinker{doc: doc, best: enc, try: try}
+			s := &shrinker{doc: doc, best: enc, try: try, spent: spent}
 			s.node(doc, func(v any) { s.doc = v })
 			return s.best
 		}
 	}
-	return shrinkBytes(body, try)
+	return shrinkBytes(body, try, spent)
 }
 
 func encode(doc any) ([]byte, error) {
@@ -47,9 +50,10 @@ func encode(doc any) ([]byte, error) {
 
 // shrinker edits doc in place, keeping each edit whose encoding still reproduces.
 type shrinker struct {
-	doc  any
-	best []byte
-	try  func([]byte) bool
+	doc   any
+	best  []byte
+	try   func([]byte) bool
+	spent func() bool
 }
 
 // attempt keeps the current state of doc if it is smaller and still reproduces, and reports whether
@@ -62,6 +66,9 @@ func (s *shrinker) attempt() bool { return s.keep(false) }
 func (s *shrinker) attemptPlainer() bool { return s.keep(true) }
 
 func (s *shrinker) keep(sameSize bool) bool {
+	if s.spent() {
+		return false
+	}
 	candidate, err := encode(s.doc)
 	if err != nil || len(candidate) > len(s.best) || len(candidate) == len(s.best) && !sameSize || !s.try(candidate) {
 		return false
@@ -72,6 +79,9 @@ func (s *shrinker) keep(sameSize bool) bool {
 
 // node shrinks one value; set replaces it in its parent.
 func (s *shrinker) node(v any, set func(any)) {
+	if s.spent() {
+		return
+	}
 	switch n := v.(type) {
 	case map[string]any:
 		s.object(n)
@@ -123,7 +133,7 @@ func (s *shrinker) str(v string, set func(any)) {
 	}
 	// The shortest prefix: runes[:hi] reproduces, runes[:lo] does not (or lo is -1, untried).
 	lo, hi := -1, len(runes)
-	for hi-lo > 1 {
+	for hi-lo > 1 && !s.spent() {
 		mid := lo + (hi-lo)/2
 		if set(string(runes[:mid])); s.attempt() {
 			hi = mid
@@ -134,7 +144,7 @@ func (s *shrinker) str(v string, set func(any)) {
 	runes = runes[:hi]
 	// The shortest suffix: runes[lo:] reproduces, runes[hi:] does not (or hi is past the end).
 	lo, hi = 0, len(runes)+1
-	for hi-lo > 1 {
+	for hi-lo > 1 && !s.spent() {
 		mid := lo + (hi-lo)/2
 		if set(string(runes[mid:])); s.attempt() {
 			lo = mid
@@ -153,8 +163,8 @@ func (s *shrinker) str(v string, set func(any)) {
 			odd = append(odd, i)
 		}
 	}
-	for chunk := max(1, len(odd)/2); len(odd) > 0; chunk /= 2 {
-		for i := 0; i < len(odd); {
+	for chunk := max(1, len(odd)/2); len(odd) > 0 && !s.spent(); chunk /= 2 {
+		for i := 0; i < len(odd) && !s.spent(); {
 			end := min(i+chunk, len(odd))
 			candidate := slices.Clone(units)
 			for _, at := range odd[i:end] {
@@ -191,8 +201,8 @@ func (s *shrinker) object(obj map[string]any) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for chunk := max(1, len(keys)/2); chunk >= 1; chunk /= 2 {
-		for i := 0; i < len(keys); {
+	for chunk := max(1, len(keys)/2); chunk >= 1 && !s.spent(); chunk /= 2 {
+		for i := 0; i < len(keys) && !s.spent(); {
 			end := min(i+chunk, len(keys))
 			saved := make(map[string]any, end-i)
 			for _, k := range keys[i:end] {
@@ -217,10 +227,10 @@ func (s *shrinker) object(obj map[string]any) {
 	}
 }
 
-// shrinkBytes cuts chunks out of b, halving the chunk size down to one byte.
-func shrinkBytes(b []byte, try func([]byte) bool) []byte {
-	for chunk := len(b) / 2; chunk >= 1; chunk /= 2 {
-		for start := 0; start+chunk <= len(b); {
+// shrinkBytes cuts chunks out of b, halving the chunk size down to one byte, until spent.
+func shrinkBytes(b []byte, try func([]byte) bool, spent func() bool) []byte {
+	for chunk := len(b) / 2; chunk >= 1 && !spent(); chunk /= 2 {
+		for start := 0; start+chunk <= len(b) && !spent(); {
 			candidate := slices.Concat(b[:start], b[start+chunk:])
 			if utf8.Valid(b) && !utf8.Valid(candidate) {
 				start += chunk // keep text readable: never cut a character in two

@@ -1,12 +1,14 @@
 package fuzz
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/fixtures"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -85,4 +87,26 @@ func TestMinimiseKeepsTheBestWhenTheBudgetEnds(t *testing.T) {
 		assert.True(t, strings.Contains(string(got), `"d"`), "budget %d: %s", budget, got)
 		assert.LessOrEqual(t, len(got), len(body))
 	}
+}
+
+// FuzzMinimise runs the minimiser and the namers of findings on arbitrary bytes, as minimised payloads
+// are: no panic, and the minimised payload is never longer and still reproduces (here: still holds
+// a few bytes of the original).
+func FuzzMinimise(f *testing.F) {
+	for _, fx := range fixtures.All() {
+		f.Add(fx.Bytes(), uint16(40))
+	}
+	f.Add([]byte(`{"message":{"text":{"body":"abc\u202eevil 😀"}},"x_fuzz_1":[1,-0.5,1e400]}`), uint16(30))
+	f.Add([]byte("{\"a\":\"\xff\"}"), uint16(3))
+	f.Fuzz(func(t *testing.T, body []byte, at uint16) {
+		needle := body[min(int(at), len(body)):min(int(at)+3, len(body))]
+		reproduces := func(b []byte) bool { return bytes.Contains(b, needle) }
+		got := minimise(body, reproduces, 60)
+		assert.LessOrEqual(t, len(got), len(body), "minimising never grows")
+		assert.True(t, reproduces(got), "the minimised payload reproduces: %q in %q", needle, got)
+		trigger := triggerOf(Input{Body: body, Base: body})
+		retrigger(Input{Body: body}, trigger, got)
+		retrigger(Input{Body: body}, "/a/0/x_fuzz_*", got)
+		essenceOf(got)
+	})
 }
