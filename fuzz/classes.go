@@ -34,8 +34,8 @@ func foldKey(k string) string {
 // class, and finely enough that two defects of one field do not: a string by its length (in steps of
 // eight) and the unusual characters it carries, a number by its sign and magnitude. notable reports a
 // class a minimised payload keeps only because the defect needs it: unusual characters, a string of
-// notableLength bytes or more, a number other than 0. Other values (containers, booleans, null, short
-// plain strings, 0) are described by their JSON type and are not notable.
+// notableLength bytes or more, a number negative, fractional or beyond 2^31. Other values (containers,
+// booleans, null, short plain strings, small integers) are not notable.
 func leafClass(v any) (class string, notable bool) {
 	switch v := v.(type) {
 	case string:
@@ -126,8 +126,9 @@ func charClasses(s string) []string {
 	return out
 }
 
-// numberClass classes a JSON number literal. Every number but 0 is notable: the minimiser turns
-// numbers into 0 unless the defect needs them.
+// numberClass classes a JSON number literal. A number is notable when it is negative, not an
+// integer, or beyond 2^31: the minimiser makes numbers 0, 1 or a few digits unless the defect needs
+// them, and a small positive integer left is most likely one the schema requires (a timestamp).
 func numberClass(lit string) (string, bool) {
 	f, _ := strconv.ParseFloat(lit, 64) // out of range: ±Inf or 0, which the cases below class
 	neg := strings.HasPrefix(lit, "-")
@@ -153,6 +154,9 @@ func numberClass(lit string) (string, bool) {
 		mag = "below float64's precision"
 	case integer && math.Abs(f) < 1<<31:
 		mag = "integer below 2^31"
+		if !neg {
+			return "number, " + mag, false
+		}
 	case integer && math.Abs(f) <= 1<<53:
 		mag = "integer below 2^53"
 	case integer:

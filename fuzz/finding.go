@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
@@ -81,12 +82,14 @@ func signature(outcome Outcome, status int, trigger, class string) string {
 	return sig
 }
 
-// retrigger names a finding by its minimised payload, which may no longer carry what the first input
-// varied: an input that was not UTF-8 may minimise to valid JSON whose long text is the real trigger;
-// a catalogue mutation that added unknown fields everywhere may minimise to a long text without any.
-// A trigger still present in the minimised payload stays, as does one the payload cannot show (a
-// removed field, a mutation with nothing notable left); otherwise the payload's most telling leaf
-// names it. The second result is the trigger value's class when notable.
+// retrigger names a finding by its minimised payload, which may no longer be about what the first
+// input varied: an input that was not UTF-8 may minimise to valid JSON whose long text is the real
+// trigger; a catalogue mutation that added unknown fields everywhere, or an edit of a field the
+// schema requires, may minimise to a payload whose long text is what the receiver refuses. A trigger
+// whose value is notable stays; a notable leaf elsewhere names the finding instead; a trigger with
+// nothing notable anywhere stays if its field, or the object that had it, is still there (the field's
+// absence may be the point), and otherwise the payload's most telling leaf names it. The second result
+// is the trigger value's class when notable.
 func retrigger(in Input, trigger string, minimised []byte) (string, string) {
 	doc, err := schemas.Decode(minimised)
 	if err != nil {
@@ -95,30 +98,36 @@ func retrigger(in Input, trigger string, minimised []byte) (string, string) {
 	if _, ok := doc.(map[string]any); !ok {
 		return "input:not-an-object", ""
 	}
-	rename := strings.HasPrefix(trigger, "input:")
+	best, hasLeaf := mostTelling(doc)
+	telling := hasLeaf && best.notable
 	switch {
 	case strings.HasPrefix(trigger, "/"):
-		if hasPath(doc, trigger) {
-			return trigger, notableClassAt(doc, trigger)
+		if class := notableClassAt(doc, trigger); class != "" {
+			return trigger, class // the defect needs the trigger's value
 		}
-		orig, err := schemas.Decode(in.Body)
-		rename = err == nil && hasPath(orig, trigger)
-	case !rename: // a mutation id or a byte operation: only a notable leaf says more
-		if l, ok := mostTelling(doc); ok && l.notable {
-			return l.pointer, l.class
+		if telling {
+			return best.pointer, best.class // it needs another value
 		}
-	}
-	if !rename {
+		parent, _, err := jsonpointer.Parent(trigger)
+		if hasPath(doc, trigger) || err == nil && parent != "" && hasPath(doc, parent) {
+			return trigger, ""
+		}
+		if orig, err := schemas.Decode(in.Body); err != nil || !hasPath(orig, trigger) {
+			return trigger, "" // a field the input lacked: its absence cannot show in the payload
+		}
+	case strings.HasPrefix(trigger, "input:"): // it decodes now: named by what it holds
+	case telling: // a mutation or a byte operation, with something notable left
+		return best.pointer, best.class
+	default:
 		return trigger, ""
 	}
-	l, ok := mostTelling(doc)
 	switch {
-	case !ok:
+	case !hasLeaf:
 		return "input:" + schemas.JSONType(doc), ""
-	case !l.notable:
-		return l.pointer, ""
+	case !telling:
+		return best.pointer, ""
 	}
-	return l.pointer, l.class
+	return best.pointer, best.class
 }
 
 // essence is what makes two findings with different triggers one defect, judged on their minimised
@@ -188,6 +197,9 @@ func (f *fuzzer) budget(o Outcome) int {
 func (f *fuzzer) reproduces(ctx context.Context, fd *Finding, body []byte) bool {
 	if ctx.Err() != nil {
 		return false
+	}
+	if fd.Outcome == OutcomeRejectedValid && !f.sendable(body, fd.ContentType) {
+		return false // no request needed: a payload the provider cannot send is not this finding
 	}
 	rep, _ := f.engine.Run(ctx, []delivery.Payload{{ID: "reproduce", Body: body, ContentType: fd.ContentType}})
 	if len(rep.Results) == 0 {

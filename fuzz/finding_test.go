@@ -31,6 +31,7 @@ func TestLeafClass(t *testing.T) {
 		{float64(0), "number, 0", false},
 		{float64(-1), "number, negative integer below 2^31", true},
 		{float64(2147483648), "number, integer below 2^53", true},
+		{float64(1700000000), "number, integer below 2^31", false},
 		{1.5, "number, fraction", true},
 		{1e308, "number, beyond float64", true},
 		{true, "boolean", false},
@@ -90,6 +91,26 @@ func TestRetrigger(t *testing.T) {
 			name: "a fuzz-added field, under any name", in: Input{Body: []byte(`{"body":{"x_fuzz_1a2b":null}}`)},
 			trigger: "/body/x_fuzz_*", minimised: `{"body":{"x_fuzz_1a2b":null}}`,
 			want: "/body/x_fuzz_*",
+		},
+		{
+			name: "a required field edited, a long text refused", in: Input{Body: []byte(`{"appId":"-1","message":{"text":{"body":"a"}}}`)},
+			trigger: "/appId", minimised: `{"appId":"-","timestamp":1,"message":{"text":{"body":"` + strings.Repeat("a", 1001) + `"}}}`,
+			want: "/message/text/body", class: "string, 512-4095 bytes",
+		},
+		{
+			name: "a field whose absence is the point", in: Input{Body: []byte(`{"message":{"location":{"latitude":true}}}`)},
+			trigger: "/message/location/latitude", minimised: `{"message":{"location":{}}}`,
+			want: "/message/location/latitude",
+		},
+		{
+			name: "a top-level field dropped, nothing notable left", in: Input{Body: []byte(`{"id":"x","message":{"type":"location"}}`)},
+			trigger: "/id", minimised: `{"message":{"type":"location"}}`,
+			want: "/message/type",
+		},
+		{
+			name: "a number the defect needs", in: Input{Body: []byte(`{"timestamp":2147483648}`)},
+			trigger: "/timestamp", minimised: `{"timestamp":2147483648}`,
+			want: "/timestamp", class: "number, integer below 2^53",
 		},
 		{
 			name: "still not JSON, for another reason", in: Input{Body: []byte("{\"a\":\"\xff")},

@@ -60,10 +60,10 @@ type shrinker struct {
 // it was kept.
 func (s *shrinker) attempt() bool { return s.keep(false) }
 
-// attemptPlainer is attempt for an edit that makes characters plain without shortening them (a byte
-// count can be what the defect needs): no longer is enough. It cannot cycle, as plain characters
-// stay plain.
-func (s *shrinker) attemptPlainer() bool { return s.keep(true) }
+// attemptSimpler is attempt for an edit that makes a value simpler without shortening it: characters
+// made plain (a byte count can be what the defect needs), a number made 0 or 1. No longer is enough;
+// it cannot cycle, as nothing is made less simple.
+func (s *shrinker) attemptSimpler() bool { return s.keep(true) }
 
 func (s *shrinker) keep(sameSize bool) bool {
 	if s.spent() {
@@ -107,13 +107,38 @@ func (s *shrinker) node(v any, set func(any)) {
 	case string:
 		s.str(n, set)
 	case json.Number:
-		if n != "0" {
-			set(json.Number("0"))
-			if !s.attempt() {
-				set(n)
-			}
+		s.number(n, set)
+	}
+}
+
+// number makes a number 0, else 1, else the round number of as many digits, else drops an integer's
+// last digits while the defect holds: a timestamp the schema requires stays, but as 1000000000, so
+// that two findings do not differ by what their first inputs happened to carry; 2147483648, for a
+// receiver that overflows an int32, stays.
+func (s *shrinker) number(n json.Number, set func(any)) {
+	for _, simple := range []json.Number{"0", "1"} {
+		if n == simple {
+			return
+		}
+		if set(simple); s.attemptSimpler() {
+			return
 		}
 	}
+	digits := strings.TrimPrefix(string(n), "-")
+	if len(digits) > 1 && strings.Trim(digits, "0123456789") == "" {
+		round := json.Number(strings.TrimSuffix(string(n), digits) + "1" + strings.Repeat("0", len(digits)-1))
+		if set(round); round != n && s.attemptSimpler() {
+			n, digits = round, strings.TrimPrefix(string(round), "-")
+		}
+	}
+	for strings.Trim(digits, "0123456789") == "" && len(digits) > 1 && !s.spent() {
+		shorter := json.Number(strings.TrimSuffix(string(n), digits) + digits[:len(digits)-1])
+		if set(shorter); !s.attempt() {
+			break
+		}
+		n, digits = shorter, digits[:len(digits)-1]
+	}
+	set(n)
 }
 
 // str shrinks a string: plain ASCII of the same length in bytes in its place if that still
@@ -125,7 +150,7 @@ func (s *shrinker) str(v string, set func(any)) {
 	runes := []rune(v)
 	if !plain(runes) {
 		plainer := []rune(strings.Repeat("a", len(v)))
-		if set(string(plainer)); s.attemptPlainer() {
+		if set(string(plainer)); s.attemptSimpler() {
 			runes = plainer
 		} else {
 			set(v)
@@ -170,7 +195,7 @@ func (s *shrinker) str(v string, set func(any)) {
 			for _, at := range odd[i:end] {
 				candidate[at] = strings.Repeat("a", len(units[at]))
 			}
-			if set(strings.Join(candidate, "")); s.attemptPlainer() {
+			if set(strings.Join(candidate, "")); s.attemptSimpler() {
 				units = candidate
 				odd = slices.Delete(odd, i, end)
 				continue

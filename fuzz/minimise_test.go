@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,6 +56,15 @@ func TestMinimise(t *testing.T) {
 			body:       `{"lat":-91.5,"lon":3}`,
 			reproduces: func(b []byte) bool { return strings.Contains(string(b), `-91.5`) },
 			want:       `{"lat":-91.5}`,
+		},
+		{
+			name: "a number the defect needs stays, one it needs present shortens",
+			body: `{"big":2147483648,"ts":1759425925,"n":7,"neg":-35}`,
+			reproduces: func(b []byte) bool {
+				return strings.Contains(string(b), `"big":2147483648`) && regexp.MustCompile(`"ts":\d{10}`).Match(b) &&
+					strings.Contains(string(b), `"neg":-`)
+			},
+			want: `{"big":2147483648,"neg":-1,"ts":1000000000}`,
 		},
 		{
 			name:       "bytes that are not JSON are cut",
