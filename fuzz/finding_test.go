@@ -248,3 +248,19 @@ func TestCurlScript(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalise checks that signatures do not depend on which array element or which made-up field
+// name an input happened to use.
+func TestNormalise(t *testing.T) {
+	tests := map[string]string{
+		"/body/document/x_fuzz_73fa3c63":     "/body/document/x_fuzz_*",
+		"/body/contact/12/phones/3/phone":    "/body/contact/0/phones/0/phone",
+		"/message/x_fuzz/0":                  "/message/x_fuzz_*/0",
+		"/body/text/body":                    "/body/text/body",
+		"/a~1b/x_fuzz_1/c":                   "/a~1b/x_fuzz_*/c",
+		"/message/interactive/list_reply/id": "/message/interactive/list_reply/id",
+	}
+	for in, want := range tests {
+		assert.Equal(t, want, normalise(in), in)
+	}
+}
