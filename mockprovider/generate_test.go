@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -327,9 +328,52 @@ func TestProviderDescriptions(t *testing.T) {
 					assert.Contains(t, []string{"string", "integer"}, schemas.JSONType(v), "%s %s %s", p.Name, typ, ptr)
 				}
 			}
+			sent, err := p.SentAt(doc)
+			if assert.NoError(t, err, "%s %s", p.Name, typ) {
+				assert.Equal(t, pl.SentAt.UTC(), sent.UTC(), "%s %s: SentAt reads the time the generator wrote", p.Name, typ)
+			}
+			from, err := jsonpointer.Get(doc, p.SenderPointer)
+			if assert.NoError(t, err, "%s %s", p.Name, typ) {
+				assert.Regexp(t, `^\d{8,15}$`, from, "%s %s: the sender is a phone number", p.Name, typ)
+			}
 		}
 	}
 	inno, err := mockprovider.Lookup(schemas.InnoPaaS)
 	require.NoError(t, err)
 	assert.Subset(t, inno.IdentityPointers, []string{"/body/wamid", "/eventTime"})
+}
+
+// TestSentAtRefusesOtherForms checks that SentAt reads only the provider's own form of the time, so
+// that a receiver ordering by it never orders by a misread one.
+func TestSentAtRefusesOtherForms(t *testing.T) {
+	tests := []struct {
+		provider schemas.Provider
+		body     string
+		want     time.Time
+		wantErr  string
+	}{
+		{schemas.InnoPaaS, `{"body":{"sendTime":"2023-02-22T12:00:00.250Z"}}`, time.Date(2023, 2, 22, 12, 0, 0, 250e6, time.UTC), ""},
+		{schemas.InnoPaaS, `{"body":{"sendTime":"22/02/2023 12:00"}}`, time.Time{}, "innopaas send time at /body/sendTime: parsing time"},
+		{schemas.InnoPaaS, `{"body":{"sendTime":1677067200}}`, time.Time{}, "1677067200 is not a string"},
+		{schemas.InnoPaaS, `{"body":{}}`, time.Time{}, "innopaas send time"},
+		{schemas.ITNIOTech, `{"timestamp":1677067200}`, time.Date(2023, 2, 22, 12, 0, 0, 0, time.UTC), ""},
+		{schemas.ITNIOTech, `{"timestamp":1677067200.5}`, time.Time{}, "1677067200.5 is not a whole number of seconds"},
+		{schemas.ITNIOTech, `{"timestamp":"1677067200"}`, time.Time{}, "\"1677067200\" is not a whole number of seconds"},
+		{schemas.ITNIOTech, `{}`, time.Time{}, "itniotech send time"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.provider)+" "+tt.body, func(t *testing.T) {
+			p, err := mockprovider.Lookup(tt.provider)
+			require.NoError(t, err)
+			doc, err := schemas.Decode([]byte(tt.body))
+			require.NoError(t, err)
+			got, err := p.SentAt(doc)
+			if tt.wantErr != "" {
+				assert.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, tt.want.Equal(got), "got %v, want %v", got, tt.want)
+		})
+	}
 }

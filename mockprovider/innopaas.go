@@ -20,6 +20,7 @@ func init() {
 		IDPointer:         "/body/id",
 		EnvelopeIDPointer: "/id",
 		SentAtPointer:     "/body/sendTime",
+		SenderPointer:     "/body/from",
 		IdentityPointers:  []string{"/id", "/eventTime", "/body/id", "/body/wamid", "/body/sendTime"},
 		OtherEvents: []OtherEvent{
 			{Type: "whatsapp_message_status_updated", write: writeInnoPaaSStatus},
@@ -38,6 +39,7 @@ func init() {
 		// The document gives no retry schedule; ITNIO's (1, 3, 5 minutes) is the default, configurable.
 		RetrySchedule:     []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
 		CredentialHeaders: struct{ User, Token string }{User: "UserName", Token: "Authorization"},
+		sentAt:            isoTime,
 		write:             writeInnoPaaS,
 		mutations: []Mutation{
 			{ID: "invalid-date-time", Description: "sendTime in a local format (22/02/2023 12:00) instead of ISO-8601 UTC", Expect: Reject, Schema: SchemaInvalid,

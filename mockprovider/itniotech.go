@@ -22,6 +22,7 @@ func init() {
 		IDPointer:         "/messageId",
 		EnvelopeIDPointer: "/messageId",
 		SentAtPointer:     "/timestamp",
+		SenderPointer:     "/from/phone",
 		IdentityPointers:  []string{"/messageId", "/timestamp"},
 		// The context, where the first two live, may come with a message of any type.
 		Quirks: []Quirk{
@@ -34,17 +35,16 @@ func init() {
 		},
 		// "After a failed push the provider retries after intervals of 1 minute, 3 minutes and 5 minutes."
 		RetrySchedule: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
+		sentAt:        unixSeconds,
 		write:         writeITNIOTech,
 		mutations: []Mutation{
 			{ID: "timestamp-milliseconds", Description: "timestamp in milliseconds (13 digits) where seconds are documented", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error {
-					ts, err := jsonpointer.Get(m.doc, "/timestamp")
-					n, ok := ts.(json.Number)
-					seconds, perr := strconv.ParseInt(string(n), 10, 64)
-					if err != nil || !ok || perr != nil {
-						return fmt.Errorf("timestamp is not a number of seconds: %v", ts)
+					sent, err := m.p.SentAt(m.doc)
+					if err != nil {
+						return err
 					}
-					return jsonpointer.Set(m.doc, "/timestamp", json.Number(strconv.FormatInt(seconds*1000, 10)))
+					return jsonpointer.Set(m.doc, m.p.SentAtPointer, json.Number(strconv.FormatInt(sent.Unix()*1000, 10)))
 				}},
 			{ID: "retry-send-num", Description: "a redelivery: sendNum 2 on an otherwise identical payload", Expect: Tolerate, Schema: SchemaValid,
 				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/sendNum", json.Number("2")) }},

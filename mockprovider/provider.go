@@ -1,9 +1,11 @@
 package mockprovider
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
@@ -24,8 +26,11 @@ type Provider struct {
 	IDPointer string
 	// EnvelopeIDPointer is the JSON pointer of the webhook's own id.
 	EnvelopeIDPointer string
-	// SentAtPointer is the JSON pointer of the message's send time.
+	// SentAtPointer is the JSON pointer of the message's send time; SentAt reads it.
 	SentAtPointer string
+	// SenderPointer is the JSON pointer of the customer's phone number: whose conversation the
+	// message belongs to, for a receiver that orders or groups messages per customer.
+	SenderPointer string
 	// IdentityPointers are the JSON pointers of every field a receiver may key on or order by: the ids
 	// and times above and any other the provider sends (InnoPaaS's wamid and eventTime). A replayed
 	// example takes them from a fresh payload, so that a deduplicating receiver does not drop it.
@@ -44,6 +49,7 @@ type Provider struct {
 	Quirks []Quirk
 
 	types     []string
+	sentAt    func(v any) (time.Time, error) // reads the value at SentAtPointer in the provider's format
 	write     func(b *builder, typ string) error
 	mutations []Mutation // provider-specific additions to the named catalogue
 }
@@ -134,6 +140,62 @@ func (p *Provider) quirkTypes() []string {
 		}
 	}
 	return out
+}
+
+// SentAt returns the send time of the message in doc, a decoded payload (numbers as float64 or
+// json.Number).
+func (p *Provider) SentAt(doc any) (time.Time, error) {
+	v, err := jsonpointer.Get(doc, p.SentAtPointer)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s send time: %w", p.Name, err)
+	}
+	t, err := p.sentAt(v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s send time at %s: %w", p.Name, p.SentAtPointer, err)
+	}
+	return t, nil
+}
+
+// isoTime reads a time written as an ISO-8601 string with its offset.
+func isoTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%s is not a string", jsonText(v))
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// unixSeconds reads a time written as a whole number of seconds since 1970, decoded as a float64 or
+// a json.Number.
+func unixSeconds(v any) (time.Time, error) {
+	var (
+		secs int64
+		err  error
+	)
+	switch n := v.(type) {
+	case json.Number:
+		secs, err = strconv.ParseInt(string(n), 10, 64)
+	case float64:
+		secs = int64(n)
+		if float64(secs) != n {
+			err = strconv.ErrSyntax
+		}
+	default:
+		err = strconv.ErrSyntax
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s is not a whole number of seconds", jsonText(v))
+	}
+	return time.Unix(secs, 0), nil
+}
+
+// jsonText writes a decoded value as it would appear in JSON, for messages.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // Types returns the message types of the provider, from its schema.

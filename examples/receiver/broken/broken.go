@@ -9,6 +9,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +21,8 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -257,16 +261,26 @@ func Defects() []Defect {
 	}
 }
 
-// Credentials configures a receiver and the suite with the same credentials: InnoPaaS's documented
-// UserName and Authorization headers for InnoPaaS, a custom header for ITNIO Tech, which documents
-// none.
+// Credentials configures a receiver and the suite with the same credentials: the headers the provider
+// documents for customer-configured credentials (InnoPaaS's UserName and Authorization), or a custom
+// header for a provider that documents none (ITNIO Tech).
 func Credentials(p schemas.Provider) (receiver.Options, conformance.Config) {
-	if p == schemas.InnoPaaS {
-		return receiver.Options{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"},
-			conformance.Config{Provider: p, AuthUser: "wahook", AuthToken: "s3cret-token"}
+	const user, token = "wahook", "s3cret-token"
+	prov, err := mockprovider.Lookup(p)
+	if err != nil {
+		panic(fmt.Sprintf("broken: %v", err)) // the defects are tested with the providers wahook has
 	}
-	return receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret-token"}}},
-		conformance.Config{Provider: p, AuthHeaders: []string{"X-Hook-Secret: s3cret-token"}}
+	_, err = prov.Credentials(user, token)
+	switch {
+	case err == nil:
+		return receiver.Options{Provider: p, AuthUser: user, AuthToken: token},
+			conformance.Config{Provider: p, AuthUser: user, AuthToken: token}
+	case errors.Is(err, mockprovider.ErrNoCredentialHeaders):
+		return receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {token}}},
+			conformance.Config{Provider: p, AuthHeaders: []string{"X-Hook-Secret: " + token}}
+	default:
+		panic(fmt.Sprintf("broken: %v", err))
+	}
 }
 
 // reference is the reference receiver with default options.
@@ -279,40 +293,40 @@ func Peek(r *http.Request) []byte {
 	return b
 }
 
-// MessageType returns the message type of a body of either provider, "" when there is none.
-func MessageType(body []byte) string {
-	var doc struct {
-		Body    struct{ Type string } `json:"body"`
-		Message struct{ Type string } `json:"message"`
+// decode parses a body of either provider, recognised by its envelope; ok is false for a body that is
+// not JSON or matches neither.
+func decode(body []byte) (doc any, prov *mockprovider.Provider, ok bool) {
+	p, ok := schemas.Detect(body)
+	if !ok {
+		return nil, nil, false
 	}
-	if json.Unmarshal(body, &doc) != nil {
-		return ""
+	doc, err := schemas.Decode(body)
+	if err != nil {
+		return nil, nil, false
 	}
-	return doc.Body.Type + doc.Message.Type
+	prov, err = mockprovider.Lookup(p)
+	return doc, prov, err == nil
 }
 
-// sender returns who sent a message of either provider and when: InnoPaaS's body.from and
-// body.sendTime, ITNIO Tech's from.phone and timestamp (in seconds).
+// MessageType returns the message type of a body of either provider, "" when there is none.
+func MessageType(body []byte) string {
+	doc, prov, ok := decode(body)
+	if !ok {
+		return ""
+	}
+	typ, _ := jsonpointer.Get(doc, prov.MessagePointer+"/type")
+	s, _ := typ.(string)
+	return s
+}
+
+// sender returns who sent a message of either provider and when.
 func sender(body []byte) (from string, sent time.Time, ok bool) {
-	var doc struct {
-		Body struct {
-			From     string `json:"from"`
-			SendTime string `json:"sendTime"`
-		} `json:"body"`
-		From      json.RawMessage `json:"from"`
-		Timestamp json.Number     `json:"timestamp"`
-	}
-	if json.Unmarshal(body, &doc) != nil {
+	doc, prov, ok := decode(body)
+	if !ok {
 		return "", time.Time{}, false
 	}
-	if doc.Body.From != "" {
-		t, err := time.Parse(time.RFC3339Nano, doc.Body.SendTime)
-		return doc.Body.From, t, err == nil
-	}
-	var itnio struct{ Phone string }
-	if json.Unmarshal(doc.From, &itnio) != nil || itnio.Phone == "" {
-		return "", time.Time{}, false
-	}
-	secs, err := doc.Timestamp.Int64()
-	return itnio.Phone, time.Unix(secs, 0), err == nil
+	v, _ := jsonpointer.Get(doc, prov.SenderPointer)
+	from, _ = v.(string)
+	sent, err := prov.SentAt(doc)
+	return from, sent, from != "" && err == nil
 }
