@@ -147,7 +147,6 @@ func TestCasesDocumentedFreshIdentity(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		prov, err := mockprovider.Lookup(p)
 		require.NoError(t, err)
-		ptrs := []string{prov.IDPointer, prov.EnvelopeIDPointer, prov.SentAtPointer, prov.MessagePointer + "/wamid", "/eventTime"}
 		for _, c := range cases(t, conformance.Config{Provider: p, Run: "^documented/"}) {
 			original, err := fixtures.Read(c.Fixture)
 			require.NoError(t, err)
@@ -158,7 +157,7 @@ func TestCasesDocumentedFreshIdentity(t *testing.T) {
 			after, err := schemas.Decode(body)
 			require.NoError(t, err)
 			restored := body
-			for _, ptr := range ptrs {
+			for _, ptr := range prov.IdentityPointers {
 				old, err := jsonpointer.Get(before, ptr)
 				if err != nil {
 					continue
@@ -279,46 +278,29 @@ func TestCasesOutOfOrderSameSender(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		prov, err := mockprovider.Lookup(p)
 		require.NoError(t, err)
-		identity := []string{prov.IDPointer, prov.EnvelopeIDPointer, prov.SentAtPointer, prov.MessagePointer + "/wamid", "/eventTime"}
 		c := byID(cases(t, conformance.Config{Provider: p, Run: "^delivery/"}))[fmt.Sprintf("delivery/%s/out-of-order", p)]
 		require.Len(t, c.Requests, 2)
 		newer, older := c.Requests[0], c.Requests[1]
 		assert.NotEqual(t, newer.MessageID, older.MessageID)
 
-		var docs, sent [2]any
+		var (
+			docs [2]any
+			sent [2]time.Time
+		)
 		for i, req := range []conformance.Request{newer, older} {
 			docs[i], err = schemas.Decode(req.Body)
 			require.NoError(t, err)
 			id, err := jsonpointer.Get(docs[i], prov.IDPointer)
 			require.NoError(t, err)
 			assert.Equal(t, req.MessageID, id)
-			sent[i], err = jsonpointer.Get(docs[i], prov.SentAtPointer)
+			sent[i], err = prov.SentAt(docs[i])
 			require.NoError(t, err)
-			for _, ptr := range identity {
+			for _, ptr := range prov.IdentityPointers {
 				_ = jsonpointer.Remove(docs[i], ptr) // some are not in every provider's payload
 			}
 		}
 		assert.Equal(t, docs[0], docs[1], "%s: the same sender, recipient and message but for ids and times", p)
-		assert.Less(t, sentAt(t, sent[1]).Unix(), sentAt(t, sent[0]).Unix(), "%s: the second is older", p)
+		assert.Less(t, sent[1].Unix(), sent[0].Unix(), "%s: the second is older", p)
 		assert.Contains(t, c.Description, "the same customer")
 	}
-}
-
-// sentAt reads a send time: an RFC 3339 string (InnoPaaS) or Unix seconds (ITNIO Tech).
-func sentAt(t *testing.T, v any) time.Time {
-	t.Helper()
-	switch v := v.(type) {
-	case string:
-		ts, err := time.Parse(time.RFC3339Nano, v)
-		require.NoError(t, err)
-		return ts
-	case json.Number:
-		n, err := v.Int64()
-		require.NoError(t, err)
-		return time.Unix(n, 0)
-	case float64:
-		return time.Unix(int64(v), 0)
-	}
-	t.Fatalf("send time %v (%T): neither a string nor a number", v, v)
-	return time.Time{}
 }

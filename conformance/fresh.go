@@ -13,20 +13,12 @@ import (
 	"github.com/wahook/wahook/mockprovider"
 )
 
-// identityPointers are the fields a receiver keys on or orders by, as the provider's description lists
-// them (ids, send and event times, InnoPaaS's wamid). A documented example is replayed with these taken
-// from a freshly generated payload, so that a receiver that deduplicates by id does not take every
-// example for a copy of the first.
-func identityPointers(p *mockprovider.Provider) []string {
-	ptrs := slices.Clone(p.IdentityPointers)
-	slices.Sort(ptrs)
-	return slices.Compact(ptrs)
-}
-
-// refreshIdentity rewrites body's identity fields with the values of the same fields in fresh, a
-// generated payload of the same provider. Only the bytes of those values change: keys, order,
-// whitespace and every other value stay as they were. A field missing from either side, or of another
-// JSON kind there, is left alone.
+// refreshIdentity rewrites body's identity fields (the provider's IdentityPointers: the fields a
+// receiver keys on or orders by) with the values of the same fields in fresh, a generated payload of
+// the same provider, so that a receiver that deduplicates by id does not take every replayed example
+// for a copy of the first. Only the bytes of those values change: keys, order, whitespace and every
+// other value stay as they were. A field missing from either side, or of another JSON kind there, is
+// left alone.
 func refreshIdentity(p *mockprovider.Provider, body, fresh []byte) ([]byte, error) {
 	freshDoc, err := decodeNumbers(fresh)
 	if err != nil {
@@ -37,7 +29,7 @@ func refreshIdentity(p *mockprovider.Provider, body, fresh []byte) ([]byte, erro
 		return nil, err
 	}
 	values := map[string][]byte{}
-	for _, ptr := range identityPointers(p) {
+	for _, ptr := range p.IdentityPointers {
 		old, err1 := jsonpointer.Get(doc, ptr)
 		now, err2 := jsonpointer.Get(freshDoc, ptr)
 		if err1 != nil || err2 != nil || kind(old) != kind(now) || kind(old) == "" {

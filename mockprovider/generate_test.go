@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -316,6 +317,8 @@ func TestProviderDescriptions(t *testing.T) {
 		for _, ptr := range []string{p.IDPointer, p.EnvelopeIDPointer, p.SentAtPointer} {
 			assert.Contains(t, p.IdentityPointers, ptr, "%s: identity pointers include %s", p.Name, ptr)
 		}
+		assert.Len(t, p.IdentityPointers, len(slices.Compact(slices.Sorted(slices.Values(p.IdentityPointers)))),
+			"%s: identity pointers name each field once", p.Name)
 		for _, typ := range p.Types() {
 			pl, err := g.Generate(p.Name, typ, 0)
 			require.NoError(t, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -238,8 +237,7 @@ func TestSystematicMutationsInEveryQuirkMode(t *testing.T) {
 					parent, _, err := jsonpointer.Parent(m.Pointer)
 					require.NoError(t, err)
 					assert.True(t, slices.ContainsFunc(r.Violations, func(v schemas.Violation) bool {
-						at, err := url.PathUnescape(v.Instance) // the validator escapes a key's space as %20
-						return err == nil && (at == m.Pointer || at == parent)
+						return v.Instance == m.Pointer || v.Instance == parent
 					}), "%s %s %s in %s mode: violations %v", p.Name, typ, m.ID, mode, r.Violations)
 				}
 			}
