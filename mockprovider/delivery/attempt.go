@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -56,6 +56,9 @@ type Attempt struct {
 	// BodyTruncated is set when the response body was longer than MaxResponseBody. The rest was never
 	// read and the connection was closed.
 	BodyTruncated bool
+	// BodyClipped is set when Body holds only the first ClippedBody bytes of what was read, because the
+	// run had already kept Options.BodyBudget bytes of response bodies.
+	BodyClipped bool
 	// Class is ClassNone for a 2xx, else the kind of failure.
 	Class ErrorClass
 	// Err describes the failure: the status line, or the transport error. It is "" for a 2xx.
@@ -111,7 +114,7 @@ func (e *Engine) attempt(ctx context.Context, w *worker, d *delivery) Attempt {
 // answer came.
 func (e *Engine) exchange(ctx context.Context, w *worker, d *delivery, a *Attempt) (r response, err error) {
 	if d.head.err != nil {
-		return r, d.head.err
+		return r, fmt.Errorf("%w; nothing was sent, and it is not retried", d.head.err)
 	}
 	deadline := a.Start.Add(e.opts.Timeout)
 	c, err := e.conns.get(ctx, deadline)
@@ -148,7 +151,7 @@ func (e *Engine) exchange(ctx context.Context, w *worker, d *delivery, a *Attemp
 	}
 	// A receiver may answer and close before reading the whole body, as with a 413: read the answer
 	// even when the write failed, as net/http did.
-	r, keep, err = c.readResponse(a)
+	r, keep, err = c.readResponse(a, w.budget)
 	if r.code == 0 && werr != nil {
 		err = werr
 	}
@@ -161,18 +164,47 @@ func isTimeout(err error) bool {
 	return errors.As(err, &te) && te.Timeout()
 }
 
-// readBody reads at most MaxResponseBody bytes of body, and one more to tell a body of exactly that
-// size from a longer one. It never reads further, however much the receiver sends.
-func readBody(body io.Reader) (b []byte, truncated bool, err error) {
-	b, err = io.ReadAll(io.LimitReader(body, MaxResponseBody+1))
-	if len(b) > MaxResponseBody {
-		return b[:MaxResponseBody:MaxResponseBody], true, nil
+// readBody reads at most MaxResponseBody bytes of body into buf, and one more to tell a body of
+// exactly that size from a longer one. It never reads further, however much the receiver sends. It
+// returns buf, grown if need be (to MaxResponseBody+1 bytes at most), and the n bytes of body in it.
+func readBody(body io.Reader, buf []byte) (_ []byte, n int, truncated bool, err error) {
+	const limit = MaxResponseBody + 1
+	for {
+		if n == len(buf) {
+			if n == limit {
+				return buf, MaxResponseBody, true, nil
+			}
+			// Doubling from 512 bytes, as io.ReadAll grows.
+			grown := make([]byte, min(max(2*len(buf), 512), limit))
+			copy(grown, buf[:n])
+			buf = grown
+		}
+		m, rerr := body.Read(buf[n:])
+		n += m
+		switch {
+		case rerr == io.EOF:
+			if n > MaxResponseBody {
+				return buf, MaxResponseBody, true, nil
+			}
+			return buf, n, false, nil
+		case rerr != nil:
+			return buf, min(n, MaxResponseBody), n > MaxResponseBody, rerr
+		}
 	}
-	if cap(b) > len(b) {
-		// io.ReadAll's buffer is 512 bytes at least, and a run keeps every attempt's body.
-		b = bytes.Clone(b)
+}
+
+// keepBody returns the part of a response body the attempt keeps, copied out of the connection's
+// scratch: all of it while the run's budget lasts, then at most ClippedBody bytes, and whether it
+// was clipped. budget is charged the whole body, so once spent it stays spent.
+func keepBody(body []byte, budget *atomic.Int64) (kept []byte, clipped bool) {
+	clipped = budget.Add(-int64(len(body))) < 0 && len(body) > ClippedBody
+	if clipped {
+		body = body[:ClippedBody]
 	}
-	return b, false, err
+	// Exactly the size: a run may keep many of them. (bytes.Clone would round up to a size class.)
+	kept = make([]byte, len(body))
+	copy(kept, body)
+	return kept, clipped
 }
 
 // classify names the kind of a transport error. ctx is the run's context.
@@ -208,14 +240,18 @@ func classify(ctx context.Context, err error) ErrorClass {
 }
 
 // mergeHeader returns base with over's keys replacing base's, keys compared case-insensitively but
-// kept as spelled, and the Content-Type set from contentType. Neither argument is modified.
+// kept as spelled, and the Content-Type set from contentType. Neither argument is modified. Keys of
+// over that differ only in case are all kept: base's are removed first, so no key of over can remove
+// another, whatever the map's order.
 func mergeHeader(base, over http.Header, contentType string) http.Header {
 	h := make(http.Header, len(base)+len(over)+1)
 	for k, v := range base {
 		h[k] = v
 	}
-	for k, v := range over {
+	for k := range over {
 		deleteFold(h, k)
+	}
+	for k, v := range over {
 		h[k] = v
 	}
 	switch {
@@ -236,13 +272,19 @@ func deleteFold(h http.Header, key string) {
 	}
 }
 
+// getFold returns the first value of key, compared case-insensitively. Of keys that differ only in
+// case, the least in byte order wins, so that the choice does not depend on the map's order.
 func getFold(h http.Header, key string) string {
+	best, found := "", false
 	for k, v := range h {
-		if strings.EqualFold(k, key) && len(v) > 0 {
-			return v[0]
+		if strings.EqualFold(k, key) && len(v) > 0 && (!found || k < best) {
+			best, found = k, true
 		}
 	}
-	return ""
+	if !found {
+		return ""
+	}
+	return h[best][0]
 }
 
 func hasFold(h http.Header, key string) bool {

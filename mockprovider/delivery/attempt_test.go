@@ -43,6 +43,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"negative retry", delivery.Options{Target: target, Retries: []time.Duration{time.Minute, -time.Minute}}},
 		{"insecure with CA file", delivery.Options{Target: target, Insecure: true, CAFile: "ca.pem"}},
 		{"missing CA file", delivery.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")}},
+		{"CA file is a directory", delivery.Options{Target: target, CAFile: t.TempDir()}},
+		{"too many workers", delivery.Options{Target: target, Workers: delivery.MaxWorkers + 1}},
+		{"absurdly many workers", delivery.Options{Target: target, Workers: 100_000_000_000}},
+		{"negative body budget", delivery.Options{Target: target, BodyBudget: -1}},
+		{"header name not a token", delivery.Options{Target: target, Header: http.Header{"X(bad": {"v"}}}},
+		{"control character in a header value", delivery.Options{Target: target, Header: http.Header{"Authorization": {"a\x01b"}}}},
+		{"line break in a header value", delivery.Options{Target: target, Header: http.Header{"X-A": {"a\r\nX-B: c"}}}},
+		{"Host with a space", delivery.Options{Target: target, Header: http.Header{"Host": {"bad host"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +66,13 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		_, err := delivery.New(delivery.Options{Target: target, CAFile: path})
 		require.ErrorIs(t, err, delivery.ErrBadOptions)
 		assert.Contains(t, err.Error(), path)
+	})
+	t.Run("CA file larger than the limit", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "huge.pem")
+		require.NoError(t, os.WriteFile(path, make([]byte, delivery.CAFileLimit+1), 0o600))
+		_, err := delivery.New(delivery.Options{Target: target, CAFile: path})
+		require.ErrorIs(t, err, delivery.ErrBadOptions)
+		assert.Contains(t, err.Error(), "is larger than 4194304 bytes")
 	})
 	t.Run("missing CA file keeps the cause", func(t *testing.T) {
 		_, err := delivery.New(delivery.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")})
@@ -120,6 +135,15 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 			check: func(t *testing.T, h hit) {
 				assert.Equal(t, []string{"per-payload"}, h.Header.Values("X-Signature"))
 				assert.Equal(t, []string{"kept"}, h.Header.Values("X-Keep"))
+			},
+		},
+		{
+			name:    "payload keys that differ only in case are all sent",
+			header:  http.Header{"X-A": {"run-wide"}},
+			payload: delivery.Payload{Body: []byte("{}"), Header: http.Header{"X-A": {"one"}, "x-a": {"two"}}},
+			check: func(t *testing.T, h hit) {
+				// In key order, whatever the map's: X-A before x-a.
+				assert.Equal(t, []string{"one", "two"}, h.Header.Values("X-A"))
 			},
 		},
 		{

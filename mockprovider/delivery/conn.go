@@ -52,6 +52,9 @@ type conn struct {
 	// idleSince is when the last response was read.
 	idleSince time.Time
 	num       []byte // scratch for Content-Length
+	// body is scratch for response bodies, which are read here and copied out as far as the run's
+	// body budget allows. It grows to MaxResponseBody+1 bytes at most.
+	body []byte
 }
 
 // close closes the connection, if one is open. The slot stays usable: the next attempt dials again.
@@ -71,40 +74,39 @@ func (c *conn) interrupt() {
 }
 
 // connPool holds the engine's Options.Workers connection slots. Taking a slot is what bounds the
-// requests in flight to the target, across concurrent runs. The slot used last is taken first, as
-// net/http took idle connections: the connection most recently known good, while ones left over from
-// a burst go idle and are closed. After a failed request, whose connection is closed, that slot goes
-// first too, so the next request dials afresh instead of trying another connection of the same
-// receiver.
+// requests in flight to the target, across concurrent runs. Slots are made when first needed, so a
+// large Workers costs nothing until that many requests are in flight at once. The slot used last is
+// taken first, as net/http took idle connections: the connection most recently known good, while ones
+// left over from a burst go idle and are closed. After a failed request, whose connection is closed,
+// that slot goes first too, so the next request dials afresh instead of trying another connection of
+// the same receiver.
 type connPool struct {
-	free chan struct{} // a token per slot not in use
-	mu   sync.Mutex
-	idle []*conn // the slots not in use, the last put back last
+	// inUse holds a token per slot taken: sending blocks while all Workers slots are in use.
+	inUse chan struct{}
+	mu    sync.Mutex
+	// idle are the slots made and not in use, the last put back last. With the slots in use they are
+	// never more than cap(inUse): a slot is made only when none is idle.
+	idle []*conn
 	// reaper closes connections idle for idleTimeout; nil when none is armed.
 	reaper *time.Timer
 	closed atomic.Bool
 }
 
 func newConnPool(n int) *connPool {
-	p := &connPool{free: make(chan struct{}, n), idle: make([]*conn, n)}
-	for i := range n {
-		p.idle[i] = &conn{}
-		p.free <- struct{}{}
-	}
-	return p
+	return &connPool{inUse: make(chan struct{}, n)}
 }
 
 // get takes a slot, waiting until deadline while all are in use.
 func (p *connPool) get(ctx context.Context, deadline time.Time) (*conn, error) {
 	select {
-	case <-p.free:
+	case p.inUse <- struct{}{}:
 		return p.pop(), nil
 	default:
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
-	case <-p.free:
+	case p.inUse <- struct{}{}:
 		return p.pop(), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -113,21 +115,18 @@ func (p *connPool) get(ctx context.Context, deadline time.Time) (*conn, error) {
 	}
 }
 
-// pop takes the slot put back last; the caller holds its token. A token is given only after its slot
-// is pushed, so there is one.
+// pop takes the slot put back last, or makes one; the caller holds its token.
 func (p *connPool) pop() *conn {
 	p.mu.Lock()
-	c := p.idle[len(p.idle)-1]
-	p.idle = p.idle[:len(p.idle)-1]
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	n := len(p.idle)
+	if n == 0 {
+		return &conn{}
+	}
+	c := p.idle[n-1]
+	p.idle[n-1] = nil
+	p.idle = p.idle[:n-1]
 	return c
-}
-
-func (p *connPool) push(c *conn) {
-	p.mu.Lock()
-	p.idle = append(p.idle, c)
-	p.mu.Unlock()
-	p.free <- struct{}{}
 }
 
 var errNoConnection = timeoutError("timeout waiting for a free connection")
@@ -142,7 +141,10 @@ func (timeoutError) Temporary() bool { return true }
 // put returns a slot taken with get.
 func (p *connPool) put(c *conn) {
 	open := c.nc != nil
-	p.push(c)
+	p.mu.Lock()
+	p.idle = append(p.idle, c)
+	p.mu.Unlock()
+	<-p.inUse
 	// Checked after giving the slot back: a Close that came meanwhile may have missed it.
 	if p.closed.Load() {
 		p.closeIdle(0)
@@ -152,28 +154,23 @@ func (p *connPool) put(c *conn) {
 }
 
 // closeIdle closes the connections of the slots not in use that have been idle for at least idle, and
-// reports whether any of those slots still has one open.
+// reports whether any of those slots still has one open. The slots stay where they are, so their
+// order is kept; the connections are closed after the lock is released, as closing a TLS connection
+// writes to it.
 func (p *connPool) closeIdle(idle time.Duration) (open bool) {
-	var cs []*conn
-	func() {
-		for range cap(p.free) {
-			select {
-			case <-p.free:
-				cs = append(cs, p.pop())
-			default:
-				return
-			}
-		}
-	}()
+	var stale []net.Conn
 	now := time.Now()
-	for _, c := range cs {
+	p.mu.Lock()
+	for _, c := range p.idle {
 		if c.nc != nil && now.Sub(c.idleSince) >= idle {
-			c.close()
+			stale = append(stale, c.nc)
+			c.nc, c.raw = nil, nil
 		}
 		open = open || c.nc != nil
 	}
-	for i := len(cs) - 1; i >= 0; i-- { // in their order
-		p.push(cs[i])
+	p.mu.Unlock()
+	for _, nc := range stale {
+		nc.Close()
 	}
 	return open
 }
@@ -290,10 +287,10 @@ type response struct {
 }
 
 // readResponse reads the answer to the request just sent into a: its status, and at most
-// MaxResponseBody bytes of its body. Informational (1xx) answers are skipped. keep reports whether the
-// connection may carry another request: the body was read to its end and the receiver keeps the
-// connection open.
-func (c *conn) readResponse(a *Attempt) (r response, keep bool, err error) {
+// MaxResponseBody bytes of its body, of which it keeps what budget (the run's) allows. Informational
+// (1xx) answers are skipped. keep reports whether the connection may carry another request: the body
+// was read to its end and the receiver keeps the connection open.
+func (c *conn) readResponse(a *Attempt, budget *atomic.Int64) (r response, keep bool, err error) {
 	var resp *http.Response
 	for n := 0; ; n++ {
 		c.lim.n = maxResponseHead
@@ -324,7 +321,9 @@ func (c *conn) readResponse(a *Attempt) (r response, keep bool, err error) {
 	c.lim.n = maxResponseRest
 	// resp.Body is not closed: closing a body not read to its end would read the rest, however long.
 	// The connection is closed instead.
-	a.Body, a.BodyTruncated, err = readBody(resp.Body)
+	var n int
+	c.body, n, a.BodyTruncated, err = readBody(resp.Body, c.body)
+	a.Body, a.BodyClipped = keepBody(c.body[:n], budget)
 	keep = err == nil && !a.BodyTruncated && !resp.Close && r.code != http.StatusSwitchingProtocols
 	return r, keep, err
 }
@@ -350,29 +349,62 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// checkHost reports a Host value that net/http would have refused to send.
+// checkHost reports a Host value that is not host[:port] (RFC 9110 section 7.2): a registered name or
+// IPv4 address (letters, digits, -._~, sub-delimiters, percent-encoding), or an IPv6 literal in
+// brackets, then optionally a colon and a decimal port.
 func checkHost(host string) error {
+	bad := func() error { return fmt.Errorf("Host %q is not host[:port]", host) }
 	if host == "" {
-		return errors.New("empty Host header")
+		return errors.New("empty Host")
 	}
-	for i := 0; i < len(host); i++ {
-		if b := host[i]; b >= 0x80 || !hostByte[b] {
-			return fmt.Errorf("invalid Host header %q", host)
+	name, port := host, ""
+	if strings.HasPrefix(host, "[") {
+		end := strings.IndexByte(host, ']')
+		if end < 0 {
+			return bad()
+		}
+		if ip := host[1:end]; !strings.Contains(ip, ":") || net.ParseIP(ip) == nil {
+			return bad()
+		}
+		switch rest := host[end+1:]; {
+		case rest == "":
+		case rest[0] == ':':
+			port = rest[1:]
+		default:
+			return bad()
+		}
+	} else {
+		if i := strings.LastIndexByte(host, ':'); i >= 0 {
+			name, port = host[:i], host[i+1:]
+		}
+		if name == "" {
+			return bad()
+		}
+		for i := 0; i < len(name); i++ {
+			if b := name[i]; b >= 0x80 || !regNameByte[b] {
+				return bad()
+			}
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		// An empty port is allowed, as RFC 3986 and url.Parse allow "host:".
+		if port[i] < '0' || port[i] > '9' {
+			return bad()
 		}
 	}
 	return nil
 }
 
-// hostByte marks the bytes a Host header may hold: those of a registered name, an IP literal and a
-// port (RFC 3986), as net/http allowed.
-var hostByte = func() (t [128]bool) {
+// regNameByte marks the bytes of a registered name or an IPv4 address (RFC 3986 reg-name: unreserved,
+// pct-encoded, sub-delims).
+var regNameByte = func() (t [128]bool) {
 	for b := '0'; b <= '9'; b++ {
 		t[b] = true
 	}
 	for b := 'a'; b <= 'z'; b++ {
 		t[b], t[b-'a'+'A'] = true, true
 	}
-	for _, b := range "!$%&'()*+,-.:;=[]_~" {
+	for _, b := range "-._~%!$&'()*+,;=" {
 		t[b] = true
 	}
 	return t

@@ -137,8 +137,9 @@ func TestBasicAuthFromTargetURL(t *testing.T) {
 	assert.Equal(t, []string{"Bearer given"}, hits[1].Header.Values("Authorization"), "a given Authorization wins")
 }
 
-// TestUnsendableHeaders: a header that would break the request's framing fails every attempt of its
-// payload without sending anything, and the other payloads go out.
+// TestUnsendableHeaders: a payload header that would break the request's framing, or a Host that is
+// not host[:port], fails the payload's only attempt without sending anything; it is not retried,
+// since it would fail the same way. The other payloads go out.
 func TestUnsendableHeaders(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -146,8 +147,11 @@ func TestUnsendableHeaders(t *testing.T) {
 		errSub string
 	}{
 		{"line break in a value", http.Header{"X-Sig": {"a\r\nX-Injected: 1"}}, `invalid header field value for "X-Sig"`},
+		{"control character in a value", http.Header{"X-Sig": {"a\x01b"}}, `invalid header field value for "X-Sig"`},
 		{"space in a name", http.Header{"X Sig": {"a"}}, `invalid header field name "X Sig"`},
-		{"slash in the Host", http.Header{"Host": {"a/b"}}, `invalid Host header "a/b"`},
+		{"parenthesis in a name", http.Header{"X(bad": {"v"}}, `invalid header field name "X(bad"`},
+		{"slash in the Host", http.Header{"Host": {"a/b"}}, `Host "a/b" is not host[:port]`},
+		{"space in the Host", http.Header{"Host": {"bad host"}}, `Host "bad host" is not host[:port]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,13 +160,14 @@ func TestUnsendableHeaders(t *testing.T) {
 			payloads := makePayloads(2)
 			payloads[0].Header = tt.header
 			report, err := delivery.Run(context.Background(),
-				delivery.Options{Target: srv.URL, Retries: []time.Duration{time.Millisecond}}, payloads)
+				delivery.Options{Target: srv.URL, Retries: []time.Duration{time.Millisecond, time.Millisecond}}, payloads)
 			require.NoError(t, err)
 			res := report.Results[0]
 			assert.Equal(t, delivery.Failed, res.Outcome)
-			require.Len(t, res.Attempts, 2, "retried like any failure")
+			require.Len(t, res.Attempts, 1, "not retried: nothing would change")
 			assert.Equal(t, delivery.ClassOther, res.Attempts[0].Class)
 			assert.Contains(t, res.Attempts[0].Err, tt.errSub)
+			assert.Contains(t, res.Attempts[0].Err, "nothing was sent, and it is not retried")
 			assert.Equal(t, delivery.Acked, report.Results[1].Outcome)
 			assert.Equal(t, []string{"m0001"}, rec.IDs())
 		})

@@ -30,6 +30,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -48,7 +49,23 @@ const (
 	// MaxResponseBody is how much of a response body an Attempt keeps. Nothing past it is read: a
 	// hostile receiver may stream forever, and the attempt must still end.
 	MaxResponseBody = 64 << 10
+	// DefaultBodyBudget is how many bytes of response bodies one run keeps in all, across its
+	// attempts, when Options.BodyBudget is 0. A run of 100,000 deliveries to a receiver with 64 KiB
+	// error pages would otherwise hold 6 GiB of them.
+	DefaultBodyBudget = 64 << 20
+	// ClippedBody is how much of a response body an attempt keeps once its run has spent its body
+	// budget: enough for a status message or the start of an error page.
+	ClippedBody = 256
 )
+
+// MaxWorkers is the most Options.Workers New accepts. Each worker may hold a connection to the
+// receiver, and no provider delivers webhooks to one receiver over more connections than this; wahook
+// send and wahook serve refuse more with the same bound.
+const MaxWorkers = 256
+
+// CAFileLimit bounds the size of Options.CAFile: a bundle of every public root is a few hundred KiB,
+// and a path such as /dev/zero must not be read for ever.
+const CAFileLimit = 4 << 20
 
 // ErrBadOptions is wrapped by the errors New returns for unusable Options.
 var ErrBadOptions = errors.New("bad delivery options")
@@ -70,7 +87,9 @@ type Payload struct {
 	// DefaultContentType.
 	ContentType string
 	// Header holds extra headers for this payload only. A key here replaces the same key (compared
-	// case-insensitively) from Options.Header.
+	// case-insensitively) from Options.Header. A Header that fails CheckHeader fails the payload's
+	// first attempt without sending anything, and the payload is not retried: it would fail the same
+	// way again.
 	Header http.Header
 }
 
@@ -85,8 +104,9 @@ type Options struct {
 	// without it Go's default, "Go-http-client/1.1", is sent; an empty one sends none. A "Host" key sets
 	// the request's Host. Content-Length, Transfer-Encoding and Trailer keys are ignored: the engine
 	// frames the body. A target with user info ("https://user:pass@host/") sends it as a Basic
-	// Authorization header unless Header has an Authorization key. A name or value that would break
-	// the request (a line break, say) fails every attempt of the payload, and nothing is sent.
+	// Authorization header unless Header has an Authorization key. New refuses a Header that fails
+	// CheckHeader: a name or value that would break the request (a line break, say), or a Host that
+	// is not host[:port]. Keys that differ only in letter case are all sent.
 	Header http.Header
 	// Timeout bounds each attempt, response body included; 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -95,12 +115,16 @@ type Options struct {
 	// single attempt.
 	Retries []time.Duration
 	// TimeScale multiplies every retry delay, so 0.001 turns a schedule of minutes into tens of
-	// milliseconds for tests and demos; 0 means 1.
+	// milliseconds for tests and demos; 0 means 1. A scaled delay longer than the longest
+	// time.Duration (about 292 years) is that long: it never comes due within a run.
 	TimeScale float64
-	// Workers is how many requests may be in flight at once; 0 means 1. The engine keeps as many
-	// connections to the target, and no more; one idle for 90 seconds is closed.
+	// Workers is how many requests may be in flight at once, at most MaxWorkers; 0 means 1. The engine
+	// opens connections to the target as they are needed, up to Workers of them; one idle for 90
+	// seconds is closed.
 	Workers int
-	// Rate caps requests per second across all workers of a run, retries included; 0 means no cap.
+	// Rate caps requests per second across all workers of a run, retries included; 0 means no cap. A
+	// rate so low that its interval would exceed the longest time.Duration spaces requests by that
+	// instead: after the first, none is sent within the run.
 	Rate float64
 	// Duplicates is the fraction, 0 to 1, of payloads delivered a second time, as providers sometimes
 	// do. Each copy is a delivery of its own: it is counted in Summary.Scheduled and has its own Result
@@ -112,13 +136,20 @@ type Options struct {
 	// 0 included: nothing here reads the clock, so pick a seed yourself (and print it) to vary runs.
 	Seed uint64
 	// CAFile names a PEM file of certificates to trust for an https Target, such as a receiver's
-	// self-signed certificate. With CAFile or RootCAs set, the system's roots are not trusted.
+	// self-signed certificate: a regular file of at most CAFileLimit bytes. With CAFile or RootCAs
+	// set, the system's roots are not trusted.
 	CAFile string
 	// RootCAs are certificates to trust for an https Target, with those of CAFile.
 	RootCAs *x509.CertPool
 	// Insecure skips verification of the receiver's certificate. It cannot be combined with CAFile or
 	// RootCAs, which would then mean nothing.
 	Insecure bool
+	// BodyBudget is how many bytes of response bodies a run keeps in all, across its attempts; 0 means
+	// DefaultBodyBudget. Once a run has kept that many, each later attempt keeps at most ClippedBody
+	// bytes of its body and says so with Attempt.BodyClipped: memory stays bounded however many
+	// deliveries a run makes. The bodies are still read (up to MaxResponseBody), so connections are
+	// reused as before.
+	BodyBudget int64
 	// OnAttempt, if set, is called as each attempt finishes, for live output. Calls never overlap and
 	// come in the order attempts finish; a slow callback slows the run, so keep it quick.
 	OnAttempt func(Attempt)
@@ -138,6 +169,8 @@ type Engine struct {
 	host string
 	// reqLine is every request's first line: "POST /path HTTP/1.1\r\n".
 	reqLine []byte
+	// delays are Options.Retries multiplied by Options.TimeScale.
+	delays []time.Duration
 	// basicAuth is the Authorization value for a target with user info, else "".
 	basicAuth string
 	// tls configures https targets; nil for http.
@@ -160,6 +193,9 @@ func New(opts Options) (*Engine, error) {
 		host:    removeZone(target.Host),
 		reqLine: fmt.Appendf(nil, "POST %s HTTP/1.1\r\n", target.RequestURI()),
 		conns:   newConnPool(opts.Workers),
+	}
+	for _, d := range opts.Retries {
+		e.delays = append(e.delays, scaleDuration(d, opts.TimeScale))
 	}
 	port := target.Port()
 	if port == "" {
@@ -232,6 +268,10 @@ func checkOptions(opts *Options) (*url.URL, error) {
 		return nil, bad("negative timeout %v", opts.Timeout)
 	case opts.Workers < 0:
 		return nil, bad("negative workers %d", opts.Workers)
+	case opts.Workers > MaxWorkers:
+		return nil, bad("workers %d: at most %d", opts.Workers, MaxWorkers)
+	case opts.BodyBudget < 0:
+		return nil, bad("negative body budget %d", opts.BodyBudget)
 	case !finite(opts.TimeScale) || opts.TimeScale < 0:
 		return nil, bad("time scale %v: want a finite number >= 0", opts.TimeScale)
 	case !finite(opts.Rate) || opts.Rate < 0:
@@ -246,6 +286,9 @@ func checkOptions(opts *Options) (*url.URL, error) {
 			return nil, bad("retry %d: negative delay %v", i+1, d)
 		}
 	}
+	if err := CheckHeader(opts.Header); err != nil {
+		return nil, bad("header: %w", err)
+	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
 	}
@@ -255,11 +298,37 @@ func checkOptions(opts *Options) (*url.URL, error) {
 	if opts.Workers == 0 {
 		opts.Workers = 1
 	}
+	if opts.BodyBudget == 0 {
+		opts.BodyBudget = DefaultBodyBudget
+	}
 	opts.Retries = append([]time.Duration(nil), opts.Retries...)
 	return target, nil
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// scaleDuration returns d*f, f finite and >= 0, saturating at the longest Duration: converting a
+// product past it would wrap to a negative Duration, and a delay meant to be long would vanish.
+func scaleDuration(d time.Duration, f float64) time.Duration {
+	return saturate(float64(d) * f)
+}
+
+// saturate converts ns nanoseconds to a Duration, ns >= 0, the longest Duration for anything longer.
+func saturate(ns float64) time.Duration {
+	// float64(math.MaxInt64) is 2^63, one past the largest Duration; every float below it fits.
+	if ns >= float64(math.MaxInt64) {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
+}
+
+// addDuration returns a+b, both >= 0, saturating at the longest Duration.
+func addDuration(a, b time.Duration) time.Duration {
+	if b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
+}
 
 // tlsConfig builds the client's TLS settings from the CA and Insecure options.
 func tlsConfig(opts Options) (*tls.Config, error) {
@@ -272,7 +341,7 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 		pool = opts.RootCAs.Clone()
 	}
 	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
+		pem, err := readCAFile(opts.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("%w: CA file: %w", ErrBadOptions, err)
 		}
@@ -282,4 +351,29 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 	}
 	cfg.RootCAs = pool
 	return cfg, nil
+}
+
+// readCAFile reads a CA file of at most CAFileLimit bytes. Anything but a regular file is refused
+// before it is opened: opening a named pipe would block, and reading a device might never end.
+func readCAFile(name string) ([]byte, error) {
+	info, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, CAFileLimit+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(b) > CAFileLimit:
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, CAFileLimit)
+	}
+	return b, nil
 }

@@ -31,9 +31,12 @@ type AttemptRecord struct {
 	Status       int        `json:"status"`
 	Class        ErrorClass `json:"class,omitempty"`
 	Error        string     `json:"error,omitempty"`
-	// Body is the start of the receiver's answer, as UTF-8 text.
+	// Body is the start of the receiver's answer, as UTF-8 text. BodyTruncated says there was more
+	// (past MaxResponseBody, or past the maxBody of Result.Record); BodyClipped says the run's body
+	// budget was spent, so only the first ClippedBody bytes were kept (see Options.BodyBudget).
 	Body          string `json:"body"`
 	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
+	BodyClipped   bool   `json:"bodyClipped,omitempty"`
 }
 
 // SummaryRecord is a Summary as wahook reports it in JSON.
@@ -80,7 +83,7 @@ func (r Result) Record(maxBody int) ResultRecord {
 		rec.Attempts[i] = AttemptRecord{
 			Attempt: a.Attempt, Start: a.Start, LatencyMs: Milliseconds(a.Latency), RequestBytes: a.RequestBytes,
 			Status: a.Status, Class: a.Class, Error: a.Err,
-			Body: strings.ToValidUTF8(string(body), "\uFFFD"), BodyTruncated: truncated,
+			Body: strings.ToValidUTF8(string(body), "\uFFFD"), BodyTruncated: truncated, BodyClipped: a.BodyClipped,
 		}
 	}
 	return rec

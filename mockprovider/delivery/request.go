@@ -1,7 +1,9 @@
 package delivery
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,7 +32,7 @@ type head struct {
 func (e *Engine) newHead(h http.Header) *head {
 	hd := &head{}
 	host := e.host
-	if v := getFold(h, "Host"); v != "" {
+	if v := strings.Trim(getFold(h, "Host"), " \t"); v != "" {
 		host = v
 	}
 	if err := checkHost(host); err != nil {
@@ -124,13 +126,70 @@ func validName(name string) bool {
 // validValue reports whether v may be sent as a header value: no control bytes but tab, so no line
 // breaks that would start a header of the receiver's choosing. Bytes from 0x80 up pass, as net/http
 // let them.
-func validValue(v string) bool {
+func validValue(v string) bool { return badValueByte(v) < 0 }
+
+// badValueByte returns the index of the first byte of v that a header value must not hold, or -1.
+func badValueByte(v string) int {
 	for i := 0; i < len(v); i++ {
 		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
-			return false
+			return i
 		}
 	}
-	return true
+	return -1
+}
+
+// ErrBadHeader is matched (errors.Is) by the errors of CheckHeader, CheckHeaderField and
+// CheckHeaderValue. Their text does not repeat it, so that callers can say where the header came from.
+var ErrBadHeader = errors.New("invalid header")
+
+// headerError is a header refusal: its message, and ErrBadHeader for errors.Is.
+type headerError string
+
+func (e headerError) Error() string      { return string(e) }
+func (headerError) Is(target error) bool { return target == ErrBadHeader }
+
+// CheckHeaderValue reports a value no header may carry: one with a control character other than tab
+// (RFC 9110 field-value), such as a line break that would start a header of the receiver's choosing.
+// The error does not quote the value, which may be a credential.
+func CheckHeaderValue(v string) error {
+	if i := badValueByte(v); i >= 0 {
+		return headerError(fmt.Sprintf("control character %#02x at byte %d of the value", v[i], i))
+	}
+	return nil
+}
+
+// CheckHeaderField reports a header line the engine would refuse to send: a name that is not an RFC
+// 9110 token, a value with a control character, or a Host that is not host[:port]. Checking headers
+// with it before a run turns what would fail every attempt into one error up front.
+func CheckHeaderField(name, value string) error {
+	if !validName(name) {
+		return headerError(fmt.Sprintf("name %q is not a token: use letters, digits and !#$%%&'*+-.^_`|~", name))
+	}
+	if err := CheckHeaderValue(value); err != nil {
+		return headerError(fmt.Sprintf("%s: %v", name, err))
+	}
+	if strings.EqualFold(name, "Host") {
+		if err := checkHost(strings.Trim(value, " \t")); err != nil {
+			return headerError(err.Error())
+		}
+	}
+	return nil
+}
+
+// CheckHeader runs CheckHeaderField on every line of h, in name order, and returns the first error.
+func CheckHeader(h http.Header) error {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		values := h[name]
+		if len(values) == 0 {
+			values = []string{""} // the name alone must still be sendable
+		}
+		for _, v := range values {
+			if err := CheckHeaderField(name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // tokenByte marks the bytes of RFC 9110's tchar.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -100,7 +101,12 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 	jobs := make(chan *delivery)
 	done := make(chan finished, workers)
 	lim := newLimiter(e.opts.Rate)
+	budget := new(atomic.Int64)
+	budget.Store(e.opts.BodyBudget)
 	ws := make([]worker, workers)
+	for i := range ws {
+		ws[i].budget = budget
+	}
 	// The end of ctx interrupts the requests in flight, which have no context of their own.
 	defer context.AfterFunc(ctx, func() {
 		for i := range ws {
@@ -203,6 +209,8 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 type worker struct {
 	mu sync.Mutex
 	c  *conn // nil between requests
+	// budget is what is left of the run's Options.BodyBudget, shared by its workers.
+	budget *atomic.Int64
 }
 
 // use records that w's request is on c from now, or on none with c nil. It reports false if ctx has
@@ -236,9 +244,11 @@ func (e *Engine) record(d *delivery, a Attempt) (retry bool) {
 		e.settle(d, Acked)
 	case a.Class == ClassCancelled:
 		e.settle(d, Cancelled)
-	case n-1 < len(e.opts.Retries):
-		delay := time.Duration(float64(e.opts.Retries[n-1]) * e.opts.TimeScale)
-		d.retryAt = a.Start.Add(a.Latency + delay)
+	case d.head.err != nil:
+		// Nothing was sent, and a retry would fail the same way: the payload's headers are unsendable.
+		e.settle(d, Failed)
+	case n-1 < len(e.delays):
+		d.retryAt = a.Start.Add(addDuration(a.Latency, e.delays[n-1]))
 		return true
 	default:
 		e.settle(d, Failed)
@@ -325,7 +335,8 @@ func newLimiter(rate float64) *limiter {
 	if rate <= 0 {
 		return nil
 	}
-	return &limiter{interval: time.Duration(float64(time.Second) / rate)}
+	// Saturated: an interval past the longest Duration would wrap to a negative one, which is no limit.
+	return &limiter{interval: saturate(float64(time.Second) / rate)}
 }
 
 // wait blocks until the caller may send, or ctx ends. A nil limiter never blocks.

@@ -21,9 +21,15 @@ import (
 // itnioRetries is a schedule of minutes, as a provider documents; scale turns it into milliseconds.
 var itnioRetries = []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute}
 
-const scale = 0.0005 // 1m, 3m, 5m -> 30ms, 90ms, 150ms
+// scale turns 1m, 3m, 5m into 150ms, 450ms and 750ms: long enough that a loaded machine's
+// scheduling delays are small beside them, so that the spacing can be bounded from above too.
+const scale = 0.0025
 
 func scaled(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
+
+// lateness is how much later than its delay a retry may go out: generous for a loaded 2-core machine,
+// and still short of the delay itself, so that a schedule twice as long fails.
+func lateness(delay time.Duration) time.Duration { return delay * 6 / 10 }
 
 func TestRetrySchedule(t *testing.T) {
 	tests := []struct {
@@ -38,6 +44,7 @@ func TestRetrySchedule(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			rec := &recorder{respond: func(w http.ResponseWriter, _ *http.Request, _ hit, seen int) {
 				if seen < tt.failures {
 					w.WriteHeader(http.StatusServiceUnavailable)
@@ -57,11 +64,14 @@ func TestRetrySchedule(t *testing.T) {
 			require.Len(t, hits, tt.attempts)
 			for i := 1; i < len(hits); i++ {
 				want := scaled(itnioRetries[i-1])
-				assert.GreaterOrEqual(t, hits[i].At.Sub(hits[i-1].At), want, "gap before attempt %d", i+1)
+				gap := hits[i].At.Sub(hits[i-1].At)
+				assert.GreaterOrEqual(t, gap, want, "gap before attempt %d", i+1)
+				assert.Less(t, gap, want+lateness(want), "gap before attempt %d", i+1)
 				a, prev := res.Attempts[i], res.Attempts[i-1]
 				assert.Equal(t, i+1, a.Attempt)
-				assert.GreaterOrEqual(t, a.Start.Sub(prev.Start.Add(prev.Latency)), want,
-					"retry %d counts from the end of the failed attempt", i)
+				wait := a.Start.Sub(prev.Start.Add(prev.Latency))
+				assert.GreaterOrEqual(t, wait, want, "retry %d counts from the end of the failed attempt", i)
+				assert.Less(t, wait, want+lateness(want), "retry %d", i)
 			}
 		})
 	}
@@ -167,11 +177,25 @@ func TestRateLimit(t *testing.T) {
 	srv := serve(t, okHandler)
 	start := time.Now()
 	report, err := delivery.Run(context.Background(),
-		delivery.Options{Target: srv.URL, Workers: 4, Rate: 200}, makePayloads(50))
+		delivery.Options{Target: srv.URL, Workers: 4, Rate: 100}, makePayloads(31))
 	require.NoError(t, err)
-	assert.Equal(t, 50, report.Summary.Acked)
-	// 50 requests evenly spaced at 200/s span 49 intervals of 5ms.
-	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond)
+	assert.Equal(t, 31, report.Summary.Acked)
+	// 31 requests evenly spaced at 100/s span 30 intervals of 10ms: 300ms. A limiter twice as slow
+	// would take 600ms; the upper bound leaves a loaded machine 200ms of slack.
+	first, last := report.Results[0].Attempts[0].Start, report.Results[0].Attempts[0].Start
+	for _, res := range report.Results {
+		s := res.Attempts[0].Start
+		if s.Before(first) {
+			first = s
+		}
+		if s.After(last) {
+			last = s
+		}
+	}
+	span := last.Sub(first)
+	assert.GreaterOrEqual(t, span, 290*time.Millisecond, "requests are spaced by the rate")
+	assert.Less(t, span, 500*time.Millisecond, "requests are not spaced more than the rate asks")
+	assert.GreaterOrEqual(t, time.Since(start), 290*time.Millisecond)
 }
 
 func TestCallbacks(t *testing.T) {
