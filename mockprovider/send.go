@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -224,20 +225,40 @@ func (p *Provider) ParseRetries(spec string) ([]time.Duration, error) {
 }
 
 // DeliveryHeader returns the headers the provider sends with every webhook: a User-Agent naming
-// wahook, the customer-configured credentials verbatim, and any extras (which win).
+// wahook, the customer-configured credentials verbatim, and the extras. Names are compared
+// case-insensitively: an extra replaces the provider's header of the same name, under the extra's
+// spelling. Every name and value is checked as delivery.CheckHeader does, so that what cannot be sent
+// is refused here, once, rather than by every attempt. extra must not hold two keys that differ only
+// in letter case, since a map cannot say which came first: ParseHeaders merges such lines in order.
 func (p *Provider) DeliveryHeader(version, user, token string, extra http.Header) (http.Header, error) {
 	if version == "" {
 		version = "dev"
+	}
+	for _, cred := range [...]struct{ what, value string }{{"auth user", user}, {"auth token", token}} {
+		if err := delivery.CheckHeaderValue(cred.value); err != nil {
+			return nil, fmt.Errorf("%s: %w", cred.what, err)
+		}
 	}
 	h, err := p.Credentials(user, token)
 	if err != nil {
 		return nil, err
 	}
 	h["User-Agent"] = []string{UserAgent(version)}
-	for k, v := range extra {
+	names := slices.Sorted(maps.Keys(extra))
+	seen := make(map[string]string, len(names))
+	for _, k := range names {
+		if first, dup := seen[strings.ToLower(k)]; dup {
+			return nil, fmt.Errorf("%w: headers %q and %q differ only in letter case: give their values under one name", delivery.ErrBadHeader, first, k)
+		}
+		seen[strings.ToLower(k)] = k
+	}
+	if err := delivery.CheckHeader(extra); err != nil {
+		return nil, fmt.Errorf("header %w", err)
+	}
+	for _, k := range names {
+		v := extra[k]
 		if strings.EqualFold(k, "User-Agent") {
-			// net/http looks for this spelling only: under any other it would add its own User-Agent.
-			k = "User-Agent"
+			k = "User-Agent" // the spelling the engine writes, whatever the extra's
 		}
 		for existing := range h {
 			if strings.EqualFold(existing, k) {
@@ -249,12 +270,39 @@ func (p *Provider) DeliveryHeader(version, user, token string, extra http.Header
 	return h, nil
 }
 
-// ParseHeader reads a "Name: value" header line, as curl's -H takes it.
+// ParseHeader reads a "Name: value" header line, as curl's -H takes it, and checks that it can be
+// sent (delivery.CheckHeaderField). Blanks around the name and the value are dropped.
 func ParseHeader(line string) (name, value string, err error) {
 	name, value, ok := strings.Cut(line, ":")
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
+	if !ok || name == "" {
 		return "", "", fmt.Errorf("header %q: want 'Name: value'", line)
 	}
+	if err := delivery.CheckHeaderField(name, value); err != nil {
+		return "", "", fmt.Errorf("header %q: %w", line, err)
+	}
 	return name, value, nil
+}
+
+// ParseHeaders reads "Name: value" lines as ParseHeader does into one header, deterministically:
+// names are compared case-insensitively, so a name given twice in any letter case is one header, kept
+// under its first spelling, with every value in the order given. Spellings are otherwise kept as
+// typed, because a receiver may compare a name byte for byte (InnoPaaS sends "UserName").
+func ParseHeaders(lines []string) (http.Header, error) {
+	h := http.Header{}
+	for _, line := range lines {
+		name, value, err := ParseHeader(line)
+		if err != nil {
+			return nil, err
+		}
+		key := name
+		for k := range h {
+			if strings.EqualFold(k, name) {
+				key = k
+				break
+			}
+		}
+		h[key] = append(h[key], value)
+	}
+	return h, nil
 }

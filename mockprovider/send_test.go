@@ -110,6 +110,7 @@ func TestDeliveryHeader(t *testing.T) {
 		extra       http.Header
 		want        http.Header
 		wantErr     error
+		wantMsg     string
 	}{
 		{
 			name: "innopaas with credentials", p: inno, version: "v1.2.3", user: "alice", token: "Bearer abc==:x",
@@ -132,7 +133,24 @@ func TestDeliveryHeader(t *testing.T) {
 			name: "a User-Agent extra keeps net/http's spelling", p: itnio, version: "v1", extra: http.Header{"user-agent": {"custom/1"}},
 			want: http.Header{"User-Agent": {"custom/1"}},
 		},
+		{
+			name: "an extra replaces a provider header under the extra's spelling", p: inno, version: "v1", user: "alice", token: "t0",
+			extra: http.Header{"authorization": {"t1", "t2"}},
+			want:  http.Header{"User-Agent": {mockprovider.UserAgent("v1")}, "UserName": {"alice"}, "authorization": {"t1", "t2"}},
+		},
 		{name: "itniotech refuses credentials", p: itnio, user: "alice", token: "t", wantErr: mockprovider.ErrNoCredentialHeaders},
+		{name: "extras differing only in case", p: itnio, extra: http.Header{"X-A": {"one"}, "x-a": {"two"}}, wantErr: delivery.ErrBadHeader,
+			wantMsg: `invalid header: headers "X-A" and "x-a" differ only in letter case: give their values under one name`},
+		{name: "extra name not a token", p: itnio, extra: http.Header{"X(bad": {"v"}}, wantErr: delivery.ErrBadHeader,
+			wantMsg: "header name \"X(bad\" is not a token: use letters, digits and !#$%&'*+-.^_`|~"},
+		{name: "control character in an extra", p: itnio, extra: http.Header{"X-A": {"a\x01b"}}, wantErr: delivery.ErrBadHeader,
+			wantMsg: "header X-A: control character 0x01 at byte 1 of the value"},
+		{name: "extra Host not host[:port]", p: itnio, extra: http.Header{"Host": {"bad host"}}, wantErr: delivery.ErrBadHeader,
+			wantMsg: `header Host "bad host" is not host[:port]`},
+		{name: "control character in the token", p: inno, user: "alice", token: "a\x01b", wantErr: delivery.ErrBadHeader,
+			wantMsg: "auth token: control character 0x01 at byte 1 of the value"},
+		{name: "line break in the user", p: inno, user: "alice\r\nX-Injected: 1", wantErr: delivery.ErrBadHeader,
+			wantMsg: "auth user: control character 0x0d at byte 5 of the value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,6 +158,9 @@ func TestDeliveryHeader(t *testing.T) {
 			got, err := tt.p.DeliveryHeader(tt.version, tt.user, tt.token, tt.extra)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
+				if tt.wantMsg != "" {
+					assert.EqualError(t, err, tt.wantMsg)
+				}
 				return
 			}
 			require.NoError(t, err)
@@ -150,9 +171,10 @@ func TestDeliveryHeader(t *testing.T) {
 }
 
 func TestParseHeader(t *testing.T) {
+	const token = "is not a token: use letters, digits and !#$%&'*+-.^_`|~"
 	tests := []struct {
 		line, name, value string
-		wantErr           bool
+		wantErr           string // the error after `header "<line>": `
 	}{
 		{line: "X-Trace: abc", name: "X-Trace", value: "abc"},
 		{line: "x-lower:value", name: "x-lower", value: "value"},
@@ -160,23 +182,59 @@ func TestParseHeader(t *testing.T) {
 		{line: "X-Empty:", name: "X-Empty", value: ""},
 		{line: "X-Colons: a:b:c", name: "X-Colons", value: "a:b:c"},
 		{line: "UserName: alice", name: "UserName", value: "alice"},
-		{line: "no colon", wantErr: true},
-		{line: ": value", wantErr: true},
-		{line: "X Trace: 1", wantErr: true},
-		{line: "X-Trace: a\r\nX-Injected: 1", wantErr: true},
-		{line: "X-Trace: a\nb", wantErr: true},
-		{line: "", wantErr: true},
+		{line: "X-Tab: a\tb", name: "X-Tab", value: "a\tb"},
+		{line: "Host: receiver.example:8443", name: "Host", value: "receiver.example:8443"},
+		{line: "no colon", wantErr: "want 'Name: value'"},
+		{line: ": value", wantErr: "want 'Name: value'"},
+		{line: "", wantErr: "want 'Name: value'"},
+		{line: "X Trace: 1", wantErr: `name "X Trace" ` + token},
+		{line: "X(bad: v", wantErr: `name "X(bad" ` + token},
+		{line: "X-Trace: a\r\nX-Injected: 1", wantErr: "X-Trace: control character 0x0d at byte 1 of the value"},
+		{line: "X-Trace: a\nb", wantErr: "X-Trace: control character 0x0a at byte 1 of the value"},
+		{line: "X: a\x01b", wantErr: "X: control character 0x01 at byte 1 of the value"},
+		{line: "Host: bad host", wantErr: `Host "bad host" is not host[:port]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
 			name, value, err := mockprovider.ParseHeader(tt.line)
-			if tt.wantErr {
-				assert.EqualError(t, err, "header "+strconv.Quote(tt.line)+": want 'Name: value'")
+			if tt.wantErr != "" {
+				assert.EqualError(t, err, "header "+strconv.Quote(tt.line)+": "+tt.wantErr)
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.name, name)
 			assert.Equal(t, tt.value, value)
+		})
+	}
+}
+
+func TestParseHeaders(t *testing.T) {
+	tests := []struct {
+		name    string
+		lines   []string
+		want    http.Header
+		wantErr string
+	}{
+		{name: "none", want: http.Header{}},
+		{name: "repeated in any case: one header, first spelling, values in order",
+			lines: []string{"X-A: one", "x-a: two", "X-B: b", "X-a: three"},
+			want:  http.Header{"X-A": {"one", "two", "three"}, "X-B": {"b"}}},
+		{name: "spelling kept as typed", lines: []string{"UserName: alice", "x-lower: v"},
+			want: http.Header{"UserName": {"alice"}, "x-lower": {"v"}}},
+		{name: "a bad line", lines: []string{"X-A: 1", "X-B"}, wantErr: `header "X-B": want 'Name: value'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Repeated: the result must not depend on map order.
+			for range 20 {
+				got, err := mockprovider.ParseHeaders(tt.lines)
+				if tt.wantErr != "" {
+					require.EqualError(t, err, tt.wantErr)
+					continue
+				}
+				require.NoError(t, err)
+				require.Equal(t, tt.want, got)
+			}
 		})
 	}
 }
