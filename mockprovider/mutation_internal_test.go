@@ -1,6 +1,7 @@
 package mockprovider
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,13 +75,33 @@ func TestOrderedEdits(t *testing.T) {
 }
 
 func TestDecodeOrderedErrors(t *testing.T) {
-	for _, in := range []string{``, `{`, `{"a"}`, `{"a":1,}`, `[1 2]`, `"x`, `{"a":1}x`, `{"a":1,"a":2}`, `nul`, `-`, `"\x01"`, `"\q"`,
+	for _, in := range []string{``, `{`, `{"a"}`, `{"a":1,}`, `[1 2]`, `"x`, `{"a":1}x`, `{"a":1,"a":2}`, `nul`, `-`, `"\x01"`, `"\q"`, `{1:2}`, `{"a" 1}`, `[1,]`, `{"a":1} {}`, `1 2`, `"\ud800"x`, `]`,
 		strings.Repeat("[", maxOrderedDepth+2) + strings.Repeat("]", maxOrderedDepth+2)} {
 		t.Run(fmt.Sprintf("%.20q", in), func(t *testing.T) {
 			_, _, err := decodeOrdered([]byte(in))
 			assert.Error(t, err)
 		})
 	}
+}
+
+// FuzzDecodeOrdered: any input is decoded or refused, never a panic, and what is decoded encodes to
+// JSON that means what the input meant.
+func FuzzDecodeOrdered(f *testing.F) {
+	for _, s := range []string{`{"z":1,"a":{"y":"é\u00e9","b":[1.50,{"k":null}]},"m":true}`, `[]`, `{}`, `"\ud800"`, `-0.0e+1`, `{"a":1,"a":2}`, `{1:2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		doc, order, err := decodeOrdered(in)
+		if err != nil {
+			return
+		}
+		out, err := order.encode(doc)
+		require.NoError(t, err)
+		var want, got any
+		require.NoError(t, json.Unmarshal(in, &want), "decodeOrdered accepted what encoding/json refuses")
+		require.NoError(t, json.Unmarshal(out, &got), "encoded %q", out)
+		assert.Equal(t, want, got)
+	})
 }
 
 // TestSystematicCoversTheSchema holds the systematic catalogue to the schema, independently of the

@@ -1,9 +1,11 @@
 package mockprovider
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -29,194 +31,66 @@ func mapID(m map[string]any) uintptr { return reflect.ValueOf(m).Pointer() }
 const maxOrderedDepth = 256
 
 // decodeOrdered parses b, a generated payload, into maps, slices, strings, json.Number, bools and
-// nils, and records the key order of every object.
+// nils, and records the key order of every object. A key twice in one object is refused: the order
+// table could not say where its one value belongs.
 func decodeOrdered(b []byte) (any, keyOrders, error) {
-	d := &orderedDecoder{data: b, orders: keyOrders{}}
-	d.space()
-	v, err := d.value(0)
-	if err != nil {
-		return nil, nil, err
-	}
-	if d.space(); d.pos != len(d.data) {
-		return nil, nil, d.fail("data after the JSON value")
-	}
-	return v, d.orders, nil
-}
-
-type orderedDecoder struct {
-	data   []byte
-	pos    int
-	orders keyOrders
-}
-
-func (d *orderedDecoder) fail(what string) error {
-	return fmt.Errorf("decode payload: %s at byte %d", what, d.pos)
-}
-
-func (d *orderedDecoder) space() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\r', '\n':
-			d.pos++
-		default:
-			return
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	o := keyOrders{}
+	v, err := o.decodeValue(dec, 0)
+	if err == nil {
+		if _, err = dec.Token(); err == io.EOF {
+			return v, o, nil
+		} else if err == nil {
+			err = errors.New("data after the JSON value")
 		}
 	}
+	return nil, nil, fmt.Errorf("decode payload at byte %d: %w", dec.InputOffset(), err)
 }
 
-func (d *orderedDecoder) value(depth int) (any, error) {
-	if depth > maxOrderedDepth {
-		return nil, d.fail("nesting too deep")
+// decodeValue reads one value from dec, recording the key order of the objects in it.
+func (o keyOrders) decodeValue(dec *json.Decoder, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil, io.ErrUnexpectedEOF
 	}
-	if d.pos >= len(d.data) {
-		return nil, d.fail("unexpected end")
+	if err != nil || (tok != json.Delim('{') && tok != json.Delim('[')) {
+		return tok, err // a scalar: string, json.Number, bool or nil
 	}
-	switch c := d.data[d.pos]; {
-	case c == '{':
-		return d.object(depth)
-	case c == '[':
-		return d.array(depth)
-	case c == '"':
-		return d.string()
-	case c == '-' || c >= '0' && c <= '9':
-		return d.number()
+	if depth >= maxOrderedDepth {
+		return nil, errors.New("nesting too deep")
 	}
-	for _, lit := range []struct {
-		text  string
-		value any
-	}{{"true", true}, {"false", false}, {"null", nil}} {
-		if len(d.data)-d.pos >= len(lit.text) && string(d.data[d.pos:d.pos+len(lit.text)]) == lit.text {
-			d.pos += len(lit.text)
-			return lit.value, nil
+	if tok == json.Delim('[') {
+		arr := []any{}
+		for dec.More() {
+			v, err := o.decodeValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
 		}
+		_, err := dec.Token() // ]
+		return arr, err
 	}
-	return nil, d.fail("unexpected character")
-}
-
-func (d *orderedDecoder) object(depth int) (any, error) {
-	d.pos++ // {
-	obj := map[string]any{}
-	var keys []string
-	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		d.orders[mapID(obj)] = orderedObject{obj, keys}
-		return obj, nil
-	}
-	for {
-		d.space()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.fail("want an object key")
-		}
-		k, err := d.string()
+	obj, keys := map[string]any{}, []string(nil)
+	for dec.More() {
+		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
 		}
-		d.space()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.fail("want a colon")
-		}
-		d.pos++
-		d.space()
-		v, err := d.value(depth + 1)
+		k := tok.(string) // the decoder refuses anything else where a key belongs
+		v, err := o.decodeValue(dec, depth+1)
 		if err != nil {
 			return nil, err
 		}
 		if _, dup := obj[k]; dup {
-			return nil, d.fail(fmt.Sprintf("duplicate key %q", k))
+			return nil, fmt.Errorf("duplicate key %q", k)
 		}
-		obj[k] = v
-		keys = append(keys, k)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("unexpected end in an object")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.orders[mapID(obj)] = orderedObject{obj, keys}
-			return obj, nil
-		default:
-			return nil, d.fail("want a comma or the end of the object")
-		}
+		obj[k], keys = v, append(keys, k)
 	}
-}
-
-func (d *orderedDecoder) array(depth int) (any, error) {
-	d.pos++ // [
-	arr := []any{}
-	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
-		return arr, nil
-	}
-	for {
-		d.space()
-		v, err := d.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		arr = append(arr, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("unexpected end in an array")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return arr, nil
-		default:
-			return nil, d.fail("want a comma or the end of the array")
-		}
-	}
-}
-
-func (d *orderedDecoder) string() (string, error) {
-	start := d.pos
-	escaped := false
-	for i := start + 1; i < len(d.data); i++ {
-		switch c := d.data[i]; {
-		case c == '\\':
-			escaped = true
-			i++
-		case c == '"':
-			d.pos = i + 1
-			if !escaped {
-				return string(d.data[start+1 : i]), nil
-			}
-			var s string
-			if err := json.Unmarshal(d.data[start:i+1], &s); err != nil {
-				d.pos = start
-				return "", d.fail("bad string escape")
-			}
-			return s, nil
-		case c < 0x20:
-			d.pos = i
-			return "", d.fail("control character in a string")
-		}
-	}
-	return "", d.fail("unterminated string")
-}
-
-func (d *orderedDecoder) number() (any, error) {
-	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		if !(c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
-			break
-		}
-		d.pos++
-	}
-	n := json.Number(d.data[start:d.pos])
-	if !json.Valid([]byte(n)) {
-		d.pos = start
-		return nil, d.fail("bad number")
-	}
-	return n, nil
+	o[mapID(obj)] = orderedObject{obj, keys}
+	_, err = dec.Token() // }
+	return obj, err
 }
 
 // errUnencodable is returned for a value no JSON text can hold, such as a NaN float.
