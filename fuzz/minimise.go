@@ -114,11 +114,12 @@ func (s *shrinker) node(v any, set func(any)) {
 // number makes a number 0, else 1, else the round number of as many digits, else drops an integer's
 // last digits while the defect holds: a timestamp the schema requires stays, but as 1000000000, so
 // that two findings do not differ by what their first inputs happened to carry; 2147483648, for a
-// receiver that overflows an int32, stays.
+// receiver that overflows an int32, stays. Whatever it tries, it leaves n, or what replaced it, in
+// place: a 1 that failed as 0 is put back before the next value is shrunk.
 func (s *shrinker) number(n json.Number, set func(any)) {
 	for _, simple := range []json.Number{"0", "1"} {
 		if n == simple {
-			return
+			break // nothing simpler to try than what failed before it
 		}
 		if set(simple); s.attemptSimpler() {
 			return

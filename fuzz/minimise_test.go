@@ -67,6 +67,22 @@ func TestMinimise(t *testing.T) {
 			want: `{"big":2147483648,"neg":-1,"ts":1000000000}`,
 		},
 		{
+			name: "a number the defect needs as 1 stays 1 while the rest shrinks",
+			body: `{"a":1,"b":"xxxxx"}`,
+			reproduces: func(b []byte) bool {
+				return strings.Contains(string(b), `"a":1`) && strings.Contains(string(b), `"b"`)
+			},
+			want: `{"a":1,"b":""}`,
+		},
+		{
+			name: "a number the defect needs as 0 stays 0",
+			body: `{"a":0,"b":[1,2]}`,
+			reproduces: func(b []byte) bool {
+				return strings.Contains(string(b), `"a":0`) && strings.Contains(string(b), `"b":[`)
+			},
+			want: `{"a":0,"b":[]}`,
+		},
+		{
 			name:       "bytes that are not JSON are cut",
 			body:       "{\"a\":\"x\xff\",\"b\":1",
 			reproduces: func(b []byte) bool { return strings.Contains(string(b), "\xff") },
