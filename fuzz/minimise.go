@@ -180,7 +180,8 @@ func (s *shrinker) str(v string, set func(any)) {
 	}
 	runes = runes[lo:]
 	// Unusual characters the defect does not need become as many 'a's as they had bytes, in halving
-	// chunks. units keeps the indices of odd valid as characters become longer runs of 'a'.
+	// runs. Each character is a unit of its own, so that one made several 'a's long leaves the indices
+	// in odd pointing at the same characters.
 	units := make([]string, len(runes))
 	var odd []int
 	for i, r := range runes {
@@ -189,24 +190,17 @@ func (s *shrinker) str(v string, set func(any)) {
 			odd = append(odd, i)
 		}
 	}
-	for chunk := max(1, len(odd)/2); len(odd) > 0 && !s.spent(); chunk /= 2 {
-		for i := 0; i < len(odd) && !s.spent(); {
-			end := min(i+chunk, len(odd))
-			candidate := slices.Clone(units)
-			for _, at := range odd[i:end] {
-				candidate[at] = strings.Repeat("a", len(units[at]))
-			}
-			if set(strings.Join(candidate, "")); s.attemptSimpler() {
-				units = candidate
-				odd = slices.Delete(odd, i, end)
-				continue
-			}
-			i = end
+	dropRuns(len(odd), s.spent, func(i, j int) bool {
+		candidate := slices.Clone(units)
+		for _, at := range odd[i:j] {
+			candidate[at] = strings.Repeat("a", len(units[at]))
 		}
-		if chunk == 1 {
-			break
+		if set(strings.Join(candidate, "")); !s.attemptSimpler() {
+			return false
 		}
-	}
+		units, odd = candidate, slices.Delete(odd, i, j)
+		return true
+	})
 	set(strings.Join(units, ""))
 }
 
@@ -220,54 +214,63 @@ func plain(runes []rune) bool {
 	return true
 }
 
-// object drops members in chunks, halving the chunk size, then shrinks the members that remain.
+// object drops members in halving runs, then shrinks the members that remain.
 func (s *shrinker) object(obj map[string]any) {
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for chunk := max(1, len(keys)/2); chunk >= 1 && !s.spent(); chunk /= 2 {
-		for i := 0; i < len(keys) && !s.spent(); {
-			end := min(i+chunk, len(keys))
-			saved := make(map[string]any, end-i)
-			for _, k := range keys[i:end] {
-				saved[k] = obj[k]
-				delete(obj, k)
-			}
-			if s.attempt() {
-				keys = slices.Delete(keys, i, end)
-				continue
-			}
-			for k, v := range saved {
-				obj[k] = v
-			}
-			i = end
+	dropRuns(len(keys), s.spent, func(i, j int) bool {
+		saved := make(map[string]any, j-i)
+		for _, k := range keys[i:j] {
+			saved[k] = obj[k]
+			delete(obj, k)
 		}
-		if chunk == 1 {
-			break
+		if s.attempt() {
+			keys = slices.Delete(keys, i, j)
+			return true
 		}
-	}
+		for k, v := range saved {
+			obj[k] = v
+		}
+		return false
+	})
 	for _, k := range keys {
 		s.node(obj[k], func(v any) { obj[k] = v })
 	}
 }
 
-// shrinkBytes cuts chunks out of b, halving the chunk size down to one byte, until spent.
+// shrinkBytes cuts runs of bytes out of b while it reproduces, never a character of valid UTF-8 in
+// two, so that text stays readable.
 func shrinkBytes(b []byte, try func([]byte) bool, spent func() bool) []byte {
-	for chunk := len(b) / 2; chunk >= 1 && !spent(); chunk /= 2 {
-		for start := 0; start+chunk <= len(b) && !spent(); {
-			candidate := slices.Concat(b[:start], b[start+chunk:])
-			if utf8.Valid(b) && !utf8.Valid(candidate) {
-				start += chunk // keep text readable: never cut a character in two
-				continue
+	dropRuns(len(b), spent, func(i, j int) bool {
+		candidate := slices.Concat(b[:i], b[j:])
+		if utf8.Valid(b) && !utf8.Valid(candidate) || !try(candidate) {
+			return false
+		}
+		b = candidate
+		return true
+	})
+	return b
+}
+
+// dropRuns offers drop every run of a list of n items, longest first: runs of half the list, then of
+// a quarter, down to single items, until spent. drop(i, j) tries the list without items i to j-1 and
+// reports whether it kept that; the list is then j-i items shorter, and the next run starts at i.
+// Halving finds what a defect needs in few tries when most of the list is not it.
+func dropRuns(n int, spent func() bool, drop func(i, j int) bool) {
+	for run := max(1, n/2); n > 0 && !spent(); run /= 2 {
+		for i := 0; i < n && !spent(); {
+			j := min(i+run, n)
+			if drop(i, j) {
+				n -= j - i
+			} else {
+				i = j
 			}
-			if try(candidate) {
-				b = candidate
-				continue
-			}
-			start += chunk
+		}
+		if run == 1 {
+			break
 		}
 	}
-	return b
 }

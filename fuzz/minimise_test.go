@@ -3,6 +3,7 @@ package fuzz
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,4 +136,45 @@ func FuzzMinimise(f *testing.F) {
 		retrigger(Input{Body: body}, "/a/0/x_fuzz_*", got)
 		essenceOf(got)
 	})
+}
+
+// TestDropRuns checks the halving runs every shrinking loop uses: what is left is exactly what is
+// needed, whole runs go at once, and nothing is offered once spent.
+func TestDropRuns(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      int
+		needed []int
+		budget int
+		want   []int
+		tries  int
+	}{
+		{name: "nothing needed: half, then the other half", n: 16, budget: 100, want: []int{}, tries: 2},
+		{name: "two needed items", n: 16, needed: []int{3, 11}, budget: 100, want: []int{3, 11}, tries: 14},
+		{name: "everything needed", n: 3, needed: []int{0, 1, 2}, budget: 100, want: []int{0, 1, 2}, tries: 3},
+		{name: "one item", n: 1, budget: 100, want: []int{}, tries: 1},
+		{name: "empty", n: 0, budget: 100, want: []int{}, tries: 0},
+		{name: "spent after three tries", n: 16, needed: []int{3, 11}, budget: 3, want: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, tries: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list := make([]int, tt.n)
+			for i := range list {
+				list[i] = i
+			}
+			tries := 0
+			dropRuns(len(list), func() bool { return tries >= tt.budget }, func(i, j int) bool {
+				tries++
+				for _, v := range list[i:j] {
+					if slices.Contains(tt.needed, v) {
+						return false
+					}
+				}
+				list = slices.Delete(list, i, j)
+				return true
+			})
+			assert.Equal(t, tt.want, list)
+			assert.Equal(t, tt.tries, tries)
+		})
+	}
 }
