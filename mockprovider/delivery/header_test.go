@@ -69,6 +69,8 @@ func TestCheckHeader(t *testing.T) {
 		require.Error(t, err)
 		assert.Equal(t, "A: control character 0x0a at byte 1 of the value", err.Error())
 	}
+	assert.NoError(t, delivery.CheckHeaderName("Host"))
+	assert.ErrorIs(t, delivery.CheckHeaderName("Ho st"), delivery.ErrBadHeader)
 	err := delivery.CheckHeaderValue("tok\x00en")
 	require.ErrorIs(t, err, delivery.ErrBadHeader)
 	assert.Equal(t, "control character 0x00 at byte 3 of the value", err.Error(), "the value itself, maybe a credential, is not quoted")

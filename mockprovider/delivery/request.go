@@ -158,12 +158,20 @@ func CheckHeaderValue(v string) error {
 	return nil
 }
 
+// CheckHeaderName reports a header name that is not an RFC 9110 token.
+func CheckHeaderName(name string) error {
+	if !validName(name) {
+		return headerError(fmt.Sprintf("name %q is not a token: use letters, digits and !#$%%&'*+-.^_`|~", name))
+	}
+	return nil
+}
+
 // CheckHeaderField reports a header line the engine would refuse to send: a name that is not an RFC
 // 9110 token, a value with a control character, or a Host that is not host[:port]. Checking headers
 // with it before a run turns what would fail every attempt into one error up front.
 func CheckHeaderField(name, value string) error {
-	if !validName(name) {
-		return headerError(fmt.Sprintf("name %q is not a token: use letters, digits and !#$%%&'*+-.^_`|~", name))
+	if err := CheckHeaderName(name); err != nil {
+		return err
 	}
 	if err := CheckHeaderValue(value); err != nil {
 		return headerError(fmt.Sprintf("%s: %v", name, err))
