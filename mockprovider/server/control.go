@@ -68,10 +68,13 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		records []Record
 	)
 	opts.OnResult = func(res delivery.Result) {
-		rec := s.ring.add(newRecord(run, res, time.Now()))
+		now := time.Now()
+		// The ring keeps a short record; the answer carries the bodies as the engine kept them.
+		full := newRecord(run, res, now, delivery.MaxResponseBody)
+		full.Seq = s.ring.add(newRecord(run, res, now, MaxRecordBody)).Seq
 		s.cut(ctx, res)
 		mu.Lock()
-		records = append(records, rec)
+		records = append(records, full)
 		mu.Unlock()
 	}
 	payloads, dopts, err := prepare(opts)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,6 +101,58 @@ func TestSend(t *testing.T) {
 	}
 }
 
+// emptyFile returns the path of an empty file, which holds no certificate.
+func emptyFile(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "empty.pem")
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	return path
+}
+
+// TestSendGivenBodies: bodies are sent byte for byte as written in the request, rawBodies as the bytes
+// of their strings, in that order, each a delivery of its own.
+func TestSendGivenBodies(t *testing.T) {
+	rec := newReceiver(t, nil)
+	srv := start(t, server.Options{})
+	const first = `{"messageId":"m-1", "eventType":"up-message-event","message":{"type":"text","text":{"body":"hi \u00e9"}}}`
+	body := `{"target":"` + rec.URL + `","provider":"itniotech","retries":"none",` +
+		`"bodies":[` + first + `, [1,2]],"rawBodies":["not json {", ""]}`
+	resp := send(t, client(t), srv, body)
+	require.Len(t, resp.Results, 4)
+	assert.Equal(t, 4, resp.Summary.Acked)
+	var got []string
+	for _, h := range rec.Hits() {
+		got = append(got, string(h.Body))
+	}
+	assert.Equal(t, []string{first, "[1,2]", "not json {", ""}, got)
+	assert.Equal(t, "m-1", resp.Results[0].ID, "the id is read from a body that has one")
+	assert.Equal(t, "text", resp.Results[0].Type)
+	assert.Equal(t, "file-3", resp.Results[2].ID)
+}
+
+// TestSendAnswerKeepsWholeBodies: the answer to /v1/send carries each response body as the engine
+// kept it, up to 64 KiB; the ring keeps MaxRecordBody of it.
+func TestSendAnswerKeepsWholeBodies(t *testing.T) {
+	page := strings.Repeat("0123456789", 3000) // 30,000 bytes
+	rec := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, page)
+	})
+	srv := start(t, server.Options{})
+	c := client(t)
+	resp := send(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": "innopaas", "types": []string{"text"}, "retries": "none"}))
+	require.Len(t, resp.Results, 1)
+	a := resp.Results[0].Attempts[0]
+	assert.Equal(t, page, a.Body)
+	assert.False(t, a.BodyTruncated)
+
+	list := deliveries(t, c, srv, "")
+	require.Len(t, list.Deliveries, 1)
+	kept := list.Deliveries[0].Attempts[0]
+	assert.Equal(t, page[:server.MaxRecordBody], kept.Body)
+	assert.True(t, kept.BodyTruncated)
+	assert.Equal(t, resp.Results[0].Seq, list.Deliveries[0].Seq, "the same delivery")
+}
+
 func TestSendFailedDeliveriesAreRecords(t *testing.T) {
 	rec := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 		http.Error(w, "boom", http.StatusInternalServerError)
@@ -152,7 +206,10 @@ func TestSendBadInput(t *testing.T) {
 		{"a string", `"hello"`, "want an object"},
 		{"two values", base("") + `{}`, "more than one JSON value"},
 		{"unknown field", base(`,"bogus":1`), `unknown field "bogus"`},
-		{"caFile is not for remote callers", base(`,"caFile":"/etc/passwd"`), `unknown field "caFile"`},
+		{"caFile that does not exist", base(`,"caFile":"/nonexistent/ca.pem"`), "CA file: stat /nonexistent/ca.pem: no such file or directory"},
+		{"caFile without certificates", base(`,"caFile":"` + emptyFile(t) + `"`), "no PEM certificate in it"},
+		{"caFile and insecure", base(`,"caFile":"ca.pem","insecure":true`), "insecure and caFile: give one or the other"},
+		{"zero time scale", base(`,"timeScale":0`), "timeScale: 0, want a factor > 0 such as 0.001 (leave it out for 1)"},
 		{"null", `null`, "target: missing"},
 		{"missing target", `{"provider":"innopaas"}`, "target: missing"},
 		{"target not http", `{"target":"ftp://x/","provider":"innopaas"}`, "scheme must be http or https"},
@@ -189,10 +246,20 @@ func TestSendBadInput(t *testing.T) {
 		{"retries not durations", base(`,"retries":"soon"`), `retries "soon"`},
 		{"too many retries", base(`,"retries":"` + strings.TrimSuffix(strings.Repeat("1s,", server.MaxRetries+1), ",") + `"`), "retries: 33 delays, at most 32"},
 		{"header name with a space", base(`,"header":{"Bad Name":"x"}`), `header: "Bad Name" is not a valid header name`},
-		{"header value with CRLF", base(`,"header":{"X-A":"a\r\nInjected: yes"}`), "control characters"},
+		{"header name with a parenthesis", base(`,"header":{"X(bad":"x"}`), `header: "X(bad" is not a valid header name`},
+		{"header value with CRLF", base(`,"header":{"X-A":"a\r\nInjected: yes"}`), "header: X-A: control character 0x0d at byte 1 of the value"},
+		{"header value with a control character", base(`,"header":{"X-A":["ok","a\u0001b"]}`), "header: X-A: control character 0x01 at byte 1 of the value"},
+		{"Host not host[:port]", base(`,"header":{"Host":"bad host"}`), `header: Host "bad host" is not host[:port]`},
+		{"header names differing only in case", base(`,"header":{"X-A":"1","x-a":"2"}`), `header: "X-A" and "x-a" differ only in letter case`},
 		{"header value a number", base(`,"header":{"X-A":1}`), "X-A: want a string or an array of strings"},
 		{"header not an object", base(`,"header":["X-A: 1"]`), "header: got a JSON array, want an object"},
-		{"credentials with CR", base(`,"authToken":"a\rb"`), "authToken: control characters"},
+		{"credentials with CR", base(`,"authToken":"a\rb"`), "authToken: control character 0x0d at byte 1 of the value"},
+		{"bodies with types", base(`,"bodies":[{}],"types":["text"]`), "types: applies to generated payloads, not to bodies or rawBodies"},
+		{"bodies with count", base(`,"rawBodies":["x"],"count":2`), "count: applies to generated payloads"},
+		{"bodies with a mutation", base(`,"bodies":[{}],"mutation":"empty-body"`), "mutation: applies to generated payloads"},
+		{"bodies not an array", base(`,"bodies":{}`), "bodies: got a JSON object, want an array of JSON values"},
+		{"rawBodies not strings", base(`,"rawBodies":[{}]`), "rawBodies: got a JSON object, want a string"},
+		{"time scale a string", base(`,"timeScale":"fast"`), "timeScale: got a JSON string, want a number"},
 		{"credentials for a provider without credential headers", `{"target":"` + target + `","provider":"itniotech","authUser":"u"}`, "no credential headers"},
 		{"body over the cap", base(`,"mutation":"` + strings.Repeat("x", server.MaxRequestBytes) + `"`), "body is over 1048576 bytes"},
 		{"too many bytes to generate", base(`,"types":["text"],"mutation":"oversized-body","count":1000`), "more than the 256 MiB one send may generate"},
@@ -418,6 +485,9 @@ func TestNewBadOptions(t *testing.T) {
 		{"timer provider unknown", server.Options{Target: "http://127.0.0.1:1/", Provider: "meta"}},
 		{"timer type unknown", server.Options{Target: "http://127.0.0.1:1/", Types: []string{"hologram"}}},
 		{"timer retries", server.Options{Target: "http://127.0.0.1:1/", Retries: "soon"}},
+		{"timer header", server.Options{Target: "http://127.0.0.1:1/", Header: http.Header{"Host": {"bad host"}}}},
+		{"timer credentials", server.Options{Target: "http://127.0.0.1:1/", AuthToken: "a\nb"}},
+		{"timer credentials for itniotech", server.Options{Target: "http://127.0.0.1:1/", Provider: "itniotech", AuthUser: "u"}},
 		{"negative drip", server.Options{DripInterval: -1}},
 	}
 	for _, tt := range tests {

@@ -27,6 +27,9 @@ func FuzzDecodeSendRequest(f *testing.F) {
 		`{"target":"http://127.0.0.1:1/","provider":"innopaas","types":["all"],"retries":"none"}`,
 		`{"target":`, `[]`, `null`, ``, `{"target":"x","provider":"y"}`, `{"count":-1}`, `{"timeout":"1h"}`,
 		`{"target":"http://a/","provider":"innopaas","header":{"Bad Name":"x"}}`,
+		`{"target":"http://a/","provider":"innopaas","header":{"Host":"bad host","x-a":"1","X-A":"2"}}`,
+		`{"target":"http://a/","provider":"itniotech","bodies":[{"a":1},[]],"rawBodies":["x"],"timeScale":0.5}`,
+		`{"target":"https://a/","provider":"innopaas","caFile":"/nonexistent.pem","timeScale":0}`,
 		`{"target":"http://a/","provider":"innopaas","bogus":true}`,
 		`{"target":"http://a/","provider":"innopaas"}{}`,
 		`{"target":"http://a/","provider":"innopaas","retries":"` + strings.Repeat("1s,", 40) + `1s"}`,
@@ -52,6 +55,12 @@ func FuzzDecodeSendRequest(f *testing.F) {
 		}
 		require.NotEmpty(t, payloads)
 		e, err := delivery.New(dopts)
+		if opts.CAFile != "" && err != nil {
+			// The CA file is read by the engine: one the fuzzer names is unlikely to exist.
+			require.ErrorIs(t, err, delivery.ErrBadOptions)
+			require.Contains(t, err.Error(), "CA file")
+			return
+		}
 		require.NoError(t, err, "decoded options the engine refuses")
 		e.Close()
 	})

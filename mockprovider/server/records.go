@@ -23,10 +23,14 @@ type Record struct {
 	delivery.ResultRecord
 }
 
-// MaxRecordBody is how much of a receiver's answer a record keeps: the ring holds thousands of them.
+// MaxRecordBody is how much of a receiver's answer the records in the ring keep (GET /v1/deliveries
+// and the page): the ring holds thousands of them. The answer to POST /v1/send carries what the
+// engine kept, up to delivery.MaxResponseBody per attempt (less once the run's delivery.BodyBudget
+// is spent, which its bodyClipped says).
 const MaxRecordBody = 1 << 10
 
-// SendResponse is the answer to POST /v1/send: one record per scheduled delivery, in schedule order.
+// SendResponse is the answer to POST /v1/send: one record per scheduled delivery, in schedule order,
+// each with the response bodies as the engine kept them.
 type SendResponse struct {
 	Run     string   `json:"run"`
 	Summary Summary  `json:"summary"`
@@ -43,8 +47,9 @@ type Summary struct {
 	PendingRetries int `json:"pendingRetries"`
 }
 
-func newRecord(run string, r delivery.Result, at time.Time) Record {
-	rec := Record{Run: run, Time: at, Provider: r.Provider, ResultRecord: r.Record(MaxRecordBody)}
+// newRecord makes the record of r, keeping at most maxBody bytes of each response body.
+func newRecord(run string, r delivery.Result, at time.Time, maxBody int) Record {
+	rec := Record{Run: run, Time: at, Provider: r.Provider, ResultRecord: r.Record(maxBody)}
 	if last, ok := r.Last(); ok {
 		rec.Status, rec.LatencyMs = last.Status, delivery.Milliseconds(last.Latency)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -29,8 +31,8 @@ const (
 	MaxRequestBytes = 1 << 20
 	// MaxCount caps "count".
 	MaxCount = 100_000
-	// MaxWorkers caps "workers".
-	MaxWorkers = 256
+	// MaxWorkers caps "workers": the engine's own bound, as for wahook send.
+	MaxWorkers = delivery.MaxWorkers
 	// MaxRetries caps the number of delays in "retries".
 	MaxRetries = 32
 	// MaxTimeout caps "timeout", the bound on one attempt.
@@ -45,9 +47,12 @@ const (
 )
 
 // sendRequest is the body of POST /v1/send: mockprovider.SendOptions as JSON, with the same names,
-// less what a remote caller must not choose (caFile names a file on the server's disk; Version is
-// the server's). timeout takes a Go duration string such as "10s", or an integer of nanoseconds as
-// SendOptions marshals it; header takes a string or an array of strings per name.
+// less Version, which is the server's. timeout takes a Go duration string such as "10s", or an
+// integer of nanoseconds as SendOptions marshals it; header takes a string or an array of strings per
+// name. timeScale, when given, must be above 0 (left out, it is 1). caFile names a file on the
+// server's machine, as --ca-file does for wahook send. bodies are payloads to send instead of
+// generated ones, as wahook send --file: each a JSON value, sent byte for byte as written in the
+// request; rawBodies are sent as the bytes of each string, for payloads that are not JSON.
 type sendRequest struct {
 	Target       string                     `json:"target"`
 	Provider     string                     `json:"provider"`
@@ -63,12 +68,15 @@ type sendRequest struct {
 	Header       map[string]json.RawMessage `json:"header"`
 	Timeout      json.RawMessage            `json:"timeout"`
 	Retries      string                     `json:"retries"`
-	TimeScale    float64                    `json:"timeScale"`
+	TimeScale    *float64                   `json:"timeScale"`
 	Duplicates   float64                    `json:"duplicates"`
 	Shuffle      bool                       `json:"shuffle"`
 	Workers      int                        `json:"workers"`
 	Rate         float64                    `json:"rate"`
 	Insecure     bool                       `json:"insecure"`
+	CAFile       string                     `json:"caFile"`
+	Bodies       []json.RawMessage          `json:"bodies"`
+	RawBodies    []string                   `json:"rawBodies"`
 }
 
 // DecodeSendRequest reads the body of a POST /v1/send into send options, checking everything that
@@ -126,8 +134,9 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 		return bad("workers: negative (%d)", req.Workers)
 	case req.Workers > MaxWorkers:
 		return bad("workers: %d is more than %d", req.Workers, MaxWorkers)
-	case !finite(req.TimeScale) || req.TimeScale < 0:
-		return bad("timeScale: %v, want a number >= 0", req.TimeScale)
+	case req.TimeScale != nil && (!finite(*req.TimeScale) || *req.TimeScale <= 0):
+		// 0 would mean the engine's default, 1: someone asking for no delay would wait whole minutes.
+		return bad("timeScale: %v, want a factor > 0 such as 0.001 (leave it out for 1)", *req.TimeScale)
 	case !finite(req.Rate) || req.Rate < 0:
 		return bad("rate: %v, want requests per second >= 0", req.Rate)
 	case !finite(req.Duplicates) || req.Duplicates < 0 || req.Duplicates > 1:
@@ -175,20 +184,59 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 		return bad("header: %v", err)
 	}
 	for _, f := range [...]struct{ name, value string }{{"authUser", req.AuthUser}, {"authToken", req.AuthToken}} {
-		if !validHeaderValue(f.value) {
-			return bad("%s: control characters are not allowed in a header value", f.name)
+		if err := delivery.CheckHeaderValue(f.value); err != nil {
+			return bad("%s: %v", f.name, err)
 		}
 	}
 	if _, err := prov.DeliveryHeader("", req.AuthUser, req.AuthToken, header); err != nil {
 		return bad("authUser/authToken: %v", err)
 	}
+	if req.Insecure && req.CAFile != "" {
+		return bad("insecure and caFile: give one or the other")
+	}
+	bodies, err := givenBodies(req)
+	if err != nil {
+		return bad("%v", err)
+	}
+	timeScale := 0.0 // the engine's default, 1
+	if req.TimeScale != nil {
+		timeScale = *req.TimeScale
+	}
 	return mockprovider.SendOptions{
 		Target: req.Target, Provider: p, Types: req.Types, Count: req.Count, Seed: req.Seed,
-		Mutation: req.Mutation, Quirks: quirks, MediaBaseURL: strings.TrimSuffix(req.MediaBaseURL, "/"),
+		Mutation: req.Mutation, Bodies: bodies, Quirks: quirks, MediaBaseURL: strings.TrimSuffix(req.MediaBaseURL, "/"),
 		MediaFault: req.MediaFault, AuthUser: req.AuthUser, AuthToken: req.AuthToken, Header: header,
-		Timeout: timeout, Retries: req.Retries, TimeScale: req.TimeScale, Duplicates: req.Duplicates,
-		Shuffle: req.Shuffle, Workers: req.Workers, Rate: req.Rate, Insecure: req.Insecure,
+		Timeout: timeout, Retries: req.Retries, TimeScale: timeScale, Duplicates: req.Duplicates,
+		Shuffle: req.Shuffle, Workers: req.Workers, Rate: req.Rate, CAFile: req.CAFile, Insecure: req.Insecure,
 	}, nil
+}
+
+// givenBodies returns the request's bodies and rawBodies, in that order, or nil when it gives none.
+// Given bodies replace generated payloads, so the fields that describe generation are refused with
+// them, as wahook send refuses them with --file.
+func givenBodies(req sendRequest) ([][]byte, error) {
+	if len(req.Bodies) == 0 && len(req.RawBodies) == 0 {
+		return nil, nil
+	}
+	for _, f := range [...]struct {
+		name string
+		set  bool
+	}{{"types", len(req.Types) > 0}, {"count", req.Count != 0}, {"mutation", req.Mutation != ""}, {"quirks", req.Quirks != ""}, {"mediaFault", req.MediaFault != ""}} {
+		if f.set {
+			return nil, fmt.Errorf("%s: applies to generated payloads, not to bodies or rawBodies", f.name)
+		}
+	}
+	if n := len(req.Bodies) + len(req.RawBodies); n > MaxCount {
+		return nil, fmt.Errorf("bodies: %d payloads, at most %d", n, MaxCount)
+	}
+	out := make([][]byte, 0, len(req.Bodies)+len(req.RawBodies))
+	for _, b := range req.Bodies {
+		out = append(out, []byte(b))
+	}
+	for _, b := range req.RawBodies {
+		out = append(out, []byte(b))
+	}
+	return out, nil
 }
 
 // checkTypes checks the requested types against the provider's and returns the chosen ones.
@@ -242,7 +290,9 @@ func parseDuration(raw json.RawMessage) (time.Duration, error) {
 	return time.Duration(n), nil
 }
 
-// parseHeader reads {"Name": "value"} or {"Name": ["v1", "v2"]}, checking names and values.
+// parseHeader reads {"Name": "value"} or {"Name": ["v1", "v2"]}, checking names and values as the
+// engine would (a Host must be host[:port]). Names that differ only in letter case are refused: a
+// JSON object's order is lost in a map, so their values could not be sent in the order given.
 func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 	if len(raw) == 0 {
 		return nil, nil
@@ -251,50 +301,31 @@ func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 		return nil, fmt.Errorf("%d names, at most %d", len(raw), MaxHeaders)
 	}
 	h := make(http.Header, len(raw))
-	for name, v := range raw {
-		if !validHeaderName(name) {
+	folded := make(map[string]string, len(raw))
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		if err := delivery.CheckHeaderName(name); err != nil {
 			return nil, fmt.Errorf("%q is not a valid header name", truncate(name, 40))
 		}
+		if other, dup := folded[strings.ToLower(name)]; dup {
+			return nil, fmt.Errorf("%q and %q differ only in letter case: give their values as one array under one name",
+				truncate(other, 40), truncate(name, 40))
+		}
+		folded[strings.ToLower(name)] = name
 		var values []string
 		var one string
-		if err := json.Unmarshal(v, &one); err == nil {
+		if err := json.Unmarshal(raw[name], &one); err == nil {
 			values = []string{one}
-		} else if err := json.Unmarshal(v, &values); err != nil {
+		} else if err := json.Unmarshal(raw[name], &values); err != nil {
 			return nil, fmt.Errorf("%s: want a string or an array of strings", truncate(name, 40))
 		}
 		for _, value := range values {
-			if !validHeaderValue(value) {
-				return nil, fmt.Errorf("%s: control characters are not allowed in a header value", truncate(name, 40))
+			if err := delivery.CheckHeaderField(name, value); err != nil {
+				return nil, fmt.Errorf("%s", truncate(err.Error(), 200))
 			}
 		}
 		h[name] = values
 	}
 	return h, nil
-}
-
-// validHeaderName reports whether name is an RFC 9110 token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := range len(name) {
-		c := name[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
-}
-
-// validHeaderValue refuses the control characters net/http would refuse to send (tab is allowed).
-func validHeaderValue(v string) bool {
-	for i := range len(v) {
-		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -333,8 +364,11 @@ func describeType(t reflect.Type) string {
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.String {
+		switch {
+		case t.Elem().Kind() == reflect.String:
 			return "an array of strings"
+		case t.Elem() == reflect.TypeFor[json.RawMessage]():
+			return "an array of JSON values"
 		}
 		return "a JSON value"
 	case reflect.Map:

@@ -90,6 +90,11 @@ type Options struct {
 	// Retries is the timer's retry schedule in mockprovider.SendOptions.Retries form; "" means the
 	// provider's own.
 	Retries string
+	// AuthUser, AuthToken and Header are sent with the timer's deliveries, as with wahook send: the
+	// credentials the provider sends for a customer who configured them, and extra headers.
+	AuthUser  string
+	AuthToken string
+	Header    http.Header
 
 	// Logger receives one line per control or media request, per timer delivery, and the HTTP
 	// server's own errors; nil means none.

@@ -62,6 +62,7 @@ func newTimer(opts Options) (*timer, error) {
 	_, dopts, err := mockprovider.PrepareSend(mockprovider.SendOptions{
 		Target: opts.Target, Provider: p, Types: types[:1], Count: 1, Seed: opts.Seed,
 		Version: opts.Version, Retries: opts.Retries,
+		AuthUser: opts.AuthUser, AuthToken: opts.AuthToken, Header: opts.Header,
 	})
 	if err != nil {
 		return bad("%v", err)
@@ -132,7 +133,7 @@ func (s *Server) timerDeliver(index uint64) {
 		report, _ := t.engine.Run(s.work, []delivery.Payload{p.Delivery()})
 		for _, res := range report.Results {
 			res.Index = int(index)
-			rec := s.ring.add(newRecord("timer", res, time.Now()))
+			rec := s.ring.add(newRecord("timer", res, time.Now(), MaxRecordBody))
 			s.cut(s.work, res)
 			s.logf("timer: %s %s #%d %s: %s, status %d, %d attempts, %s", rec.Provider, rec.Type, index, rec.ID,
 				rec.Outcome, rec.Status, len(rec.Attempts), formatMs(rec.LatencyMs))

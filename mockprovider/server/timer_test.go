@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -51,4 +52,27 @@ func TestTimerDeliveries(t *testing.T) {
 	assert.Equal(t, delivery.Acked, r.Outcome)
 	assert.Equal(t, 1, r.Index%3, "index counts the timer's payloads")
 	assert.Contains(t, logs.String(), "timer: itniotech text #0")
+}
+
+// TestTimerCredentials: the timer's deliveries carry the credentials and extra headers it was given,
+// so they reach a receiver that checks them.
+func TestTimerCredentials(t *testing.T) {
+	rec := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.Header.Get("UserName") != "acme" || r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	srv := start(t, server.Options{
+		Target: rec.URL + "/hook", Every: time.Hour, Provider: "innopaas", Types: []string{"text"},
+		AuthUser: "acme", AuthToken: "Bearer s3cret", Header: http.Header{"X-Env": {"dev"}},
+	})
+	c := client(t)
+	require.EventuallyWithT(t, func(c2 *assert.CollectT) {
+		list := deliveries(t, c, srv, "?status=acked")
+		assert.Len(c2, list.Deliveries, 1)
+	}, 10*time.Second, 5*time.Millisecond)
+	h := rec.Hits()[0].Header
+	assert.Equal(t, []string{"acme"}, h.Values("UserName"))
+	assert.Equal(t, []string{"Bearer s3cret"}, h.Values("Authorization"))
+	assert.Equal(t, []string{"dev"}, h.Values("X-Env"))
 }
