@@ -28,6 +28,23 @@ const (
 // QuirkModes returns the quirk modes, the default first, for flag help and completion.
 func QuirkModes() []QuirkMode { return []QuirkMode{QuirksMix, QuirksExample, QuirksTable} }
 
+// ErrUnknownQuirkMode is returned for a quirk mode that is not one of QuirkModes.
+var ErrUnknownQuirkMode = errors.New("unknown quirk mode")
+
+// ParseQuirkMode returns the quirk mode named s, one of QuirkModes. It is the one place that says
+// which modes exist, for every option, flag and manifest that names one.
+func ParseQuirkMode(s string) (QuirkMode, error) {
+	modes := QuirkModes()
+	if slices.Contains(modes, QuirkMode(s)) {
+		return QuirkMode(s), nil
+	}
+	names := make([]string, len(modes))
+	for i, m := range modes {
+		names[i] = string(m)
+	}
+	return "", fmt.Errorf("%w %q (want %s)", ErrUnknownQuirkMode, s, strings.Join(names, ", "))
+}
+
 // DefaultMediaBaseURL is where `wahook serve` hosts media by default.
 const DefaultMediaBaseURL = "http://127.0.0.1:8787"
 
@@ -100,12 +117,11 @@ const mediaVariants = 1024
 
 // New returns a Generator for opts.
 func New(opts Options) (*Generator, error) {
-	switch opts.Quirks {
-	case "":
+	if opts.Quirks == "" {
 		opts.Quirks = QuirksMix
-	case QuirksMix, QuirksExample, QuirksTable:
-	default:
-		return nil, fmt.Errorf("quirk mode %q: want mix, example or table", opts.Quirks)
+	}
+	if _, err := ParseQuirkMode(string(opts.Quirks)); err != nil {
+		return nil, err
 	}
 	if opts.MediaBaseURL == "" {
 		opts.MediaBaseURL = DefaultMediaBaseURL

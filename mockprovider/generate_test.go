@@ -298,7 +298,20 @@ func TestGenerateErrors(t *testing.T) {
 	_, err = g.Generate(schemas.ITNIOTech, "reaction", 0)
 	assert.ErrorIs(t, err, mockprovider.ErrUnknownType)
 	_, err = mockprovider.New(mockprovider.Options{Quirks: "sometimes"})
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, mockprovider.ErrUnknownQuirkMode)
+}
+
+func TestParseQuirkMode(t *testing.T) {
+	for _, m := range mockprovider.QuirkModes() {
+		got, err := mockprovider.ParseQuirkMode(string(m))
+		require.NoError(t, err)
+		assert.Equal(t, m, got)
+	}
+	for _, bad := range []string{"", "Mix", "sometimes", "mix "} {
+		_, err := mockprovider.ParseQuirkMode(bad)
+		assert.ErrorIs(t, err, mockprovider.ErrUnknownQuirkMode, bad)
+		assert.EqualError(t, err, fmt.Sprintf("unknown quirk mode %q (want mix, example, table)", bad))
+	}
 }
 
 func TestEveryTypeHasAGenerator(t *testing.T) {

@@ -266,7 +266,7 @@ func TestPrepareSendErrors(t *testing.T) {
 		{"bad media fault", base(func(o *mockprovider.SendOptions) { o.MediaFault = "gone" }),
 			nil, `bad send options: media fault "gone": want one of 404, slow, corrupt`},
 		{"bad quirk mode", base(func(o *mockprovider.SendOptions) { o.Quirks = "both" }),
-			nil, `bad send options: quirk mode "both": want mix, example or table`},
+			nil, `bad send options: unknown quirk mode "both" (want mix, example, table)`},
 		{"file and type", base(func(o *mockprovider.SendOptions) { o.Bodies, o.Types = [][]byte{[]byte("{}")}, []string{"text"} }),
 			nil, "bad send options: a given payload file cannot be combined with --type or --mutation"},
 		{"file and mutation", base(func(o *mockprovider.SendOptions) { o.Bodies, o.Mutation = [][]byte{[]byte("{}")}, "empty-body" }),

@@ -263,27 +263,9 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(corpus.Formats(), opts.format) {
-		return fmt.Errorf("--format: unknown format %q (want files or jsonl)", opts.format)
-	}
-	if !slices.Contains(quirkChoices(), opts.quirks) {
-		return fmt.Errorf("--quirks: unknown quirk mode %q (want %s)", opts.quirks, strings.Join(quirkChoices(), ", "))
-	}
-	if err := mockprovider.CheckMediaBaseURL(opts.mediaBaseURL); err != nil {
-		return fmt.Errorf("--media-base-url: %w", err)
-	}
-	if opts.out == "" {
-		return errors.New("--out: no directory given")
-	}
 	count := opts.count
 	if !opts.countSet {
 		count = pairCount(providers, types)
-	}
-	if opts.countSet && count == 0 && !opts.malformed {
-		return errors.New("--count 0 writes nothing without --malformed")
-	}
-	if count > corpus.MaxCount {
-		return fmt.Errorf("--count %d: at most %d", count, uint64(corpus.MaxCount))
 	}
 	copts := corpus.Options{
 		Dir: opts.out, Providers: providers, Types: types, Count: count, Seed: opts.seed,
@@ -308,19 +290,40 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 	}
 	// A signal that arrives once Write has returned with the manifest in place changes nothing on disk:
 	// the corpus is complete, and says so.
-	switch {
-	case err != nil && ctx.Err() != nil:
-		return fmt.Errorf("interrupted: %w", ctx.Err())
-	case errors.Is(err, corpus.ErrDirNotEmpty):
-		return fmt.Errorf("%w (use --force to write into it)", err)
-	case err != nil:
-		return err
+	if err != nil {
+		return genError(ctx, err, opts)
 	}
 	if !opts.quiet {
 		fmt.Fprintf(stdout, "wrote %d payloads (%d malformed) to %s in %.1fs\n",
 			sum.Payloads, sum.Malformed, opts.out, time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// genFlags names the flag that sets each corpus.Options field, so that an option corpus refuses is
+// reported as the flag the user typed.
+var genFlags = map[string]string{
+	"Dir": "--out", "Format": "--format", "Count": "--count", "Quirks": "--quirks",
+	"MediaBaseURL": "--media-base-url", "Types": "--type", "SkipMutations": "--skip-mutation",
+}
+
+// genError words an error of corpus.Write for the command line: the validity checks are corpus's,
+// the flag names gen's.
+func genError(ctx context.Context, err error, opts genOptions) error {
+	var optErr *corpus.OptionError
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	case errors.As(err, &optErr) && genFlags[optErr.Field] != "":
+		return fmt.Errorf("%s: %w", genFlags[optErr.Field], optErr.Err)
+	case errors.Is(err, corpus.ErrNothingToWrite) && !opts.malformed:
+		return errors.New("--count 0 writes nothing without --malformed")
+	case errors.Is(err, corpus.ErrNothingToWrite):
+		return errors.New("--count 0 writes nothing when --skip-mutation leaves out every mutation")
+	case errors.Is(err, corpus.ErrDirNotEmpty):
+		return fmt.Errorf("%w (use --force to write into it)", err)
+	}
+	return err
 }
 
 // genMemoryLimit is the heap gen lets the garbage collector wait for. Generating allocates a few KiB

@@ -16,6 +16,7 @@ import (
 
 	"github.com/wahook/wahook/fixtures/corpus"
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
 )
 
 // manifestEntries reads the manifest of the corpus in dir.
@@ -30,6 +31,18 @@ func manifestEntries(t *testing.T, dir string) []corpus.Entry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// skipAll is --skip-mutation with every mutation of p's catalogue.
+func skipAll(t *testing.T, p schemas.Provider) []string {
+	t.Helper()
+	muts, err := mockprovider.Mutations(p)
+	require.NoError(t, err)
+	ids := make([]string, len(muts))
+	for i, m := range muts {
+		ids[i] = m.ID
+	}
+	return []string{"--skip-mutation", strings.Join(ids, ",")}
 }
 
 func TestGen(t *testing.T) {
@@ -73,19 +86,22 @@ func TestGen(t *testing.T) {
 		},
 		{"unknown provider", []string{"--provider", "meta"}, 2, nil, "wahook: --provider: unknown provider \"meta\" (want one of [innopaas itniotech])\n", 0},
 		{"auto is no provider here", []string{"--provider", "auto"}, 2, nil, "wahook: --provider: unknown provider \"auto\" (want one of [innopaas itniotech])\n", 0},
-		{"unknown type", []string{"--type", "text,bogus"}, 2, nil, "wahook: corpus: unknown message type \"bogus\" for innopaas, itniotech (want one of text, reaction, image, audio, video, sticker, document, unknown, location, contacts, button, interactive, order, system, unsupported)\n", 0},
-		{"type of another provider", []string{"--provider", "itniotech", "--type", "order"}, 2, nil, "wahook: corpus: unknown message type \"order\" for itniotech (want one of text, image, video, audio, document, location, sticker, unknown, unsupported, interactive, contacts)\n", 0},
+		{"unknown type", []string{"--type", "text,bogus"}, 2, nil, "wahook: --type: unknown message type \"bogus\" for innopaas, itniotech (want one of text, reaction, image, audio, video, sticker, document, unknown, location, contacts, button, interactive, order, system, unsupported)\n", 0},
+		{"type of another provider", []string{"--provider", "itniotech", "--type", "order"}, 2, nil, "wahook: --type: unknown message type \"order\" for itniotech (want one of text, image, video, audio, document, location, sticker, unknown, unsupported, interactive, contacts)\n", 0},
 		{"all among types", []string{"--type", "all,text"}, 2, nil, "wahook: --type: all cannot be combined with other types\n", 0},
-		{"unknown format", []string{"--format", "xml"}, 2, nil, "wahook: --format: unknown format \"xml\" (want files or jsonl)\n", 0},
+		{"unknown format", []string{"--format", "xml"}, 2, nil, "wahook: --format: unknown format \"xml\" (want files, jsonl)\n", 0},
 		{"nothing to write", []string{"--count", "0"}, 2, nil, "wahook: --count 0 writes nothing without --malformed\n", 0},
-		{"unknown mutation", []string{"--malformed", "--skip-mutation", "nope"}, 2, nil, "wahook: corpus: skip unknown mutation \"nope\" for innopaas, itniotech\n", 0},
+		{"unknown mutation", []string{"--malformed", "--skip-mutation", "nope"}, 2, nil, "wahook: --skip-mutation: unknown mutation \"nope\" for innopaas, itniotech\n", 0},
 		{"bad count", []string{"--count", "-1"}, 2, nil, "wahook: invalid argument \"-1\" for \"--count\" flag: strconv.ParseUint: parsing \"-1\": invalid syntax\n", 0},
-		{"count too large", []string{"--count", "18446744073709551615"}, 2, nil, "wahook: --count 18446744073709551615: at most 4611686018427387904\n", 0},
+		{"count too large", []string{"--count", "18446744073709551615"}, 2, nil, "wahook: --count: 18446744073709551615: at most 4611686018427387904\n", 0},
 		{"unknown quirk mode", []string{"--quirks", "sometimes"}, 2, nil, "wahook: --quirks: unknown quirk mode \"sometimes\" (want mix, example, table)\n", 0},
 		{"media base URL not http", []string{"--media-base-url", "ftp://x"}, 2, nil, "wahook: --media-base-url: \"ftp://x\": scheme must be http or https\n", 0},
 		{"media base URL without host", []string{"--media-base-url", "http://"}, 2, nil, "wahook: --media-base-url: \"http://\" has no host\n", 0},
 		{"media base URL with a query", []string{"--media-base-url", "http://h/?a=1"}, 2, nil, "wahook: --media-base-url: \"http://h/?a=1\": a query or fragment cannot prefix a path\n", 0},
 		{"argument", []string{"extra"}, 2, nil, "wahook: unknown command \"extra\" for \"wahook gen\"\n", 0},
+		{"empty out", []string{"--out", ""}, 2, nil, "wahook: --out: no directory given\n", 0},
+		{"every mutation skipped", append([]string{"--provider", "itniotech", "--count", "0", "--malformed"}, skipAll(t, schemas.ITNIOTech)...), 2, nil,
+			"wahook: --count 0 writes nothing when --skip-mutation leaves out every mutation\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
