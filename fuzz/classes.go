@@ -217,22 +217,38 @@ func leavesOf(doc any) []leaf {
 	return out
 }
 
-// mostTelling picks the leaf that best names what a minimised payload is about: one with unusual
-// characters, else a notable one (the longest by length class), else the deepest; ties go to the first
-// pointer. It reports false for a document without leaves below the root.
-func mostTelling(doc any) (leaf, bool) {
+// parsed is a payload decoded once, with its leaves listed once, for the functions that name and
+// compare findings: each would otherwise decode it again and marshal every leaf again.
+type parsed struct {
+	doc    any
+	err    error // why the payload does not decode; doc and leaves are nil then
+	leaves []leaf
+}
+
+func parse(body []byte) parsed {
+	doc, err := schemas.Decode(body)
+	if err != nil {
+		return parsed{err: err}
+	}
+	return parsed{doc: doc, leaves: leavesOf(doc)}
+}
+
+// bestLeaf picks, of the leaves keep accepts, the one that best names what a minimised payload is
+// about: one with unusual characters, else a notable one (the longest by length class), else the
+// deepest; ties go to the first pointer. It reports false when keep accepts none.
+func bestLeaf(leaves []leaf, keep func(leaf) bool) (leaf, bool) {
 	var best leaf
 	found := false
-	for _, l := range leavesOf(doc) {
-		if l.depth == 0 {
-			continue
-		}
-		if !found || tells(l, best) {
+	for _, l := range leaves {
+		if keep(l) && (!found || tells(l, best)) {
 			best, found = l, true
 		}
 	}
 	return best, found
 }
+
+// belowRoot accepts the leaves that are not the whole document.
+func belowRoot(l leaf) bool { return l.depth > 0 }
 
 // tells reports whether a says more than b.
 func tells(a, b leaf) bool {
@@ -291,13 +307,7 @@ func hasPath(doc any, ptr string) bool {
 
 // notableClassAt returns the class of the most telling leaf at the normalised pointer ptr when that
 // class is notable, else "".
-func notableClassAt(doc any, ptr string) string {
-	var best leaf
-	found := false
-	for _, l := range leavesOf(doc) {
-		if l.pointer == ptr && l.notable && (!found || tells(l, best)) {
-			best, found = l, true
-		}
-	}
-	return best.class
+func notableClassAt(leaves []leaf, ptr string) string {
+	l, _ := bestLeaf(leaves, func(l leaf) bool { return l.pointer == ptr && l.notable })
+	return l.class
 }

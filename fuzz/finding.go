@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,14 +25,12 @@ import (
 // finding already made; an error means a reproducer could not be written, and the run should stop
 // rather than go on finding what it cannot keep.
 func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, a delivery.Attempt) error {
-	trigger := triggerOf(in)
+	body := parse(in.Body)
+	trigger := triggerOf(in, body)
 	status := a.Status
 	// A notable trigger value (unusual characters, a long string) keeps two defects of one field
 	// apart: a receiver that fails on U+202E in a text and on texts over 3000 bytes has two.
-	key := signature(outcome, status, trigger, "")
-	if doc, err := schemas.Decode(in.Body); err == nil && strings.HasPrefix(trigger, "/") {
-		key = signature(outcome, status, trigger, notableClassAt(doc, trigger))
-	}
+	key := signature(outcome, status, trigger, notableClassAt(body.leaves, trigger))
 	if fd, ok := f.seen[key]; ok {
 		fd.Hits++
 		return nil
@@ -54,9 +53,13 @@ func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, 
 	default:
 		fd.Note = "not confirmed: sent again, it got another answer (a defect that depends on timing or state?)"
 	}
-	fd.Trigger, fd.Class = retrigger(in, trigger, fd.Minimised)
+	minimised := body
+	if !bytes.Equal(fd.Minimised, in.Body) {
+		minimised = parse(fd.Minimised)
+	}
+	fd.Trigger, fd.Class = retrigger(body, trigger, minimised)
 	fd.Signature = signature(outcome, status, fd.Trigger, fd.Class)
-	fd.essence = essenceOf(fd.Minimised)
+	fd.essence = essenceOf(minimised)
 	if other, ok := f.bySignature[fd.Signature]; ok {
 		other.Hits++ // minimised, it is a finding already made
 		f.seen[key] = other
@@ -83,51 +86,45 @@ func signature(outcome Outcome, status int, trigger, class string) string {
 }
 
 // retrigger names a finding by its minimised payload, which may no longer be about what the first
-// input varied: an input that was not UTF-8 may minimise to valid JSON whose long text is the real
-// trigger; a catalogue mutation that added unknown fields everywhere, or an edit of a field the
-// schema requires, may minimise to a payload whose long text is what the receiver refuses. A trigger
-// whose value is notable stays; a notable leaf elsewhere names the finding instead; a trigger with
-// nothing notable anywhere stays if its field, or the object that had it, is still there (the field's
-// absence may be the point), and otherwise the payload's most telling leaf names it. The second result
-// is the trigger value's class when notable.
-func retrigger(in Input, trigger string, minimised []byte) (string, string) {
-	doc, err := schemas.Decode(minimised)
-	if err != nil {
-		return decodeTrigger(err), ""
+// input (original) varied: an input that was not UTF-8 may minimise to valid JSON whose long text is
+// the real trigger; a catalogue mutation that added unknown fields everywhere, or an edit of a field
+// the schema requires, may minimise to a payload whose long text is what the receiver refuses. The
+// second result is the class of the value named when it is notable.
+func retrigger(original parsed, trigger string, minimised parsed) (string, string) {
+	if minimised.err != nil {
+		return decodeTrigger(minimised.err), ""
 	}
-	if _, ok := doc.(map[string]any); !ok {
+	if _, ok := minimised.doc.(map[string]any); !ok {
 		return "input:not-an-object", ""
 	}
-	best, hasLeaf := mostTelling(doc)
-	telling := hasLeaf && best.notable
-	switch {
-	case strings.HasPrefix(trigger, "/"):
-		if class := notableClassAt(doc, trigger); class != "" {
-			return trigger, class // the defect needs the trigger's value
-		}
-		if telling {
-			return best.pointer, best.class // it needs another value
-		}
-		parent, _, err := jsonpointer.Parent(trigger)
-		if hasPath(doc, trigger) || err == nil && parent != "" && hasPath(doc, parent) {
-			return trigger, ""
-		}
-		if orig, err := schemas.Decode(in.Body); err != nil || !hasPath(orig, trigger) {
-			return trigger, "" // a field the input lacked: its absence cannot show in the payload
-		}
-	case strings.HasPrefix(trigger, "input:"): // it decodes now: named by what it holds
-	case telling: // a mutation or a byte operation, with something notable left
-		return best.pointer, best.class
-	default:
-		return trigger, ""
+	field := strings.HasPrefix(trigger, "/")
+	if class := notableClassAt(minimised.leaves, trigger); field && class != "" {
+		return trigger, class // the defect needs the trigger's value
 	}
-	switch {
-	case !hasLeaf:
-		return "input:" + schemas.JSONType(doc), ""
-	case !telling:
-		return best.pointer, ""
+	best, hasLeaf := bestLeaf(minimised.leaves, belowRoot)
+	if hasLeaf && best.notable {
+		return best.pointer, best.class // it needs a notable value elsewhere
 	}
-	return best.pointer, best.class
+	if field && stillThere(minimised.doc, trigger) {
+		return trigger, "" // the field, or the object that had it, is still there: its absence may be the point
+	}
+	if field && (original.err != nil || !hasPath(original.doc, trigger)) {
+		return trigger, "" // a field the input lacked: its absence cannot show in the payload
+	}
+	if !field && !strings.HasPrefix(trigger, "input:") {
+		return trigger, "" // a mutation or a byte operation, with nothing notable left to name it by
+	}
+	if !hasLeaf {
+		return "input:" + schemas.JSONType(minimised.doc), ""
+	}
+	return best.pointer, "" // the payload's most telling leaf, as nothing better is left
+}
+
+// stillThere reports whether doc has the field at the normalised pointer ptr, or the object that
+// had it.
+func stillThere(doc any, ptr string) bool {
+	parent, _, err := jsonpointer.Parent(ptr)
+	return hasPath(doc, ptr) || err == nil && parent != "" && hasPath(doc, parent)
 }
 
 // essence is what makes two findings with different triggers one defect, judged on their minimised
@@ -143,19 +140,18 @@ func (e essence) overlaps(o essence) bool {
 	return e.leaves != "" && e.leaves == o.leaves || e.shape != "" && e.shape == o.shape
 }
 
-func essenceOf(minimised []byte) essence {
-	doc, err := schemas.Decode(minimised)
-	if err != nil {
+func essenceOf(minimised parsed) essence {
+	if minimised.err != nil {
 		return essence{}
 	}
 	var classes []string
-	for _, l := range leavesOf(doc) {
+	for _, l := range minimised.leaves {
 		if l.notable {
 			classes = append(classes, l.class)
 		}
 	}
 	sort.Strings(classes)
-	return essence{leaves: strings.Join(classes, "\x00"), shape: shapeOf(doc)}
+	return essence{leaves: strings.Join(classes, "\x00"), shape: shapeOf(minimised.doc)}
 }
 
 // shapeOf writes a document's structure with its leaves replaced by their JSON types, or their class
@@ -228,13 +224,12 @@ func (f *fuzzer) requestHeader(contentType string) map[string][]string {
 // triggerOf names what an input varied in terms that do not depend on how it was made: a payload
 // that does not decode is classed by why (so every broken-JSON input of a receiver that 500s on bad
 // JSON shares one signature); one that decodes is named by the first JSON path where it departs from
-// its valid base, with array indices normalised.
-func triggerOf(in Input) string {
-	doc, err := schemas.Decode(in.Body)
-	if err != nil {
-		return decodeTrigger(err)
+// its valid base, with array indices normalised. body is in.Body parsed.
+func triggerOf(in Input, body parsed) string {
+	if body.err != nil {
+		return decodeTrigger(body.err)
 	}
-	if _, ok := doc.(map[string]any); !ok {
+	if _, ok := body.doc.(map[string]any); !ok {
 		return "input:not-an-object"
 	}
 	if in.Base == nil { // a catalogue mutation: its id, or the field it edits, names it
@@ -244,7 +239,7 @@ func triggerOf(in Input) string {
 	if err != nil {
 		return in.Trigger
 	}
-	if ptr, differs := firstDifference(base, doc, ""); differs {
+	if ptr, differs := firstDifference(base, body.doc, ""); differs {
 		return normalise(ptr)
 	}
 	return in.Trigger // same document, other headers (such as a Content-Type mutation)
@@ -332,7 +327,7 @@ func (f *fuzzer) recordDeath(b batch, results []delivery.Result) error {
 	}
 	first := b.inputs[results[idx[0]].Index]
 	a, _ := results[idx[0]].Last()
-	trigger := triggerOf(first)
+	trigger := triggerOf(first, parse(first.Body))
 	fd := &Finding{
 		Signature: signature(OutcomeDied, 0, trigger, ""), Outcome: OutcomeDied, Trigger: trigger,
 		Origin: first.Origin, Index: first.Index, Seed: f.opts.Seed, Hits: 1, ContentType: first.ContentType,

@@ -113,6 +113,21 @@ func TestRetrigger(t *testing.T) {
 			want: "/timestamp", class: "number, integer below 2^53",
 		},
 		{
+			name: "not JSON at first, nothing notable once minimised", in: Input{Body: []byte(`{"message":`)},
+			trigger: "input:not-json", minimised: `{"message":{"type":"location"}}`,
+			want: "/message/type",
+		},
+		{
+			name: "not JSON at first, an empty object once minimised", in: Input{Body: []byte(`{`)},
+			trigger: "input:not-json", minimised: `{}`,
+			want: "input:object",
+		},
+		{
+			name: "JSON but not an object", in: Input{Body: []byte(`[1,`)},
+			trigger: "input:not-json", minimised: `[1]`,
+			want: "input:not-an-object",
+		},
+		{
 			name: "still not JSON, for another reason", in: Input{Body: []byte("{\"a\":\"\xff")},
 			trigger: "input:payload-is-not-valid-UTF-8", minimised: `{"a":`,
 			want: "input:not-json",
@@ -120,7 +135,7 @@ func TestRetrigger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, class := retrigger(tt.in, tt.trigger, []byte(tt.minimised))
+			got, class := retrigger(parse(tt.in.Body), tt.trigger, parse([]byte(tt.minimised)))
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.class, class)
 		})
@@ -147,7 +162,7 @@ func TestEssence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.same, essenceOf([]byte(tt.a)).overlaps(essenceOf([]byte(tt.b))))
+			assert.Equal(t, tt.same, essenceOf(parse([]byte(tt.a))).overlaps(essenceOf(parse([]byte(tt.b)))))
 		})
 	}
 }

@@ -131,10 +131,11 @@ func FuzzMinimise(f *testing.F) {
 		got := minimise(body, reproduces, 60)
 		assert.LessOrEqual(t, len(got), len(body), "minimising never grows")
 		assert.True(t, reproduces(got), "the minimised payload reproduces: %q in %q", needle, got)
-		trigger := triggerOf(Input{Body: body, Base: body})
-		retrigger(Input{Body: body}, trigger, got)
-		retrigger(Input{Body: body}, "/a/0/x_fuzz_*", got)
-		essenceOf(got)
+		original, minimised := parse(body), parse(got)
+		trigger := triggerOf(Input{Body: body, Base: body}, original)
+		retrigger(original, trigger, minimised)
+		retrigger(original, "/a/0/x_fuzz_*", minimised)
+		essenceOf(minimised)
 	})
 }
 

@@ -26,7 +26,7 @@ func FuzzScan(f *testing.F) {
 		vary(rng, body)
 		_, _, _, err := mutateBytes(rng, body, func() ([]byte, error) { return body, nil })
 		require.NoError(t, err)
-		triggerOf(Input{Body: body, Base: body})
+		triggerOf(Input{Body: body, Base: body}, parse(body))
 		sp, ok := pickValue(body, n)
 		doc, err := schemas.Decode(body)
 		if !ok || err != nil {
