@@ -98,17 +98,14 @@ func (r *Runner) Probe(ctx context.Context) error {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	case obs.Status == 0:
 		return fmt.Errorf("%w: %s: %s", ErrUnreachable, r.s.Target, obs.describe(r.s.Timeout))
-	case obs.Status == http.StatusUnauthorized || obs.Status == http.StatusForbidden:
-		hint := "give them with --auth-user/--auth-token or --auth-header (Config.AuthUser/AuthToken/AuthHeaders)"
-		if len(r.s.credentials) > 0 {
-			hint = "check the credentials given"
-		}
-		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.Target, obs.describe(r.s.Timeout), hint)
 	}
-	switch obs.Status {
-	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
-		r.hint = fmt.Sprintf("%s answered %s to a valid text message, so most cases will fail for that reason alone: is the path right, and does it take POST?",
-			r.s.Target, obs.describe(r.s.Timeout))
+	hint := r.s.prov.RefusalHint(obs.Status, len(r.s.credentials) > 0)
+	switch {
+	case obs.Status == http.StatusUnauthorized || obs.Status == http.StatusForbidden:
+		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.Target, obs.describe(r.s.Timeout), hint)
+	case hint != "":
+		r.hint = fmt.Sprintf("%s answered %s to a valid text message, so most cases will fail for that reason alone: %s",
+			r.s.Target, obs.describe(r.s.Timeout), hint)
 	}
 	r.canaryAcked = obs.Class == delivery.ClassNone
 	if !r.canaryAcked {

@@ -298,20 +298,10 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	case a.OK():
 		return nil
 	}
-	var hint string
-	switch a.Status {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		hint = "credentials? give them with --auth-user/--auth-token or --auth-header (Options.AuthUser/AuthToken/Header)"
-		if f.opts.AuthUser != "" || f.opts.AuthToken != "" || len(f.opts.Header) > 0 {
-			hint = "check the credentials given"
-		}
-	case http.StatusNotFound, http.StatusMethodNotAllowed:
-		hint = "wrong path? the target must be the URL webhooks are POSTed to"
-	default:
+	gave := f.opts.AuthUser != "" || f.opts.AuthToken != "" || len(f.opts.Header) > 0
+	hint := f.prov.RefusalHint(a.Status, gave)
+	if hint == "" {
 		hint = "wrong path or credentials? fuzzing needs a receiver that acks what the provider sends"
-	}
-	if a.Class == delivery.ClassRedirect {
-		hint = "wrong path? providers do not follow redirects"
 	}
 	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.Target, describe(a), hint)
 }

@@ -78,7 +78,7 @@ func TestConformCredentials(t *testing.T) {
 	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas")
 	assert.Equal(t, 2, got.code)
 	assert.Empty(t, got.stdout)
-	assert.Regexp(t, `^wahook: conform: the receiver refused the credentials: .* answered a valid message with 401 Unauthorized; give them with --auth-user/--auth-token or --auth-header .*\n$`, got.stderr)
+	assert.Regexp(t, `^wahook: conform: the receiver refused the credentials: .* answered a valid message with 401 Unauthorized; credentials\? give them with --auth-user/--auth-token or --auth-header \(innopaas sends them in the UserName and Authorization headers\)\n$`, got.stderr)
 }
 
 // A broken receiver fails the suite (exit 1), and the output names the case with expected, observed

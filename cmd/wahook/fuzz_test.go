@@ -128,7 +128,7 @@ func TestFuzzCommandNotAcked(t *testing.T) {
 	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--count", "100", "--out", out}, nil, &stdout, &stderr)
 	assert.Equal(t, 2, code)
 	assert.Equal(t, "wahook: fuzz: target does not ack a valid message: "+srv.URL+" answered a valid text message with HTTP 401 Unauthorized; "+
-		"credentials? give them with --auth-user/--auth-token or --auth-header (Options.AuthUser/AuthToken/Header)\n", stderr.String())
+		"credentials? give them with --auth-user/--auth-token or --auth-header (innopaas sends them in the UserName and Authorization headers)\n", stderr.String())
 	assert.Empty(t, stdout.String())
 	assert.NoDirExists(t, out)
 }

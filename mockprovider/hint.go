@@ -1,0 +1,31 @@
+package mockprovider
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// RefusalHint says what most likely made a receiver answer a plain valid message with status, for a
+// run that sends one before anything else (fuzz, conform) and must tell the user why it cannot go
+// on: credentials missing or wrong for a 401 or 403 (gaveCredentials reports whether the run sent
+// any), a wrong path or method for a 404, 405 or 501, a URL that redirects for a 3xx. Where
+// credentials go depends on the provider: its documented credential headers, or a header of the
+// receiver's own. It returns "" for any other status: that answer is the receiver's own business.
+func (p *Provider) RefusalHint(status int, gaveCredentials bool) string {
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		switch {
+		case gaveCredentials:
+			return "check the credentials given"
+		case p.CredentialHeaders.User != "":
+			return fmt.Sprintf("credentials? give them with --auth-user/--auth-token or --auth-header (%s sends them in the %s and %s headers)",
+				p.Name, p.CredentialHeaders.User, p.CredentialHeaders.Token)
+		}
+		return fmt.Sprintf("credentials? %s documents no credential headers: give the header your receiver checks with --auth-header", p.Name)
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented:
+		return "is the path right, and does it take POST?"
+	case status >= 300 && status < 400:
+		return "is the path right? it must be the URL webhooks are POSTed to, not one that redirects: providers do not follow redirects"
+	}
+	return ""
+}
