@@ -159,7 +159,9 @@ func TestFindsDefects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := t.TempDir()
-			rep := run(t, tt.defect(careful(t, tt.p)), tt.p, fuzz.Options{Seed: 7, Duration: 30 * time.Second, Count: 4000, Workers: 4, Out: out})
+			// Bounded by count alone: a duration could end a slow run (-race, busy cores) before the
+			// input that reaches the defect, which the fixed seed sends within these 4000.
+			rep := run(t, tt.defect(careful(t, tt.p)), tt.p, fuzz.Options{Seed: 7, Count: 4000, Workers: 4, Out: out})
 			for _, f := range rep.Findings {
 				t.Logf("%s hits=%d origin=%s\n  min=%.300s", f.Signature, f.Hits, f.Origin, f.Minimised)
 			}
@@ -445,7 +447,8 @@ func TestTwoDefectsInOneField(t *testing.T) {
 	}
 	for _, seed := range []uint64{7, 8} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
-			rep := run(t, handler(careful(t, schemas.ITNIOTech)), schemas.ITNIOTech, fuzz.Options{Seed: seed, Duration: 30 * time.Second, Count: 6000})
+			// Bounded by count alone, as in TestFindsDefects: both seeds reach both defects within 6000.
+			rep := run(t, handler(careful(t, schemas.ITNIOTech)), schemas.ITNIOTech, fuzz.Options{Seed: seed, Count: 6000})
 			for _, f := range rep.Findings {
 				t.Logf("%s hits=%d origin=%s\n  min=%.100s", f.Signature, f.Hits, f.Origin, f.Minimised)
 			}
@@ -590,13 +593,18 @@ func TestPayloadSequenceIsDeterministic(t *testing.T) {
 }
 
 // TestTimeoutFinding fuzzes a receiver that hangs on a right-to-left override: the finding is a
-// timeout, minimising it does not outlast the run's duration by more than a confirmation, and its
-// curl command gives up when the run did, printing 000.
+// timeout, minimising it spends at most 8 requests (each costs a whole timeout), and its curl
+// command gives up when the run did, printing 000. The run ends with the first input that carries
+// the character, so every other request that carries it is the confirmation or a minimising try.
 func TestTimeoutFinding(t *testing.T) {
+	const seed = 7
+	first := firstInputWith(t, schemas.ITNIOTech, seed, '\u202e')
 	ok := careful(t, schemas.ITNIOTech)
+	var bidi atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc, body := decoded(r)
 		if containsRune(doc, '\u202e') {
+			bidi.Add(1)
 			select {
 			case <-r.Context().Done():
 			case <-time.After(4 * time.Second):
@@ -606,18 +614,21 @@ func TestTimeoutFinding(t *testing.T) {
 		ok(w, withBody(body, r))
 	}))
 	t.Cleanup(srv.Close)
-	start := time.Now()
 	rep, err := fuzz.Run(t.Context(), fuzz.Options{
-		Target: srv.URL, Provider: schemas.ITNIOTech, Seed: 7, Duration: 1500 * time.Millisecond, Workers: 4,
-		Timeout: time.Second, Out: t.TempDir(), MaxFindings: 1,
+		Target: srv.URL, Provider: schemas.ITNIOTech, Seed: seed, Count: first + 1, Workers: 4,
+		Timeout: time.Second, Out: t.TempDir(),
 	})
-	elapsed := time.Since(start)
 	require.NoError(t, err)
 	require.Len(t, rep.Findings, 1)
 	fd := rep.Findings[0]
 	assert.Equal(t, fuzz.OutcomeTimeout, fd.Outcome)
-	// Unbounded, minimising would send up to 8 more payloads that each wait a second.
-	assert.Less(t, elapsed, 1500*time.Millisecond+time.Second+2500*time.Millisecond, "the run's duration, a batch's last timeouts and a confirmation")
+	assert.Equal(t, first, fd.Index)
+	assert.True(t, fd.Confirmed)
+	assert.Less(t, len(fd.Minimised), len(fd.Original), "minimising made some progress")
+	// The input, its confirmation, and at least one minimising try that kept the character (dropping
+	// the members without it): with the default budget of 400, minimising would send many more.
+	assert.GreaterOrEqual(t, bidi.Load(), int64(1+1+1))
+	assert.LessOrEqual(t, bidi.Load(), int64(1+1+8), "minimising a timeout spends at most 8 requests")
 	script, err := os.ReadFile(filepath.Join(fd.Dir, "reproduce.sh"))
 	require.NoError(t, err)
 	assert.Contains(t, string(script), "--max-time 1 ")
@@ -630,6 +641,34 @@ func TestTimeoutFinding(t *testing.T) {
 	require.ErrorAs(t, err, &exit, "curl gives up")
 	assert.Equal(t, 28, exit.ExitCode(), "curl: operation timed out")
 	assert.Equal(t, "000", strings.TrimSpace(string(out)))
+}
+
+// firstInputWith returns the index of the first input of a run with seed whose document carries r,
+// as a receiver that acks everything sees them, one worker sending them in order.
+func firstInputWith(t *testing.T, p schemas.Provider, seed uint64, r rune) uint64 {
+	t.Helper()
+	var mu sync.Mutex
+	var docs []any
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		doc, _ := decoded(r)
+		mu.Lock()
+		docs = append(docs, doc)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	const count = 2000
+	_, err := fuzz.Run(t.Context(), fuzz.Options{Target: srv.URL, Provider: p, Seed: seed, Count: count, Workers: 1, Out: t.TempDir()})
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, docs, count+1, "the canary, then every input")
+	for i, doc := range docs[1:] {
+		if containsRune(doc, r) {
+			return uint64(i)
+		}
+	}
+	require.FailNow(t, "no input carries the character", "%U in the first %d inputs of seed %d", r, count, seed)
+	return 0
 }
 
 // TestUnwritableReproducerStopsTheRun takes the output directory away mid-run: the run stops with the
