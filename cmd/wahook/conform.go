@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,10 +70,10 @@ an unwritable report file, nothing answering at the target, credentials refused,
   wahook conform --provider itniotech --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Unset credentials are "": an explicitly empty one would make the auth group's
-			// wrong-credentials case send the right (empty) value.
+			// Unset credentials are "", so only here can an explicitly empty one be told apart;
+			// conformance refuses blank ones itself.
 			for _, name := range []string{"auth-user", "auth-token"} {
-				if f := cmd.Flags().Lookup(name); f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+				if f := cmd.Flags().Lookup(name); f.Changed && f.Value.String() == "" {
 					return fmt.Errorf("conform: --%s: the value is empty", name)
 				}
 			}
@@ -154,14 +151,15 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 		return fmt.Errorf("--provider: %w", err)
 	}
 	cfg := opts.config(p)
-	// The report files are opened before the suite runs: a path that cannot be written is a usage
-	// error found in a second, not after minutes of cases, and never leaves one report written and
-	// the other not.
-	outputs, err := openReports(opts)
+	// The report files are reserved before the suite runs: a path that cannot be written is a usage
+	// error found in a second, not after minutes of cases.
+	outputs, err := conformance.ReserveReports(
+		conformance.ReportFile{Format: conformance.JUnitReport, Path: opts.junit},
+		conformance.ReportFile{Format: conformance.JSONReport, Path: opts.json})
 	if err != nil {
-		return err
+		return reportFileError(err)
 	}
-	defer outputs.discard()
+	defer outputs.Discard()
 
 	var progress func(conformance.Result)
 	if !opts.quiet && isTerminal(stderr) {
@@ -187,8 +185,8 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	printReport(stdout, report, opts.quiet)
-	if werr := outputs.commit(report); werr != nil {
-		return werr
+	if werr := outputs.Commit(report); werr != nil {
+		return reportFileError(werr)
 	}
 	switch {
 	case err != nil:
@@ -293,115 +291,14 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 	fmt.Fprintln(w, r.Summary)
 }
 
-// reportFiles are the report files a run writes, each through a temporary file beside it that is
-// renamed into place once every report is complete.
-type reportFiles struct {
-	junit, json *pendingFile
-}
+// reportFlags names the flag that asks for each report format.
+var reportFlags = map[conformance.ReportFormat]string{conformance.JUnitReport: "--junit", conformance.JSONReport: "--json"}
 
-// pendingFile is a report file being written: tmp, to become path.
-type pendingFile struct {
-	path string
-	tmp  *os.File
-}
-
-// openReports creates the temporary files of --junit and --json in their target directories, so that
-// a path that cannot be written is found before the suite runs.
-func openReports(opts conformOptions) (*reportFiles, error) {
-	out := &reportFiles{}
-	if opts.junit != "" && opts.json != "" && samePath(opts.junit, opts.json) {
-		return nil, fmt.Errorf("conform: --junit and --json name the same file %s", opts.junit)
+// reportFileError names the flag of a report file that cannot be written.
+func reportFileError(err error) error {
+	var fileErr *conformance.ReportFileError
+	if errors.As(err, &fileErr) {
+		return fmt.Errorf("%s %s: %w", reportFlags[fileErr.Format], fileErr.Path, fileErr.Err)
 	}
-	for _, f := range []struct {
-		flag, path string
-		dst        **pendingFile
-	}{{"--junit", opts.junit, &out.junit}, {"--json", opts.json, &out.json}} {
-		if f.path == "" {
-			continue
-		}
-		if info, err := os.Stat(f.path); err == nil && info.IsDir() {
-			out.discard()
-			return nil, fmt.Errorf("%s: %s is a directory", f.flag, f.path)
-		}
-		tmp, err := os.CreateTemp(filepath.Dir(f.path), "."+filepath.Base(f.path)+".*.tmp")
-		if err != nil {
-			out.discard()
-			var pathErr *os.PathError
-			if errors.As(err, &pathErr) { // the temporary file's name means nothing to the user
-				err = pathErr.Err
-			}
-			return nil, fmt.Errorf("%s: cannot write %s: %w", f.flag, f.path, err)
-		}
-		*f.dst = &pendingFile{path: f.path, tmp: tmp}
-	}
-	return out, nil
-}
-
-// samePath reports whether a and b name the same file, one relative and the other absolute included.
-func samePath(a, b string) bool {
-	absA, errA := filepath.Abs(a)
-	absB, errB := filepath.Abs(b)
-	if errA != nil || errB != nil {
-		return filepath.Clean(a) == filepath.Clean(b)
-	}
-	return absA == absB
-}
-
-// commit writes the report into every temporary file and, once all are complete, renames them into
-// place: a run leaves either every requested report or none.
-func (o *reportFiles) commit(r *conformance.Report) error {
-	writes := []struct {
-		flag  string
-		file  *pendingFile
-		write func(io.Writer) error
-	}{
-		{"--junit", o.junit, r.WriteJUnit},
-		{"--json", o.json, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			return enc.Encode(r)
-		}},
-	}
-	for _, w := range writes {
-		if w.file == nil {
-			continue
-		}
-		if err := w.file.finish(w.write); err != nil {
-			return fmt.Errorf("%s: %w", w.flag, err)
-		}
-	}
-	for _, w := range writes {
-		if w.file == nil {
-			continue
-		}
-		if err := os.Rename(w.file.tmp.Name(), w.file.path); err != nil {
-			return fmt.Errorf("%s: %w", w.flag, err)
-		}
-	}
-	return nil
-}
-
-// finish writes the whole report into the temporary file and closes it.
-func (f *pendingFile) finish(write func(io.Writer) error) error {
-	if err := write(f.tmp); err != nil {
-		f.tmp.Close()
-		return err
-	}
-	if err := f.tmp.Chmod(0o644); err != nil {
-		f.tmp.Close()
-		return err
-	}
-	return f.tmp.Close()
-}
-
-// discard removes the temporary files that were not renamed into place; after a commit there is
-// nothing left to remove.
-func (o *reportFiles) discard() {
-	for _, f := range []*pendingFile{o.junit, o.json} {
-		if f != nil {
-			f.tmp.Close()
-			os.Remove(f.tmp.Name())
-		}
-	}
+	return err
 }

@@ -155,7 +155,7 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"--list", "--provider", "innopaas", "--junit", "r.xml"}, "wahook: conform: --list sends nothing: --junit and --json do not apply\n"},
 		// An empty credential would make the wrong-credentials case send the right one.
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "", "--auth-token", "t"}, "wahook: conform: --auth-user: the value is empty\n"},
-		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "u", "--auth-token", " "}, "wahook: conform: --auth-token: the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "u", "--auth-token", " "}, "wahook: conform: bad conformance config: auth token: the value is blank\n"},
 		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret:"}, "wahook: conform: bad conformance config: auth header \"X-Secret:\": the value is empty\n"},
 		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret: ok", "--auth-header", "X-Other:  "}, "wahook: conform: bad conformance config: auth header \"X-Other:  \": the value is empty\n"},
 	}
@@ -554,10 +554,10 @@ func TestConformReportFilesChecked(t *testing.T) {
 		flags      []string
 		wantStderr string // a regular expression
 	}{
-		{"junit in a missing directory", []string{"--junit", missing + "/r.xml"}, `^wahook: --junit: cannot write .*/no/such/dir/r\.xml: no such file or directory\n$`},
-		{"good junit, json in a missing directory", []string{"--junit", ok + ".xml", "--json", missing + "/r.json"}, `^wahook: --json: cannot write .*/no/such/dir/r\.json: no such file or directory\n$`},
-		{"json is a directory", []string{"--json", dir}, `^wahook: --json: .* is a directory\n$`},
-		{"the same file twice", []string{"--junit", ok + ".xml", "--json", dir + "/./ok.xml"}, `^wahook: conform: --junit and --json name the same file .*ok\.xml\n$`},
+		{"junit in a missing directory", []string{"--junit", missing + "/r.xml"}, `^wahook: --junit .*/no/such/dir/r\.xml: cannot write: no such file or directory\n$`},
+		{"good junit, json in a missing directory", []string{"--junit", ok + ".xml", "--json", missing + "/r.json"}, `^wahook: --json .*/no/such/dir/r\.json: cannot write: no such file or directory\n$`},
+		{"json is a directory", []string{"--json", dir}, `^wahook: --json .*: is a directory\n$`},
+		{"the same file twice", []string{"--junit", ok + ".xml", "--json", dir + "/./ok.xml"}, `^wahook: --json .*/\./ok\.xml: the junit report is written there too\n$`},
 	}
 	for _, tt := range tests {
 		args := append([]string{"conform", "--target", srv.URL, "--provider", "innopaas"}, tt.flags...)
