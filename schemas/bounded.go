@@ -95,7 +95,7 @@ type job struct {
 type bounded struct {
 	src   *source
 	items int // itemsWindow
-	col   *collector
+	col   sink
 }
 
 // reduce returns v as the first library call sees it, and appends to jobs the work left for later.
@@ -346,9 +346,9 @@ func (b *bounded) drain(jobs []job) (stopped bool) {
 }
 
 func (b *bounded) undocumented(j job) (stopped bool) {
-	for i, k := range j.stripped {
+	for _, k := range j.stripped {
 		if b.col.overflowing() {
-			return i < len(j.stripped)
+			return true // this key and any after it are left out
 		}
 		b.col.add(Violation{Instance: j.path + "/" + jsonpointer.Escape(k), Keyword: j.keyword, Message: notDocumented})
 	}

@@ -191,6 +191,7 @@ func TestBoundedValidationIsBounded(t *testing.T) {
 	assert.Equal(t, "/body/contact/99/name", r.Violations[99].Instance, "the first violations in payload order")
 	assert.True(t, r.Truncated, "checking stopped at the cap")
 	assert.Positive(t, r.Omitted)
+	assert.Positive(t, largest, "LargestCall saw the library calls")
 	assert.LessOrEqual(t, largest, 64, "violations from one library call")
 	allocated := after.TotalAlloc - before.TotalAlloc
 	t.Logf("allocated %d MiB validating %d bytes", allocated>>20, len(payload))

@@ -22,6 +22,17 @@ func NewWindowed(opts Options, items, keys int) (*Validator, error) {
 	return newValidator(opts, items, keys)
 }
 
+// measuring is a collector that also records the most violations one add (one library call) brought.
+type measuring struct {
+	*collector
+	largest int
+}
+
+func (m *measuring) add(vs ...Violation) {
+	m.largest = max(m.largest, len(vs))
+	m.collector.add(vs...)
+}
+
 // LargestCall validates payload and also returns the most violations one library call produced: what
 // bounded validation bounds.
 func (v *Validator) LargestCall(p Provider, payload []byte) (*Report, int, error) {
@@ -29,7 +40,7 @@ func (v *Validator) LargestCall(p Provider, payload []byte) (*Report, int, error
 	if err != nil {
 		return nil, 0, err
 	}
-	col := &collector{max: v.opts.MaxViolations}
+	col := &measuring{collector: &collector{max: v.opts.MaxViolations}}
 	r, err := v.validateValue(p, doc, col)
 	return r, col.largest, err
 }

@@ -20,32 +20,7 @@ func TestSpecialisedAgreesWithFull(t *testing.T) {
 		for _, p := range schemas.Providers() {
 			for _, typ := range schemas.Types(p) {
 				t.Run(fmt.Sprintf("strict=%v/%s/%s", strict, p, typ), func(t *testing.T) {
-					doc := validDoc(t, p, typ)
-					fields, err := schemas.Fields(p, doc)
-					require.NoError(t, err)
-					variants := []any{doc}
-					for _, f := range fields {
-						if !f.Present {
-							continue
-						}
-						removed := jsonpointer.Clone(doc)
-						if jsonpointer.Remove(removed, f.Pointer) == nil {
-							variants = append(variants, removed)
-						}
-						wrong := jsonpointer.Clone(doc)
-						require.NoError(t, jsonpointer.Set(wrong, f.Pointer, wrongValue(f.Types)))
-						variants = append(variants, wrong)
-						if obj, ok := mustGet(t, doc, f.Pointer).(map[string]any); ok && obj != nil {
-							extra := jsonpointer.Clone(doc)
-							require.NoError(t, jsonpointer.Set(extra, f.Pointer+"/xExtra", 1))
-							variants = append(variants, extra)
-						}
-					}
-					for _, other := range schemas.Types(p) {
-						retyped := jsonpointer.Clone(doc)
-						require.NoError(t, jsonpointer.Set(retyped, messagePointer(p)+"/type", other))
-						variants = append(variants, retyped)
-					}
+					variants := oneFieldBreakages(t, p, validDoc(t, p, typ))
 					applied := 0
 					for i, d := range variants {
 						fast, applies := v.SpecialisedVerdict(p, d)

@@ -215,7 +215,7 @@ func (v *Validator) ValidateValue(p Provider, doc any) (*Report, error) {
 
 // validateValue checks doc against p's schema, whole when it is narrow, in bounded pieces when it is
 // wide (see bounded.go), collecting violations in col.
-func (v *Validator) validateValue(p Provider, doc any, col *collector) (*Report, error) {
+func (v *Validator) validateValue(p Provider, doc any, col sink) (*Report, error) {
 	src, ok := v.sources[p]
 	if !ok {
 		return nil, fmt.Errorf("validate: %w %q", ErrUnknownProvider, p)
@@ -234,8 +234,7 @@ func (v *Validator) validateValue(p Provider, doc any, col *collector) (*Report,
 		}
 		report.Truncated = b.drain(jobs)
 	}
-	col.cut()
-	report.Violations, report.Omitted = col.list, col.omitted
+	report.Violations, report.Omitted = col.result()
 	if report.Violations == nil {
 		report.Violations = []Violation{}
 	}
@@ -243,7 +242,7 @@ func (v *Validator) validateValue(p Provider, doc any, col *collector) (*Report,
 }
 
 // check validates doc whole, adding its violations to col.
-func (v *Validator) check(p Provider, src *source, doc any, col *collector) error {
+func (v *Validator) check(p Provider, src *source, doc any, col sink) error {
 	if v.acceptedBySpecialised(p, doc) {
 		return nil
 	}

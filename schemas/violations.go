@@ -308,16 +308,25 @@ func tidy(vs []Violation, documented func(ptr string) bool) []Violation {
 	return out
 }
 
+// sink is where validation puts the violations it finds: a *collector, or in a test one that wraps
+// it to watch what arrives.
+type sink interface {
+	// add takes the violations one library call found.
+	add(vs ...Violation)
+	// overflowing reports whether more violations were found than the report lists.
+	overflowing() bool
+	// result returns the violations the report lists, in document order, and how many more there were.
+	result() (list []Violation, omitted int)
+}
+
 // collector keeps the first max violations in document order and counts the rest.
 type collector struct {
 	max     int
 	list    []Violation
 	omitted int
-	largest int // the most violations one add (one library call) brought
 }
 
 func (c *collector) add(vs ...Violation) {
-	c.largest = max(c.largest, len(vs))
 	c.list = append(c.list, vs...)
 	if len(c.list) > 2*c.max {
 		c.cut()
@@ -333,8 +342,12 @@ func (c *collector) cut() {
 	}
 }
 
-// overflowing reports whether more violations were found than the report lists.
 func (c *collector) overflowing() bool { return len(c.list)+c.omitted > c.max }
+
+func (c *collector) result() ([]Violation, int) {
+	c.cut()
+	return c.list, c.omitted
+}
 
 // compareViolations orders violations as their values appear in the payload: pointers token by token,
 // array indexes as numbers, so that /a/2 comes before /a/10.
