@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"runtime/debug"
@@ -102,13 +101,13 @@ report of what was done is still printed; the deliveries cut short count as canc
 	f.StringArrayVar(&opts.files, "file", nil, "send this payload file as is (repeatable; - reads stdin)")
 	f.StringVar(&opts.authUser, "auth-user", "", "the customer-configured user name the provider sends (InnoPaaS: UserName header)")
 	f.StringVar(&opts.authToken, "auth-token", "", "the customer-configured token the provider sends verbatim (InnoPaaS: Authorization header)")
-	f.StringArrayVarP(&opts.headers, "header", "H", nil, "extra header 'Name: value' for every request (repeatable; replaces a header of the same name)")
+	f.StringArrayVarP(&opts.headers, "header", "H", nil, "extra header 'Name: value' for every request (repeatable: a name given again, in any case, adds a value; replaces the provider's header of that name)")
 	f.DurationVar(&opts.timeout, "timeout", opts.timeout, "bound on each attempt, and on the reachability check")
 	f.StringVar(&opts.retries, "retries", opts.retries, "retry schedule: provider, none, or delays such as 1m,3m,5m")
 	f.Float64Var(&opts.timeScale, "time-scale", opts.timeScale, "multiply retry delays by this factor")
 	f.Float64Var(&opts.duplicates, "duplicates", 0, "fraction (0 to 1) of payloads delivered a second time")
 	f.BoolVar(&opts.shuffle, "shuffle", false, "deliver in a seeded random order")
-	f.IntVar(&opts.workers, "workers", opts.workers, "requests in flight at once")
+	f.IntVar(&opts.workers, "workers", opts.workers, fmt.Sprintf("requests in flight at once (1 to %d)", delivery.MaxWorkers))
 	f.Float64Var(&opts.rate, "rate", 0, "cap on requests per second, retries included (default no cap)")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads (default "+mockprovider.DefaultMediaBaseURL+", where wahook serve hosts them)")
 	f.StringVar(&opts.mediaFault, "media-fault", "", "ask the media host to fail announced downloads: 404, slow or corrupt")
@@ -126,7 +125,7 @@ report of what was done is still printed; the deliveries cut short count as canc
 	}
 	noFiles := cobra.ShellCompDirectiveNoFileComp
 	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providers, noFiles)))
-	mustRegister(cmd.RegisterFlagCompletionFunc("type", completeSendTypes))
+	mustRegister(cmd.RegisterFlagCompletionFunc("type", completeTypes))
 	mustRegister(cmd.RegisterFlagCompletionFunc("mutation", completeSendMutations))
 	mustRegister(cmd.RegisterFlagCompletionFunc("retries", cobra.FixedCompletions(retryChoices, noFiles)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("media-fault", cobra.FixedCompletions(mockprovider.MediaFaults()[1:], noFiles)))
@@ -134,30 +133,9 @@ report of what was done is still printed; the deliveries cut short count as canc
 	return cmd
 }
 
-// completionProviders is the provider --provider names, or every provider when it names none.
-func completionProviders(cmd *cobra.Command) []*mockprovider.Provider {
-	name, _ := cmd.Flags().GetString("provider")
-	if p, err := mockprovider.Lookup(schemas.Provider(name)); err == nil {
-		return []*mockprovider.Provider{p}
-	}
-	return mockprovider.Providers()
-}
-
-func completeSendTypes(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	out := []cobra.Completion{allValues}
-	for _, p := range completionProviders(cmd) {
-		for _, t := range p.Types() {
-			if !slices.Contains(out, t) {
-				out = append(out, t)
-			}
-		}
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
-}
-
 func completeSendMutations(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	var out []cobra.Completion
-	for _, p := range completionProviders(cmd) {
+	for _, p := range flagProviders(cmd) {
 		muts, err := mockprovider.Mutations(p.Name)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
@@ -242,14 +220,19 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (mockprov
 			return zero, err
 		}
 	}
-	header := http.Header{}
-	for _, line := range o.headers {
-		name, value, err := mockprovider.ParseHeader(line)
-		if err != nil {
-			return zero, fmt.Errorf("--header: %w", err)
+	if o.workers < 1 || o.workers > delivery.MaxWorkers {
+		return zero, fmt.Errorf("--workers: %d, want 1 to %d", o.workers, delivery.MaxWorkers)
+	}
+	for _, cred := range [...]struct{ flag, value string }{{"--auth-user", o.authUser}, {"--auth-token", o.authToken}} {
+		if err := delivery.CheckHeaderValue(cred.value); err != nil {
+			return zero, fmt.Errorf("%s: %w", cred.flag, err)
 		}
-		// Kept as spelled: the receiver sees the name the way it was given.
-		header[name] = append(header[name], value)
+	}
+	// Names as spelled (a receiver may compare them byte for byte); a name repeated in any letter case
+	// is one header with every value, in order.
+	header, err := mockprovider.ParseHeaders(o.headers)
+	if err != nil {
+		return zero, fmt.Errorf("--header: %w", err)
 	}
 	if n := count(o.files, stdinName); n > 1 {
 		return zero, fmt.Errorf("--file: stdin (-) given %d times", n)

@@ -252,9 +252,16 @@ func TestSendHeaders(t *testing.T) {
 			wantNone: []string{"Username", "Authorization", "Accept-Encoding"},
 		},
 		{
-			name: "extra headers replace the provider's",
-			args: []string{"--provider", "innopaas", "--auth-token", "t0", "-H", "user-agent: custom/1", "-H", "authorization: t1", "-H", "content-type: text/xml"},
-			want: map[string]string{"Content-Type": "text/xml", "User-Agent": "custom/1", "Authorization": "t1"},
+			name:    "extra headers replace the provider's",
+			args:    []string{"--provider", "innopaas", "--auth-token", "t0", "-H", "user-agent: custom/1", "-H", "authorization: t1", "-H", "content-type: text/xml"},
+			want:    map[string]string{"Content-Type": "text/xml", "User-Agent": "custom/1", "Authorization": "t1"},
+			wantRaw: []string{"\r\nauthorization: t1\r\n"},
+		},
+		{
+			name:    "a header repeated in another case sends every value, in order, under the first spelling",
+			args:    []string{"--provider", "itniotech", "-H", "X-A: one", "-H", "x-a: two", "-H", "X-a: three"},
+			want:    map[string]string{"Content-Type": "application/json", "User-Agent": ua},
+			wantRaw: []string{"\r\nX-A: one\r\nX-A: two\r\nX-A: three\r\n"},
 		},
 	}
 	for _, tt := range tests {
@@ -511,7 +518,21 @@ func TestSendUsage(t *testing.T) {
 		{"credentials for itniotech", []string{"--provider", "itniotech", "--auth-user", "alice"}, "",
 			"wahook: bad send options: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
 		{"bad header", []string{"--provider", "itniotech", "--header", "X-Trace"}, "", "wahook: --header: header \"X-Trace\": want 'Name: value'\n"},
-		{"header name with space", []string{"--provider", "itniotech", "-H", "X Trace: 1"}, "", "wahook: --header: header \"X Trace: 1\": want 'Name: value'\n"},
+		{"header name with space", []string{"--provider", "itniotech", "-H", "X Trace: 1"}, "",
+			"wahook: --header: header \"X Trace: 1\": name \"X Trace\" is not a token: use letters, digits and !#$%&'*+-.^_`|~\n"},
+		{"header name not a token", []string{"--provider", "itniotech", "--type", "text,image", "-H", "X(bad: v"}, "",
+			"wahook: --header: header \"X(bad: v\": name \"X(bad\" is not a token: use letters, digits and !#$%&'*+-.^_`|~\n"},
+		{"control character in a header value", []string{"--provider", "itniotech", "-H", "X: a\x01b"}, "",
+			"wahook: --header: header \"X: a\\x01b\": X: control character 0x01 at byte 1 of the value\n"},
+		{"Host not host[:port]", []string{"--provider", "itniotech", "-H", "Host: bad host"}, "",
+			"wahook: --header: header \"Host: bad host\": Host \"bad host\" is not host[:port]\n"},
+		{"control character in the token", []string{"--provider", "innopaas", "--auth-token", "a\x01b"}, "",
+			"wahook: --auth-token: control character 0x01 at byte 1 of the value\n"},
+		{"line break in the user", []string{"--provider", "innopaas", "--auth-user", "alice\nX-Injected: 1"}, "",
+			"wahook: --auth-user: control character 0x0a at byte 5 of the value\n"},
+		{"no workers", []string{"--provider", "itniotech", "--workers", "0"}, "", "wahook: --workers: 0, want 1 to 256\n"},
+		{"too many workers", []string{"--provider", "itniotech", "--workers", "257"}, "", "wahook: --workers: 257, want 1 to 256\n"},
+		{"absurdly many workers", []string{"--provider", "itniotech", "--workers", "100000000000"}, "", "wahook: --workers: 100000000000, want 1 to 256\n"},
 		{"bad retries", []string{"--provider", "itniotech", "--retries", "soon"}, "", "wahook: bad send options: retries \"soon\": \"soon\" is not a duration such as 1m or 30s\n"},
 		{"bad media fault", []string{"--provider", "itniotech", "--media-fault", "gone"}, "", "wahook: bad send options: media fault \"gone\": want one of 404, slow, corrupt\n"},
 		{"bad output", []string{"--provider", "itniotech", "--output", "xml"}, "", "wahook: --output: unknown format \"xml\" (want text or json)\n"},
@@ -532,7 +553,9 @@ func TestSendUsage(t *testing.T) {
 			if args[0] != "send" {
 				args = append([]string{"send", "--target", target}, args...)
 			}
+			start := time.Now()
 			got := runWahook(t, tt.stdin, args...)
+			assert.Less(t, time.Since(start), 5*time.Second, "refused up front, not after a retry schedule")
 			assert.Equal(t, 2, got.code)
 			assert.Equal(t, tt.wantStderr, got.stderr)
 			assert.Empty(t, got.stdout)
@@ -549,6 +572,7 @@ func TestSendCompletion(t *testing.T) {
 		{[]string{"send", "--provider", ""}, []string{"innopaas", "itniotech"}, []string{"all", "auto"}},
 		{[]string{"send", "--type", ""}, []string{"all", "text", "order", "unsupported"}, nil},
 		{[]string{"send", "--provider", "itniotech", "--type", ""}, []string{"all", "text", "unsupported"}, []string{"order"}},
+		{[]string{"send", "--provider", "itniotech", "--type", "text,im"}, []string{"text,image"}, []string{"all", "text,text", "image"}},
 		{[]string{"send", "--provider", "innopaas", "--mutation", ""}, []string{"empty-body", "invalid-date-time"}, []string{"timestamp-milliseconds"}},
 		{[]string{"send", "--provider", "itniotech", "--mutation", ""}, []string{"empty-body", "timestamp-milliseconds"}, []string{"invalid-date-time"}},
 		{[]string{"send", "--mutation", ""}, []string{"invalid-date-time", "timestamp-milliseconds"}, nil},
