@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/mockprovider/server"
 	"github.com/wahook/wahook/schemas"
 )
@@ -29,6 +30,9 @@ type serveOptions struct {
 	types        []string // all, or message types
 	seed         uint64
 	retries      string
+	authUser     string
+	authToken    string
+	headers      []string // "Name: value" lines
 	quiet        bool
 	timerFlags   []string // timer flags given without --target
 }
@@ -49,8 +53,11 @@ func newServeCmd() *cobra.Command {
   POST /v1/send        deliver generated webhooks to a receiver; the body takes the options of
                        wahook send as JSON ({"target": URL, "provider": P, "types": [...], "count": N,
                        "seed": N, "mutation": ID, "mediaFault": "404|slow|corrupt", "timeout": "10s",
-                       "retries": "none", "timeScale": 0.01, "workers": N, ...}) and the answer is the
-                       record of every delivery, with a summary
+                       "retries": "none", "timeScale": 0.01, "workers": N, "authUser": U,
+                       "authToken": T, "header": {"Name": "value"}, "caFile": PATH, "insecure": true,
+                       ...}; "bodies": [JSON, ...] or "rawBodies": ["text", ...] send those payloads
+                       instead of generated ones) and the answer is the record of every delivery,
+                       response bodies up to 64 KiB, with a summary
   GET  /v1/deliveries  the most recent deliveries, newest first (?provider= &type= &status= &limit=)
   GET  /media/{key}    the attachments the webhooks announce, the exact bytes of their sha256;
                        ?fault=404|slow|corrupt acts out a failing download
@@ -58,7 +65,8 @@ func newServeCmd() *cobra.Command {
   GET  /healthz        {"status":"ok"}
 
 Media links in generated webhooks point at this server unless --media-base-url says otherwise. With
---target, one generated webhook is delivered every --every as well, rotating through the types.
+--target, one generated webhook is delivered every --every as well, rotating through the types, with
+the credentials of --auth-user/--auth-token and the --header lines, as wahook send sends them.
 
 It listens on 127.0.0.1 only unless --listen says otherwise: the control API makes this machine POST
 to any URL it is given. On shutdown, deliveries in flight are cancelled and reported, never dropped.
@@ -70,7 +78,7 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
   curl -s 'localhost:8787/v1/deliveries?status=failed&limit=5'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, name := range []string{"every", "provider", "type", "seed", "retries"} {
+			for _, name := range []string{"every", "provider", "type", "seed", "retries", "auth-user", "auth-token", "header"} {
 				if cmd.Flags().Changed(name) {
 					opts.timerFlags = append(opts.timerFlags, "--"+name)
 				}
@@ -88,6 +96,9 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 	f.StringSliceVar(&opts.types, "type", opts.types, "message types the timed deliveries rotate through, comma-separated, or all")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed of the timed deliveries")
 	f.StringVar(&opts.retries, "retries", opts.retries, `retry schedule of the timed deliveries: "provider", "none" or durations such as 1s,5s`)
+	f.StringVar(&opts.authUser, "auth-user", "", "the customer-configured user name the timed deliveries send (InnoPaaS: UserName header)")
+	f.StringVar(&opts.authToken, "auth-token", "", "the customer-configured token the timed deliveries send verbatim (InnoPaaS: Authorization header)")
+	f.StringArrayVarP(&opts.headers, "header", "H", nil, "extra header 'Name: value' for the timed deliveries (repeatable, as with wahook send)")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log no requests; print only the start and shutdown lines")
 
 	providers := make([]string, 0, 2)
@@ -95,8 +106,8 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 		providers = append(providers, string(p))
 	}
 	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providers, cobra.ShellCompDirectiveNoFileComp)))
-	mustRegister(cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(append([]string{allValues}, typeCatalogue()...), cobra.ShellCompDirectiveNoFileComp)))
-	mustRegister(cmd.RegisterFlagCompletionFunc("retries", cobra.FixedCompletions([]string{"provider", "none"}, cobra.ShellCompDirectiveNoFileComp)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("type", completeTypes))
+	mustRegister(cmd.RegisterFlagCompletionFunc("retries", cobra.FixedCompletions(retryChoices, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
 }
 
@@ -142,8 +153,21 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		if opts.every < server.MinEvery {
 			return fmt.Errorf("--every: %v, want at least %v", opts.every, server.MinEvery)
 		}
+		for _, cred := range [...]struct{ flag, value string }{{"--auth-user", opts.authUser}, {"--auth-token", opts.authToken}} {
+			if err := delivery.CheckHeaderValue(cred.value); err != nil {
+				return fmt.Errorf("%s: %w", cred.flag, err)
+			}
+		}
+		header, err := mockprovider.ParseHeaders(opts.headers)
+		if err != nil {
+			return fmt.Errorf("--header: %w", err)
+		}
+		if _, err := prov.DeliveryHeader("", opts.authUser, opts.authToken, header); err != nil {
+			return fmt.Errorf("--auth-user/--auth-token: %w", err)
+		}
 		sopts.Target, sopts.Every, sopts.Provider, sopts.Types = opts.target, opts.every, p, types
 		sopts.Seed, sopts.Retries = opts.seed, opts.retries
+		sopts.AuthUser, sopts.AuthToken, sopts.Header = opts.authUser, opts.authToken, header
 	}
 	if !opts.quiet {
 		sopts.Logger = stderr

@@ -143,6 +143,66 @@ func TestServeTimer(t *testing.T) {
 	assert.Regexp(t, `^wahook serve: shutdown: \d+ in flight cancelled, 0 pending retries reported\n$`, s.stderr.String(), "quiet: no request lines")
 }
 
+// TestServeTimerCredentials: the timed deliveries carry --auth-user, --auth-token and --header, so
+// they reach a receiver that checks credentials.
+func TestServeTimerCredentials(t *testing.T) {
+	var mu sync.Mutex
+	var got []http.Header
+	rec, hits := serveReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Clone())
+		mu.Unlock()
+		if r.Header.Get("UserName") != "acme" || r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	s := startServe(t, "--target", rec.URL, "--every", "1h", "--type", "text", "--quiet",
+		"--auth-user", "acme", "--auth-token", "Bearer s3cret", "-H", "X-Env: dev", "-H", "x-env: ci")
+	require.Eventually(t, func() bool { return hits.Load() >= 1 }, 10*time.Second, 5*time.Millisecond)
+	c := &http.Client{Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		resp, err := c.Get(s.url + "/v1/deliveries?status=acked")
+		if !assert.NoError(ct, err) {
+			return
+		}
+		defer resp.Body.Close()
+		var list server.DeliveriesResponse
+		assert.NoError(ct, json.NewDecoder(resp.Body).Decode(&list))
+		assert.Len(ct, list.Deliveries, 1)
+	}, 10*time.Second, 5*time.Millisecond)
+	mu.Lock()
+	h := got[0]
+	mu.Unlock()
+	assert.Equal(t, []string{"dev", "ci"}, h.Values("X-Env"), "a repeated header sends every value, in order")
+	assert.Equal(t, 0, s.shutdown(t))
+}
+
+func TestServeCompletion(t *testing.T) {
+	tests := []struct {
+		args          []string
+		want, wantNot []string
+	}{
+		{[]string{"serve", "--type", ""}, []string{"all", "text", "order"}, []string{"unsupported"}}, // innopaas by default
+		{[]string{"serve", "--provider", "itniotech", "--type", ""}, []string{"all", "text", "unsupported"}, []string{"order"}},
+		{[]string{"serve", "--provider", "itniotech", "--type", "text,im"}, []string{"text,image"}, []string{"all", "text,text", "text,order"}},
+		{[]string{"serve", "--retries", ""}, []string{"provider", "none"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			got := runWahook(t, "", append([]string{"__complete"}, tt.args...)...)
+			require.Equal(t, 0, got.code, got.stderr)
+			lines := strings.Split(got.stdout, "\n")
+			for _, w := range tt.want {
+				assert.Contains(t, lines, w)
+			}
+			for _, w := range tt.wantNot {
+				assert.NotContains(t, lines, w)
+			}
+		})
+	}
+}
+
 func TestServeInterruptedSend(t *testing.T) {
 	arrived := make(chan struct{}, 10)
 	rec, _ := serveReceiver(t, func(_ http.ResponseWriter, r *http.Request) {
@@ -194,6 +254,12 @@ func TestServeUsage(t *testing.T) {
 		{"every too short", []string{"--target", "http://127.0.0.1:1/", "--every", "1ms"}, "wahook: --every: 1ms, want at least 10ms\n"},
 		{"target not http", []string{"--target", "ftp://x/"}, `wahook: --target: "ftp://x/": scheme must be http or https`},
 		{"bad retries", []string{"--target", "http://127.0.0.1:1/", "--retries", "soon"}, `wahook: --retries: retries "soon"`},
+		{"credentials without target", []string{"--auth-user", "acme"}, "wahook: --auth-user: only with --target\n"},
+		{"header without target", []string{"-H", "X-A: 1"}, "wahook: --header: only with --target\n"},
+		{"bad header", []string{"--target", "http://127.0.0.1:1/", "-H", "X(bad: v"}, `wahook: --header: header "X(bad: v": name "X(bad" is not a token`},
+		{"bad Host header", []string{"--target", "http://127.0.0.1:1/", "-H", "Host: bad host"}, `wahook: --header: header "Host: bad host": Host "bad host" is not host[:port]` + "\n"},
+		{"control character in the token", []string{"--target", "http://127.0.0.1:1/", "--auth-token", "a\x01b"}, "wahook: --auth-token: control character 0x01 at byte 1 of the value\n"},
+		{"credentials for itniotech", []string{"--target", "http://127.0.0.1:1/", "--provider", "itniotech", "--auth-user", "u"}, "wahook: --auth-user/--auth-token: itniotech: the provider documents no credential headers"},
 		{"ring size", []string{"--ring-size", "0"}, "wahook: --ring-size: 0, want at least 1\n"},
 		{"bad media base URL", []string{"--media-base-url", "ftp://x"}, `wahook: --media-base-url: "ftp://x": scheme must be http or https`},
 		{"bad listen address", []string{"--listen", "nonsense"}, "wahook: --listen nonsense: listen:"},
