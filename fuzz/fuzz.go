@@ -48,9 +48,25 @@ var ErrUnreachable = errors.New("target unreachable")
 // same reason (a wrong path, missing credentials), which says nothing about the receiver's defects.
 var ErrNotAcked = errors.New("target does not ack a valid message")
 
-// ErrBadOptions is returned for Options that cannot run: a negative bound, or an Out that is not a
-// directory wahook can write to.
+// ErrBadOptions is returned for Options that cannot run: a negative bound, more Workers than the
+// delivery engine takes, or an Out that is not a directory wahook can write to. The error is an
+// *OptionError naming the field.
 var ErrBadOptions = errors.New("bad fuzz options")
+
+// OptionError is the error for a field of Options that cannot run; it wraps ErrBadOptions and Err.
+// It names the field so that a caller can name its own setting for it instead, such as a flag.
+type OptionError struct {
+	// Field is the field's name in Options: "Workers", "Out".
+	Field string
+	// Err says what is wrong with the field's value: "must not be negative, got -3".
+	Err error
+}
+
+// Error says what is wrong, and with which field: "bad fuzz options: Workers: must not be negative, got -3".
+func (e *OptionError) Error() string { return fmt.Sprintf("%v: %s: %v", ErrBadOptions, e.Field, e.Err) }
+
+// Unwrap returns ErrBadOptions and what is wrong with the field.
+func (e *OptionError) Unwrap() []error { return []error{ErrBadOptions, e.Err} }
 
 // Options configure a fuzzing run. Negative numbers are refused with ErrBadOptions; zero means the
 // default given for the field.
@@ -63,7 +79,7 @@ type Options struct {
 	Duration time.Duration
 	Count    uint64
 	Seed     uint64
-	// Workers is the number of concurrent requests; 0 means 4.
+	// Workers is the number of concurrent requests, at most delivery.MaxWorkers; 0 means 4.
 	Workers int
 	// Out is where reproducers are written; "" means "wahook-crashes". It must be a directory, or a
 	// path where one can be made; it is made when the first finding is written.
@@ -162,18 +178,23 @@ type Report struct {
 	Interrupted bool `json:"interrupted"`
 }
 
-// check refuses what cannot run, then fills in the defaults.
+// check refuses what cannot run, before any traffic, then fills in the defaults.
 func (o *Options) check() error {
-	for _, bad := range []struct {
-		name     string
+	for _, bound := range []struct {
+		field    string
+		value    any
 		negative bool
 	}{
-		{"Duration", o.Duration < 0}, {"Workers", o.Workers < 0}, {"Timeout", o.Timeout < 0},
-		{"MinimiseBudget", o.MinimiseBudget < 0}, {"MaxFindings", o.MaxFindings < 0},
+		{"Duration", o.Duration, o.Duration < 0}, {"Workers", o.Workers, o.Workers < 0},
+		{"Timeout", o.Timeout, o.Timeout < 0}, {"MinimiseBudget", o.MinimiseBudget, o.MinimiseBudget < 0},
+		{"MaxFindings", o.MaxFindings, o.MaxFindings < 0},
 	} {
-		if bad.negative {
-			return fmt.Errorf("%w: %s is negative", ErrBadOptions, bad.name)
+		if bound.negative {
+			return &OptionError{Field: bound.field, Err: fmt.Errorf("must not be negative, got %v", bound.value)}
 		}
+	}
+	if o.Workers > delivery.MaxWorkers {
+		return &OptionError{Field: "Workers", Err: fmt.Errorf("at most %d, got %d", delivery.MaxWorkers, o.Workers)}
 	}
 	if o.Duration == 0 && o.Count == 0 {
 		o.Duration = 30 * time.Second
@@ -190,17 +211,17 @@ func (o *Options) check() error {
 	if o.MinimiseBudget == 0 {
 		o.MinimiseBudget = 400
 	}
-	if err := CheckOut(o.Out); err != nil {
-		return fmt.Errorf("%w: Out: %w", ErrBadOptions, err)
+	if err := checkOut(o.Out); err != nil {
+		return &OptionError{Field: "Out", Err: err}
 	}
 	return nil
 }
 
-// CheckOut reports, before any traffic, whether reproducers can be written under dir: it must be a
+// checkOut reports, before any traffic, whether reproducers can be written under dir: it must be a
 // writable directory, or not exist below a writable one (it is then made when the first finding is
 // written, so a run that finds nothing leaves nothing behind). A run that only learnt this when it
 // had something to write would lose its findings.
-func CheckOut(dir string) error {
+func checkOut(dir string) error {
 	probe := dir
 	for {
 		info, err := os.Stat(probe)
@@ -294,7 +315,7 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	case ctx.Err() != nil:
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	case a.Status == 0:
-		return fmt.Errorf("%w: %s: %s", ErrUnreachable, f.opts.Target, describe(a))
+		return fmt.Errorf("%w: %s: %s", ErrUnreachable, f.opts.Target, f.describe(a))
 	case a.OK():
 		return nil
 	}
@@ -303,7 +324,7 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	if hint == "" {
 		hint = "wrong path or credentials? fuzzing needs a receiver that acks what the provider sends"
 	}
-	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.Target, describe(a), hint)
+	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.Target, f.describe(a), hint)
 }
 
 // finish rewrites each reproducer's finding.json with the final hit counts.
@@ -502,11 +523,17 @@ func (f *fuzzer) canary(ctx context.Context) (bool, delivery.Attempt) {
 	return ok && a.Status > 0 && a.Status < 500, a
 }
 
-func describe(a delivery.Attempt) string {
-	if a.Status > 0 {
+// describe says in a few words how the canary's attempt ended: "HTTP 401 Unauthorized", "connection
+// refused", "no answer within 10s".
+func (f *fuzzer) describe(a delivery.Attempt) string {
+	switch {
+	case a.Status > 0:
 		return strings.TrimSpace(fmt.Sprintf("HTTP %d %s", a.Status, http.StatusText(a.Status)))
-	}
-	if a.Err != "" {
+	case a.Class == delivery.ClassRefused:
+		return "connection refused"
+	case a.Class == delivery.ClassTimeout:
+		return fmt.Sprintf("no answer within %v", f.opts.Timeout)
+	case a.Err != "":
 		return string(a.Class) + ": " + a.Err
 	}
 	return string(a.Class)

@@ -26,6 +26,7 @@ import (
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -360,8 +361,10 @@ func TestUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
-	_, err = fuzz.Run(context.Background(), fuzz.Options{Target: "http://" + addr, Provider: schemas.InnoPaaS, Count: 10, Out: t.TempDir()})
+	rep, err := fuzz.Run(context.Background(), fuzz.Options{Target: "http://" + addr, Provider: schemas.InnoPaaS, Count: 10, Out: t.TempDir()})
+	assert.Nil(t, rep)
 	assert.ErrorIs(t, err, fuzz.ErrUnreachable)
+	assert.EqualError(t, err, "target unreachable: http://"+addr+": connection refused")
 }
 
 // TestCarefulReceiverHasNoFindings is the false-alarm check against a receiver without defects.
@@ -534,17 +537,19 @@ func TestBadOptions(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	tests := []struct {
-		name string
-		edit func(*fuzz.Options)
-		want string
+		name  string
+		edit  func(*fuzz.Options)
+		field string
+		want  string
 	}{
-		{"negative duration", func(o *fuzz.Options) { o.Duration = -time.Second }, "Duration is negative"},
-		{"negative workers", func(o *fuzz.Options) { o.Workers = -3 }, "Workers is negative"},
-		{"negative timeout", func(o *fuzz.Options) { o.Timeout = -1 }, "Timeout is negative"},
-		{"negative budget", func(o *fuzz.Options) { o.MinimiseBudget = -1 }, "MinimiseBudget is negative"},
-		{"negative max findings", func(o *fuzz.Options) { o.MaxFindings = -1 }, "MaxFindings is negative"},
-		{"out is a file", func(o *fuzz.Options) { o.Out = file }, file + " is not a directory"},
-		{"out is below a file", func(o *fuzz.Options) { o.Out = filepath.Join(file, "crashes") }, file + " is not a directory"},
+		{"negative duration", func(o *fuzz.Options) { o.Duration = -time.Second }, "Duration", "must not be negative, got -1s"},
+		{"negative workers", func(o *fuzz.Options) { o.Workers = -3 }, "Workers", "must not be negative, got -3"},
+		{"too many workers", func(o *fuzz.Options) { o.Workers = delivery.MaxWorkers + 1 }, "Workers", fmt.Sprintf("at most %d, got %d", delivery.MaxWorkers, delivery.MaxWorkers+1)},
+		{"negative timeout", func(o *fuzz.Options) { o.Timeout = -1 }, "Timeout", "must not be negative, got -1ns"},
+		{"negative budget", func(o *fuzz.Options) { o.MinimiseBudget = -1 }, "MinimiseBudget", "must not be negative, got -1"},
+		{"negative max findings", func(o *fuzz.Options) { o.MaxFindings = -1 }, "MaxFindings", "must not be negative, got -1"},
+		{"out is a file", func(o *fuzz.Options) { o.Out = file }, "Out", file + " is not a directory"},
+		{"out is below a file", func(o *fuzz.Options) { o.Out = filepath.Join(file, "crashes") }, "Out", "cannot make directory " + filepath.Join(file, "crashes") + ": " + file + " is not a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -552,7 +557,11 @@ func TestBadOptions(t *testing.T) {
 			tt.edit(&opts)
 			_, err := fuzz.Run(t.Context(), opts)
 			require.ErrorIs(t, err, fuzz.ErrBadOptions)
-			assert.Contains(t, err.Error(), tt.want)
+			var oe *fuzz.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, tt.field, oe.Field)
+			assert.EqualError(t, oe.Err, tt.want)
+			assert.EqualError(t, err, "bad fuzz options: "+tt.field+": "+tt.want)
 			assert.Zero(t, conns.Load(), "no connection before the options are checked")
 		})
 	}

@@ -94,26 +94,36 @@ an unreachable target).`,
 	return cmd
 }
 
-// check refuses flag values that cannot mean anything, naming the flag, before any traffic.
-func (o fuzzOptions) check() error {
+// refuseZero refuses a flag given as 0 where fuzz.Options reads 0 as its default: the flag's own
+// default already stands for that, so a 0 typed on the command line cannot mean what it says. What
+// is wrong whatever the caller (a negative bound, an unusable --out) is fuzz.Run's to refuse.
+func (o fuzzOptions) refuseZero() error {
 	switch {
-	case o.duration <= 0:
-		return fmt.Errorf("--duration must be positive, got %v", o.duration)
+	case o.duration == 0:
+		return errors.New("--duration: must be positive, got 0s")
 	case o.countGiven && o.count == 0:
-		return errors.New("--count must be at least 1")
-	case o.workers < 1:
-		return fmt.Errorf("--workers must be at least 1, got %d", o.workers)
-	case o.timeout <= 0:
-		return fmt.Errorf("--timeout must be positive, got %v", o.timeout)
-	case o.maxFindings < 0:
-		return fmt.Errorf("--max-findings must not be negative, got %d", o.maxFindings)
-	case o.minimise < 0:
-		return fmt.Errorf("--minimise-budget must not be negative, got %d", o.minimise)
-	}
-	if err := fuzz.CheckOut(o.out); err != nil {
-		return fmt.Errorf("--out: %w", err)
+		return errors.New("--count: must be at least 1, got 0")
+	case o.workers == 0:
+		return errors.New("--workers: must be at least 1, got 0")
+	case o.timeout == 0:
+		return errors.New("--timeout: must be positive, got 0s")
 	}
 	return nil
+}
+
+// fuzzFlags names the flag that sets each fuzz.Options field fuzz.Run may refuse.
+var fuzzFlags = map[string]string{
+	"Duration": "--duration", "Workers": "--workers", "Timeout": "--timeout",
+	"MinimiseBudget": "--minimise-budget", "MaxFindings": "--max-findings", "Out": "--out",
+}
+
+// flagError reports fuzz.Run's refusal of an option under the name of the flag that set it.
+func flagError(err error) error {
+	var oe *fuzz.OptionError
+	if errors.As(err, &oe) && fuzzFlags[oe.Field] != "" {
+		return fmt.Errorf("%s: %w", fuzzFlags[oe.Field], oe.Err)
+	}
+	return err
 }
 
 func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) error {
@@ -121,7 +131,7 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("--provider: %w", err)
 	}
-	if err := opts.check(); err != nil {
+	if err := opts.refuseZero(); err != nil {
 		return err
 	}
 	header := http.Header{}
@@ -131,9 +141,6 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 			return fmt.Errorf("--auth-header: %w", err)
 		}
 		header[name] = append(header[name], value)
-	}
-	if err := probe(ctx, opts.target, opts.timeout); err != nil {
-		return err
 	}
 	fopts := fuzz.Options{
 		Target: opts.target, Provider: p, Seed: opts.seed, Workers: opts.workers, Out: opts.out,
@@ -150,12 +157,14 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 			fmt.Fprintf(stderr, "\r\033[Kfuzzing %s: %d sent, %.0f/s, %d findings, %s", opts.target, s.Sent, s.Rate, s.Findings, s.Elapsed.Truncate(time.Second))
 		}
 	}
+	// fuzz.Run checks the options before it sends anything, then whether the target acks a valid
+	// message: a usage error or an unreachable target comes back before any fuzzing traffic.
 	rep, err := fuzz.Run(ctx, fopts)
 	if live {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
-	if errors.Is(err, fuzz.ErrUnreachable) {
-		return fmt.Errorf("target %s %w (%v)", opts.target, errUnreachable, err)
+	if errors.Is(err, fuzz.ErrBadOptions) {
+		return flagError(err)
 	}
 	if rep != nil {
 		// Printed even when the run stopped on an error (a reproducer it could not write): what was

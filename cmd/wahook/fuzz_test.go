@@ -78,7 +78,8 @@ func TestFuzzCommandErrors(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	live := []string{"fuzz", "--target", srv.URL, "--provider", "innopaas"}
+	out := filepath.Join(t.TempDir(), "crashes")
+	live := []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--out", out}
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	tests := []struct {
@@ -86,21 +87,24 @@ func TestFuzzCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unreachable", []string{"fuzz", "--target", dead, "--provider", "innopaas", "--count", "5"}, "is unreachable"},
+		{"unreachable", []string{"fuzz", "--target", dead, "--provider", "innopaas", "--count", "5"}, "wahook: fuzz: target unreachable: " + dead + ": connection refused\n"},
+		{"not a URL", append(live[:1:1], "--target", "nonsense", "--provider", "innopaas", "--out", out), `target "nonsense": scheme must be http or https`},
 		{"unknown provider", append(live[:3:3], "--provider", "twilio"), "unknown provider"},
 		{"both bounds", append(live, "--count", "5", "--duration", "1s"), "not both"},
 		{"bad auth header", append(live, "--auth-header", "nocolon"), "--auth-header"},
-		{"negative duration", append(live, "--duration", "-1s"), "--duration must be positive, got -1s"},
-		{"zero duration", append(live, "--duration", "0"), "--duration must be positive"},
-		{"zero count", append(live, "--count", "0"), "--count must be at least 1"},
-		{"zero workers", append(live, "--workers", "0"), "--workers must be at least 1, got 0"},
-		{"negative workers", append(live, "--workers", "-3"), "--workers must be at least 1, got -3"},
-		{"zero timeout", append(live, "--timeout", "0"), "--timeout must be positive"},
-		{"negative timeout", append(live, "--timeout", "-1s"), "--timeout must be positive, got -1s"},
-		{"negative max findings", append(live, "--max-findings", "-1"), "--max-findings must not be negative"},
-		{"negative minimise budget", append(live, "--minimise-budget", "-2"), "--minimise-budget must not be negative"},
-		{"out is a file", append(live, "--out", file), "--out: " + file + " is not a directory"},
-		{"out is below a file", append(live, "--out", filepath.Join(file, "crashes")), "--out: cannot make directory"},
+		{"negative duration", append(live, "--duration", "-1s"), "wahook: --duration: must not be negative, got -1s\n"},
+		{"zero duration", append(live, "--duration", "0"), "wahook: --duration: must be positive, got 0s\n"},
+		{"zero count", append(live, "--count", "0"), "wahook: --count: must be at least 1, got 0\n"},
+		{"zero workers", append(live, "--workers", "0"), "wahook: --workers: must be at least 1, got 0\n"},
+		{"negative workers", append(live, "--workers", "-3"), "wahook: --workers: must not be negative, got -3\n"},
+		{"too many workers", append(live, "--workers", "257"), "wahook: --workers: at most 256, got 257\n"},
+		{"zero timeout", append(live, "--timeout", "0"), "wahook: --timeout: must be positive, got 0s\n"},
+		{"negative timeout", append(live, "--timeout", "-1s"), "wahook: --timeout: must not be negative, got -1s\n"},
+		{"negative max findings", append(live, "--max-findings", "-1"), "wahook: --max-findings: must not be negative, got -1\n"},
+		{"negative minimise budget", append(live, "--minimise-budget", "-2"), "wahook: --minimise-budget: must not be negative, got -2\n"},
+		{"out is a file", append(live, "--out", file), "wahook: --out: " + file + " is not a directory\n"},
+		{"out is below a file", append(live, "--out", filepath.Join(file, "crashes")),
+			"wahook: --out: cannot make directory " + filepath.Join(file, "crashes") + ": " + file + " is not a directory\n"},
 		{"not a number", append(live, "--workers", "many"), "--workers"},
 	}
 	for _, tt := range tests {
@@ -112,6 +116,7 @@ func TestFuzzCommandErrors(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(stderr.String(), "\n"), "one line: %q", stderr.String())
 			assert.Empty(t, stdout.String())
 			assert.Zero(t, conns.Load(), "no traffic before the flags are checked")
+			assert.NoDirExists(t, out, "nothing written")
 		})
 	}
 }
