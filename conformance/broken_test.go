@@ -14,8 +14,9 @@ import (
 	"github.com/wahook/wahook/schemas"
 )
 
-// Each broken receiver makes the suite fail, and the case that catches it is the one named. (The same
-// table goes through `wahook conform` in cmd/wahook's TestConformBrokenReceivers.)
+// Each broken receiver makes the suite fail, and the case that catches it is the one named. This is
+// the test over the whole table, for both providers; cmd/wahook's TestConformBrokenReceivers puts a
+// representative few through `wahook conform`, which calls the same runner.
 func TestBrokenReceivers(t *testing.T) {
 	for _, d := range broken.Defects() {
 		for _, p := range schemas.Providers() {

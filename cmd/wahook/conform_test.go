@@ -374,62 +374,80 @@ func TestConformHTTPS(t *testing.T) {
 	}
 }
 
-// Every broken receiver of examples/receiver/broken (the table conformance's TestBrokenReceivers runs
-// through the library) makes conform exit 1 and prints the case that caught it, with its payload in
-// --payload-dir.
+// Broken receivers of examples/receiver/broken make conform exit 1 and print the case that caught
+// them, with its payload in --payload-dir. Every defect, for both providers, is run by conformance's
+// TestBrokenReceivers through conformance.Execute, the runner conform calls; here a representative
+// few go through the command line, one for each way the defect table reaches conform's flags and
+// output: an ordinary failure (--run), credentials as --auth-user/--auth-token and as --auth-header,
+// --profile strict, a receiver that dies (the skipped line), and one that wedges (--timeout).
 func TestConformBrokenReceivers(t *testing.T) {
+	defects := map[string]broken.Defect{}
 	for _, d := range broken.Defects() {
-		for _, p := range schemas.Providers() {
-			t.Run(d.Name+"/"+string(p), func(t *testing.T) {
-				t.Parallel()
-				srv := httptest.NewUnstartedServer(nil)
-				srv.Config.Handler = d.New(srv)
-				srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-				srv.Start()
-				t.Cleanup(srv.Close)
-				payloads := filepath.Join(t.TempDir(), "payloads")
-				args := []string{"conform", "--target", srv.URL, "--provider", string(p), "--payload-dir", payloads}
-				if d.Run != "" {
-					args = append(args, "--run", d.Run)
+		defects[d.Name] = d
+	}
+	for _, tt := range []struct {
+		defect   string
+		provider schemas.Provider
+	}{
+		{"500 on one message type", schemas.ITNIOTech},
+		{"no auth check", schemas.InnoPaaS},
+		{"no auth check", schemas.ITNIOTech},
+		{"always 200, strict profile", schemas.InnoPaaS},
+		{"dies on some input", schemas.ITNIOTech},
+		{"answers bad JSON with 400, then wedges", schemas.InnoPaaS},
+	} {
+		d, ok := defects[tt.defect]
+		require.True(t, ok, "no defect %q in examples/receiver/broken", tt.defect)
+		p := tt.provider
+		t.Run(d.Name+"/"+string(p), func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewUnstartedServer(nil)
+			srv.Config.Handler = d.New(srv)
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.Start()
+			t.Cleanup(srv.Close)
+			payloads := filepath.Join(t.TempDir(), "payloads")
+			args := []string{"conform", "--target", srv.URL, "--provider", string(p), "--payload-dir", payloads}
+			if d.Run != "" {
+				args = append(args, "--run", d.Run)
+			}
+			if d.Profile != "" {
+				args = append(args, "--profile", string(d.Profile))
+			}
+			if d.Timeout != 0 {
+				args = append(args, "--timeout", d.Timeout.String())
+			}
+			if d.Credentials {
+				_, creds := broken.Credentials(p)
+				if creds.AuthUser != "" {
+					args = append(args, "--auth-user", creds.AuthUser, "--auth-token", creds.AuthToken)
 				}
-				if d.Profile != "" {
-					args = append(args, "--profile", string(d.Profile))
+				for _, h := range creds.AuthHeaders {
+					args = append(args, "--auth-header", h)
 				}
-				if d.Timeout != 0 {
-					args = append(args, "--timeout", d.Timeout.String())
-				}
-				if d.Credentials {
-					_, creds := broken.Credentials(p)
-					if creds.AuthUser != "" {
-						args = append(args, "--auth-user", creds.AuthUser, "--auth-token", creds.AuthToken)
-					}
-					for _, h := range creds.AuthHeaders {
-						args = append(args, "--auth-header", h)
-					}
-				}
+			}
 
-				got := runWahook(t, "", args...)
-				assert.Equal(t, 1, got.code, "%s\n%s", got.stdout, got.stderr)
-				assert.Empty(t, got.stderr)
-				id := d.Case(p)
-				block := failBlock(got.stdout, id)
-				require.NotEmpty(t, block, "no FAIL %s in:\n%s", id, got.stdout)
-				observed := d.WantReason
-				if i := strings.LastIndex(observed, "got "); i >= 0 {
-					observed = observed[i+len("got "):]
-				}
-				assert.Contains(t, block, observed)
-				assert.Contains(t, block, "    reproduce: ")
-				assert.Contains(t, block, payloads+"/"+strings.ReplaceAll(id, "/", "_"))
-				written, err := filepath.Glob(filepath.Join(payloads, strings.ReplaceAll(id, "/", "_")+"*"))
-				require.NoError(t, err)
-				assert.NotEmpty(t, written, "the payloads of %s in --payload-dir", id)
-				if d.StopsAnswering {
-					assert.Regexp(t, `\nskipped \d+: not run: the receiver stopped answering after `+regexp.QuoteMeta(id)+`\n`, got.stdout)
-				}
-				assert.Regexp(t, `\n\d+ passed, [1-9]\d* failed, \d+ skipped\n$`, got.stdout)
-			})
-		}
+			got := runWahook(t, "", args...)
+			assert.Equal(t, 1, got.code, "%s\n%s", got.stdout, got.stderr)
+			assert.Empty(t, got.stderr)
+			id := d.Case(p)
+			block := failBlock(got.stdout, id)
+			require.NotEmpty(t, block, "no FAIL %s in:\n%s", id, got.stdout)
+			observed := d.WantReason
+			if i := strings.LastIndex(observed, "got "); i >= 0 {
+				observed = observed[i+len("got "):]
+			}
+			assert.Contains(t, block, observed)
+			assert.Contains(t, block, "    reproduce: ")
+			assert.Contains(t, block, payloads+"/"+strings.ReplaceAll(id, "/", "_"))
+			written, err := filepath.Glob(filepath.Join(payloads, strings.ReplaceAll(id, "/", "_")+"*"))
+			require.NoError(t, err)
+			assert.NotEmpty(t, written, "the payloads of %s in --payload-dir", id)
+			if d.StopsAnswering {
+				assert.Regexp(t, `\nskipped \d+: not run: the receiver stopped answering after `+regexp.QuoteMeta(id)+`\n`, got.stdout)
+			}
+			assert.Regexp(t, `\n\d+ passed, [1-9]\d* failed, \d+ skipped\n$`, got.stdout)
+		})
 	}
 }
 

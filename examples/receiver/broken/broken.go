@@ -1,8 +1,9 @@
 // Package broken holds the reference receiver with one defect at a time: a 500 on one message type, a
 // crash on unknown fields, a hang, a missing auth check, and so on. Each comes with the case of wahook's
 // conformance suite that catches it. They are the proof that the suite discriminates: wahook's own
-// tests run every one through conformance.Execute and through `wahook conform`, and require the suite
-// to fail, naming that case. They are also a quick way to see what a failure report looks like.
+// tests run every one through conformance.Execute (a few also through `wahook conform`), and
+// require the suite to fail, naming that case. They are also a quick way to see what a failure report
+// looks like.
 package broken
 
 import (
