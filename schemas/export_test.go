@@ -1,20 +1,10 @@
 package schemas
 
-// FullVerdict and SpecialisedVerdict expose the two paths of ValidateValue to the tests, which check
-// that they agree.
+// FullVerdict and Accepts expose the two paths of ValidateValue to the tests, which check that the
+// acceptance path never accepts what the library rejects.
 func (v *Validator) FullVerdict(p Provider, doc any) bool { return v.schemas[p].Validate(doc) == nil }
 
-func (v *Validator) SpecialisedVerdict(p Provider, doc any) (verdict, applies bool) {
-	typ, ok := providerDiscriminators[p].messageType(doc)
-	if !ok {
-		return false, false
-	}
-	s, ok := v.byType[p][typ]
-	if !ok {
-		return false, false
-	}
-	return s.Validate(doc) == nil, true
-}
+func (v *Validator) Accepts(p Provider, doc any) bool { return v.accept[p].accepts(doc) }
 
 // NewWindowed builds a Validator whose bounded validation starts at other widths: items 1 and keys 0
 // put every payload through it, 1<<30 none.

@@ -31,9 +31,9 @@ var (
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// Decode parses an untrusted payload into the generic form the schemas validate (numbers as json.Number,
-// so that 1e400 survives to be reported by the schema rather than by the parser). It refuses payloads
-// over the default size and depth limits.
+// Decode parses an untrusted payload into the generic form the schemas validate: numbers as float64,
+// or all as json.Number when one is out of float64's range, so that 1e400 survives to be reported by
+// the schema rather than by the parser. It refuses payloads over the default size and depth limits.
 func Decode(payload []byte) (any, error) {
 	return decodeLimited(payload, DefaultMaxBytes, DefaultMaxDepth)
 }

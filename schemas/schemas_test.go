@@ -276,3 +276,10 @@ func TestSchemaSourcesAreEmbedded(t *testing.T) {
 	_, err := schemas.Source("nope")
 	assert.ErrorIs(t, err, schemas.ErrUnknownProvider)
 }
+
+func mustGet(t *testing.T, doc any, ptr string) any {
+	t.Helper()
+	v, err := jsonpointer.Get(doc, ptr)
+	require.NoError(t, err)
+	return v
+}

@@ -75,8 +75,8 @@ func (r *Report) Valid() bool { return len(r.Violations) == 0 }
 type Validator struct {
 	opts    Options
 	schemas map[Provider]*jsonschema.Schema
-	// byType holds each provider's schema specialised to one message type: see specialise.go.
-	byType map[Provider]map[string]*jsonschema.Schema
+	// accept holds each provider's acceptance path: see accept.go.
+	accept map[Provider]*acceptor
 	// sources are what bounded validation reads of each schema: see bounded.go.
 	sources map[Provider]*source
 	// The widths past which a payload is validated in bounded pieces.
@@ -133,7 +133,7 @@ func newValidator(opts Options, itemsWindow, keysWindow int) (*Validator, error)
 	v := &Validator{
 		opts:        opts,
 		schemas:     make(map[Provider]*jsonschema.Schema, len(providers)),
-		byType:      make(map[Provider]map[string]*jsonschema.Schema, len(providers)),
+		accept:      make(map[Provider]*acceptor, len(providers)),
 		sources:     make(map[Provider]*source, len(providers)),
 		itemsWindow: itemsWindow,
 		keysWindow:  keysWindow,
@@ -159,18 +159,8 @@ func newValidator(opts Options, itemsWindow, keysWindow int) (*Validator, error)
 			return nil, err
 		}
 		v.sources[p] = &source{conv: converter{url: p.URL(), src: src}, defs: defs, arrays: arrays}
-		specialised, err := specialisedSources(p)
-		if err != nil {
-			return nil, err
-		}
-		v.byType[p] = make(map[string]*jsonschema.Schema, len(specialised))
-		for typ, raw := range specialised {
-			if _, raw, err = variant(specialisedURL(p, typ), raw); err != nil {
-				return nil, err
-			}
-			if v.byType[p][typ], err = compile(specialisedURL(p, typ), raw); err != nil {
-				return nil, err
-			}
+		if v.accept[p], err = compileAcceptor(raw); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", p.File(), err)
 		}
 	}
 	return v, nil
@@ -213,19 +203,23 @@ func (v *Validator) ValidateValue(p Provider, doc any) (*Report, error) {
 	return v.validateValue(p, doc, &collector{max: v.opts.MaxViolations})
 }
 
-// validateValue checks doc against p's schema, whole when it is narrow, in bounded pieces when it is
-// wide (see bounded.go), collecting violations in col.
+// validateValue checks doc against p's schema, collecting violations in col. The acceptance path (see
+// accept.go) vouches for most valid payloads; the library judges the rest, whole when narrow, in
+// bounded pieces when wide (see bounded.go).
 func (v *Validator) validateValue(p Provider, doc any, col sink) (*Report, error) {
 	src, ok := v.sources[p]
 	if !ok {
 		return nil, fmt.Errorf("validate: %w %q", ErrUnknownProvider, p)
 	}
 	report := &Report{Provider: p}
-	if !wide(doc, v.itemsWindow, v.keysWindow) {
+	switch {
+	case v.accept[p].accepts(doc):
+		// certainly valid: nothing to explain, so the library need not run
+	case !wide(doc, v.itemsWindow, v.keysWindow):
 		if err := v.check(p, src, doc, col); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		b := &bounded{src: src, items: v.itemsWindow, col: col}
 		var jobs []job
 		reduced, _ := b.reduce([]sref{{node: src.conv.src}}, doc, "", &jobs)
@@ -243,9 +237,6 @@ func (v *Validator) validateValue(p Provider, doc any, col sink) (*Report, error
 
 // check validates doc whole, adding its violations to col.
 func (v *Validator) check(p Provider, src *source, doc any, col sink) error {
-	if v.acceptedBySpecialised(p, doc) {
-		return nil
-	}
 	err := v.schemas[p].Validate(doc)
 	var ve *jsonschema.ValidationError
 	switch {
@@ -258,16 +249,6 @@ func (v *Validator) check(p Provider, src *source, doc any, col sink) error {
 		return fmt.Errorf("validate %s: %w", p, err)
 	}
 	return nil
-}
-
-// acceptedBySpecialised runs the fast check; false means "not known valid", and the full schema decides.
-func (v *Validator) acceptedBySpecialised(p Provider, doc any) bool {
-	typ, ok := providerDiscriminators[p].messageType(doc)
-	if !ok {
-		return false
-	}
-	s, ok := v.byType[p][typ]
-	return ok && s.Validate(doc) == nil
 }
 
 func envelopeHint() string {
