@@ -106,6 +106,31 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
+// TestAppendGenerate holds the buffer-reusing form to Generate: the same payload, its body appended
+// after what the buffer held, which stays as it was, in every type of both providers.
+func TestAppendGenerate(t *testing.T) {
+	g := newGenerator(t, mockprovider.Options{Seed: 9})
+	buf := []byte("earlier line\n")
+	for _, p := range mockprovider.Providers() {
+		for _, typ := range p.Types() {
+			for i := range uint64(20) {
+				want, err := g.Generate(p.Name, typ, i)
+				require.NoError(t, err)
+				before := string(buf)
+				var got mockprovider.Payload
+				buf, got, err = g.AppendGenerate(buf, p.Name, typ, i)
+				require.NoError(t, err)
+				assert.Equal(t, before, string(buf[:len(before)]), "%s/%s %d: what the buffer held", p.Name, typ, i)
+				assert.Equal(t, string(want.Body), string(buf[len(before):]), "%s/%s %d: appended body", p.Name, typ, i)
+				assert.Equal(t, want, got, "%s/%s %d: payload", p.Name, typ, i)
+				buf = append(buf, '\n')
+			}
+		}
+	}
+	_, _, err := g.AppendGenerate(nil, schemas.ITNIOTech, "reaction", 0)
+	assert.ErrorIs(t, err, mockprovider.ErrUnknownType)
+}
+
 // TestPayloadAlone checks that payload N regenerates alone, in any order, from concurrent callers.
 func TestPayloadAlone(t *testing.T) {
 	g := newGenerator(t, mockprovider.Options{Seed: 99})

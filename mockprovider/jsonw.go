@@ -65,6 +65,16 @@ func (w *jsonWriter) strValue(v string) { w.sep(); w.buf = appendQuoted(w.buf, v
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the bytes that go into a JSON string as they are before anything is known about
+// the UTF-8 of what follows: ASCII other than control characters, '"' and '\\'. Bytes from 0x80 up
+// start a multi-byte sequence, which must be checked.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // safeInValid marks the bytes that go into a JSON string as they are, when the string is valid UTF-8.
 var safeInValid = func() (t [256]bool) {
 	for c := 0x20; c < 256; c++ {
@@ -75,32 +85,35 @@ var safeInValid = func() (t [256]bool) {
 
 // appendQuoted appends s as a JSON string. It escapes only what JSON requires, so non-ASCII text is
 // sent as UTF-8 the way the providers send it; invalid UTF-8 becomes U+FFFD.
+//
+// It reads s once, with one table lookup a byte: quoting was a sixth of the cost of a payload, most
+// strings are short and ASCII, and a validity pass over each before the copy cost a fifth more. The
+// first byte from 0x80 up checks the rest of s at once; when that is valid UTF-8, every byte from
+// there on but '"', '\\' and controls is copied as it is.
 func appendQuoted(buf []byte, s string) []byte {
 	buf = append(buf, '"')
-	valid := utf8.ValidString(s)
-	start := 0
+	plain := &plainASCII
+	checked := false // whether s[i:] has been checked for valid UTF-8 at the first non-ASCII byte
+	start := 0       // s[start:i] is still to be copied
 	for i := 0; i < len(s); {
-		if valid {
-			for i < len(s) && safeInValid[s[i]] {
-				i++
-			}
-			if i == len(s) {
-				break
-			}
-		}
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+		if plain[c] {
 			i++
 			continue
 		}
 		if c >= utf8.RuneSelf {
+			if !checked {
+				checked = true
+				if utf8.ValidString(s[i:]) {
+					plain = &safeInValid
+					continue
+				}
+			}
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
 				buf = append(buf, s[start:i]...)
 				buf = append(buf, `\ufffd`...)
-				i += size
-				start = i
-				continue
+				start = i + size
 			}
 			i += size
 			continue

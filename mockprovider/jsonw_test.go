@@ -40,3 +40,24 @@ func TestIsoMillis(t *testing.T) {
 }
 
 func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms) }
+
+func TestAppendQuoted(t *testing.T) {
+	long := strings.Repeat("abcdefgh", 3)
+	for _, tt := range []struct{ in, want string }{
+		{"", `""`},
+		{"plain ascii, longer than one word", `"plain ascii, longer than one word"`},
+		{`say "hi" \ bye`, `"say \"hi\" \\ bye"`},
+		{"tab\tnew\nline\rbell\x07del\x7f", `"tab\tnew\nline\rbell\u0007del` + "\x7f" + `"`},
+		{long + `"` + long, `"` + long + `\"` + long + `"`},
+		{long + "\x1f", `"` + long + `\u001f"`},
+		{"中文 😀 👨‍👩‍👧 and \"quotes\" after", `"中文 😀 👨‍👩‍👧 and \"quotes\" after"`},
+		{long + "é\n", `"` + long + `é\n"`},
+		{"bad \xff utf8 \xfe", `"bad \ufffd utf8 \ufffd"`},
+		{"中\xff文\"", `"中\ufffd文\""`},
+		{"\xff" + long + "中", `"\ufffd` + long + `中"`},
+		{"\uFFFD is valid", "\"\uFFFD is valid\""},
+		{"\u2028\u2029", "\"\u2028\u2029\""},
+	} {
+		assert.Equal(t, tt.want, string(appendQuoted([]byte("prefix:"), tt.in))[len("prefix:"):], "%q", tt.in)
+	}
+}
