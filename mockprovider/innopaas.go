@@ -2,6 +2,7 @@ package mockprovider
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,8 +177,8 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 			w.float("latitude", lat, 5)
 			w.float("longitude", lon, 5)
 		} else {
-			w.str("latitude", fmt.Sprintf("%.6f", lat))
-			w.str("longitude", fmt.Sprintf("%.6f", lon))
+			w.str("latitude", strconv.FormatFloat(lat, 'f', 6, 64))
+			w.str("longitude", strconv.FormatFloat(lon, 'f', 6, 64))
 		}
 		w.str("name", f.Company())
 		w.str("address", f.Street()+", "+f.City()+", "+f.Country())

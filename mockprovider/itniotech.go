@@ -120,8 +120,8 @@ func writeITNIOMessage(b *builder, typ, business string) error {
 		lat, lon := f.coordinates()
 		w.object("location")
 		w.str("address", f.Street()+", "+f.City()+", "+f.Country())
-		w.str("latitude", fmt.Sprintf("%.12f", lat))
-		w.str("longitude", fmt.Sprintf("%.11f", lon))
+		w.str("latitude", strconv.FormatFloat(lat, 'f', 12, 64))
+		w.str("longitude", strconv.FormatFloat(lon, 'f', 11, 64))
 		w.str("name", f.Company())
 		w.endObject()
 	case "unknown", "unsupported":
@@ -172,12 +172,12 @@ func writeITNIOInteractive(b *builder) {
 			for range f.between(1, 3) {
 				w.beginObject()
 				w.str("description", f.Sentence(f.between(2, 6)))
-				w.str("id", fmt.Sprintf("%d", 1000+s*10+f.intn(10)))
+				w.str("id", strconv.Itoa(1000+s*10+f.intn(10)))
 				w.str("title", f.ProductName())
 				w.endObject()
 			}
 			w.endArray()
-			w.str("title", fmt.Sprintf("Group header %d", s+1))
+			w.str("title", "Group header "+strconv.Itoa(s+1))
 			w.endObject()
 		}
 		w.endArray()
@@ -186,7 +186,7 @@ func writeITNIOInteractive(b *builder) {
 		for i := range f.between(1, 3) {
 			w.beginObject()
 			w.object("reply")
-			w.str("id", fmt.Sprintf("btn-%d-%s", i+1, f.hex(4)))
+			w.str("id", "btn-"+strconv.Itoa(i+1)+"-"+f.hex(4))
 			w.str("title", f.pick([]string{"Yes", "No", "Later", "Call me", "是", "لا"}))
 			w.endObject()
 			w.str("type", "reply")
@@ -226,7 +226,7 @@ func writeITNIOContext(b *builder, business string) {
 		frequently := f.chance(0.2)
 		if asString {
 			w.str("forwarded", "true")
-			w.str(forwardedKey, fmt.Sprint(frequently))
+			w.str(forwardedKey, strconv.FormatBool(frequently))
 		} else {
 			w.bool("forwarded", true)
 			w.bool(forwardedKey, frequently)

@@ -57,7 +57,39 @@ func TestAppendQuoted(t *testing.T) {
 		{"\xff" + long + "中", `"\ufffd` + long + `中"`},
 		{"\uFFFD is valid", "\"\uFFFD is valid\""},
 		{"\u2028\u2029", "\"\u2028\u2029\""},
+		{"ab\"cdefghijkl", `"ab\"cdefghijkl"`},
+		{long + "中文\t" + long, `"` + long + `中文\t` + long + `"`},
 	} {
 		assert.Equal(t, tt.want, string(appendQuoted([]byte("prefix:"), tt.in))[len("prefix:"):], "%q", tt.in)
+	}
+}
+
+// TestPlainWord holds the eight-bytes-at-a-time test to the byte table for every pair of byte values
+// at every pair of positions in a word, where a borrow from one byte into the next could go wrong.
+func TestPlainWord(t *testing.T) {
+	const filler = 'a'
+	for i := range 8 {
+		for j := i + 1; j < 8; j++ {
+			for a := range 256 {
+				for b := range 256 {
+					var x uint64
+					want := true
+					for k := range 8 {
+						c := byte(filler)
+						switch k {
+						case i:
+							c = byte(a)
+						case j:
+							c = byte(b)
+						}
+						x |= uint64(c) << (8 * k)
+						want = want && plainASCII[c]
+					}
+					if got := plainWord(x); got != want {
+						t.Fatalf("plainWord(%#016x) = %v, want %v", x, got, want)
+					}
+				}
+			}
+		}
 	}
 }

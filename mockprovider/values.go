@@ -14,14 +14,18 @@ import (
 // MaxTextLength is WhatsApp's limit on a text message body, in characters.
 const MaxTextLength = 4096
 
-// Word and name pools, read once from gofakeit's data: picking from a slice is several times cheaper
-// than gofakeit's own lookups, and sentences are most of a text message.
-var pools = sync.OnceValue(func() (p struct {
+// wordPools are the word and name pools, read once from gofakeit's data: picking from a slice is
+// several times cheaper than gofakeit's own lookups, and sentences are most of a text message.
+type wordPools struct {
 	words, first, last                          []string
 	cities, states, countries, countryCodes     []string
 	streetNames, streetSuffixes, domainSuffixes []string
 	companies, jobTitles                        []string
-}) {
+}
+
+// pools returns the pools, by pointer: a payload picks from them dozens of times.
+var pools = sync.OnceValue(func() *wordPools {
+	p := &wordPools{}
 	for _, key := range data.WordKeys {
 		for _, w := range data.Data["word"][key] {
 			p.words = append(p.words, strings.Fields(w)...)
@@ -94,46 +98,59 @@ func (f *faker) birthday() string {
 
 // Sentence shadows gofakeit's: n words, the first capitalised, ending with a full stop.
 func (f *faker) Sentence(n int) string {
+	var buf [128]byte // room for most sentences, so that the string is the one allocation
+	return string(f.appendSentence(buf[:0], n))
+}
+
+// appendSentence appends a Sentence to b, for texts made of several.
+func (f *faker) appendSentence(b []byte, n int) []byte {
 	words := pools().words
-	b := make([]byte, 0, n*7)
+	start := len(b)
 	for i := range n {
 		if i > 0 {
 			b = append(b, ' ')
 		}
 		b = append(b, words[f.intn(len(words))]...)
 	}
-	if len(b) > 0 && b[0] >= 'a' && b[0] <= 'z' {
-		b[0] -= 'a' - 'A'
+	if len(b) > start && b[start] >= 'a' && b[start] <= 'z' {
+		b[start] -= 'a' - 'A'
 	}
-	return string(append(b, '.'))
+	return append(b, '.')
 }
 
 // Paragraph shadows gofakeit's with sentences of Sentence.
 func (f *faker) Paragraph(paragraphs, sentences, words int, separator string) string {
-	var b strings.Builder
+	b := make([]byte, 0, paragraphs*sentences*words*8)
 	for p := range paragraphs {
 		if p > 0 {
-			b.WriteString(separator)
+			b = append(b, separator...)
 		}
 		for s := range sentences {
 			if s > 0 {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 			}
-			b.WriteString(f.Sentence(words))
+			b = f.appendSentence(b, words)
 		}
-	}
-	return b.String()
-}
-
-func (f *faker) digits(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = '0' + byte(f.intn(10))
 	}
 	return string(b)
 }
 
-func (f *faker) hex(n int) string { return string(f.appendHex(make([]byte, 0, n), n, hexDigits)) }
+func (f *faker) digits(n int) string {
+	var buf [32]byte // room for every number the providers send
+	return string(f.appendDigits(buf[:0], n))
+}
+
+func (f *faker) appendDigits(b []byte, n int) []byte {
+	for range n {
+		b = append(b, '0'+byte(f.intn(10)))
+	}
+	return b
+}
+
+func (f *faker) hex(n int) string {
+	var buf [64]byte
+	return string(f.appendHex(buf[:0], n, hexDigits))
+}
 
 // appendHex appends n random digits of alphabet, sixteen from each draw.
 func (f *faker) appendHex(b []byte, n int, alphabet string) []byte {
@@ -175,7 +192,9 @@ var countryPlans = []struct {
 
 func (f *faker) phone() string {
 	p := countryPlans[f.intn(len(countryPlans))]
-	return p.code + p.lead + f.digits(p.national-len(p.lead))
+	var buf [32]byte
+	b := append(append(buf[:0], p.code...), p.lead...)
+	return string(f.appendDigits(b, p.national-len(p.lead)))
 }
 
 // Names in the scripts WhatsApp users write them in: profile names arrive as the user typed them.
@@ -206,13 +225,14 @@ func (f *faker) personName() string {
 // wamid returns a Meta message id: "wamid." and base64 of a record holding the user's number, as real
 // ones do.
 func (f *faker) wamid(phone string) string {
-	raw := make([]byte, 0, 64)
-	raw = append(raw, 0x1c, 0x18, byte(len(phone)))
+	var rawBuf [64]byte
+	raw := append(rawBuf[:0], 0x1c, 0x18, byte(len(phone)))
 	raw = append(raw, phone...)
 	raw = append(raw, 0x15, 0x02, 0x00, 0x12, 0x18, 0x20)
 	raw = f.appendHex(raw, 32, "0123456789ABCDEF")
 	raw = append(raw, 0x00)
-	return "wamid." + base64.StdEncoding.EncodeToString(raw)
+	var buf [96]byte // "wamid." and the base64 of a record for a number of up to 16 digits
+	return string(base64.StdEncoding.AppendEncode(append(buf[:0], "wamid."...), raw))
 }
 
 // Reactions include multi-codepoint sequences: ZWJ families, flags, skin tones, variation selectors.
@@ -252,33 +272,31 @@ func (f *faker) textBody() string {
 	}
 }
 
-// longText returns exactly n characters (runes) of mixed-script text.
+// longText returns exactly n characters (runes) of mixed-script text: phrases and sentences, each
+// followed by a space, the last cut short.
 func (f *faker) longText(n int) string {
-	var b strings.Builder
+	b := make([]byte, 0, 2*n) // Latin text takes a byte a character, the phrases two or three
 	count := 0
 	for count < n {
-		var part string
+		start := len(b)
 		if f.chance(0.2) {
-			part = f.pick(scriptPhrases)
+			b = append(b, f.pick(scriptPhrases)...)
 		} else {
-			part = f.Sentence(f.between(4, 12))
+			b = f.appendSentence(b, f.between(4, 12))
 		}
-		part += " "
-		if rc := utf8.RuneCountInString(part); count+rc > n {
-			for _, r := range part {
-				if count == n {
-					break
-				}
-				b.WriteRune(r)
-				count++
-			}
-			break
-		} else {
+		b = append(b, ' ')
+		if rc := utf8.RuneCount(b[start:]); count+rc <= n {
 			count += rc
+			continue
 		}
-		b.WriteString(part)
+		end := start
+		for ; count < n; count++ {
+			_, size := utf8.DecodeRune(b[end:])
+			end += size
+		}
+		b = b[:end]
 	}
-	return b.String()
+	return string(b)
 }
 
 func (f *faker) coordinates() (lat, lon float64) {
