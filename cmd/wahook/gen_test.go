@@ -275,17 +275,8 @@ func TestGenTypeCompletion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := runWahook(t, "", append([]string{"__complete"}, tt.args...)...)
-			require.Equal(t, 0, got.code, got.stderr)
-			lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
-			directive := lines[len(lines)-1]
-			lines = lines[:len(lines)-1]
-			for _, w := range tt.want {
-				assert.Contains(t, lines, w)
-			}
-			for _, w := range tt.notWant {
-				assert.NotContains(t, lines, w)
-			}
+			assertCompletes(t, tt.args, tt.want, tt.notWant)
+			_, directive := completions(t, tt.args...)
 			assert.Equal(t, ":6", directive, "no files, no space after a type")
 		})
 	}
@@ -306,12 +297,7 @@ func TestGenCompletion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			got := runWahook(t, "", append([]string{"__complete"}, tt.args...)...)
-			require.Equal(t, 0, got.code, got.stderr)
-			lines := strings.Split(got.stdout, "\n")
-			for _, w := range tt.want {
-				assert.Contains(t, lines, w)
-			}
+			assertCompletes(t, tt.args, tt.want, nil)
 		})
 	}
 }

@@ -35,6 +35,27 @@ func runWahook(t testing.TB, stdin string, args ...string) result {
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
+// completions runs shell completion for args and returns the offered words and cobra's directive line.
+func completions(t *testing.T, args ...string) (words []string, directive string) {
+	t.Helper()
+	got := runWahook(t, "", append([]string{"__complete"}, args...)...)
+	require.Equal(t, 0, got.code, got.stderr)
+	lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
+	return lines[:len(lines)-1], lines[len(lines)-1]
+}
+
+// assertCompletes checks that completing args offers every word of want and none of wantNot.
+func assertCompletes(t *testing.T, args, want, wantNot []string) {
+	t.Helper()
+	words, _ := completions(t, args...)
+	for _, w := range want {
+		assert.Contains(t, words, w)
+	}
+	for _, w := range wantNot {
+		assert.NotContains(t, words, w)
+	}
+}
+
 // golden compares got with testdata/<t.Name()>.golden, rewriting the file under -update.
 func golden(t *testing.T, got string) {
 	t.Helper()

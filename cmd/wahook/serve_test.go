@@ -190,15 +190,7 @@ func TestServeCompletion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			got := runWahook(t, "", append([]string{"__complete"}, tt.args...)...)
-			require.Equal(t, 0, got.code, got.stderr)
-			lines := strings.Split(got.stdout, "\n")
-			for _, w := range tt.want {
-				assert.Contains(t, lines, w)
-			}
-			for _, w := range tt.wantNot {
-				assert.NotContains(t, lines, w)
-			}
+			assertCompletes(t, tt.args, tt.want, tt.wantNot)
 		})
 	}
 }
