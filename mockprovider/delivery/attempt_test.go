@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -365,15 +364,7 @@ func TestResponseBodyKept(t *testing.T) {
 // the next request, and Workers bounds the connections opened.
 func TestConnectionsReused(t *testing.T) {
 	for _, workers := range []int{1, 4} {
-		var opened atomic.Int32
-		srv := httptest.NewUnstartedServer(okHandler)
-		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				opened.Add(1)
-			}
-		}
-		srv.Start()
-		t.Cleanup(srv.Close)
+		srv, opened := countingServer(t)
 		report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, Workers: workers},
 			makePayloads(40))
 		require.NoError(t, err)

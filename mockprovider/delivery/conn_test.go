@@ -177,15 +177,7 @@ func TestUnsendableHeaders(t *testing.T) {
 // TestIdleConnectionClosedByReceiver: a connection the receiver closed while it sat idle is not used
 // again, so the next delivery succeeds on a new one instead of failing as a reset.
 func TestIdleConnectionClosedByReceiver(t *testing.T) {
-	var opened atomic.Int32
-	srv := httptest.NewUnstartedServer(okHandler)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			opened.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv, opened := countingServer(t)
 	e, err := delivery.New(delivery.Options{Target: srv.URL, Workers: 2})
 	require.NoError(t, err)
 	defer e.Close()

@@ -4,11 +4,8 @@ import (
 	"context"
 	"io"
 	"math"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,15 +32,7 @@ func TestWorkersCostNothingUntilUsed(t *testing.T) {
 	one, most := allocs(1), allocs(delivery.MaxWorkers)
 	assert.LessOrEqual(t, most, one+2, "New with %d workers allocates per worker", delivery.MaxWorkers)
 
-	var opened atomic.Int32
-	srv := httptest.NewUnstartedServer(okHandler)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			opened.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv, opened := countingServer(t)
 	report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, Workers: delivery.MaxWorkers}, makePayloads(3))
 	require.NoError(t, err)
 	assert.Equal(t, 3, report.Summary.Acked)
