@@ -44,7 +44,7 @@ func newSource(p schemas.Provider, seed uint64, mediaBaseURL string) (*source, e
 		return nil, err
 	}
 	s := &source{provider: prov, seed: seed}
-	for _, mode := range []mockprovider.QuirkMode{mockprovider.QuirksMix, mockprovider.QuirksExample, mockprovider.QuirksTable} {
+	for _, mode := range mockprovider.QuirkModes() {
 		g, err := mockprovider.New(mockprovider.Options{Seed: seed, Quirks: mode, MediaBaseURL: mediaBaseURL})
 		if err != nil {
 			return nil, err

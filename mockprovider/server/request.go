@@ -152,8 +152,8 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 		}
 	}
 	quirks := mockprovider.QuirkMode(req.Quirks)
-	if !slices.Contains([]mockprovider.QuirkMode{"", mockprovider.QuirksMix, mockprovider.QuirksExample, mockprovider.QuirksTable}, quirks) {
-		return bad("quirks: %q, want mix, example or table", truncate(req.Quirks, 40))
+	if _, err := mockprovider.ParseQuirkMode(req.Quirks); req.Quirks != "" && err != nil {
+		return bad("quirks: %q, want one of %v", truncate(req.Quirks, 40), mockprovider.QuirkModes())
 	}
 	if req.MediaBaseURL != "" {
 		if err := checkBaseURL(req.MediaBaseURL); err != nil {
