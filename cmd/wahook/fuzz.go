@@ -12,6 +12,7 @@ import (
 
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -111,19 +112,12 @@ func (o fuzzOptions) refuseZero() error {
 	return nil
 }
 
-// fuzzFlags names the flag that sets each fuzz.Options field fuzz.Run may refuse.
+// fuzzFlags names the flag that sets each fuzz.Options field fuzz.Run, or the engine it starts, may
+// refuse.
 var fuzzFlags = map[string]string{
 	"Duration": "--duration", "Workers": "--workers", "Timeout": "--timeout",
 	"MinimiseBudget": "--minimise-budget", "MaxFindings": "--max-findings", "Out": "--out",
-}
-
-// flagError reports fuzz.Run's refusal of an option under the name of the flag that set it.
-func flagError(err error) error {
-	var oe *fuzz.OptionError
-	if errors.As(err, &oe) && fuzzFlags[oe.Field] != "" {
-		return fmt.Errorf("%s: %w", fuzzFlags[oe.Field], oe.Err)
-	}
-	return err
+	"Target": "--target", "CAFile": "--ca-file", "Insecure": "--insecure",
 }
 
 func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) error {
@@ -163,8 +157,8 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 	if live {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
-	if errors.Is(err, fuzz.ErrBadOptions) {
-		return flagError(err)
+	if errors.Is(err, fuzz.ErrBadOptions) || errors.Is(err, delivery.ErrBadOptions) {
+		return flagError(err, fuzzFlags)
 	}
 	if rep != nil {
 		// Printed even when the run stopped on an error (a reproducer it could not write): what was

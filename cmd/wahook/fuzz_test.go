@@ -82,13 +82,16 @@ func TestFuzzCommandErrors(t *testing.T) {
 	live := []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--out", out}
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	missing := filepath.Join(t.TempDir(), "missing.pem")
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
 		{"unreachable", []string{"fuzz", "--target", dead, "--provider", "innopaas", "--count", "5"}, "wahook: fuzz: target unreachable: " + dead + ": connection refused\n"},
-		{"not a URL", append(live[:1:1], "--target", "nonsense", "--provider", "innopaas", "--out", out), `target "nonsense": scheme must be http or https`},
+		{"not a URL", append(live[:1:1], "--target", "nonsense", "--provider", "innopaas", "--out", out), `wahook: --target: "nonsense": scheme must be http or https` + "\n"},
+		{"missing CA file", append(live, "--ca-file", missing), "wahook: --ca-file: stat " + missing + ": no such file or directory\n"},
+		{"CA file and insecure", append(live, "--ca-file", file, "--insecure"), "wahook: --insecure: cannot be combined with a CA file or root CAs\n"},
 		{"unknown provider", append(live[:3:3], "--provider", "twilio"), "unknown provider"},
 		{"both bounds", append(live, "--count", "5", "--duration", "1s"), "not both"},
 		{"bad auth header", append(live, "--auth-header", "nocolon"), "--auth-header"},

@@ -149,6 +149,13 @@ func completeSendMutations(cmd *cobra.Command, _ []string, _ string) ([]cobra.Co
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
+// sendFlags names the flag of wahook send that sets each delivery.Options field the engine may refuse.
+var sendFlags = map[string]string{
+	"Target": "--target", "Timeout": "--timeout", "Workers": "--workers", "TimeScale": "--time-scale",
+	"Rate": "--rate", "Duplicates": "--duplicates", "Retries": "--retries", "CAFile": "--ca-file",
+	"Insecure": "--insecure", "Header": "--header",
+}
+
 // errUnreachable is returned when nothing answers at the target's address; send has sent nothing.
 var errUnreachable = errors.New("is unreachable")
 
@@ -164,11 +171,11 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout io.W
 	}
 	payloads, dopts, err := mockprovider.PrepareSend(sopts)
 	if err != nil {
-		return err
+		return flagError(err, sendFlags)
 	}
 	engine, err := delivery.New(dopts)
 	if err != nil {
-		return err
+		return flagError(err, sendFlags)
 	}
 	defer engine.Close()
 	defer tuneSendGC(payloads)()
@@ -220,8 +227,9 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (mockprov
 			return zero, err
 		}
 	}
-	if o.workers < 1 || o.workers > delivery.MaxWorkers {
-		return zero, fmt.Errorf("--workers: %d, want 1 to %d", o.workers, delivery.MaxWorkers)
+	if o.workers < 1 {
+		// The engine reads 0 as 1 and bounds the number from above itself.
+		return zero, fmt.Errorf("--workers: %d, want at least 1", o.workers)
 	}
 	for _, cred := range [...]struct{ flag, value string }{{"--auth-user", o.authUser}, {"--auth-token", o.authToken}} {
 		if err := delivery.CheckHeaderValue(cred.value); err != nil {

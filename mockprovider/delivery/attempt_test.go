@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -25,46 +26,57 @@ import (
 func TestNewRejectsBadOptions(t *testing.T) {
 	const target = "http://127.0.0.1:1/webhook"
 	tests := []struct {
-		name string
-		opts delivery.Options
+		name  string
+		opts  delivery.Options
+		field string // the field the OptionError names
 	}{
-		{"no target", delivery.Options{}},
-		{"ftp scheme", delivery.Options{Target: "ftp://127.0.0.1/x"}},
-		{"no scheme", delivery.Options{Target: "127.0.0.1:8080/webhook"}},
-		{"no host", delivery.Options{Target: "http:///webhook"}},
-		{"unparsable", delivery.Options{Target: "http://[::1/x"}},
-		{"non-ASCII host", delivery.Options{Target: "http://bücher.example/webhook"}},
-		{"negative timeout", delivery.Options{Target: target, Timeout: -time.Second}},
-		{"negative workers", delivery.Options{Target: target, Workers: -1}},
-		{"negative rate", delivery.Options{Target: target, Rate: -1}},
-		{"negative time scale", delivery.Options{Target: target, TimeScale: -0.5}},
-		{"duplicates above 1", delivery.Options{Target: target, Duplicates: 1.5}},
-		{"negative retry", delivery.Options{Target: target, Retries: []time.Duration{time.Minute, -time.Minute}}},
-		{"insecure with CA file", delivery.Options{Target: target, Insecure: true, CAFile: "ca.pem"}},
-		{"missing CA file", delivery.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")}},
-		{"CA file is a directory", delivery.Options{Target: target, CAFile: t.TempDir()}},
-		{"too many workers", delivery.Options{Target: target, Workers: delivery.MaxWorkers + 1}},
-		{"absurdly many workers", delivery.Options{Target: target, Workers: 100_000_000_000}},
-		{"negative body budget", delivery.Options{Target: target, BodyBudget: -1}},
-		{"header name not a token", delivery.Options{Target: target, Header: http.Header{"X(bad": {"v"}}}},
-		{"control character in a header value", delivery.Options{Target: target, Header: http.Header{"Authorization": {"a\x01b"}}}},
-		{"line break in a header value", delivery.Options{Target: target, Header: http.Header{"X-A": {"a\r\nX-B: c"}}}},
-		{"Host with a space", delivery.Options{Target: target, Header: http.Header{"Host": {"bad host"}}}},
+		{"no target", delivery.Options{}, "Target"},
+		{"ftp scheme", delivery.Options{Target: "ftp://127.0.0.1/x"}, "Target"},
+		{"no scheme", delivery.Options{Target: "127.0.0.1:8080/webhook"}, "Target"},
+		{"no host", delivery.Options{Target: "http:///webhook"}, "Target"},
+		{"unparsable", delivery.Options{Target: "http://[::1/x"}, "Target"},
+		{"non-ASCII host", delivery.Options{Target: "http://bücher.example/webhook"}, "Target"},
+		{"negative timeout", delivery.Options{Target: target, Timeout: -time.Second}, "Timeout"},
+		{"negative workers", delivery.Options{Target: target, Workers: -1}, "Workers"},
+		{"negative rate", delivery.Options{Target: target, Rate: -1}, "Rate"},
+		{"negative time scale", delivery.Options{Target: target, TimeScale: -0.5}, "TimeScale"},
+		{"duplicates above 1", delivery.Options{Target: target, Duplicates: 1.5}, "Duplicates"},
+		{"negative retry", delivery.Options{Target: target, Retries: []time.Duration{time.Minute, -time.Minute}}, "Retries"},
+		{"insecure with CA file", delivery.Options{Target: target, Insecure: true, CAFile: "ca.pem"}, "Insecure"},
+		{"insecure with root CAs", delivery.Options{Target: target, Insecure: true, RootCAs: x509.NewCertPool()}, "Insecure"},
+		{"missing CA file", delivery.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")}, "CAFile"},
+		{"CA file is a directory", delivery.Options{Target: target, CAFile: t.TempDir()}, "CAFile"},
+		{"too many workers", delivery.Options{Target: target, Workers: delivery.MaxWorkers + 1}, "Workers"},
+		{"absurdly many workers", delivery.Options{Target: target, Workers: 100_000_000_000}, "Workers"},
+		{"negative body budget", delivery.Options{Target: target, BodyBudget: -1}, "BodyBudget"},
+		{"header name not a token", delivery.Options{Target: target, Header: http.Header{"X(bad": {"v"}}}, "Header"},
+		{"control character in a header value", delivery.Options{Target: target, Header: http.Header{"Authorization": {"a\x01b"}}}, "Header"},
+		{"line break in a header value", delivery.Options{Target: target, Header: http.Header{"X-A": {"a\r\nX-B: c"}}}, "Header"},
+		{"Host with a space", delivery.Options{Target: target, Header: http.Header{"Host": {"bad host"}}}, "Header"},
+		{"empty Host", delivery.Options{Target: target, Header: http.Header{"Host": {""}}}, "Header"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := delivery.New(tt.opts)
 			require.ErrorIs(t, err, delivery.ErrBadOptions)
 			assert.Nil(t, e)
+			var oe *delivery.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, tt.field, oe.Field)
+			assert.Equal(t, "bad delivery options: "+tt.field+": "+oe.Err.Error(), err.Error())
 		})
 	}
 
+	t.Run("message", func(t *testing.T) {
+		_, err := delivery.New(delivery.Options{Target: target, Workers: delivery.MaxWorkers + 1})
+		assert.EqualError(t, err, "bad delivery options: Workers: 257, at most 256")
+	})
 	t.Run("CA file without certificates", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "ca.pem")
 		require.NoError(t, os.WriteFile(path, []byte("not a certificate\n"), 0o600))
 		_, err := delivery.New(delivery.Options{Target: target, CAFile: path})
 		require.ErrorIs(t, err, delivery.ErrBadOptions)
-		assert.Contains(t, err.Error(), path)
+		assert.EqualError(t, err, "bad delivery options: CAFile: "+path+" holds no PEM certificate")
 	})
 	t.Run("CA file larger than the limit", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "huge.pem")
@@ -379,6 +391,9 @@ func TestTLS(t *testing.T) {
 	require.NoError(t, os.WriteFile(caFile,
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
 
+	loaded, err := delivery.LoadCAFile(caFile)
+	require.NoError(t, err)
+
 	tests := []struct {
 		name  string
 		opts  delivery.Options
@@ -388,6 +403,7 @@ func TestTLS(t *testing.T) {
 		{"insecure", delivery.Options{Insecure: true}, delivery.ClassNone},
 		{"server certificate as CA file", delivery.Options{CAFile: caFile}, delivery.ClassNone},
 		{"server certificate as root CA", delivery.Options{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}, delivery.ClassNone},
+		{"CA file loaded once as root CAs", delivery.Options{RootCAs: loaded}, delivery.ClassNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -407,6 +423,32 @@ func TestTLS(t *testing.T) {
 		a := report.Results[0].Attempts[0]
 		assert.Equal(t, delivery.ClassTLS, a.Class, a.Err)
 	})
+}
+
+// TestLoadCAFile: LoadCAFile refuses what Options.CAFile refuses, with the same words.
+func TestLoadCAFile(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.pem")
+	require.NoError(t, os.WriteFile(empty, []byte("not a certificate\n"), 0o600))
+	huge := filepath.Join(dir, "huge.pem")
+	require.NoError(t, os.WriteFile(huge, make([]byte, delivery.CAFileLimit+1), 0o600))
+	tests := []struct {
+		name, path, wantErr string
+	}{
+		{"missing", filepath.Join(dir, "missing.pem"), "stat " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
+		{"a directory", dir, dir + " is not a regular file"},
+		{"no certificate", empty, empty + " holds no PEM certificate"},
+		{"too large", huge, huge + " is larger than 4194304 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool, err := delivery.LoadCAFile(tt.path)
+			assert.Nil(t, pool)
+			assert.EqualError(t, err, tt.wantErr)
+			_, err = delivery.New(delivery.Options{Target: "https://127.0.0.1:1/", CAFile: tt.path})
+			assert.EqualError(t, err, "bad delivery options: CAFile: "+tt.wantErr)
+		})
+	}
 }
 
 func TestRunAfterClose(t *testing.T) {

@@ -236,58 +236,73 @@ func Run(ctx context.Context, opts Options, payloads []Payload) (Report, error) 
 	return e.Run(ctx, payloads)
 }
 
+// OptionError is New's refusal of one field of Options; it wraps ErrBadOptions and Err. It names the
+// field so that a caller can name its own setting for it instead, such as a flag.
+type OptionError struct {
+	// Field is the field's name in Options: "Workers", "CAFile".
+	Field string
+	// Err says what is wrong with the field's value: "257, at most 256".
+	Err error
+}
+
+// Error says what is wrong, and with which field: "bad delivery options: Workers: 257, at most 256".
+func (e *OptionError) Error() string { return fmt.Sprintf("%v: %s: %v", ErrBadOptions, e.Field, e.Err) }
+
+// Unwrap returns ErrBadOptions and what is wrong with the field.
+func (e *OptionError) Unwrap() []error { return []error{ErrBadOptions, e.Err} }
+
 // checkOptions validates opts, fills in defaults and returns the parsed target.
 func checkOptions(opts *Options) (*url.URL, error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrBadOptions}, args...)...)
+	bad := func(field, format string, args ...any) error {
+		return &OptionError{Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	if opts.Target == "" {
-		return nil, bad("no target URL")
+		return nil, bad("Target", "missing: want the receiver's URL")
 	}
 	target, err := url.Parse(opts.Target)
 	if err != nil {
-		return nil, bad("target: %w", err)
+		return nil, &OptionError{Field: "Target", Err: err}
 	}
 	if target.Scheme != "http" && target.Scheme != "https" {
-		return nil, bad("target %q: scheme must be http or https", opts.Target)
+		return nil, bad("Target", "%q: scheme must be http or https", opts.Target)
 	}
 	if target.Host == "" {
-		return nil, bad("target %q has no host", opts.Target)
+		return nil, bad("Target", "%q has no host", opts.Target)
 	}
 	for _, b := range []byte(target.Host) {
 		if b >= 0x80 {
 			// net/http converted such a name to punycode; the engine asks for it in that form.
-			return nil, bad("target %q: write an internationalised host name in its ASCII form (xn--...)", opts.Target)
+			return nil, bad("Target", "%q: write an internationalised host name in its ASCII form (xn--...)", opts.Target)
 		}
 	}
 	if err := checkHost(removeZone(target.Host)); err != nil {
-		return nil, bad("target %q: %w", opts.Target, err)
+		return nil, bad("Target", "%q: %w", opts.Target, err)
 	}
 	switch {
 	case opts.Timeout < 0:
-		return nil, bad("negative timeout %v", opts.Timeout)
+		return nil, bad("Timeout", "negative (%v)", opts.Timeout)
 	case opts.Workers < 0:
-		return nil, bad("negative workers %d", opts.Workers)
+		return nil, bad("Workers", "negative (%d)", opts.Workers)
 	case opts.Workers > MaxWorkers:
-		return nil, bad("workers %d: at most %d", opts.Workers, MaxWorkers)
+		return nil, bad("Workers", "%d, at most %d", opts.Workers, MaxWorkers)
 	case opts.BodyBudget < 0:
-		return nil, bad("negative body budget %d", opts.BodyBudget)
+		return nil, bad("BodyBudget", "negative (%d)", opts.BodyBudget)
 	case !finite(opts.TimeScale) || opts.TimeScale < 0:
-		return nil, bad("time scale %v: want a finite number >= 0", opts.TimeScale)
+		return nil, bad("TimeScale", "%v: want a finite number >= 0", opts.TimeScale)
 	case !finite(opts.Rate) || opts.Rate < 0:
-		return nil, bad("rate %v: want a finite number >= 0", opts.Rate)
+		return nil, bad("Rate", "%v: want a finite number >= 0", opts.Rate)
 	case !finite(opts.Duplicates) || opts.Duplicates < 0 || opts.Duplicates > 1:
-		return nil, bad("duplicates %v: want a fraction from 0 to 1", opts.Duplicates)
+		return nil, bad("Duplicates", "%v: want a fraction from 0 to 1", opts.Duplicates)
 	case opts.Insecure && (opts.CAFile != "" || opts.RootCAs != nil):
-		return nil, bad("insecure cannot be combined with a CA file or root CAs")
+		return nil, bad("Insecure", "cannot be combined with a CA file or root CAs")
 	}
 	for i, d := range opts.Retries {
 		if d < 0 {
-			return nil, bad("retry %d: negative delay %v", i+1, d)
+			return nil, bad("Retries", "delay %d is negative (%v)", i+1, d)
 		}
 	}
 	if err := CheckHeader(opts.Header); err != nil {
-		return nil, bad("header: %w", err)
+		return nil, &OptionError{Field: "Header", Err: err}
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
@@ -341,16 +356,36 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 		pool = opts.RootCAs.Clone()
 	}
 	if opts.CAFile != "" {
-		pem, err := readCAFile(opts.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: CA file: %w", ErrBadOptions, err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: CA file %s: no PEM certificate in it", ErrBadOptions, opts.CAFile)
+		if err := appendCAFile(pool, opts.CAFile); err != nil {
+			return nil, &OptionError{Field: "CAFile", Err: err}
 		}
 	}
 	cfg.RootCAs = pool
 	return cfg, nil
+}
+
+// LoadCAFile reads a PEM file of certificates to trust, as Options.CAFile does: a regular file of at
+// most CAFileLimit bytes holding at least one certificate. A long-running caller reads it once and
+// passes the pool as Options.RootCAs to each engine it makes, so that a file changed or removed later
+// cannot fail its deliveries.
+func LoadCAFile(name string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if err := appendCAFile(pool, name); err != nil {
+		return nil, err
+	}
+	return pool, nil
+}
+
+// appendCAFile adds the certificates of the PEM file name to pool.
+func appendCAFile(pool *x509.CertPool, name string) error {
+	pem, err := readCAFile(name)
+	if err != nil {
+		return err
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("%s holds no PEM certificate", name)
+	}
+	return nil
 }
 
 // readCAFile reads a CA file of at most CAFileLimit bytes. Anything but a regular file is refused
