@@ -87,9 +87,9 @@ type Payload struct {
 	// DefaultContentType.
 	ContentType string
 	// Header holds extra headers for this payload only. A key here replaces the same key (compared
-	// case-insensitively) from Options.Header. A Header that fails CheckHeader fails the payload's
-	// first attempt without sending anything, and the payload is not retried: it would fail the same
-	// way again.
+	// case-insensitively) from Options.Header. A Header that fails CheckHeader, as New would refuse it
+	// in Options.Header, fails the payload's first attempt with that error without sending anything,
+	// and the payload is not retried: it would fail the same way again.
 	Header http.Header
 }
 
@@ -102,11 +102,12 @@ type Options struct {
 	// extras. Keys are sent as spelled here, without canonicalisation, because some providers document
 	// names such as "UserName" and a receiver may compare them byte for byte. Set User-Agent here too:
 	// without it Go's default, "Go-http-client/1.1", is sent; an empty one sends none. A "Host" key sets
-	// the request's Host. Content-Length, Transfer-Encoding and Trailer keys are ignored: the engine
-	// frames the body. A target with user info ("https://user:pass@host/") sends it as a Basic
-	// Authorization header unless Header has an Authorization key. New refuses a Header that fails
-	// CheckHeader: a name or value that would break the request (a line break, say), or a Host that
-	// is not host[:port]. Keys that differ only in letter case are all sent.
+	// the request's Host; an empty one is refused, since leaving Host out sends the target's.
+	// Content-Length, Transfer-Encoding and Trailer keys are ignored: the engine frames the body. A
+	// target with user info ("https://user:pass@host/") sends it as a Basic Authorization header unless
+	// Header has an Authorization key. New refuses a Header that fails CheckHeader: a name or value that
+	// would break the request (a line break, say), or a Host that is not host[:port]. Keys that differ
+	// only in letter case are all sent.
 	Header http.Header
 	// Timeout bounds each attempt, response body included; 0 means DefaultTimeout.
 	Timeout time.Duration

@@ -28,39 +28,37 @@ type head struct {
 // newHead lays out header h, as merged for a payload: names as spelled, values with surrounding
 // blanks trimmed, the way net/http wrote a request. Host names the request's host, else the target's;
 // User-Agent defaults to Go's; Content-Length, Transfer-Encoding and Trailer are the engine's to send.
-// A target with user info adds an Authorization header unless h has one.
+// A target with user info adds an Authorization header unless h has one. Every line is checked first
+// as New checks Options.Header (checkLines, in name order), so that a payload's header is refused
+// exactly when the same header in Options would be, and in the same words.
 func (e *Engine) newHead(h http.Header) *head {
 	hd := &head{}
-	host := e.host
-	if v := strings.Trim(getFold(h, "Host"), " \t"); v != "" {
-		host = v
+	names := slices.Sorted(maps.Keys(h))
+	for _, k := range names {
+		if err := checkLines(k, h[k]); err != nil {
+			hd.err = fmt.Errorf("header: %w", err)
+			return hd
+		}
 	}
-	if err := checkHost(host); err != nil {
-		hd.err = err
-		return hd
+	host := e.host
+	if hasFold(h, "Host") {
+		host = strings.Trim(getFold(h, "Host"), " \t")
 	}
 	ua := defaultUserAgent
 	if hasFold(h, "User-Agent") {
-		if ua = getFold(h, "User-Agent"); !validValue(ua) {
-			hd.err = fmt.Errorf("invalid header field value for %q", "User-Agent")
-			return hd
-		}
-		ua = strings.Trim(ua, " \t")
+		ua = strings.Trim(getFold(h, "User-Agent"), " \t")
 	}
 	pre := make([]byte, 0, 64)
 	pre = appendLine(pre, "Host", host)
 	if ua != "" {
 		pre = appendLine(pre, "User-Agent", ua)
 	}
-	keys := make([]string, 0, len(h)+1)
-	for k := range h {
+	keys := names[:0]
+	for _, k := range names {
 		switch {
 		case strings.EqualFold(k, "Host"), strings.EqualFold(k, "User-Agent"), strings.EqualFold(k, "Content-Length"),
 			strings.EqualFold(k, "Transfer-Encoding"), strings.EqualFold(k, "Trailer"):
 			continue
-		case !validName(k):
-			hd.err = fmt.Errorf("invalid header field name %q", k)
-			return hd
 		}
 		keys = append(keys, k)
 	}
@@ -68,8 +66,8 @@ func (e *Engine) newHead(h http.Header) *head {
 	if e.basicAuth != "" && !hasFold(h, "Authorization") {
 		auth = "Authorization"
 		keys = append(keys, auth)
+		slices.Sort(keys)
 	}
-	slices.Sort(keys)
 	var rest []byte
 	for _, k := range keys {
 		if k == auth {
@@ -77,10 +75,6 @@ func (e *Engine) newHead(h http.Header) *head {
 			continue
 		}
 		for _, v := range h[k] {
-			if !validValue(v) {
-				hd.err = fmt.Errorf("invalid header field value for %q", k)
-				return hd
-			}
 			v = strings.Trim(v, " \t")
 			if strings.EqualFold(k, "Connection") && hasToken(v, "close") {
 				hd.close = true
@@ -123,11 +117,6 @@ func validName(name string) bool {
 	return true
 }
 
-// validValue reports whether v may be sent as a header value: no control bytes but tab, so no line
-// breaks that would start a header of the receiver's choosing. Bytes from 0x80 up pass, as net/http
-// let them.
-func validValue(v string) bool { return badValueByte(v) < 0 }
-
 // badValueByte returns the index of the first byte of v that a header value must not hold, or -1.
 func badValueByte(v string) int {
 	for i := 0; i < len(v); i++ {
@@ -167,8 +156,10 @@ func CheckHeaderName(name string) error {
 }
 
 // CheckHeaderField reports a header line the engine would refuse to send: a name that is not an RFC
-// 9110 token, a value with a control character, or a Host that is not host[:port]. Checking headers
-// with it before a run turns what would fail every attempt into one error up front.
+// 9110 token, a value with a control character, or a Host that is not host[:port]. An empty Host is
+// refused too, wherever it is given: leaving Host out is how to send the target's. The engine checks
+// Options.Header and each payload's merged header with it; checking headers with it before a run
+// turns what would fail every attempt into one error up front.
 func CheckHeaderField(name, value string) error {
 	if err := CheckHeaderName(name); err != nil {
 		return err
@@ -177,7 +168,11 @@ func CheckHeaderField(name, value string) error {
 		return headerError(fmt.Sprintf("%s: %v", name, err))
 	}
 	if strings.EqualFold(name, "Host") {
-		if err := checkHost(strings.Trim(value, " \t")); err != nil {
+		host := strings.Trim(value, " \t")
+		if host == "" {
+			return headerError("Host is empty: leave it out to send the target's")
+		}
+		if err := checkHost(host); err != nil {
 			return headerError(err.Error())
 		}
 	}
@@ -187,14 +182,22 @@ func CheckHeaderField(name, value string) error {
 // CheckHeader runs CheckHeaderField on every line of h, in name order, and returns the first error.
 func CheckHeader(h http.Header) error {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
-		values := h[name]
-		if len(values) == 0 {
-			values = []string{""} // the name alone must still be sendable
+		if err := checkLines(name, h[name]); err != nil {
+			return err
 		}
-		for _, v := range values {
-			if err := CheckHeaderField(name, v); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// checkLines runs CheckHeaderField on each value of name. A name without values must still be
+// sendable, so it is checked with an empty value.
+func checkLines(name string, values []string) error {
+	if len(values) == 0 {
+		values = []string{""}
+	}
+	for _, v := range values {
+		if err := CheckHeaderField(name, v); err != nil {
+			return err
 		}
 	}
 	return nil
