@@ -85,6 +85,10 @@ type settings struct {
 	filter      *regexp.Regexp
 }
 
+// configNames names the Config field that sets each input mockprovider.DeliveryHeader may refuse, in
+// the words of this package's errors.
+var configNames = map[string]string{"AuthUser": "auth user", "AuthToken": "auth token", "Header": "auth header"}
+
 func (c Config) settings(needTarget bool) (*settings, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadConfig, fmt.Sprintf(format, args...))
@@ -143,6 +147,10 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 		extra[name] = append(extra[name], value) // verbatim, as the provider sends it
 	}
 	if s.header, err = s.prov.DeliveryHeader(c.Version, c.AuthUser, c.AuthToken, extra); err != nil {
+		var he *mockprovider.HeaderError
+		if errors.As(err, &he) {
+			return nil, bad("%s: %v", configNames[he.Field], he.Err)
+		}
 		return nil, bad("credentials: %v", err)
 	}
 	for name := range s.header {

@@ -49,8 +49,8 @@ var ErrUnreachable = errors.New("target unreachable")
 var ErrNotAcked = errors.New("target does not ack a valid message")
 
 // ErrBadOptions is returned for Options that cannot run: a negative bound, more Workers than the
-// delivery engine takes, or an Out that is not a directory wahook can write to. The error is an
-// *OptionError naming the field.
+// delivery engine takes, credentials or headers that cannot be sent, or an Out that is not a
+// directory wahook can write to. The error is an *OptionError naming the field.
 var ErrBadOptions = errors.New("bad fuzz options")
 
 // OptionError is the error for a field of Options that cannot run; it wraps ErrBadOptions and Err.
@@ -270,6 +270,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	header, err := prov.DeliveryHeader(opts.Version, opts.AuthUser, opts.AuthToken, opts.Header)
 	if err != nil {
+		var he *mockprovider.HeaderError
+		if errors.As(err, &he) { // AuthUser, AuthToken and Header are named alike in Options
+			return nil, &OptionError{Field: he.Field, Err: he.Err}
+		}
 		return nil, err
 	}
 	src, err := newSource(opts.Provider, opts.Seed, opts.MediaBaseURL)

@@ -550,6 +550,9 @@ func TestBadOptions(t *testing.T) {
 		{"negative max findings", func(o *fuzz.Options) { o.MaxFindings = -1 }, "MaxFindings", "must not be negative, got -1"},
 		{"out is a file", func(o *fuzz.Options) { o.Out = file }, "Out", file + " is not a directory"},
 		{"out is below a file", func(o *fuzz.Options) { o.Out = filepath.Join(file, "crashes") }, "Out", "cannot make directory " + filepath.Join(file, "crashes") + ": " + file + " is not a directory"},
+		{"credentials for itniotech", func(o *fuzz.Options) { o.AuthUser = "u" }, "AuthUser", "itniotech: the provider documents no credential headers; send them with a custom header instead"},
+		{"line break in the token", func(o *fuzz.Options) { o.Provider, o.AuthToken = schemas.InnoPaaS, "a\nb" }, "AuthToken", "control character 0x0a at byte 1 of the value"},
+		{"header not sendable", func(o *fuzz.Options) { o.Header = http.Header{"X-Secret": {"s3cret\x01"}} }, "Header", "X-Secret: control character 0x01 at byte 6 of the value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

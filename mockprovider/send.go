@@ -224,36 +224,71 @@ func (p *Provider) ParseRetries(spec string) ([]time.Duration, error) {
 	return out, nil
 }
 
+// HeaderError is DeliveryHeader's refusal of one of its inputs. Field names the input as SendOptions
+// does, "AuthUser", "AuthToken" or "Header", so that a caller can name its own setting for it
+// instead, such as a flag or a JSON field. Err says what is wrong: it matches delivery.ErrBadHeader
+// for a header that cannot be sent, ErrNoCredentialHeaders for credentials the provider has no header
+// for. It quotes header names and a bad Host, never another value, which may be a credential.
+type HeaderError struct {
+	// Field is the input's name in SendOptions: "AuthUser", "AuthToken" or "Header".
+	Field string
+	// Err says what is wrong with it: "X-Sig: control character 0x0d at byte 1 of the value".
+	Err error
+}
+
+// Error says which input is wrong, and how: "Header: X-Sig: control character 0x0d at byte 1 of the
+// value".
+func (e *HeaderError) Error() string { return fmt.Sprintf("%s: %v", e.Field, e.Err) }
+
+// Unwrap returns what is wrong with the input.
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// badHeader is a refusal of extra headers that delivery has no word for; it matches
+// delivery.ErrBadHeader, as delivery's own refusals do.
+type badHeader string
+
+func (e badHeader) Error() string      { return string(e) }
+func (badHeader) Is(target error) bool { return target == delivery.ErrBadHeader }
+
 // DeliveryHeader returns the headers the provider sends with every webhook: a User-Agent naming
 // wahook, the customer-configured credentials verbatim, and the extras. Names are compared
 // case-insensitively: an extra replaces the provider's header of the same name, under the extra's
-// spelling. Every name and value is checked as delivery.CheckHeader does, so that what cannot be sent
-// is refused here, once, rather than by every attempt. extra must not hold two keys that differ only
-// in letter case, since a map cannot say which came first: ParseHeaders merges such lines in order.
+// spelling. extra must not hold two keys that differ only in letter case, since a map cannot say
+// which came first: ParseHeaders merges such lines in order.
+//
+// This is where the credentials and extra headers of a send are checked, with
+// delivery.CheckHeaderField, for every caller: an error is a *HeaderError naming the input that is
+// wrong, so that wahook send can name its flag and wahook serve the field of its JSON. The engine
+// would refuse the same headers, but only as a whole.
 func (p *Provider) DeliveryHeader(version, user, token string, extra http.Header) (http.Header, error) {
 	if version == "" {
 		version = "dev"
 	}
-	for _, cred := range [...]struct{ what, value string }{{"auth user", user}, {"auth token", token}} {
+	for _, cred := range [...]struct{ field, value string }{{"AuthUser", user}, {"AuthToken", token}} {
 		if err := delivery.CheckHeaderValue(cred.value); err != nil {
-			return nil, fmt.Errorf("%s: %w", cred.what, err)
+			return nil, &HeaderError{Field: cred.field, Err: err}
 		}
 	}
 	h, err := p.Credentials(user, token)
 	if err != nil {
-		return nil, err
+		field := "AuthUser"
+		if user == "" {
+			field = "AuthToken"
+		}
+		return nil, &HeaderError{Field: field, Err: err}
 	}
 	h["User-Agent"] = []string{UserAgent(version)}
 	names := slices.Sorted(maps.Keys(extra))
 	seen := make(map[string]string, len(names))
 	for _, k := range names {
 		if first, dup := seen[strings.ToLower(k)]; dup {
-			return nil, fmt.Errorf("%w: headers %q and %q differ only in letter case: give their values under one name", delivery.ErrBadHeader, first, k)
+			return nil, &HeaderError{Field: "Header", Err: badHeader(fmt.Sprintf(
+				"%q and %q differ only in letter case: give their values under one name", first, k))}
 		}
 		seen[strings.ToLower(k)] = k
 	}
 	if err := delivery.CheckHeader(extra); err != nil {
-		return nil, fmt.Errorf("header %w", err)
+		return nil, &HeaderError{Field: "Header", Err: err}
 	}
 	for _, k := range names {
 		v := extra[k]
@@ -270,16 +305,18 @@ func (p *Provider) DeliveryHeader(version, user, token string, extra http.Header
 	return h, nil
 }
 
-// ParseHeader reads a "Name: value" header line, as curl's -H takes it, and checks that it can be
-// sent (delivery.CheckHeaderField). Blanks around the name and the value are dropped.
+// ParseHeader splits a "Name: value" header line, as curl's -H takes it, dropping the blanks around
+// the name and the value. It checks the line's shape only: whether the header can be sent is checked
+// once, with the other inputs of a send, by DeliveryHeader. Its errors quote nothing of the line,
+// which may hold a credential.
 func ParseHeader(line string) (name, value string, err error) {
 	name, value, ok := strings.Cut(line, ":")
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-	if !ok || name == "" {
-		return "", "", fmt.Errorf("header %q: want 'Name: value'", line)
-	}
-	if err := delivery.CheckHeaderField(name, value); err != nil {
-		return "", "", fmt.Errorf("header %q: %w", line, err)
+	switch {
+	case !ok:
+		return "", "", errors.New("a line without ':': want 'Name: value'")
+	case name == "":
+		return "", "", errors.New("no name before ':': want 'Name: value'")
 	}
 	return name, value, nil
 }

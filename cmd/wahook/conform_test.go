@@ -146,8 +146,8 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--profile", "lax"}, "wahook: conform: bad conformance config: profile \"lax\": want one of [standard strict]\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "("}, "wahook: conform: bad conformance config: run: error parsing regexp: missing closing ): `(`\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "^nothing"}, "wahook: conform: bad conformance config: no case id matches run \"^nothing\"\n"},
-		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-user", "u"}, "wahook: conform: bad conformance config: credentials: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
-		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-header", "nocolon"}, "wahook: conform: bad conformance config: auth header: header \"nocolon\": want 'Name: value'\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-user", "u"}, "wahook: conform: bad conformance config: auth user: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-header", "nocolon"}, "wahook: conform: bad conformance config: auth header: a line without ':': want 'Name: value'\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "extra"}, "wahook: unknown command \"extra\" for \"wahook conform\"\n"},
 		// A filter that picks nothing is the same mistake with --list as without.
 		{[]string{"--list", "--run", "^nothing"}, "wahook: conform: bad conformance config: no case id matches run \"^nothing\"\n"},

@@ -118,6 +118,7 @@ var fuzzFlags = map[string]string{
 	"Duration": "--duration", "Workers": "--workers", "Timeout": "--timeout",
 	"MinimiseBudget": "--minimise-budget", "MaxFindings": "--max-findings", "Out": "--out",
 	"Target": "--target", "CAFile": "--ca-file", "Insecure": "--insecure",
+	"AuthUser": "--auth-user", "AuthToken": "--auth-token", "Header": "--auth-header",
 }
 
 func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) error {

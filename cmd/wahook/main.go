@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wahook/wahook/fuzz"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/mockprovider/delivery"
 )
 
@@ -106,12 +107,14 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 // flagError reports a library's refusal of one option under the name of the flag that set it, flags
-// mapping the field names the libraries' errors carry (fuzz.OptionError, delivery.OptionError) to a
-// command's flags. Other errors, and fields no flag sets, are returned as they are.
+// mapping the field names the libraries' errors carry (fuzz.OptionError, delivery.OptionError,
+// mockprovider.HeaderError) to a command's flags. Other errors, and fields no flag sets, are returned
+// as they are.
 func flagError(err error, flags map[string]string) error {
 	var (
 		fe    *fuzz.OptionError
 		de    *delivery.OptionError
+		he    *mockprovider.HeaderError
 		field string
 		cause error
 	)
@@ -120,6 +123,8 @@ func flagError(err error, flags map[string]string) error {
 		field, cause = fe.Field, fe.Err
 	case errors.As(err, &de):
 		field, cause = de.Field, de.Err
+	case errors.As(err, &he):
+		field, cause = he.Field, he.Err
 	}
 	if flag := flags[field]; flag != "" {
 		return fmt.Errorf("%s: %w", flag, cause)

@@ -149,9 +149,10 @@ func completeSendMutations(cmd *cobra.Command, _ []string, _ string) ([]cobra.Co
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// sendFlags names the flag of wahook send that sets each delivery.Options field the engine may refuse.
+// sendFlags names the flag of wahook send that sets each field PrepareSend (mockprovider.HeaderError)
+// or the engine (delivery.OptionError) may refuse.
 var sendFlags = map[string]string{
-	"Target": "--target", "Timeout": "--timeout", "Workers": "--workers", "TimeScale": "--time-scale",
+	"AuthUser": "--auth-user", "AuthToken": "--auth-token", "Target": "--target", "Timeout": "--timeout", "Workers": "--workers", "TimeScale": "--time-scale",
 	"Rate": "--rate", "Duplicates": "--duplicates", "Retries": "--retries", "CAFile": "--ca-file",
 	"Insecure": "--insecure", "Header": "--header",
 }
@@ -231,13 +232,9 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (mockprov
 		// The engine reads 0 as 1 and bounds the number from above itself.
 		return zero, fmt.Errorf("--workers: %d, want at least 1", o.workers)
 	}
-	for _, cred := range [...]struct{ flag, value string }{{"--auth-user", o.authUser}, {"--auth-token", o.authToken}} {
-		if err := delivery.CheckHeaderValue(cred.value); err != nil {
-			return zero, fmt.Errorf("%s: %w", cred.flag, err)
-		}
-	}
 	// Names as spelled (a receiver may compare them byte for byte); a name repeated in any letter case
-	// is one header with every value, in order.
+	// is one header with every value, in order. Whether they can be sent, with the credentials, is
+	// PrepareSend's to check.
 	header, err := mockprovider.ParseHeaders(o.headers)
 	if err != nil {
 		return zero, fmt.Errorf("--header: %w", err)

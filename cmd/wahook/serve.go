@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/mockprovider/server"
 	"github.com/wahook/wahook/schemas"
 )
@@ -36,6 +35,10 @@ type serveOptions struct {
 	quiet        bool
 	timerFlags   []string // timer flags given without --target
 }
+
+// serveFlags names the flag of wahook serve that sets each field of the timed deliveries that
+// server.New may refuse (mockprovider.HeaderError).
+var serveFlags = map[string]string{"AuthUser": "--auth-user", "AuthToken": "--auth-token", "Header": "--header"}
 
 // serveShutdownTimeout bounds the graceful shutdown after SIGINT or SIGTERM.
 const serveShutdownTimeout = 10 * time.Second
@@ -153,17 +156,9 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		if opts.every < server.MinEvery {
 			return fmt.Errorf("--every: %v, want at least %v", opts.every, server.MinEvery)
 		}
-		for _, cred := range [...]struct{ flag, value string }{{"--auth-user", opts.authUser}, {"--auth-token", opts.authToken}} {
-			if err := delivery.CheckHeaderValue(cred.value); err != nil {
-				return fmt.Errorf("%s: %w", cred.flag, err)
-			}
-		}
 		header, err := mockprovider.ParseHeaders(opts.headers)
 		if err != nil {
 			return fmt.Errorf("--header: %w", err)
-		}
-		if _, err := prov.DeliveryHeader("", opts.authUser, opts.authToken, header); err != nil {
-			return fmt.Errorf("--auth-user/--auth-token: %w", err)
 		}
 		sopts.Target, sopts.Every, sopts.Provider, sopts.Types = opts.target, opts.every, p, types
 		sopts.Seed, sopts.Retries = opts.seed, opts.retries
@@ -172,9 +167,9 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 	if !opts.quiet {
 		sopts.Logger = stderr
 	}
-	srv, err := server.New(sopts)
+	srv, err := server.New(sopts) // checks the credentials and headers, as wahook send's are checked
 	if err != nil {
-		return err
+		return flagError(err, serveFlags)
 	}
 	if err := srv.Start(ctx); err != nil {
 		_ = srv.Close()

@@ -80,7 +80,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	payloads, dopts, err := prepare(opts)
 	if err != nil {
 		if errors.Is(err, mockprovider.ErrBadSend) || errors.Is(err, ErrBadRequest) {
-			badRequest(w, err)
+			badRequest(w, requestError(err))
 		} else {
 			writeError(w, http.StatusInternalServerError, "%v", err)
 		}
@@ -89,7 +89,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	engine, err := delivery.New(dopts)
 	if err != nil {
 		if errors.Is(err, delivery.ErrBadOptions) {
-			badRequest(w, err)
+			badRequest(w, requestError(err))
 		} else {
 			writeError(w, http.StatusInternalServerError, "%v", err)
 		}

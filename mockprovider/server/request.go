@@ -81,7 +81,9 @@ type sendRequest struct {
 
 // DecodeSendRequest reads the body of a POST /v1/send into send options, checking everything that
 // can be checked without generating payloads: unknown fields, the target URL, the provider, types,
-// mutation, quirk mode and media fault by name, numbers and their bounds, durations, header syntax.
+// mutation, quirk mode and media fault by name, numbers and their bounds, durations, the shape of
+// header. Header names and values, and the credentials, are checked by PrepareSend with those of every
+// send; requestError words its refusal as this function would.
 // Every error wraps ErrBadRequest and names what was wrong. The options it returns leave MediaBaseURL
 // empty unless the body set it, and Version always: the server fills them in.
 func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
@@ -183,14 +185,6 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 	if err != nil {
 		return bad("header: %v", err)
 	}
-	for _, f := range [...]struct{ name, value string }{{"authUser", req.AuthUser}, {"authToken", req.AuthToken}} {
-		if err := delivery.CheckHeaderValue(f.value); err != nil {
-			return bad("%s: %v", f.name, err)
-		}
-	}
-	if _, err := prov.DeliveryHeader("", req.AuthUser, req.AuthToken, header); err != nil {
-		return bad("authUser/authToken: %v", err)
-	}
 	if req.Insecure && req.CAFile != "" {
 		return bad("insecure and caFile: give one or the other")
 	}
@@ -290,9 +284,11 @@ func parseDuration(raw json.RawMessage) (time.Duration, error) {
 	return time.Duration(n), nil
 }
 
-// parseHeader reads {"Name": "value"} or {"Name": ["v1", "v2"]}, checking names and values as the
-// engine would (a Host must be host[:port]). Names that differ only in letter case are refused: a
-// JSON object's order is lost in a map, so their values could not be sent in the order given.
+// parseHeader reads {"Name": "value"} or {"Name": ["v1", "v2"]}. It reads the shape only: names and
+// values are checked with the credentials by PrepareSend (mockprovider.DeliveryHeader), whose
+// refusal requestError words in the request's terms. Names that differ only in letter case are
+// refused there too: a JSON object's order is lost in a map, so their values could not be sent in the
+// order given.
 func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 	if len(raw) == 0 {
 		return nil, nil
@@ -301,16 +297,7 @@ func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 		return nil, fmt.Errorf("%d names, at most %d", len(raw), MaxHeaders)
 	}
 	h := make(http.Header, len(raw))
-	folded := make(map[string]string, len(raw))
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
-		if err := delivery.CheckHeaderName(name); err != nil {
-			return nil, fmt.Errorf("%q is not a valid header name", truncate(name, 40))
-		}
-		if other, dup := folded[strings.ToLower(name)]; dup {
-			return nil, fmt.Errorf("%q and %q differ only in letter case: give their values as one array under one name",
-				truncate(other, 40), truncate(name, 40))
-		}
-		folded[strings.ToLower(name)] = name
 		var values []string
 		var one string
 		if err := json.Unmarshal(raw[name], &one); err == nil {
@@ -318,14 +305,39 @@ func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 		} else if err := json.Unmarshal(raw[name], &values); err != nil {
 			return nil, fmt.Errorf("%s: want a string or an array of strings", truncate(name, 40))
 		}
-		for _, value := range values {
-			if err := delivery.CheckHeaderField(name, value); err != nil {
-				return nil, fmt.Errorf("%s", truncate(err.Error(), 200))
-			}
-		}
 		h[name] = values
 	}
 	return h, nil
+}
+
+// requestFields names the field of a /v1/send body that sets each option PrepareSend
+// (mockprovider.HeaderError) or the engine (delivery.OptionError) may refuse by name.
+var requestFields = map[string]string{
+	"AuthUser": "authUser", "AuthToken": "authToken", "Header": "header", "Target": "target",
+	"Timeout": "timeout", "Workers": "workers", "TimeScale": "timeScale", "Rate": "rate",
+	"Duplicates": "duplicates", "Retries": "retries", "Insecure": "insecure",
+}
+
+// requestError words a refusal of PrepareSend or of the engine in the request's terms: a bad request
+// naming the JSON field that set the option, its message bounded, since it may quote a header name of
+// any length. Other errors are returned as they are.
+func requestError(err error) error {
+	var (
+		he    *mockprovider.HeaderError
+		oe    *delivery.OptionError
+		field string
+		cause error
+	)
+	switch {
+	case errors.As(err, &he):
+		field, cause = he.Field, he.Err
+	case errors.As(err, &oe):
+		field, cause = oe.Field, oe.Err
+	}
+	if name := requestFields[field]; name != "" {
+		return fmt.Errorf("%w: %s: %s", ErrBadRequest, name, truncate(cause.Error(), 200))
+	}
+	return err
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -26,7 +26,7 @@ type timer struct {
 
 func newTimer(opts Options) (*timer, error) {
 	bad := func(format string, args ...any) (*timer, error) {
-		return nil, fmt.Errorf("%w: timer: %s", ErrBadOptions, fmt.Sprintf(format, args...))
+		return nil, fmt.Errorf("%w: timer: %w", ErrBadOptions, fmt.Errorf(format, args...))
 	}
 	if opts.Target == "" {
 		return bad("every %v without a target", opts.Every)
@@ -65,12 +65,12 @@ func newTimer(opts Options) (*timer, error) {
 		AuthUser: opts.AuthUser, AuthToken: opts.AuthToken, Header: opts.Header,
 	})
 	if err != nil {
-		return bad("%v", err)
+		return bad("%w", err) // the cause stays in the chain: a caller may name its setting for the field
 	}
 	dopts.Workers = timerMaxInFlight
 	engine, err := delivery.New(dopts)
 	if err != nil {
-		return bad("%v", err)
+		return bad("%w", err)
 	}
 	return &timer{provider: p, types: types, every: every, engine: engine}, nil
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -67,8 +68,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := receiver.Options{Provider: p, AuthUser: *user, AuthToken: *token, AuthHeaders: http.Header{}}
 	for _, line := range headers {
 		name, value, err := mockprovider.ParseHeader(line)
+		if err == nil {
+			// A header no sender can send could never arrive: every request would be refused.
+			err = delivery.CheckHeaderField(name, value)
+		}
 		if err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("--auth-header: %w", err))
 		}
 		opts.AuthHeaders.Add(name, value)
 	}

@@ -58,16 +58,24 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunUsage(t *testing.T) {
-	for _, args := range [][]string{
-		{"--provider", "meta"},
-		{"--listen", "not an address"},
-		{"--auth-header", "no colon"},
-		{"extra"},
-		{"--bogus"},
+	for _, tt := range []struct {
+		args       []string
+		wantStderr string // "" for any
+	}{
+		{[]string{"--provider", "meta"}, ""},
+		{[]string{"--listen", "not an address"}, ""},
+		{[]string{"--auth-header", "no colon"}, "reference-receiver: --auth-header: a line without ':': want 'Name: value'\n"},
+		{[]string{"--auth-header", "X(bad: v"}, "reference-receiver: --auth-header: name \"X(bad\" is not a token: use letters, digits and !#$%&'*+-.^_`|~\n"},
+		{[]string{"--auth-header", "X-Secret: s3cret\x01"}, "reference-receiver: --auth-header: X-Secret: control character 0x01 at byte 6 of the value\n"},
+		{[]string{"extra"}, ""},
+		{[]string{"--bogus"}, ""},
 	} {
 		var stdout, stderr bytes.Buffer
-		assert.Equal(t, 2, run(t.Context(), args, &stdout, &stderr), args)
-		assert.Empty(t, stdout.String(), args)
-		assert.NotEmpty(t, stderr.String(), args)
+		assert.Equal(t, 2, run(t.Context(), tt.args, &stdout, &stderr), tt.args)
+		assert.Empty(t, stdout.String(), tt.args)
+		assert.NotEmpty(t, stderr.String(), tt.args)
+		if tt.wantStderr != "" {
+			assert.Equal(t, tt.wantStderr, stderr.String(), tt.args)
+		}
 	}
 }
