@@ -255,21 +255,55 @@ func TestCasesAuth(t *testing.T) {
 }
 
 func TestCasesBadConfig(t *testing.T) {
-	for name, cfg := range map[string]conformance.Config{
-		"provider":    {Provider: "meta"},
-		"profile":     {Provider: schemas.InnoPaaS, Profile: "lenient"},
-		"run":         {Provider: schemas.InnoPaaS, Run: "("},
-		"auth header": {Provider: schemas.InnoPaaS, AuthHeaders: []string{"no colon"}},
-		"timeout":     {Provider: schemas.InnoPaaS, Timeout: -1},
+	tests := []struct {
+		name    string
+		cfg     conformance.Config
+		wantErr string // after "bad conformance config: "
+	}{
+		{"provider", conformance.Config{Provider: "meta"}, `provider: unknown provider "meta"`},
+		{"profile", conformance.Config{Provider: schemas.InnoPaaS, Profile: "lenient"}, `profile "lenient": want one of [standard strict]`},
+		{"run", conformance.Config{Provider: schemas.InnoPaaS, Run: "("}, "run: error parsing regexp: missing closing ): `(`"},
+		{"auth header", conformance.Config{Provider: schemas.InnoPaaS, AuthHeaders: []string{"no colon"}}, "auth header: a line without ':': want 'Name: value'"},
+		{"auth header not sendable", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: s3cret\x01"}},
+			"auth header: X-Secret: control character 0x01 at byte 6 of the value"},
+		{"auth header name not a token", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X Secret: v"}},
+			"auth header: name \"X Secret\" is not a token: use letters, digits and !#$%&'*+-.^_`|~"},
+		{"line break in the auth token", conformance.Config{Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "to\nken"},
+			"auth token: control character 0x0a at byte 2 of the value"},
+		{"credentials for itniotech", conformance.Config{Provider: schemas.ITNIOTech, AuthUser: "user"},
+			"auth user: itniotech: the provider documents no credential headers; send them with a custom header instead"},
+		{"timeout", conformance.Config{Provider: schemas.InnoPaaS, Timeout: -1}, "negative timeout -1ns"},
 		// An empty or blank credential cannot be got wrong: the wrong-credentials case would send it.
-		"empty auth header value": {Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:"}},
-		"blank auth header value": {Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:   "}},
-		"blank auth user":         {Provider: schemas.InnoPaaS, AuthUser: " ", AuthToken: "token"},
-		"blank auth token":        {Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "\t"},
-	} {
-		_, err := conformance.Cases(cfg)
-		assert.ErrorIs(t, err, conformance.ErrBadConfig, name)
+		{"empty auth header value", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:"}}, "auth header X-Secret: the value is empty"},
+		{"blank auth header value", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:   "}}, "auth header X-Secret: the value is empty"},
+		{"an empty value among others", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: a", "x-secret:"}},
+			"auth header X-Secret: the value is empty"},
+		{"blank auth user", conformance.Config{Provider: schemas.InnoPaaS, AuthUser: " ", AuthToken: "token"}, "auth user: the value is blank"},
+		{"blank auth token", conformance.Config{Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "\t"}, "auth token: the value is blank"},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := conformance.Cases(tt.cfg)
+			require.ErrorIs(t, err, conformance.ErrBadConfig)
+			assert.EqualError(t, err, "bad conformance config: "+tt.wantErr)
+		})
+	}
+}
+
+// TestCasesAuthHeadersMerge: AuthHeaders are read as wahook send reads --header: a name given again,
+// in any letter case, adds a value, sent under the first spelling.
+func TestCasesAuthHeadersMerge(t *testing.T) {
+	cs := byID(cases(t, conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: a", "x-secret: b"}}))
+	for _, id := range []string{"valid/itniotech/text/1", "auth/itniotech/valid-credentials"} {
+		c, ok := cs[id]
+		require.True(t, ok, id)
+		h := c.Requests[0].Header
+		assert.Equal(t, []string{"a", "b"}, h["X-Secret"], id)
+		assert.NotContains(t, h, "x-secret", id)
+	}
+	wrong := cs["auth/itniotech/wrong-credentials"].Requests[0].Header["X-Secret"]
+	require.Len(t, wrong, 2)
+	assert.NotEqual(t, []string{"a", "b"}, wrong)
 }
 
 // The out-of-order case delivers an older message of the same conversation after a newer one: the

@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -135,16 +136,15 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 			return nil, bad("%s: the value is blank", cred.name)
 		}
 	}
-	extra := http.Header{}
-	for _, line := range c.AuthHeaders {
-		name, value, err := mockprovider.ParseHeader(line)
-		if err != nil {
-			return nil, bad("auth header: %v", err)
+	// As wahook send reads --header: a name given again, in any letter case, adds a value.
+	extra, err := mockprovider.ParseHeaders(c.AuthHeaders)
+	if err != nil {
+		return nil, bad("auth header: %v", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		if slices.Contains(extra[name], "") {
+			return nil, bad("auth header %s: the value is empty", name)
 		}
-		if value == "" {
-			return nil, bad("auth header %q: the value is empty", line)
-		}
-		extra[name] = append(extra[name], value) // verbatim, as the provider sends it
 	}
 	if s.header, err = s.prov.DeliveryHeader(c.Version, c.AuthUser, c.AuthToken, extra); err != nil {
 		var he *mockprovider.HeaderError

@@ -156,8 +156,8 @@ func TestConformUsage(t *testing.T) {
 		// An empty credential would make the wrong-credentials case send the right one.
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "", "--auth-token", "t"}, "wahook: conform: --auth-user: the value is empty\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "u", "--auth-token", " "}, "wahook: conform: bad conformance config: auth token: the value is blank\n"},
-		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret:"}, "wahook: conform: bad conformance config: auth header \"X-Secret:\": the value is empty\n"},
-		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret: ok", "--auth-header", "X-Other:  "}, "wahook: conform: bad conformance config: auth header \"X-Other:  \": the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret:"}, "wahook: conform: bad conformance config: auth header X-Secret: the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret: ok", "--auth-header", "X-Other:  "}, "wahook: conform: bad conformance config: auth header X-Other: the value is empty\n"},
 	}
 	for _, tt := range tests {
 		got := runWahook(t, "", append([]string{"conform"}, tt.args...)...)

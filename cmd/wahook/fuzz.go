@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -129,13 +128,10 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 	if err := opts.refuseZero(); err != nil {
 		return err
 	}
-	header := http.Header{}
-	for _, line := range opts.authHeaders {
-		name, value, err := mockprovider.ParseHeader(line)
-		if err != nil {
-			return fmt.Errorf("--auth-header: %w", err)
-		}
-		header[name] = append(header[name], value)
+	// As wahook send reads --header: a name given again, in any letter case, adds a value.
+	header, err := mockprovider.ParseHeaders(opts.authHeaders)
+	if err != nil {
+		return fmt.Errorf("--auth-header: %w", err)
 	}
 	fopts := fuzz.Options{
 		Target: opts.target, Provider: p, Seed: opts.seed, Workers: opts.workers, Out: opts.out,

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -61,6 +62,34 @@ func TestFuzzCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(payload), "\u202e")
 	assert.Empty(t, stderr.String())
+}
+
+// TestFuzzCommandAuthHeaders: --auth-header lines are read as wahook send reads --header: a name
+// given again, in any letter case, adds a value, and every value is sent under the first spelling.
+func TestFuzzCommandAuthHeaders(t *testing.T) {
+	var (
+		requests atomic.Int64
+		wrong    atomic.Value // the first X-Secret values that were not [a b]
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		requests.Add(1)
+		if got := r.Header.Values("X-Secret"); !slices.Equal(got, []string{"a", "b"}) {
+			wrong.CompareAndSwap(nil, fmt.Sprint(got))
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "itniotech", "--count", "5",
+		"--out", filepath.Join(t.TempDir(), "crashes"), "--quiet", "--auth-header", "X-Secret: a", "--auth-header", "x-secret: b"},
+		nil, &stdout, &stderr)
+	assert.NotEqual(t, 2, code, "stderr: %s", stderr.String())
+	assert.Empty(t, stderr.String())
+	assert.Positive(t, requests.Load())
+	assert.Nil(t, wrong.Load(), "every request carries both values, in order")
 }
 
 func TestFuzzCommandErrors(t *testing.T) {
