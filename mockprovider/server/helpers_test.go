@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/mockprovider/server"
@@ -111,14 +112,31 @@ func send(t testing.TB, c *http.Client, srv *server.Server, body string) server.
 	return resp
 }
 
-// deliveries lists /v1/deliveries with query.
+// deliveries lists /v1/deliveries with query, on the test goroutine.
 func deliveries(t testing.TB, c *http.Client, srv *server.Server, query string) server.DeliveriesResponse {
 	t.Helper()
-	status, _, b := get(t, c, srv.URL()+"/v1/deliveries"+query)
-	require.Equal(t, http.StatusOK, status, "answer: %s", b)
-	var resp server.DeliveriesResponse
-	require.NoError(t, json.Unmarshal(b, &resp))
+	resp, ok := tryDeliveries(t, c, srv, query)
+	require.True(t, ok, "listing deliveries%s", query)
 	return resp
+}
+
+// tryDeliveries lists /v1/deliveries with query, reporting what went wrong to t with assert and
+// returning ok false: it may run off the test goroutine, in EventuallyWithT's condition given its
+// CollectT, where require must not be used.
+func tryDeliveries(t assert.TestingT, c *http.Client, srv *server.Server, query string) (resp server.DeliveriesResponse, ok bool) {
+	if h, isHelper := t.(interface{ Helper() }); isHelper {
+		h.Helper()
+	}
+	r, err := c.Get(srv.URL() + "/v1/deliveries" + query)
+	if !assert.NoError(t, err) {
+		return resp, false
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	ok = assert.NoError(t, err) &&
+		assert.Equal(t, http.StatusOK, r.StatusCode, "answer: %s", b) &&
+		assert.NoError(t, json.Unmarshal(b, &resp))
+	return resp, ok
 }
 
 // mustJSON encodes v.
