@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/mockprovider/server"
 	"github.com/wahook/wahook/schemas"
 )
@@ -32,6 +33,8 @@ type serveOptions struct {
 	authUser     string
 	authToken    string
 	headers      []string // "Name: value" lines
+	caFile       string
+	insecure     bool
 	quiet        bool
 	timerFlags   []string // timer flags given without --target
 }
@@ -57,8 +60,8 @@ func newServeCmd() *cobra.Command {
                        wahook send as JSON ({"target": URL, "provider": P, "types": [...], "count": N,
                        "seed": N, "mutation": ID, "mediaFault": "404|slow|corrupt", "timeout": "10s",
                        "retries": "none", "timeScale": 0.01, "workers": N, "authUser": U,
-                       "authToken": T, "header": {"Name": "value"}, "caFile": PATH, "insecure": true,
-                       ...}; "bodies": [JSON, ...] or "rawBodies": ["text", ...] send those payloads
+                       "authToken": T, "header": {"Name": "value"}, "insecure": true, ...};
+                       "bodies": [JSON, ...] or "rawBodies": ["text", ...] send those payloads
                        instead of generated ones) and the answer is the record of every delivery,
                        response bodies up to 64 KiB, with a summary
   GET  /v1/deliveries  the most recent deliveries, newest first (?provider= &type= &status= &limit=)
@@ -70,6 +73,10 @@ func newServeCmd() *cobra.Command {
 Media links in generated webhooks point at this server unless --media-base-url says otherwise. With
 --target, one generated webhook is delivered every --every as well, rotating through the types, with
 the credentials of --auth-user/--auth-token and the --header lines, as wahook send sends them.
+
+Every delivery the server makes, timed or asked for, trusts the certificates of --ca-file instead of
+the system's, or skips verification with --insecure. The control API takes no CA file: it must not
+read files a caller names.
 
 It listens on 127.0.0.1 only unless --listen says otherwise: the control API makes this machine POST
 to any URL it is given. On shutdown, deliveries in flight are cancelled and reported, never dropped.
@@ -102,7 +109,11 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 	f.StringVar(&opts.authUser, "auth-user", "", "the customer-configured user name the timed deliveries send (InnoPaaS: UserName header)")
 	f.StringVar(&opts.authToken, "auth-token", "", "the customer-configured token the timed deliveries send verbatim (InnoPaaS: Authorization header)")
 	f.StringArrayVarP(&opts.headers, "header", "H", nil, "extra header 'Name: value' for the timed deliveries (repeatable, as with wahook send)")
+	f.StringVar(&opts.caFile, "ca-file", "", "PEM certificates every delivery trusts for an https receiver (instead of the system's)")
+	f.BoolVar(&opts.insecure, "insecure", false, "do not verify https receivers' certificates, for every delivery")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log no requests; print only the start and shutdown lines")
+	cmd.MarkFlagsMutuallyExclusive("ca-file", "insecure")
+	mustRegister(cmd.MarkFlagFilename("ca-file", "pem", "crt", "cer"))
 
 	providers := make([]string, 0, 2)
 	for _, p := range schemas.Providers() {
@@ -126,6 +137,15 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 			return fmt.Errorf("--media-base-url: %w", err)
 		}
 	}
+	if opts.caFile != "" {
+		// Read once, here: a file changed or removed later cannot fail the server's deliveries.
+		roots, err := delivery.LoadCAFile(opts.caFile)
+		if err != nil {
+			return fmt.Errorf("--ca-file: %w", err)
+		}
+		sopts.RootCAs = roots
+	}
+	sopts.Insecure = opts.insecure
 	if opts.target == "" && len(opts.timerFlags) > 0 {
 		return fmt.Errorf("%s: only with --target", opts.timerFlags[0])
 	}

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/mockprovider/server"
 )
 
@@ -230,6 +236,59 @@ func TestServeInterruptedSend(t *testing.T) {
 	assert.Equal(t, sr.Summary.Scheduled, sr.Summary.Acked+sr.Summary.Failed+sr.Summary.Cancelled)
 }
 
+// TestServeCAFile: with --ca-file every delivery of the server trusts the receiver's self-signed
+// certificate, the timed ones and those of /v1/send, which takes no CA file of its own; without it,
+// or with a request's caFile, they do not.
+func TestServeCAFile(t *testing.T) {
+	var hits atomic.Int32
+	rec := httptest.NewUnstartedServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+	}))
+	rec.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes below
+	rec.StartTLS()
+	t.Cleanup(rec.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rec.Certificate().Raw}), 0o600))
+	c := &http.Client{Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+	sendTo := func(s *serving, extra string) (int, server.SendResponse, string) {
+		resp, err := c.Post(s.url+"/v1/send", "application/json",
+			strings.NewReader(`{"target":"`+rec.URL+`","provider":"itniotech","types":["text"],"retries":"none"`+extra+`}`))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		var sr server.SendResponse
+		if resp.StatusCode == http.StatusOK {
+			require.NoError(t, json.Unmarshal(body, &sr))
+		}
+		return resp.StatusCode, sr, string(body)
+	}
+
+	trusting := startServe(t, "--target", rec.URL, "--every", "1h", "--provider", "itniotech", "--type", "text", "--quiet", "--ca-file", caFile)
+	require.Eventually(t, func() bool { return hits.Load() >= 1 }, 10*time.Second, 5*time.Millisecond, "the timed delivery")
+	status, sr, body := sendTo(trusting, "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, 1, sr.Summary.Acked, "a send trusts --ca-file: %s", body)
+	assert.Equal(t, 0, trusting.shutdown(t))
+
+	plain := startServe(t, "--quiet")
+	status, sr, body = sendTo(plain, "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, map[delivery.ErrorClass]int{delivery.ClassTLS: 1}, sr.Summary.Errors, "without --ca-file: %s", body)
+	status, _, body = sendTo(plain, `,"caFile":`+strconv.Quote(caFile))
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, body, "start wahook serve with --ca-file")
+	assert.Equal(t, 0, plain.shutdown(t))
+
+	insecure := startServe(t, "--quiet", "--insecure")
+	status, sr, body = sendTo(insecure, "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, 1, sr.Summary.Acked, "--insecure: %s", body)
+	assert.Equal(t, 0, insecure.shutdown(t))
+}
+
 func TestServeUsage(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -256,6 +315,8 @@ func TestServeUsage(t *testing.T) {
 		{"line break in the user", []string{"--target", "http://127.0.0.1:1/", "--auth-user", "a\r\nX: 1"}, "wahook: --auth-user: control character 0x0d at byte 1 of the value\n"},
 		{"control character in the token", []string{"--target", "http://127.0.0.1:1/", "--auth-token", "a\x01b"}, "wahook: --auth-token: control character 0x01 at byte 1 of the value\n"},
 		{"credentials for itniotech", []string{"--target", "http://127.0.0.1:1/", "--provider", "itniotech", "--auth-user", "u"}, "wahook: --auth-user: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
+		{"missing CA file", []string{"--ca-file", "/nonexistent/ca.pem"}, "wahook: --ca-file: stat /nonexistent/ca.pem: no such file or directory\n"},
+		{"CA file and insecure", []string{"--ca-file", "ca.pem", "--insecure"}, "wahook: if any flags in the group [ca-file insecure] are set none of the others can be; [ca-file insecure] were all set\n"},
 		{"ring size", []string{"--ring-size", "0"}, "wahook: --ring-size: 0, want at least 1\n"},
 		{"bad media base URL", []string{"--media-base-url", "ftp://x"}, `wahook: --media-base-url: "ftp://x": scheme must be http or https`},
 		{"bad listen address", []string{"--listen", "nonsense"}, "wahook: --listen nonsense: listen:"},

@@ -86,6 +86,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	s.opts.trust(&dopts)
 	engine, err := delivery.New(dopts)
 	if err != nil {
 		if errors.Is(err, delivery.ErrBadOptions) {

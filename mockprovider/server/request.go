@@ -49,10 +49,12 @@ const (
 // sendRequest is the body of POST /v1/send: mockprovider.SendOptions as JSON, with the same names,
 // less Version, which is the server's. timeout takes a Go duration string such as "10s", or an
 // integer of nanoseconds as SendOptions marshals it; header takes a string or an array of strings per
-// name. timeScale, when given, must be above 0 (left out, it is 1). caFile names a file on the
-// server's machine, as --ca-file does for wahook send. bodies are payloads to send instead of
-// generated ones, as wahook send --file: each a JSON value, sent byte for byte as written in the
-// request; rawBodies are sent as the bytes of each string, for payloads that are not JSON.
+// name. timeScale, when given, must be above 0 (left out, it is 1). insecure skips verifying an https
+// receiver's certificate. There is no caFile: the server trusts the certificates it was started with
+// (Options.RootCAs), and the field, which would name a file on its machine, is refused unread. bodies
+// are payloads to send instead of generated ones, as wahook send --file: each a JSON value, sent byte
+// for byte as written in the request; rawBodies are sent as the bytes of each string, for payloads
+// that are not JSON.
 type sendRequest struct {
 	Target       string                     `json:"target"`
 	Provider     string                     `json:"provider"`
@@ -74,7 +76,7 @@ type sendRequest struct {
 	Workers      int                        `json:"workers"`
 	Rate         float64                    `json:"rate"`
 	Insecure     bool                       `json:"insecure"`
-	CAFile       string                     `json:"caFile"`
+	CAFile       json.RawMessage            `json:"caFile"` // only to refuse it with a hint
 	Bodies       []json.RawMessage          `json:"bodies"`
 	RawBodies    []string                   `json:"rawBodies"`
 }
@@ -185,8 +187,9 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 	if err != nil {
 		return bad("header: %v", err)
 	}
-	if req.Insecure && req.CAFile != "" {
-		return bad("insecure and caFile: give one or the other")
+	if req.CAFile != nil {
+		// Nothing of the path is read or echoed: whether it exists is not the caller's to learn.
+		return bad("caFile: the control API reads no file a caller names; start wahook serve with --ca-file to trust a certificate")
 	}
 	bodies, err := givenBodies(req)
 	if err != nil {
@@ -201,7 +204,7 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 		Mutation: req.Mutation, Bodies: bodies, Quirks: quirks, MediaBaseURL: strings.TrimSuffix(req.MediaBaseURL, "/"),
 		MediaFault: req.MediaFault, AuthUser: req.AuthUser, AuthToken: req.AuthToken, Header: header,
 		Timeout: timeout, Retries: req.Retries, TimeScale: timeScale, Duplicates: req.Duplicates,
-		Shuffle: req.Shuffle, Workers: req.Workers, Rate: req.Rate, CAFile: req.CAFile, Insecure: req.Insecure,
+		Shuffle: req.Shuffle, Workers: req.Workers, Rate: req.Rate, Insecure: req.Insecure,
 	}, nil
 }
 

@@ -24,6 +24,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -96,6 +97,14 @@ type Options struct {
 	AuthToken string
 	Header    http.Header
 
+	// RootCAs are the certificates every delivery the server makes trusts for an https receiver,
+	// instead of the system's: the timer's and those of /v1/send. Insecure skips verifying the
+	// receiver's certificate instead; a /v1/send may also ask for that for its own deliveries. The
+	// control API takes no CA file of its own: a remote caller must not make the server read a path it
+	// names, nor learn from the answer whether the path exists.
+	RootCAs  *x509.CertPool
+	Insecure bool
+
 	// Logger receives one line per control or media request, per timer delivery, and the HTTP
 	// server's own errors; nil means none.
 	Logger io.Writer
@@ -151,6 +160,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.DripChunk == 0 {
 		opts.DripChunk = DefaultDripChunk
+	}
+	if opts.Insecure && opts.RootCAs != nil {
+		return nil, fmt.Errorf("%w: insecure cannot be combined with root CAs", ErrBadOptions)
 	}
 	if opts.MediaBaseURL != "" {
 		if err := checkBaseURL(opts.MediaBaseURL); err != nil {
@@ -396,5 +408,14 @@ func (s *Server) cut(ctx context.Context, r delivery.Result) {
 	s.cutCancelled.Add(1)
 	if r.PendingRetry {
 		s.cutRet.Add(1)
+	}
+}
+
+// trust gives the engine options of one of the server's sends its TLS settings: no verification
+// when the server or the send asks for none, else the server's RootCAs.
+func (o *Options) trust(d *delivery.Options) {
+	d.Insecure = d.Insecure || o.Insecure
+	if !d.Insecure {
+		d.RootCAs = o.RootCAs
 	}
 }

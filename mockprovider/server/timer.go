@@ -68,6 +68,7 @@ func newTimer(opts Options) (*timer, error) {
 		return bad("%w", err) // the cause stays in the chain: a caller may name its setting for the field
 	}
 	dopts.Workers = timerMaxInFlight
+	opts.trust(&dopts)
 	engine, err := delivery.New(dopts)
 	if err != nil {
 		return bad("%w", err)
