@@ -344,15 +344,8 @@ func (l *limiter) wait(ctx context.Context) error {
 	if l == nil {
 		return nil
 	}
-	l.mu.Lock()
 	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
-	}
-	l.next = at.Add(l.interval)
-	l.mu.Unlock()
-	d := at.Sub(now)
+	d := l.reserve(now).Sub(now)
 	if d <= 0 {
 		return nil
 	}
@@ -364,4 +357,18 @@ func (l *limiter) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// reserve returns when a caller arriving at now may send: at once if the last slot given out is an
+// interval or more behind, else one interval after it. The time is the limiter's arithmetic alone,
+// so that tests can check it without a clock.
+func (l *limiter) reserve(now time.Time) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at := l.next
+	if at.Before(now) {
+		at = now
+	}
+	l.next = at.Add(l.interval)
+	return at
 }
