@@ -346,11 +346,11 @@ func (c *acceptCompiler) fill(a *acceptor, m map[string]any, loc string) error {
 		return int(f), err == nil // the library reads counts the same way
 	}
 	for k, v := range m {
+		if annotationKeywords[k] || k == "$defs" {
+			continue // lint's annotations assert nothing; $defs are compiled where a $ref names them
+		}
 		var err error
 		switch k {
-		case "$schema", "$id", "$comment", "title", "description", "examples", "default", "deprecated",
-			"readOnly", "writeOnly", "$defs":
-			// annotations; $defs are compiled where a $ref names them
 		case "type":
 			names, ok := v.([]any)
 			if !ok {
@@ -465,12 +465,11 @@ func (c *acceptCompiler) fill(a *acceptor, m map[string]any, loc string) error {
 	return nil
 }
 
-// ref compiles the local $ref target, once.
+// ref compiles the local $ref target, once, resolved as lint resolves it.
 func (c *acceptCompiler) ref(ref, loc string) (*acceptor, error) {
-	name, ok := strings.CutPrefix(ref, "#/$defs/")
-	target, found := c.defs[name].(map[string]any)
-	if !ok || !found {
-		return nil, fmt.Errorf("acceptor: keyword at %s: $ref %q is not a local #/$defs/ reference", loc, ref)
+	name, target, err := localDef(ref, c.defs)
+	if err != nil {
+		return nil, fmt.Errorf("acceptor: keyword at %s: %w", loc, err)
 	}
 	if a, ok := c.compiled[name]; ok {
 		return a, nil

@@ -129,3 +129,49 @@ func TestAcceptorLeavesForeignValuesToTheLibrary(t *testing.T) {
 		assert.False(t, acc.accepts(tc.doc), "%s: %#v", tc.schema, tc.doc)
 	}
 }
+
+// TestLintAndAcceptorAgree: lint and the acceptor read the keywords they share from one place: the
+// annotations both let pass, and the $ref both resolve (or refuse) alike.
+func TestLintAndAcceptorAgree(t *testing.T) {
+	check := func(t *testing.T, schema string) (lintErr, accErr error) {
+		t.Helper()
+		var node map[string]any
+		require.NoError(t, json.Unmarshal([]byte(schema), &node))
+		_, accErr = compileAcceptor([]byte(schema))
+		return lint(node, "", dig(node, "$defs"), 10), accErr
+	}
+	for k := range annotationKeywords {
+		t.Run(k, func(t *testing.T) {
+			lintErr, accErr := check(t, fmt.Sprintf(`{%q: "x", "type": "string"}`, k))
+			assert.NoError(t, lintErr, "lint")
+			assert.NoError(t, accErr, "acceptor")
+		})
+	}
+	for _, tc := range []struct {
+		ref, defs string
+		ok        bool
+	}{
+		{"#/$defs/s", `{"s": {"type": "string"}}`, true},
+		{"#/$defs/missing", `{"s": {"type": "string"}}`, false},
+		{"#/definitions/s", `{"s": {"type": "string"}}`, false},
+		{"other.json#/$defs/s", `{"s": {"type": "string"}}`, false},
+		{"#/$defs/s", `{}`, false},
+		{"#/$defs/s", `{"s": true}`, false},
+	} {
+		t.Run(tc.ref+" in "+tc.defs, func(t *testing.T) {
+			lintErr, accErr := check(t, `{"$defs": `+tc.defs+`, "$ref": "`+tc.ref+`"}`)
+			if tc.ok {
+				assert.NoError(t, lintErr, "lint")
+				assert.NoError(t, accErr, "acceptor")
+				return
+			}
+			require.Error(t, lintErr, "lint")
+			require.Error(t, accErr, "acceptor")
+			if tc.defs != `{"s": true}` { // lint refuses the definition itself first
+				want := fmt.Sprintf("$ref %q is not a local #/$defs/ reference", tc.ref)
+				assert.Contains(t, lintErr.Error(), want)
+				assert.Contains(t, accErr.Error(), want)
+			}
+		})
+	}
+}

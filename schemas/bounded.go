@@ -455,6 +455,18 @@ var (
 	arrayKeywords = setOf("type", "minItems", "items")
 )
 
+// localDef resolves ref in defs, the schema's $defs. The schemas use one form of $ref, a local
+// "#/$defs/name" naming a schema object; lint and the acceptor both resolve it here, so that they
+// agree on what a $ref means.
+func localDef(ref string, defs map[string]any) (name string, def map[string]any, err error) {
+	name, local := strings.CutPrefix(ref, "#/$defs/")
+	def, found := defs[name].(map[string]any)
+	if !local || !found {
+		return "", nil, fmt.Errorf("$ref %q is not a local #/$defs/ reference", ref)
+	}
+	return name, def, nil
+}
+
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -518,9 +530,8 @@ func lint(node map[string]any, loc string, defs map[string]any, items int) error
 			}
 		case k == "$ref":
 			ref, _ := v.(string)
-			name, ok := strings.CutPrefix(ref, "#/$defs/")
-			if _, found := defs[name]; !ok || !found {
-				return fail("$ref %q is not a local #/$defs/ reference", ref)
+			if _, _, err := localDef(ref, defs); err != nil {
+				return fail("%v", err)
 			}
 		case k == "allOf":
 			for i, s := range asSlice(v) {
