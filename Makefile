@@ -45,7 +45,7 @@ clean:
 
 # The golden corpus, fixtures/generated: 3 valid payloads per provider and type, and the malformed
 # catalogue, less oversized-body (3 MiB a type) and with each systematic mutation on one type only.
-# TestGoldenCorpus in fixtures/corpus holds it to the generator; keep both command lines in step.
+# TestGoldenCorpus in internal/corpus holds it to the generator; keep both command lines in step.
 fixtures:
 	rm -rf fixtures/generated
 	$(GO) run ./cmd/wahook gen --out fixtures/generated --seed 1 --count 75 --malformed \

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/wahook/wahook/mockprovider/delivery"
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 

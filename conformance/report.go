@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wahook/wahook/mockprovider/delivery"
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wahook/wahook/mockprovider/delivery"
+	"github.com/wahook/wahook/delivery"
 )
 
 // reproduce writes the payloads of a failing case under the payload directory and returns a shell

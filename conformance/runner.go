@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wahook/wahook/mockprovider/delivery"
+	"github.com/wahook/wahook/delivery"
 )
 
 // Runner runs the cases of one Config against its target, one case at a time. It keeps what the

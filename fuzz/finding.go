@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/jsonpointer"
-	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 

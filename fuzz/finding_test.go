@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/wahook/wahook/mockprovider/delivery"
+	"github.com/wahook/wahook/delivery"
 )
 
 func TestLeafClass(t *testing.T) {

@@ -23,8 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 

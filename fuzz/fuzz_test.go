@@ -23,10 +23,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/jsonpointer"
-	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 

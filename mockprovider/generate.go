@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wahook/wahook/mockprovider/media"
+	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/schemas"
 )
 

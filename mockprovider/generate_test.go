@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/mockprovider/media"
 	"github.com/wahook/wahook/schemas"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
-	"github.com/wahook/wahook/mockprovider/media"
+	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/schemas"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
-	"github.com/wahook/wahook/fixtures/corpus"
+	"github.com/wahook/wahook/internal/corpus"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )

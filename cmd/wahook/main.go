@@ -18,9 +18,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/mockprovider/delivery"
 )
 
 // version is the release version, set at build time with -ldflags "-X main.version=v1.2.3".

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/server"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/mockprovider/delivery"
-	"github.com/wahook/wahook/mockprovider/server"
 	"github.com/wahook/wahook/schemas"
 )
 

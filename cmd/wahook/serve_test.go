@@ -23,8 +23,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/mockprovider/delivery"
-	"github.com/wahook/wahook/mockprovider/server"
+	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/server"
 )
 
 // serveOutput is a buffer the command writes from its goroutines while the test reads it.

@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/mockprovider/delivery"
 	"github.com/wahook/wahook/schemas"
 )
 

@@ -1,0 +1,36 @@
+//go:build unix
+
+package delivery_test
+
+import (
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/delivery"
+)
+
+// TestCAFileNotRegular: a named pipe or a device given as the CA file is refused at once, rather than
+// blocking on open or being read for ever.
+func TestCAFileNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for _, path := range []string{fifo, "/dev/zero"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := delivery.New(delivery.Options{Target: "https://127.0.0.1:1/", CAFile: path})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, delivery.ErrBadOptions)
+			assert.Contains(t, err.Error(), path+" is not a regular file")
+		case <-time.After(5 * time.Second):
+			t.Fatalf("New with CA file %s did not return", path)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package delivery_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/delivery"
+)
+
+func TestRecords(t *testing.T) {
+	retryAt := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := delivery.Result{
+		Delivery: 3, Index: 1, PayloadID: "m1", Type: "text", Outcome: delivery.Cancelled,
+		PendingRetry: true, RetryAt: retryAt,
+		Attempts: []delivery.Attempt{{Attempt: 1, Status: 500, Latency: 1500 * time.Microsecond, Body: []byte("ab\xffcdef")}},
+	}
+	rec := r.Record(4)
+	require.Len(t, rec.Attempts, 1)
+	assert.Equal(t, "ab\uFFFDc", rec.Attempts[0].Body, "cut at maxBody, invalid UTF-8 replaced")
+	assert.True(t, rec.Attempts[0].BodyTruncated)
+	assert.Equal(t, 1.5, rec.Attempts[0].LatencyMs)
+	require.NotNil(t, rec.RetryAt)
+	assert.Equal(t, retryAt, *rec.RetryAt)
+	assert.Equal(t, "m1", rec.ID)
+
+	s := delivery.Summary{Scheduled: 2, Acked: 1, Cancelled: 1, Rate: 123.456, Duration: 2 * time.Second}.Record()
+	b, err := json.Marshal(s)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"errors":{}`, "an empty map, never null")
+	assert.Equal(t, 123.46, s.Rate)
+	assert.Equal(t, 2000.0, s.DurationMs)
+}

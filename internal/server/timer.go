@@ -1,0 +1,143 @@
+package server
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// timerMaxInFlight bounds the timer's deliveries in flight (sending or waiting for a retry): a tick
+// that finds this many is skipped, so a receiver that hangs or fails cannot pile them up.
+const timerMaxInFlight = 8
+
+// timer delivers one generated payload every period to Options.Target.
+type timer struct {
+	provider schemas.Provider
+	types    []string
+	every    time.Duration
+	engine   *delivery.Engine
+	gen      *mockprovider.Generator // made when the server binds, once its URL is known
+	inFlight atomic.Int32
+}
+
+func newTimer(opts Options) (*timer, error) {
+	bad := func(format string, args ...any) (*timer, error) {
+		return nil, fmt.Errorf("%w: timer: %w", ErrBadOptions, fmt.Errorf(format, args...))
+	}
+	if opts.Target == "" {
+		return bad("every %v without a target", opts.Every)
+	}
+	every := opts.Every
+	switch {
+	case every == 0:
+		every = DefaultEvery
+	case every < MinEvery:
+		return bad("every %v: at least %v", every, MinEvery)
+	}
+	name := opts.Provider
+	if name == "" {
+		name = schemas.InnoPaaS
+	}
+	p, err := schemas.ParseProvider(string(name), false)
+	if err != nil {
+		return bad("%v", err)
+	}
+	prov, err := mockprovider.Lookup(p)
+	if err != nil {
+		return bad("%v", err)
+	}
+	types, err := checkTypes(prov, opts.Types)
+	if err != nil {
+		return bad("types: %v", err)
+	}
+	if err := checkBaseURL(opts.Target); err != nil {
+		return bad("target: %v", err)
+	}
+	// PrepareSend turns the provider's name, retries and headers into engine options, as for a send;
+	// the payload it makes is not used.
+	_, dopts, err := mockprovider.PrepareSend(mockprovider.SendOptions{
+		Target: opts.Target, Provider: p, Types: types[:1], Count: 1, Seed: opts.Seed,
+		Version: opts.Version, Retries: opts.Retries,
+		AuthUser: opts.AuthUser, AuthToken: opts.AuthToken, Header: opts.Header,
+	})
+	if err != nil {
+		return bad("%w", err) // the cause stays in the chain: a caller may name its setting for the field
+	}
+	dopts.Workers = timerMaxInFlight
+	opts.trust(&dopts)
+	engine, err := delivery.New(dopts)
+	if err != nil {
+		return bad("%w", err)
+	}
+	return &timer{provider: p, types: types, every: every, engine: engine}, nil
+}
+
+// startTimer makes the timer's generator, its links pointing at the server, and starts its loop.
+// Called by bind, with s.mu held.
+func (s *Server) startTimer() error {
+	base := s.opts.MediaBaseURL
+	if base == "" {
+		base = s.url
+	}
+	gen, err := mockprovider.New(mockprovider.Options{Seed: s.opts.Seed, MediaBaseURL: base})
+	if err != nil {
+		return fmt.Errorf("timer: %w", err)
+	}
+	s.timer.gen = gen
+	if !s.tasks.add() {
+		return ErrShutdown
+	}
+	go s.runTimer()
+	return nil
+}
+
+// runTimer delivers payload 0 at once and one more every period, until shutdown.
+func (s *Server) runTimer() {
+	defer s.tasks.done()
+	t := s.timer
+	tick := time.NewTicker(t.every)
+	defer tick.Stop()
+	for index := uint64(0); ; index++ {
+		s.timerDeliver(index)
+		select {
+		case <-s.work.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// timerDeliver starts the delivery of payload index, unless too many are in flight.
+func (s *Server) timerDeliver(index uint64) {
+	t := s.timer
+	typ := t.types[index%uint64(len(t.types))]
+	if n := t.inFlight.Load(); n >= timerMaxInFlight {
+		s.logf("timer: %s %s #%d skipped: %d deliveries still in flight", t.provider, typ, index, n)
+		return
+	}
+	p, err := t.gen.Generate(t.provider, typ, index)
+	if err != nil { // unreachable: provider and type were checked by New
+		s.logf("timer: %s %s #%d: %v", t.provider, typ, index, err)
+		return
+	}
+	if !s.tasks.add() {
+		return
+	}
+	t.inFlight.Add(1)
+	go func() {
+		defer s.tasks.done()
+		defer t.inFlight.Add(-1)
+		report, _ := t.engine.Run(s.work, []delivery.Payload{p.Delivery()})
+		for _, res := range report.Results {
+			res.Index = int(index)
+			rec := s.ring.add(newRecord("timer", res, time.Now(), MaxRecordBody))
+			s.cut(s.work, res)
+			s.logf("timer: %s %s #%d %s: %s, status %d, %d attempts, %s", rec.Provider, rec.Type, index, rec.ID,
+				rec.Outcome, rec.Status, len(rec.Attempts), formatMs(rec.LatencyMs))
+		}
+	}()
+}

@@ -1,0 +1,82 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/server"
+)
+
+func TestTimerDeliveries(t *testing.T) {
+	rec := newReceiver(t, nil)
+	var logs syncBuffer
+	srv := start(t, server.Options{
+		Target: rec.URL + "/hook", Every: 10 * time.Millisecond, Provider: "itniotech",
+		Types: []string{"text", "image", "location"}, Seed: 9, Logger: &logs,
+	})
+	require.Eventually(t, func() bool { return len(rec.Hits()) >= 4 }, 10*time.Second, 5*time.Millisecond)
+
+	// The types rotate and the media links point at the server.
+	var types []string
+	for _, h := range rec.Hits()[:4] {
+		var body struct {
+			Message struct {
+				Type string `json:"type"`
+			} `json:"message"`
+		}
+		require.NoError(t, json.Unmarshal(h.Body, &body))
+		types = append(types, body.Message.Type)
+		if body.Message.Type == "image" {
+			link, _, _ := mediaOf(t, h.Body)
+			assert.Contains(t, link, srv.URL()+"/media/")
+		}
+	}
+	assert.Equal(t, []string{"text", "image", "location", "text"}, types)
+
+	// Results go to the ring.
+	c := client(t)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		list, ok := tryDeliveries(ct, c, srv, "?provider=itniotech&status=acked")
+		if ok {
+			assert.GreaterOrEqual(ct, len(list.Deliveries), 4)
+		}
+	}, 10*time.Second, 5*time.Millisecond)
+	list := deliveries(t, c, srv, "?type=image&limit=1")
+	require.Len(t, list.Deliveries, 1)
+	r := list.Deliveries[0]
+	assert.Equal(t, "timer", r.Run)
+	assert.Equal(t, delivery.Acked, r.Outcome)
+	assert.Equal(t, 1, r.Index%3, "index counts the timer's payloads")
+	assert.Contains(t, logs.String(), "timer: itniotech text #0")
+}
+
+// TestTimerCredentials: the timer's deliveries carry the credentials and extra headers it was given,
+// so they reach a receiver that checks them.
+func TestTimerCredentials(t *testing.T) {
+	rec := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.Header.Get("UserName") != "acme" || r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	srv := start(t, server.Options{
+		Target: rec.URL + "/hook", Every: time.Hour, Provider: "innopaas", Types: []string{"text"},
+		AuthUser: "acme", AuthToken: "Bearer s3cret", Header: http.Header{"X-Env": {"dev"}},
+	})
+	c := client(t)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		list, ok := tryDeliveries(ct, c, srv, "?status=acked")
+		if ok {
+			assert.Len(ct, list.Deliveries, 1)
+		}
+	}, 10*time.Second, 5*time.Millisecond)
+	h := rec.Hits()[0].Header
+	assert.Equal(t, []string{"acme"}, h.Values("UserName"))
+	assert.Equal(t, []string{"Bearer s3cret"}, h.Values("Authorization"))
+	assert.Equal(t, []string{"dev"}, h.Values("X-Env"))
+}
