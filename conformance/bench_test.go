@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -15,7 +16,7 @@ func BenchmarkSuite(b *testing.B) {
 			srv := serve(b, reference())
 			cases := 0
 			for b.Loop() {
-				report, err := conformance.Execute(b.Context(), conformance.Config{Target: srv.URL, Provider: p, Profile: conformance.Strict}, nil)
+				report, err := conformance.Execute(b.Context(), conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: p}, Profile: conformance.Strict}, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

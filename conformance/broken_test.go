@@ -11,6 +11,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver/broken"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -23,10 +24,10 @@ func TestBrokenReceivers(t *testing.T) {
 			t.Run(d.Name+"/"+string(p), func(t *testing.T) {
 				t.Parallel()
 				srv := start(t, func(srv *httptest.Server) http.Handler { return d.New(srv) })
-				cfg := conformance.Config{Target: srv.URL, Provider: p, Profile: d.Profile, Timeout: d.Timeout, Run: d.Run, PayloadDir: t.TempDir()}
+				cfg := conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: p, Timeout: d.Timeout}, Profile: d.Profile, Run: d.Run, PayloadDir: t.TempDir()}
 				if d.Credentials {
 					_, creds := broken.Credentials(p)
-					cfg.AuthUser, cfg.AuthToken, cfg.AuthHeaders = creds.AuthUser, creds.AuthToken, creds.AuthHeaders
+					cfg.Credentials, cfg.Header = creds.Credentials, creds.Header
 				}
 
 				report, err := conformance.Execute(t.Context(), cfg, nil)

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -79,7 +81,7 @@ func canaryIndex(id string) uint64 { return index(id, -1) }
 
 // request wraps a generated payload with the suite's headers.
 func (b *builder) request(p mockprovider.Payload) Request {
-	return Request{MessageID: p.ID, ContentType: p.ContentType, Header: b.s.header.Clone(), Body: p.Body}
+	return Request{MessageID: p.ID, ContentType: p.ContentType, Header: b.s.headerFor(p.Body), Body: p.Body}
 }
 
 func (b *builder) generate(typ string, idx uint64) (Request, error) {
@@ -135,8 +137,8 @@ func (b *builder) documented() error {
 		if err != nil {
 			return fmt.Errorf("fixture %s: %w", f.File, err)
 		}
+		fresh.Body = body
 		req := b.request(fresh)
-		req.Body = body
 		desc := fmt.Sprintf("the %s example of fixtures/%s, with fresh ids and times", f.Type, f.File)
 		if f.Why != "" {
 			desc += " (" + strings.TrimSuffix(f.Why, ".") + ")"
@@ -320,17 +322,18 @@ func (b *builder) delivery() error {
 	})
 }
 
-// auth: without credentials, with wrong ones, with the right ones. Skipped when none are configured.
+// auth: without credentials, with wrong ones, with the right ones, and for a provider that signs its
+// bodies, with a signature over other bytes of the same JSON. Skipped when none are configured.
 func (b *builder) auth() error {
 	p := b.s.Provider
 	creds := b.s.credentials
 	skip := ""
 	if len(creds) == 0 {
-		skip = "no credentials given (AuthUser/AuthToken or AuthHeaders; --auth-user/--auth-token or --auth-header)"
+		skip = "no credentials given (Credentials or Header; --auth-user/--auth-token or --header)"
 	}
 	type variant struct {
 		name, desc string
-		edit       func(h http.Header)
+		edit       func(h http.Header, body []byte)
 		expect     Expect
 	}
 	rnd := rand.New(rand.NewPCG(b.s.Seed, 0x61757468)) // "auth"
@@ -340,12 +343,12 @@ func (b *builder) auth() error {
 		}
 	}
 	variants := []variant{
-		{"missing-credentials", "a valid message without any credential header", func(h http.Header) {
+		{"missing-credentials", "a valid message without any credential header", func(h http.Header, _ []byte) {
 			for _, name := range creds {
 				delete(h, name)
 			}
 		}, ExpectAuthRefusal},
-		{"wrong-credentials", "a valid message with every credential wrong (same length)", func(h http.Header) {
+		{"wrong-credentials", "a valid message with every credential wrong (same length)", func(h http.Header, _ []byte) {
 			for _, name := range creds {
 				wrong(h, name)
 			}
@@ -355,19 +358,35 @@ func (b *builder) auth() error {
 		for _, name := range creds {
 			variants = append(variants,
 				variant{"missing-" + strings.ToLower(name), fmt.Sprintf("a valid message without the %s header, the other credentials right", name),
-					func(h http.Header) { delete(h, name) }, ExpectAuthRefusal},
+					func(h http.Header, _ []byte) { delete(h, name) }, ExpectAuthRefusal},
 				variant{"wrong-" + strings.ToLower(name), fmt.Sprintf("a valid message with a wrong %s (same length), the other credentials right", name),
-					func(h http.Header) { wrong(h, name) }, ExpectAuthRefusal})
+					func(h http.Header, _ []byte) { wrong(h, name) }, ExpectAuthRefusal})
 		}
 	}
-	variants = append(variants, variant{"valid-credentials", "a valid message with the right credentials", func(http.Header) {}, ExpectAck})
+	if len(b.s.Target.Sign(b.s.prov, nil)) > 0 {
+		// The classic receiver bug in reverse: a receiver that verifies a re-serialisation of the JSON
+		// it parsed, instead of the bytes received, accepts this.
+		variants = append(variants, variant{"signature-over-other-bytes",
+			"a valid message signed over a re-indented copy of its body (the same JSON, other bytes)",
+			func(h http.Header, body []byte) {
+				var other bytes.Buffer
+				if json.Indent(&other, body, "", " ") != nil {
+					other.Write(body)
+					other.WriteByte(' ')
+				}
+				for k, v := range b.s.Target.Sign(b.s.prov, other.Bytes()) {
+					h[k] = v
+				}
+			}, ExpectAuthRefusal})
+	}
+	variants = append(variants, variant{"valid-credentials", "a valid message with the right credentials", func(http.Header, []byte) {}, ExpectAck})
 	for _, v := range variants {
 		id := caseID(GroupAuth, p, v.name)
 		req, err := b.generate(canaryType, index(id, 0))
 		if err != nil {
 			return err
 		}
-		v.edit(req.Header)
+		v.edit(req.Header, req.Body)
 		err = b.add(Case{ID: id, Group: GroupAuth, Type: canaryType, Expect: v.expect, Requests: []Request{req}, Description: v.desc, Skip: skip})
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,7 +41,7 @@ var idPattern = regexp.MustCompile(`^(valid|documented|tolerate|reject|delivery|
 func TestCases(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		t.Run(string(p), func(t *testing.T) {
-			cs := cases(t, conformance.Config{Provider: p})
+			cs := cases(t, conformance.Config{Target: mockprovider.Target{Provider: p}})
 			ids := byID(cs)
 			require.Len(t, ids, len(cs), "case ids are unique")
 			groups := map[conformance.Group]int{}
@@ -114,7 +115,7 @@ func TestCases(t *testing.T) {
 }
 
 func TestCasesStrictProfile(t *testing.T) {
-	for _, c := range cases(t, conformance.Config{Provider: schemas.InnoPaaS, Profile: conformance.Strict}) {
+	for _, c := range cases(t, conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}, Profile: conformance.Strict}) {
 		if c.Group == conformance.GroupReject {
 			assert.Equal(t, conformance.ExpectRefusal, c.Expect, c.ID)
 		}
@@ -126,7 +127,7 @@ func TestCasesStrictProfile(t *testing.T) {
 func TestCasesFreshIDs(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		seen := map[string]string{}
-		for _, c := range cases(t, conformance.Config{Provider: p}) {
+		for _, c := range cases(t, conformance.Config{Target: mockprovider.Target{Provider: p}}) {
 			reqs := slices.Concat(c.Requests, []conformance.Request{c.Canary})
 			if c.ID == fmt.Sprintf("delivery/%s/retry-identical-bytes", p) {
 				reqs = reqs[1:]
@@ -147,7 +148,7 @@ func TestCasesDocumentedFreshIdentity(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		prov, err := mockprovider.Lookup(p)
 		require.NoError(t, err)
-		for _, c := range cases(t, conformance.Config{Provider: p, Run: "^documented/"}) {
+		for _, c := range cases(t, conformance.Config{Target: mockprovider.Target{Provider: p}, Run: "^documented/"}) {
 			original, err := fixtures.Read(c.Fixture)
 			require.NoError(t, err)
 			body := c.Requests[0].Body
@@ -181,7 +182,7 @@ func TestCasesDocumentedFreshIdentity(t *testing.T) {
 func TestCasesSeeded(t *testing.T) {
 	bodies := func(seed uint64) [][]byte {
 		var out [][]byte
-		for _, c := range cases(t, conformance.Config{Provider: schemas.ITNIOTech, Seed: seed}) {
+		for _, c := range cases(t, conformance.Config{Target: mockprovider.Target{Provider: schemas.ITNIOTech}, Seed: seed}) {
 			for _, r := range c.Requests {
 				out = append(out, r.Body)
 			}
@@ -201,7 +202,7 @@ func TestCasesSeeded(t *testing.T) {
 }
 
 func TestCasesRunFilter(t *testing.T) {
-	cs := cases(t, conformance.Config{Provider: schemas.InnoPaaS, Run: `^reject/.*/drop-required\.body\.id$|^delivery/`})
+	cs := cases(t, conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}, Run: `^reject/.*/drop-required\.body\.id$|^delivery/`})
 	var ids []string
 	for _, c := range cs {
 		ids = append(ids, c.ID)
@@ -211,14 +212,14 @@ func TestCasesRunFilter(t *testing.T) {
 		"delivery/innopaas/retry-identical-bytes", "delivery/innopaas/burst-50", "delivery/innopaas/out-of-order",
 	}, ids)
 	// A filter does not change what the cases send.
-	all := byID(cases(t, conformance.Config{Provider: schemas.InnoPaaS}))
+	all := byID(cases(t, conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}}))
 	for _, c := range cs {
 		assert.Equal(t, all[c.ID].Requests[0].Body, c.Requests[0].Body, c.ID)
 	}
 }
 
 func TestCasesAuth(t *testing.T) {
-	cs := cases(t, conformance.Config{Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "token", Run: "^auth/|^valid/innopaas/text/1$"})
+	cs := cases(t, conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS, Credentials: mockprovider.Credentials{User: "user", Token: "token"}}, Run: "^auth/|^valid/innopaas/text/1$"})
 	ids := byID(cs)
 	want := []string{"missing-credentials", "wrong-credentials", "missing-authorization", "wrong-authorization", "missing-username", "wrong-username", "valid-credentials"}
 	assert.Len(t, cs, len(want)+1)
@@ -248,38 +249,44 @@ func TestCasesAuth(t *testing.T) {
 	assert.Equal(t, []string{"user"}, valid.Requests[0].Header["UserName"])
 	assert.Equal(t, []string{"token"}, valid.Canary.Header["Authorization"])
 
-	_, err := conformance.Cases(conformance.Config{Provider: schemas.ITNIOTech, AuthUser: "user"})
+	_, err := conformance.Cases(conformance.Config{Target: mockprovider.Target{Provider: schemas.ITNIOTech, Credentials: mockprovider.Credentials{User: "user"}}})
 	assert.ErrorIs(t, err, conformance.ErrBadConfig, "ITNIO Tech documents no credential headers")
-	cs = cases(t, conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: abc"}, Run: "^auth/"})
+	cs = cases(t, conformance.Config{Target: mockprovider.Target{Provider: schemas.ITNIOTech, Header: http.Header{"X-Secret": {"abc"}}}, Run: "^auth/"})
 	assert.Len(t, cs, 3)
 }
 
 func TestCasesBadConfig(t *testing.T) {
+	inno := func(edit func(*mockprovider.Target)) conformance.Config {
+		target := mockprovider.Target{Provider: schemas.InnoPaaS}
+		edit(&target)
+		return conformance.Config{Target: target}
+	}
+	itnio := func(h http.Header) conformance.Config {
+		return conformance.Config{Target: mockprovider.Target{Provider: schemas.ITNIOTech, Header: h}}
+	}
 	tests := []struct {
 		name    string
 		cfg     conformance.Config
 		wantErr string // after "bad conformance config: "
 	}{
-		{"provider", conformance.Config{Provider: "meta"}, `provider: unknown provider "meta"`},
-		{"profile", conformance.Config{Provider: schemas.InnoPaaS, Profile: "lenient"}, `profile "lenient": want one of [standard strict]`},
-		{"run", conformance.Config{Provider: schemas.InnoPaaS, Run: "("}, "run: error parsing regexp: missing closing ): `(`"},
-		{"auth header", conformance.Config{Provider: schemas.InnoPaaS, AuthHeaders: []string{"no colon"}}, "auth header: a line without ':': want 'Name: value'"},
-		{"auth header not sendable", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: s3cret\x01"}},
-			"auth header: X-Secret: control character 0x01 at byte 6 of the value"},
-		{"auth header name not a token", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X Secret: v"}},
-			"auth header: name \"X Secret\" is not a token: use letters, digits and !#$%&'*+-.^_`|~"},
-		{"line break in the auth token", conformance.Config{Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "to\nken"},
-			"auth token: control character 0x0a at byte 2 of the value"},
-		{"credentials for itniotech", conformance.Config{Provider: schemas.ITNIOTech, AuthUser: "user"},
-			"auth user: itniotech: the provider documents no credential headers; send them with a custom header instead"},
-		{"timeout", conformance.Config{Provider: schemas.InnoPaaS, Timeout: -1}, "negative timeout -1ns"},
+		{"provider", conformance.Config{Target: mockprovider.Target{Provider: "no-such-provider"}}, `Provider: unknown provider "no-such-provider"`},
+		{"profile", conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}, Profile: "lenient"}, `Profile: "lenient": want one of [standard strict]`},
+		{"run", conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}, Run: "("}, "Run: error parsing regexp: missing closing ): `(`"},
+		{"header not sendable", itnio(http.Header{"X-Secret": {"s3cret\x01"}}),
+			"Header: X-Secret: control character 0x01 at byte 6 of the value"},
+		{"header name not a token", itnio(http.Header{"X Secret": {"v"}}),
+			"Header: name \"X Secret\" is not a token: use letters, digits and !#$%&'*+-.^_`|~"},
+		{"line break in the auth token", inno(func(t *mockprovider.Target) { t.Credentials = mockprovider.Credentials{User: "user", Token: "to\nken"} }),
+			"Credentials.Token: control character 0x0a at byte 2 of the value"},
+		{"credentials for itniotech", conformance.Config{Target: mockprovider.Target{Provider: schemas.ITNIOTech, Credentials: mockprovider.Credentials{User: "user"}}},
+			"Credentials.User: itniotech: the provider documents no credential headers; send them with a custom header instead"},
+		{"timeout", inno(func(t *mockprovider.Target) { t.Timeout = -1 }), "Timeout: negative (-1ns)"},
 		// An empty or blank credential cannot be got wrong: the wrong-credentials case would send it.
-		{"empty auth header value", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:"}}, "auth header X-Secret: the value is empty"},
-		{"blank auth header value", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret:   "}}, "auth header X-Secret: the value is empty"},
-		{"an empty value among others", conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: a", "x-secret:"}},
-			"auth header X-Secret: the value is empty"},
-		{"blank auth user", conformance.Config{Provider: schemas.InnoPaaS, AuthUser: " ", AuthToken: "token"}, "auth user: the value is blank"},
-		{"blank auth token", conformance.Config{Provider: schemas.InnoPaaS, AuthUser: "user", AuthToken: "\t"}, "auth token: the value is blank"},
+		{"empty header value", itnio(http.Header{"X-Secret": {""}}), "Header: X-Secret: the value is empty"},
+		{"blank header value", itnio(http.Header{"X-Secret": {"   "}}), "Header: X-Secret: the value is empty"},
+		{"an empty value among others", itnio(http.Header{"X-Secret": {"a", ""}}), "Header: X-Secret: the value is empty"},
+		{"blank auth user", inno(func(t *mockprovider.Target) { t.Credentials = mockprovider.Credentials{User: " ", Token: "token"} }), "Credentials.User: the value is blank"},
+		{"blank auth token", inno(func(t *mockprovider.Target) { t.Credentials = mockprovider.Credentials{User: "user", Token: "\t"} }), "Credentials.Token: the value is blank"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,29 +297,13 @@ func TestCasesBadConfig(t *testing.T) {
 	}
 }
 
-// TestCasesAuthHeadersMerge: AuthHeaders are read as wahook send reads --header: a name given again,
-// in any letter case, adds a value, sent under the first spelling.
-func TestCasesAuthHeadersMerge(t *testing.T) {
-	cs := byID(cases(t, conformance.Config{Provider: schemas.ITNIOTech, AuthHeaders: []string{"X-Secret: a", "x-secret: b"}}))
-	for _, id := range []string{"valid/itniotech/text/1", "auth/itniotech/valid-credentials"} {
-		c, ok := cs[id]
-		require.True(t, ok, id)
-		h := c.Requests[0].Header
-		assert.Equal(t, []string{"a", "b"}, h["X-Secret"], id)
-		assert.NotContains(t, h, "x-secret", id)
-	}
-	wrong := cs["auth/itniotech/wrong-credentials"].Requests[0].Header["X-Secret"]
-	require.Len(t, wrong, 2)
-	assert.NotEqual(t, []string{"a", "b"}, wrong)
-}
-
 // The out-of-order case delivers an older message of the same conversation after a newer one: the
 // bodies differ in their ids and times only, and the second was sent earlier, by whole seconds.
 func TestCasesOutOfOrderSameSender(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		prov, err := mockprovider.Lookup(p)
 		require.NoError(t, err)
-		c := byID(cases(t, conformance.Config{Provider: p, Run: "^delivery/"}))[fmt.Sprintf("delivery/%s/out-of-order", p)]
+		c := byID(cases(t, conformance.Config{Target: mockprovider.Target{Provider: p}, Run: "^delivery/"}))[fmt.Sprintf("delivery/%s/out-of-order", p)]
 		require.Len(t, c.Requests, 2)
 		newer, older := c.Requests[0], c.Requests[1]
 		assert.NotEqual(t, newer.MessageID, older.MessageID)

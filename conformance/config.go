@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/schemas"
 )
 
 // Profile chooses how much the suite asks of a receiver.
@@ -45,21 +44,14 @@ var (
 
 // Config is what to test and how.
 type Config struct {
-	// Target is the receiver's URL, http or https. Cases and --list do not need it.
-	Target string
-	// Provider is the provider whose webhooks the receiver expects.
-	Provider schemas.Provider
+	// Target is the receiver (a URL, http or https: cases and --list do not need it), the provider
+	// whose webhooks it expects, the bound on each request (0 means DefaultTimeout), the trust in an
+	// https receiver, and its credentials: the provider's (Credentials) and headers of the receiver's
+	// own (Header), which the suite counts as credentials too. When any are given, every case sends
+	// them and the auth group runs; otherwise it is skipped.
+	mockprovider.Target
 	// Profile is Standard or Strict; "" means Standard.
 	Profile Profile
-	// AuthUser and AuthToken are the customer-configured credentials of a provider that documents
-	// credential headers (InnoPaaS: UserName and Authorization).
-	AuthUser  string
-	AuthToken string
-	// AuthHeaders are further credentials as "Name: value" lines, for any provider. When any
-	// credentials are given, every case sends them and the auth group runs; otherwise it is skipped.
-	AuthHeaders []string
-	// Timeout bounds each request; 0 means DefaultTimeout.
-	Timeout time.Duration
 	// Run, when set, is a regular expression: only the cases whose id it matches are run.
 	Run string
 	// Seed is the run seed; every payload derives from it and its case id. Every value is a seed, 0
@@ -70,10 +62,6 @@ type Config struct {
 	PayloadDir string
 	// Version names the caller in the User-Agent; "" means "dev".
 	Version string
-	// CAFile names PEM certificates to trust for an https target instead of the system's; Insecure
-	// skips verifying its certificate. They exclude each other.
-	CAFile   string
-	Insecure bool
 }
 
 // settings is a checked Config with defaults filled in.
@@ -86,77 +74,63 @@ type settings struct {
 	filter      *regexp.Regexp
 }
 
-// configNames names the Config field that sets each input mockprovider.DeliveryHeader may refuse, in
-// the words of this package's errors.
-var configNames = map[string]string{"AuthUser": "auth user", "AuthToken": "auth token", "Header": "auth header"}
+// headerFor returns the headers of a request with body: the suite's, and the provider's signature
+// of body where it signs.
+func (s *settings) headerFor(body []byte) http.Header {
+	h := s.header.Clone()
+	for k, v := range s.Target.Sign(s.prov, body) {
+		h[k] = v
+	}
+	return h
+}
 
 func (c Config) settings(needTarget bool) (*settings, error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadConfig, fmt.Sprintf(format, args...))
+	bad := func(field string, err error) error {
+		return fmt.Errorf("%w: %w", ErrBadConfig, &delivery.FieldError{Field: field, Err: err})
 	}
 	s := &settings{Config: c}
 	var err error
-	if s.prov, err = mockprovider.Lookup(c.Provider); err != nil {
-		return nil, bad("provider: %v", err)
+	if s.prov, err = c.Target.Check(needTarget); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	switch c.Profile {
 	case "":
 		s.Profile = Standard
 	case Standard, Strict:
 	default:
-		return nil, bad("profile %q: want one of %v", c.Profile, Profiles())
-	}
-	if c.Timeout < 0 {
-		return nil, bad("negative timeout %v", c.Timeout)
+		return nil, bad("Profile", fmt.Errorf("%q: want one of %v", c.Profile, Profiles()))
 	}
 	if c.Timeout == 0 {
 		s.Timeout = DefaultTimeout
 	}
-	if needTarget {
-		u, err := url.Parse(c.Target)
-		switch {
-		case c.Target == "":
-			return nil, bad("no target URL")
-		case err != nil:
-			return nil, bad("target: %v", err)
-		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-			return nil, bad("target %q: want an http:// or https:// URL", c.Target)
-		}
-	}
 	if c.Run != "" {
 		if s.filter, err = regexp.Compile(c.Run); err != nil {
-			return nil, bad("run: %v", err)
+			return nil, bad("Run", err)
 		}
 	}
 	// An empty credential cannot be got wrong: the auth group's wrong-credentials case would send the
-	// right one. Unset is "", so only a value of blanks can be told apart here; the CLI refuses an
-	// explicitly empty --auth-user or --auth-token itself.
-	for _, cred := range []struct{ name, value string }{{"auth user", c.AuthUser}, {"auth token", c.AuthToken}} {
-		if cred.value != "" && strings.TrimSpace(cred.value) == "" {
-			return nil, bad("%s: the value is blank", cred.name)
+	// right one.
+	for _, name := range slices.Sorted(maps.Keys(c.Header)) {
+		if slices.ContainsFunc(c.Header[name], func(v string) bool { return strings.TrimSpace(v) == "" }) {
+			return nil, bad("Header", fmt.Errorf("%s: the value is empty", name))
 		}
 	}
-	// As wahook send reads --header: a name given again, in any letter case, adds a value.
-	extra, err := mockprovider.ParseHeaders(c.AuthHeaders)
-	if err != nil {
-		return nil, bad("auth header: %v", err)
-	}
-	for _, name := range slices.Sorted(maps.Keys(extra)) {
-		if slices.Contains(extra[name], "") {
-			return nil, bad("auth header %s: the value is empty", name)
+	if c.TLS.CAFile != "" && c.TLS.RootCAs == nil {
+		// Read once, as the engine would: a bad file is refused before any case runs.
+		if s.TLS.RootCAs, err = delivery.LoadCAFile(c.TLS.CAFile); err != nil {
+			return nil, bad("TLS.CAFile", err)
 		}
 	}
-	if s.header, err = s.prov.DeliveryHeader(c.Version, c.AuthUser, c.AuthToken, extra); err != nil {
-		var he *mockprovider.HeaderError
-		if errors.As(err, &he) {
-			return nil, bad("%s: %v", configNames[he.Field], he.Err)
-		}
-		return nil, bad("credentials: %v", err)
+	if s.header, err = s.Target.Headers(c.Version); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	for name := range s.header {
 		if name != "User-Agent" {
 			s.credentials = append(s.credentials, name)
 		}
+	}
+	for name := range s.Target.Sign(s.prov, nil) {
+		s.credentials = append(s.credentials, name)
 	}
 	slices.Sort(s.credentials)
 	return s, nil

@@ -26,6 +26,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -45,7 +46,7 @@ func TestAlways200PassesStandard(t *testing.T) {
 	t.Parallel()
 	srv := serve(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	for _, p := range schemas.Providers() {
-		report := execute(t, conformance.Config{Target: srv.URL, Provider: p})
+		report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: p}})
 		assert.Zero(t, report.Summary.Failed, "%v", report.Failures())
 		assert.Equal(t, 3, report.Summary.Skipped)
 	}
@@ -58,7 +59,7 @@ func TestEveryCaseCanFail(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		for _, profile := range conformance.Profiles() {
 			_, cfg := credentials(p)
-			cfg.Target, cfg.Profile = srv.URL, profile
+			cfg.URL, cfg.Profile = srv.URL, profile
 			if profile == conformance.Strict {
 				cfg.Run = "^reject/" // the only cases the profile changes
 			}
@@ -83,7 +84,7 @@ func TestDeadReceiverSkipsTheRest(t *testing.T) {
 			ref.ServeHTTP(w, r)
 		})
 	})
-	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS})
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}})
 	failures := report.Failures()
 	require.Len(t, failures, 1)
 	killer := failures[0]
@@ -108,7 +109,7 @@ func TestUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	target := "http://" + ln.Addr().String() + "/webhook"
 	ln.Close()
-	report, err := conformance.Execute(t.Context(), conformance.Config{Target: target, Provider: schemas.ITNIOTech}, nil)
+	report, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: target, Provider: schemas.ITNIOTech}}, nil)
 	assert.Nil(t, report)
 	assert.ErrorIs(t, err, conformance.ErrUnreachable)
 	assert.EqualError(t, err, "nothing answers HTTP at the target: "+target+": connection refused")
@@ -118,16 +119,16 @@ func TestCredentialsRefused(t *testing.T) {
 	t.Parallel()
 	opts, _ := credentials(schemas.InnoPaaS)
 	srv := serve(t, receiver.New(opts))
-	_, err := conformance.Execute(t.Context(), conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS}, nil)
+	_, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}}, nil)
 	assert.ErrorIs(t, err, conformance.ErrAuthRefused)
 	assert.ErrorContains(t, err, "401 Unauthorized")
-	_, err = conformance.Execute(t.Context(), conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, AuthUser: "wahook", AuthToken: "wrong"}, nil)
+	_, err = conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS, Credentials: mockprovider.Credentials{User: "wahook", Token: "wrong"}}}, nil)
 	assert.ErrorIs(t, err, conformance.ErrAuthRefused)
 	assert.ErrorContains(t, err, "check the credentials given")
 }
 
 func TestNoCaseMatches(t *testing.T) {
-	_, err := conformance.Execute(t.Context(), conformance.Config{Target: "http://127.0.0.1:1", Provider: schemas.InnoPaaS, Run: "^nothing$"}, nil)
+	_, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: "http://127.0.0.1:1", Provider: schemas.InnoPaaS}, Run: "^nothing$"}, nil)
 	assert.ErrorIs(t, err, conformance.ErrBadConfig)
 }
 
@@ -158,7 +159,7 @@ func TestSeedRepeatable(t *testing.T) {
 	run := func(seed uint64) []string {
 		rec := &recorder{ref: reference()}
 		srv := serve(t, rec)
-		report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Seed: seed})
+		report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, Seed: seed})
 		require.Zero(t, report.Summary.Failed)
 		return rec.sorted()
 	}
@@ -174,7 +175,7 @@ func TestReproduce(t *testing.T) {
 	t.Parallel()
 	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
 	dir := t.TempDir()
-	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Run: "^valid/innopaas/text/1$|^delivery/", PayloadDir: dir})
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, Run: "^valid/innopaas/text/1$|^delivery/", PayloadDir: dir})
 	require.Equal(t, 4, report.Summary.Failed)
 	assert.Equal(t, dir, report.PayloadDir)
 	res := report.Results[0]
@@ -192,7 +193,7 @@ func TestReproduce(t *testing.T) {
 	assert.Equal(t, "50 of 50 concurrent deliveries failed; the first: expected 2xx, got 502 Bad Gateway", burst.Reason)
 
 	_, cfg := credentials(schemas.InnoPaaS)
-	cfg.Target, cfg.Run, cfg.PayloadDir = srv.URL, "^valid/innopaas/text/1$", t.TempDir()
+	cfg.URL, cfg.Run, cfg.PayloadDir = srv.URL, "^valid/innopaas/text/1$", t.TempDir()
 	report = execute(t, cfg)
 	res = report.Results[0]
 	assert.NotContains(t, res.Reproduce, "s3cret-token")
@@ -209,7 +210,7 @@ func TestReportFormats(t *testing.T) {
 			w.Write([]byte("<html>\x01 \xff boom</html>")) // not XML-safe, not UTF-8
 		}
 	}))
-	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.ITNIOTech, Profile: conformance.Strict, Run: "^(valid|reject|auth)/"})
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Profile: conformance.Strict, Run: "^(valid|reject|auth)/"})
 	require.Positive(t, report.Summary.Failed)
 	require.Positive(t, report.Summary.Skipped)
 
@@ -278,7 +279,7 @@ func TestTimeout(t *testing.T) {
 		}
 	}))
 	start := time.Now()
-	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.ITNIOTech, Run: "^valid/", Timeout: 200 * time.Millisecond})
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: 200 * time.Millisecond}, Run: "^valid/"})
 	assert.Less(t, time.Since(start), 5*time.Second)
 	require.Equal(t, 3, report.Summary.Failed)
 	for _, r := range report.Failures() {
@@ -310,14 +311,14 @@ func TestReproduceConnection(t *testing.T) {
 		wantSend         string // the flags of the wahook send form, between --retries none and --file
 		wantCurlContains []string
 	}{
-		{"insecure", conformance.Config{Insecure: true}, " --insecure", []string{" --max-time 10 -k -X POST "}},
-		{"ca file", conformance.Config{CAFile: relCA}, " --ca-file " + caFile, []string{" --max-time 10 --cacert " + caFile + " -X POST "}},
-		{"timeout and insecure", conformance.Config{Insecure: true, Timeout: 2500 * time.Millisecond}, " --timeout 2.5s --insecure", []string{" --max-time 2.5 -k -X POST "}},
+		{"insecure", conformance.Config{Target: mockprovider.Target{TLS: mockprovider.TLS{Insecure: true}}}, " --insecure", []string{" --max-time 10 -k -X POST "}},
+		{"ca file", conformance.Config{Target: mockprovider.Target{TLS: mockprovider.TLS{CAFile: relCA}}}, " --ca-file " + caFile, []string{" --max-time 10 --cacert " + caFile + " -X POST "}},
+		{"timeout and insecure", conformance.Config{Target: mockprovider.Target{Timeout: 2500 * time.Millisecond, TLS: mockprovider.TLS{Insecure: true}}}, " --timeout 2.5s --insecure", []string{" --max-time 2.5 -k -X POST "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			cfg.Target, cfg.Provider, cfg.Run, cfg.PayloadDir = srv.URL, schemas.InnoPaaS, "^valid/innopaas/text/1$|^delivery/innopaas/retry", t.TempDir()
+			cfg.URL, cfg.Provider, cfg.Run, cfg.PayloadDir = srv.URL, schemas.InnoPaaS, "^valid/innopaas/text/1$|^delivery/innopaas/retry", t.TempDir()
 			report := execute(t, cfg)
 			require.Equal(t, 2, report.Summary.Failed)
 			single, retry := report.Results[0], report.Results[1]
@@ -334,7 +335,7 @@ func TestReproduceConnection(t *testing.T) {
 func TestReportIdentifiesPayloads(t *testing.T) {
 	t.Parallel()
 	srv := serve(t, reference())
-	cfg := conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Run: "^(valid/innopaas/image/1|documented/innopaas/text|tolerate/innopaas/unknown-fields/video|reject/innopaas/invalid-json|delivery/innopaas/burst-50)$"}
+	cfg := conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, Run: "^(valid/innopaas/image/1|documented/innopaas/text|tolerate/innopaas/unknown-fields/video|reject/innopaas/invalid-json|delivery/innopaas/burst-50)$"}
 	report := execute(t, cfg)
 	catalogue := byID(cases(t, cfg))
 	require.Len(t, report.Results, 5)
@@ -380,7 +381,7 @@ func TestProbeHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(tt.status) }))
-		report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.ITNIOTech, Run: "^valid/itniotech/text/1$"})
+		report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Run: "^valid/itniotech/text/1$"})
 		if tt.wantHint == "" {
 			assert.Empty(t, report.Hint, tt.status)
 			continue
@@ -396,13 +397,13 @@ func TestPayloadDirChecked(t *testing.T) {
 	srv := serve(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
-	_, err := conformance.Execute(t.Context(), conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, PayloadDir: filepath.Join(file, "payloads")}, nil)
+	_, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, PayloadDir: filepath.Join(file, "payloads")}, nil)
 	assert.ErrorIs(t, err, conformance.ErrBadConfig)
 	assert.ErrorContains(t, err, "payload dir: ")
 	assert.Zero(t, hits.Load())
 
 	dir := filepath.Join(t.TempDir(), "new", "payloads")
-	report := execute(t, conformance.Config{Target: srv.URL, Provider: schemas.InnoPaaS, Run: "^valid/innopaas/text/1$", PayloadDir: dir})
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, Run: "^valid/innopaas/text/1$", PayloadDir: dir})
 	assert.Zero(t, report.Summary.Failed)
 	assert.DirExists(t, dir, "made up front")
 }

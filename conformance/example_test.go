@@ -7,6 +7,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -17,10 +18,9 @@ func Example() {
 	defer srv.Close()
 
 	report, err := conformance.Execute(context.Background(), conformance.Config{
-		Target:   srv.URL,
-		Provider: schemas.InnoPaaS,
-		Profile:  conformance.Strict,
-		Run:      "^(valid|documented|reject|delivery)/", // every group but tolerate and auth
+		Target:  mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS},
+		Profile: conformance.Strict,
+		Run:     "^(valid|documented|reject|delivery)/", // every group but tolerate and auth
 	}, nil)
 	if err != nil {
 		fmt.Println(err)

@@ -51,14 +51,14 @@ func (r *Runner) reproduce(c Case) (string, []string) {
 	case c.Concurrent:
 		// The same headers for every request of the burst: curl them all at once.
 		return fmt.Sprintf("for f in %s/*.json; do %s --data-binary @\"$f\" %s & done; wait",
-			shellQuote(base), r.curl(req, true), shellQuote(r.s.Target)), files
+			shellQuote(base), r.curl(req, true), shellQuote(r.s.URL)), files
 	case len(c.Requests) == 1 && len(r.s.credentials) == 0 && req.ContentType == "application/json":
 		return fmt.Sprintf("wahook send --target %s --provider %s --retries none%s --file %s",
-			shellQuote(r.s.Target), r.s.Provider, r.sendOptions(), shellQuote(files[0])), files
+			shellQuote(r.s.URL), r.s.Provider, r.sendOptions(), shellQuote(files[0])), files
 	}
 	var cmds []string
 	for i, req := range c.Requests {
-		cmds = append(cmds, fmt.Sprintf("%s --data-binary @%s %s", r.curl(req, false), shellQuote(fileOf[i]), shellQuote(r.s.Target)))
+		cmds = append(cmds, fmt.Sprintf("%s --data-binary @%s %s", r.curl(req, false), shellQuote(fileOf[i]), shellQuote(r.s.URL)))
 	}
 	return strings.Join(cmds, " && "), files
 }
@@ -70,11 +70,11 @@ func (r *Runner) sendOptions() string {
 	if r.s.Timeout != delivery.DefaultTimeout {
 		b.WriteString(" --timeout " + r.s.Timeout.String())
 	}
-	if r.s.Insecure {
+	if r.s.TLS.Insecure {
 		b.WriteString(" --insecure")
 	}
-	if r.s.CAFile != "" {
-		b.WriteString(" --ca-file " + shellQuote(absPath(r.s.CAFile)))
+	if r.s.TLS.CAFile != "" {
+		b.WriteString(" --ca-file " + shellQuote(absPath(r.s.TLS.CAFile)))
 	}
 	return b.String()
 }
@@ -89,11 +89,11 @@ func (r *Runner) curl(req Request, statusOnly bool) string {
 		parts = append(parts, "-i")
 	}
 	parts = append(parts, "--max-time "+strconv.FormatFloat(r.s.Timeout.Seconds(), 'f', -1, 64))
-	if r.s.Insecure {
+	if r.s.TLS.Insecure {
 		parts = append(parts, "-k")
 	}
-	if r.s.CAFile != "" {
-		parts = append(parts, "--cacert "+shellQuote(absPath(r.s.CAFile)))
+	if r.s.TLS.CAFile != "" {
+		parts = append(parts, "--cacert "+shellQuote(absPath(r.s.TLS.CAFile)))
 	}
 	parts = append(parts, "-X POST", "-H "+shellQuote("Content-Type: "+req.ContentType))
 	var names []string

@@ -66,12 +66,13 @@ func NewRunner(cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	engine, err := delivery.New(delivery.Options{
-		Target:   s.Target,
+		Target:   s.URL,
 		Timeout:  s.Timeout,
 		Workers:  burstSize,
-		CAFile:   s.CAFile,
-		Insecure: s.Insecure,
-		// No Header: each request carries its own, so that the auth cases can leave credentials out.
+		RootCAs:  s.TLS.RootCAs,
+		Insecure: s.TLS.Insecure,
+		// No Header and no Sign: each request carries its own, so that the auth cases can leave
+		// credentials out or sign other bytes.
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
@@ -97,15 +98,15 @@ func (r *Runner) Probe(ctx context.Context) error {
 	case ctx.Err() != nil:
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	case obs.Status == 0:
-		return fmt.Errorf("%w: %s: %s", ErrUnreachable, r.s.Target, obs.describe(r.s.Timeout))
+		return fmt.Errorf("%w: %s: %s", ErrUnreachable, r.s.URL, obs.describe(r.s.Timeout))
 	}
 	hint := r.s.prov.RefusalHint(obs.Status, len(r.s.credentials) > 0)
 	switch {
 	case obs.Status == http.StatusUnauthorized || obs.Status == http.StatusForbidden:
-		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.Target, obs.describe(r.s.Timeout), hint)
+		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.URL, obs.describe(r.s.Timeout), hint)
 	case hint != "":
 		r.hint = fmt.Sprintf("%s answered %s to a valid text message, so most cases will fail for that reason alone: %s",
-			r.s.Target, obs.describe(r.s.Timeout), hint)
+			r.s.URL, obs.describe(r.s.Timeout), hint)
 	}
 	r.canaryAcked = obs.Class == delivery.ClassNone
 	if !r.canaryAcked {
@@ -335,7 +336,7 @@ func (r *Runner) Report(results []Result) *Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := &Report{
-		Target:     r.s.Target,
+		Target:     r.s.URL,
 		Provider:   r.s.Provider,
 		Profile:    r.s.Profile,
 		Seed:       r.s.Seed,

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -71,7 +72,7 @@ func TestRunFailsSubtests(t *testing.T) {
 		}
 	}))
 	rec := &recorder{ctx: t.Context()}
-	report := runTests(rec, Config{Target: srv.URL, Provider: schemas.ITNIOTech, Run: "^(valid/itniotech/(image|text)/|auth/)", PayloadDir: t.TempDir()})
+	report := runTests(rec, Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Run: "^(valid/itniotech/(image|text)/|auth/)", PayloadDir: t.TempDir()})
 	require.NotNil(t, report)
 	assert.Empty(t, rec.fatals)
 	assert.Empty(t, rec.errors, "the failures belong to the subtests")
@@ -118,9 +119,9 @@ func TestRunFailsOnSetup(t *testing.T) {
 		wantFatal string
 		wantLog   string
 	}{
-		{name: "bad config", cfg: Config{Target: "ftp://x", Provider: schemas.InnoPaaS}, wantFatal: "conformance: bad conformance config: target"},
-		{name: "unreachable", cfg: Config{Target: closed, Provider: schemas.InnoPaaS}, wantFatal: "conformance: nothing answers HTTP at the target"},
-		{name: "404 hint", cfg: Config{Target: notFound.URL, Provider: schemas.InnoPaaS, Run: "^valid/innopaas/text/1$", PayloadDir: t.TempDir()},
+		{name: "bad config", cfg: Config{Target: mockprovider.Target{URL: "ftp://x", Provider: schemas.InnoPaaS}}, wantFatal: "conformance: bad conformance config: URL: "},
+		{name: "unreachable", cfg: Config{Target: mockprovider.Target{URL: closed, Provider: schemas.InnoPaaS}}, wantFatal: "conformance: nothing answers HTTP at the target"},
+		{name: "404 hint", cfg: Config{Target: mockprovider.Target{URL: notFound.URL, Provider: schemas.InnoPaaS}, Run: "^valid/innopaas/text/1$", PayloadDir: t.TempDir()},
 			wantLog: "conformance: " + notFound.URL + " answered 404 Not Found to a valid text message"},
 	}
 	for _, tt := range tests {

@@ -28,7 +28,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	tests := []struct {
 		name  string
 		opts  delivery.Options
-		field string // the field the OptionError names
+		field string // the field the FieldError names
 	}{
 		{"no target", delivery.Options{}, "Target"},
 		{"ftp scheme", delivery.Options{Target: "ftp://127.0.0.1/x"}, "Target"},
@@ -60,7 +60,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			e, err := delivery.New(tt.opts)
 			require.ErrorIs(t, err, delivery.ErrBadOptions)
 			assert.Nil(t, e)
-			var oe *delivery.OptionError
+			var oe *delivery.FieldError
 			require.ErrorAs(t, err, &oe)
 			assert.Equal(t, tt.field, oe.Field)
 			assert.Equal(t, "bad delivery options: "+tt.field+": "+oe.Err.Error(), err.Error())

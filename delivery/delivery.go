@@ -151,6 +151,11 @@ type Options struct {
 	// deliveries a run makes. The bodies are still read (up to MaxResponseBody), so connections are
 	// reused as before.
 	BodyBudget int64
+	// Sign, if set, returns the headers that authenticate one body, such as a signature over its exact
+	// bytes; it is called once per payload, with the body as sent, and its headers replace Header's of
+	// the same name (a payload's own Header replaces both). The engine knows no provider: the caller
+	// passes the provider's scheme here (mockprovider.Target does).
+	Sign func(body []byte) http.Header
 	// OnAttempt, if set, is called as each attempt finishes, for live output. Calls never overlap and
 	// come in the order attempts finish; a slow callback slows the run, so keep it quick.
 	OnAttempt func(Attempt)
@@ -237,47 +242,64 @@ func Run(ctx context.Context, opts Options, payloads []Payload) (Report, error) 
 	return e.Run(ctx, payloads)
 }
 
-// OptionError is New's refusal of one field of Options; it wraps ErrBadOptions and Err. It names the
-// field so that a caller can name its own setting for it instead, such as a flag.
-type OptionError struct {
-	// Field is the field's name in Options: "Workers", "CAFile".
+// FieldError is the refusal of one setting. Every package that takes delivery settings (this one,
+// mockprovider's Target, send, conformance, fuzz) refuses a field with it, so that a command can map
+// Field to the flag or JSON field that set it in one table.
+type FieldError struct {
+	// Field is the setting's name in the options struct that holds it, with the path of an embedded
+	// or nested struct where there is one: "Workers", "Credentials.User", "TLS.CAFile".
 	Field string
-	// Err says what is wrong with the field's value: "257, at most 256".
+	// Err says what is wrong with its value: "257, at most 256".
 	Err error
 }
 
-// Error says what is wrong, and with which field: "bad delivery options: Workers: 257, at most 256".
-func (e *OptionError) Error() string { return fmt.Sprintf("%v: %s: %v", ErrBadOptions, e.Field, e.Err) }
+// Error says which field is wrong, and how: "Workers: 257, at most 256".
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
 
-// Unwrap returns ErrBadOptions and what is wrong with the field.
-func (e *OptionError) Unwrap() []error { return []error{ErrBadOptions, e.Err} }
+// Unwrap returns what is wrong with the field.
+func (e *FieldError) Unwrap() error { return e.Err }
 
-// checkOptions validates opts, fills in defaults and returns the parsed target.
-func checkOptions(opts *Options) (*url.URL, error) {
-	bad := func(field, format string, args ...any) error {
-		return &OptionError{Field: field, Err: fmt.Errorf(format, args...)}
+// optionError is New's refusal of a field: a *FieldError, wrapped with ErrBadOptions.
+func optionError(field string, err error) error {
+	return fmt.Errorf("%w: %w", ErrBadOptions, &FieldError{Field: field, Err: err})
+}
+
+// CheckURL parses a receiver's URL as New takes Options.Target: http or https, with a host, an
+// internationalised host name in its ASCII form.
+func CheckURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("missing: want the receiver's URL")
 	}
-	if opts.Target == "" {
-		return nil, bad("Target", "missing: want the receiver's URL")
-	}
-	target, err := url.Parse(opts.Target)
+	target, err := url.Parse(raw)
 	if err != nil {
-		return nil, &OptionError{Field: "Target", Err: err}
+		return nil, err
 	}
 	if target.Scheme != "http" && target.Scheme != "https" {
-		return nil, bad("Target", "%q: scheme must be http or https", opts.Target)
+		return nil, fmt.Errorf("%q: scheme must be http or https", raw)
 	}
 	if target.Host == "" {
-		return nil, bad("Target", "%q has no host", opts.Target)
+		return nil, fmt.Errorf("%q has no host", raw)
 	}
 	for _, b := range []byte(target.Host) {
 		if b >= 0x80 {
 			// net/http converted such a name to punycode; the engine asks for it in that form.
-			return nil, bad("Target", "%q: write an internationalised host name in its ASCII form (xn--...)", opts.Target)
+			return nil, fmt.Errorf("%q: write an internationalised host name in its ASCII form (xn--...)", raw)
 		}
 	}
 	if err := checkHost(removeZone(target.Host)); err != nil {
-		return nil, bad("Target", "%q: %w", opts.Target, err)
+		return nil, fmt.Errorf("%q: %w", raw, err)
+	}
+	return target, nil
+}
+
+// checkOptions validates opts, fills in defaults and returns the parsed target.
+func checkOptions(opts *Options) (*url.URL, error) {
+	bad := func(field, format string, args ...any) error {
+		return optionError(field, fmt.Errorf(format, args...))
+	}
+	target, err := CheckURL(opts.Target)
+	if err != nil {
+		return nil, optionError("Target", err)
 	}
 	switch {
 	case opts.Timeout < 0:
@@ -303,7 +325,7 @@ func checkOptions(opts *Options) (*url.URL, error) {
 		}
 	}
 	if err := CheckHeader(opts.Header); err != nil {
-		return nil, &OptionError{Field: "Header", Err: err}
+		return nil, optionError("Header", err)
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
@@ -358,7 +380,7 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 	}
 	if opts.CAFile != "" {
 		if err := appendCAFile(pool, opts.CAFile); err != nil {
-			return nil, &OptionError{Field: "CAFile", Err: err}
+			return nil, optionError("CAFile", err)
 		}
 	}
 	cfg.RootCAs = pool

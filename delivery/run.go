@@ -38,9 +38,14 @@ func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
 		if heads[s.index] == nil {
 			// Laid out once per payload and shared by its attempts, which only read it.
 			h, ok := shared[p.ContentType]
-			if !ok || p.Header != nil {
-				h = e.newHead(mergeHeader(e.header, p.Header, p.ContentType))
-				if p.Header == nil {
+			if !ok || p.Header != nil || e.opts.Sign != nil {
+				base := e.header
+				if e.opts.Sign != nil {
+					// Over the bytes sent, once per payload: its attempts and copies send the same body.
+					base = mergeHeader(base, e.opts.Sign(p.Body), "")
+				}
+				h = e.newHead(mergeHeader(base, p.Header, p.ContentType))
+				if p.Header == nil && e.opts.Sign == nil {
 					shared[p.ContentType] = h
 				}
 			}

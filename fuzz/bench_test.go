@@ -9,6 +9,7 @@ import (
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
+	"github.com/wahook/wahook/send"
 )
 
 // BenchmarkThroughput measures fuzzing and wahook send side by side against the same trivial loopback
@@ -21,18 +22,14 @@ func BenchmarkThroughput(b *testing.B) {
 	var sendRate, fuzzRate float64
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
-		rep, err := mockprovider.Send(b.Context(), mockprovider.SendOptions{
-			Target: sink.URL, Provider: schemas.ITNIOTech, Count: n, Seed: uint64(i + 1), Retries: "none", Workers: workers,
-		})
+		rep, err := send.Run(b.Context(), send.Options{Target: mockprovider.Target{URL: sink.URL, Provider: schemas.ITNIOTech}, Count: n, Seed: uint64(i + 1), Retries: "none", Workers: workers})
 		if err != nil || rep.Summary.Acked != n {
 			b.Fatalf("send: %v, %d acked", err, rep.Summary.Acked)
 		}
 		sendRate += n / time.Since(start).Seconds()
 
 		start = time.Now()
-		frep, err := fuzz.Run(b.Context(), fuzz.Options{
-			Target: sink.URL, Provider: schemas.ITNIOTech, Count: n, Seed: uint64(i + 1), Workers: workers, Out: b.TempDir(),
-		})
+		frep, err := fuzz.Run(b.Context(), fuzz.Options{Target: mockprovider.Target{URL: sink.URL, Provider: schemas.ITNIOTech}, Count: n, Seed: uint64(i + 1), Workers: workers, Out: b.TempDir()})
 		if err != nil || frep.Sent != n {
 			b.Fatalf("fuzz: %v, %d sent", err, frep.Sent)
 		}

@@ -441,7 +441,7 @@ func (f *fuzzer) write(fd *Finding) (err error) {
 		"payload.json":  fd.Minimised,
 		"original.json": fd.Original,
 		"headers.txt":   []byte(headerLines(fd.Header)),
-		"reproduce.sh":  []byte(curlScript(f.opts.Target, f.opts.Timeout, fd)),
+		"reproduce.sh":  []byte(curlScript(f.opts.URL, f.opts.Timeout, fd)),
 		"finding.json":  append(meta, '\n'),
 	}
 	if len(fd.Candidates) > 0 {

@@ -50,30 +50,21 @@ var ErrNotAcked = errors.New("target does not ack a valid message")
 
 // ErrBadOptions is returned for Options that cannot run: a negative bound, more Workers than the
 // delivery engine takes, credentials or headers that cannot be sent, or an Out that is not a
-// directory wahook can write to. The error is an *OptionError naming the field.
+// directory wahook can write to. A *delivery.FieldError in the chain names the field.
 var ErrBadOptions = errors.New("bad fuzz options")
 
-// OptionError is the error for a field of Options that cannot run; it wraps ErrBadOptions and Err.
-// It names the field so that a caller can name its own setting for it instead, such as a flag.
-type OptionError struct {
-	// Field is the field's name in Options: "Workers", "Out".
-	Field string
-	// Err says what is wrong with the field's value: "must not be negative, got -3".
-	Err error
+// optionError is the refusal of one field of Options.
+func optionError(field string, err error) error {
+	return fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: field, Err: err})
 }
-
-// Error says what is wrong, and with which field: "bad fuzz options: Workers: must not be negative, got -3".
-func (e *OptionError) Error() string { return fmt.Sprintf("%v: %s: %v", ErrBadOptions, e.Field, e.Err) }
-
-// Unwrap returns ErrBadOptions and what is wrong with the field.
-func (e *OptionError) Unwrap() []error { return []error{ErrBadOptions, e.Err} }
 
 // Options configure a fuzzing run. Negative numbers are refused with ErrBadOptions; zero means the
 // default given for the field.
 type Options struct {
-	// Target is the receiver's URL, and Provider the provider whose webhooks it is sent.
-	Target   string
-	Provider schemas.Provider
+	// Target is the receiver, the provider whose webhooks it is sent, credentials and extra headers
+	// (sent with every request, as with wahook send), the bound on each request (0 means 10 s;
+	// reproducers' curl commands wait as long) and the trust in an https receiver.
+	mockprovider.Target
 	// Duration and Count bound the run; whichever comes first ends it. Both zero means 30 s.
 	// Minimising a finding counts against Duration: at its end the smallest payload so far is kept.
 	Duration time.Duration
@@ -84,11 +75,6 @@ type Options struct {
 	// Out is where reproducers are written; "" means "wahook-crashes". It must be a directory, or a
 	// path where one can be made; it is made when the first finding is written.
 	Out string
-	// AuthUser, AuthToken and Header are sent with every request, as with wahook send.
-	AuthUser, AuthToken string
-	Header              http.Header
-	// Timeout bounds each request; 0 means 10 s. Reproducers' curl commands wait as long.
-	Timeout time.Duration
 	// Version names wahook in the User-Agent.
 	Version string
 	// MediaBaseURL prefixes media links in generated payloads.
@@ -99,9 +85,6 @@ type Options struct {
 	MinimiseBudget int
 	// MaxFindings ends the run once that many distinct findings are recorded; 0 means no limit.
 	MaxFindings int
-	// CAFile and Insecure configure https to a receiver with a self-signed certificate.
-	CAFile   string
-	Insecure bool
 }
 
 // Stats are the running totals of a run.
@@ -190,11 +173,11 @@ func (o *Options) check() error {
 		{"MaxFindings", o.MaxFindings, o.MaxFindings < 0},
 	} {
 		if bound.negative {
-			return &OptionError{Field: bound.field, Err: fmt.Errorf("must not be negative, got %v", bound.value)}
+			return optionError(bound.field, fmt.Errorf("must not be negative, got %v", bound.value))
 		}
 	}
 	if o.Workers > delivery.MaxWorkers {
-		return &OptionError{Field: "Workers", Err: fmt.Errorf("at most %d, got %d", delivery.MaxWorkers, o.Workers)}
+		return optionError("Workers", fmt.Errorf("at most %d, got %d", delivery.MaxWorkers, o.Workers))
 	}
 	if o.Duration == 0 && o.Count == 0 {
 		o.Duration = 30 * time.Second
@@ -212,7 +195,7 @@ func (o *Options) check() error {
 		o.MinimiseBudget = 400
 	}
 	if err := checkOut(o.Out); err != nil {
-		return &OptionError{Field: "Out", Err: err}
+		return optionError("Out", err)
 	}
 	return nil
 }
@@ -264,18 +247,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	prov, err := mockprovider.Lookup(opts.Provider)
+	prov, dopts, err := opts.Target.Delivery(opts.Version)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	header, err := prov.DeliveryHeader(opts.Version, opts.AuthUser, opts.AuthToken, opts.Header)
-	if err != nil {
-		var he *mockprovider.HeaderError
-		if errors.As(err, &he) { // AuthUser, AuthToken and Header are named alike in Options
-			return nil, &OptionError{Field: he.Field, Err: he.Err}
-		}
-		return nil, err
-	}
+	header := dopts.Header
 	src, err := newSource(opts.Provider, opts.Seed, opts.MediaBaseURL)
 	if err != nil {
 		return nil, err
@@ -284,10 +260,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := delivery.New(delivery.Options{
-		Target: opts.Target, Header: header, Timeout: opts.Timeout, Workers: opts.Workers,
-		CAFile: opts.CAFile, Insecure: opts.Insecure,
-	})
+	dopts.Workers = opts.Workers
+	engine, err := delivery.New(dopts)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +273,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	f := &fuzzer{
 		opts: opts, prov: prov, src: src, validator: validator, engine: engine, canaries: canaries,
 		header: header, seen: map[string]*Finding{}, bySignature: map[string]*Finding{},
-		report: &Report{Target: opts.Target, Provider: opts.Provider, Seed: opts.Seed, Findings: []*Finding{}},
+		report: &Report{Target: opts.URL, Provider: opts.Provider, Seed: opts.Seed, Findings: []*Finding{}},
 	}
 	if err := f.probe(ctx); err != nil {
 		return nil, err
@@ -319,16 +293,16 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	case ctx.Err() != nil:
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	case a.Status == 0:
-		return fmt.Errorf("%w: %s: %s", ErrUnreachable, f.opts.Target, f.describe(a))
+		return fmt.Errorf("%w: %s: %s", ErrUnreachable, f.opts.URL, f.describe(a))
 	case a.OK():
 		return nil
 	}
-	gave := f.opts.AuthUser != "" || f.opts.AuthToken != "" || len(f.opts.Header) > 0
+	gave := !f.opts.Credentials.IsZero() || len(f.opts.Header) > 0
 	hint := f.prov.RefusalHint(a.Status, gave)
 	if hint == "" {
 		hint = "wrong path or credentials? fuzzing needs a receiver that acks what the provider sends"
 	}
-	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.Target, f.describe(a), hint)
+	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.URL, f.describe(a), hint)
 }
 
 // finish rewrites each reproducer's finding.json with the final hit counts.

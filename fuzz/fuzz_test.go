@@ -27,6 +27,7 @@ import (
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -75,7 +76,7 @@ func run(t *testing.T, handler http.Handler, p schemas.Provider, opts fuzz.Optio
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the crash tests panic on purpose
 	srv.Start()
 	t.Cleanup(srv.Close)
-	opts.Target, opts.Provider = srv.URL, p
+	opts.URL, opts.Provider = srv.URL, p
 	if opts.Out == "" {
 		opts.Out = t.TempDir()
 	}
@@ -252,9 +253,7 @@ func TestStopsWhenTheReceiverDies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := t.TempDir()
-			rep, err := fuzz.Run(t.Context(), fuzz.Options{
-				Target: tt.receiver(t), Provider: tt.p, Seed: tt.seed, Count: 5000, Workers: tt.workers, Out: out, Timeout: 2 * time.Second,
-			})
+			rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: tt.receiver(t), Provider: tt.p, Timeout: 2 * time.Second}, Seed: tt.seed, Count: 5000, Workers: tt.workers, Out: out})
 			require.NoError(t, err)
 			assert.True(t, rep.Died)
 			assert.Less(t, rep.Sent, uint64(5000), "stopped sending")
@@ -361,7 +360,7 @@ func TestUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
-	rep, err := fuzz.Run(context.Background(), fuzz.Options{Target: "http://" + addr, Provider: schemas.InnoPaaS, Count: 10, Out: t.TempDir()})
+	rep, err := fuzz.Run(context.Background(), fuzz.Options{Target: mockprovider.Target{URL: "http://" + addr, Provider: schemas.InnoPaaS}, Count: 10, Out: t.TempDir()})
 	assert.Nil(t, rep)
 	assert.ErrorIs(t, err, fuzz.ErrUnreachable)
 	assert.EqualError(t, err, "target unreachable: http://"+addr+": connection refused")
@@ -419,10 +418,8 @@ func TestReferenceReceiverHasNoFindings(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		t.Run(string(p), func(t *testing.T) {
 			t.Parallel()
-			handler := receiver.New(receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret"}}})
-			rep := run(t, handler, p, fuzz.Options{
-				Seed: 2026, Duration: 30 * time.Second, Workers: 4, Header: http.Header{"X-Hook-Secret": {"s3cret"}},
-			})
+			handler := receiver.New(receiver.Options{Provider: p, Header: http.Header{"X-Hook-Secret": {"s3cret"}}})
+			rep := run(t, handler, p, fuzz.Options{Target: mockprovider.Target{Header: http.Header{"X-Hook-Secret": {"s3cret"}}}, Seed: 2026, Duration: 30 * time.Second, Workers: 4})
 			for _, f := range rep.Findings {
 				t.Errorf("false alarm %s: %s\n%.400s", f.Signature, f.Response, f.Minimised)
 			}
@@ -482,7 +479,7 @@ func TestTwoDefectsInOneField(t *testing.T) {
 // TestRefusedCanary checks that a receiver that does not ack a plain valid message (a wrong path,
 // credentials not given) stops the run before fuzzing, with the status and a hint, and no reproducer.
 func TestRefusedCanary(t *testing.T) {
-	ref := receiver.New(receiver.Options{Provider: schemas.InnoPaaS, AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret"}}})
+	ref := receiver.New(receiver.Options{Provider: schemas.InnoPaaS, Header: http.Header{"X-Hook-Secret": {"s3cret"}}})
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", ref)
 	mux.Handle("/old", http.RedirectHandler("/webhook", http.StatusPermanentRedirect))
@@ -496,7 +493,7 @@ func TestRefusedCanary(t *testing.T) {
 		hint   string
 	}{
 		{"no credentials", "/webhook", nil, "HTTP 401 Unauthorized",
-			"credentials? give them with --auth-user/--auth-token or --auth-header (innopaas sends them in the UserName and Authorization headers)"},
+			"credentials? give them with --auth-user/--auth-token or --header (innopaas sends them in the UserName and Authorization headers)"},
 		{"wrong credentials", "/webhook", http.Header{"X-Hook-Secret": {"guess"}}, "HTTP 401 Unauthorized", "check the credentials given"},
 		{"wrong path", "/hook", secret, "HTTP 404 Not Found", "is the path right, and does it take POST?"},
 		{"a redirect", "/old", secret, "HTTP 308 Permanent Redirect",
@@ -513,7 +510,7 @@ func TestRefusedCanary(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			out := filepath.Join(t.TempDir(), "crashes")
-			rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: srv.URL + tt.path, Provider: schemas.InnoPaaS, Count: 100, Out: out, Header: tt.header})
+			rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: srv.URL + tt.path, Provider: schemas.InnoPaaS, Header: tt.header}, Count: 100, Out: out})
 			require.ErrorIs(t, err, fuzz.ErrNotAcked)
 			assert.Nil(t, rep)
 			assert.EqualError(t, err, "target does not ack a valid message: "+srv.URL+tt.path+" answered a valid text message with "+tt.answer+"; "+tt.hint)
@@ -550,17 +547,17 @@ func TestBadOptions(t *testing.T) {
 		{"negative max findings", func(o *fuzz.Options) { o.MaxFindings = -1 }, "MaxFindings", "must not be negative, got -1"},
 		{"out is a file", func(o *fuzz.Options) { o.Out = file }, "Out", file + " is not a directory"},
 		{"out is below a file", func(o *fuzz.Options) { o.Out = filepath.Join(file, "crashes") }, "Out", "cannot make directory " + filepath.Join(file, "crashes") + ": " + file + " is not a directory"},
-		{"credentials for itniotech", func(o *fuzz.Options) { o.AuthUser = "u" }, "AuthUser", "itniotech: the provider documents no credential headers; send them with a custom header instead"},
-		{"line break in the token", func(o *fuzz.Options) { o.Provider, o.AuthToken = schemas.InnoPaaS, "a\nb" }, "AuthToken", "control character 0x0a at byte 1 of the value"},
+		{"credentials for itniotech", func(o *fuzz.Options) { o.Credentials.User = "u" }, "Credentials.User", "itniotech: the provider documents no credential headers; send them with a custom header instead"},
+		{"line break in the token", func(o *fuzz.Options) { o.Provider, o.Credentials.Token = schemas.InnoPaaS, "a\nb" }, "Credentials.Token", "control character 0x0a at byte 1 of the value"},
 		{"header not sendable", func(o *fuzz.Options) { o.Header = http.Header{"X-Secret": {"s3cret\x01"}} }, "Header", "X-Secret: control character 0x01 at byte 6 of the value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := fuzz.Options{Target: srv.URL, Provider: schemas.ITNIOTech, Count: 10, Out: t.TempDir()}
+			opts := fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Count: 10, Out: t.TempDir()}
 			tt.edit(&opts)
 			_, err := fuzz.Run(t.Context(), opts)
 			require.ErrorIs(t, err, fuzz.ErrBadOptions)
-			var oe *fuzz.OptionError
+			var oe *delivery.FieldError
 			require.ErrorAs(t, err, &oe)
 			assert.Equal(t, tt.field, oe.Field)
 			assert.EqualError(t, oe.Err, tt.want)
@@ -584,7 +581,7 @@ func TestPayloadSequenceIsDeterministic(t *testing.T) {
 			mu.Unlock()
 		}))
 		t.Cleanup(srv.Close)
-		rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: srv.URL, Provider: schemas.InnoPaaS, Seed: seed, Count: 600, Workers: workers, Out: t.TempDir()})
+		rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, Seed: seed, Count: 600, Workers: workers, Out: t.TempDir()})
 		require.NoError(t, err)
 		require.Empty(t, rep.Findings, "a receiver that acks everything")
 		require.Len(t, got, 601, "the canary, then every input")
@@ -626,10 +623,7 @@ func TestTimeoutFinding(t *testing.T) {
 		ok(w, withBody(body, r))
 	}))
 	t.Cleanup(srv.Close)
-	rep, err := fuzz.Run(t.Context(), fuzz.Options{
-		Target: srv.URL, Provider: schemas.ITNIOTech, Seed: seed, Count: first + 1, Workers: 4,
-		Timeout: time.Second, Out: t.TempDir(),
-	})
+	rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: time.Second}, Seed: seed, Count: first + 1, Workers: 4, Out: t.TempDir()})
 	require.NoError(t, err)
 	require.Len(t, rep.Findings, 1)
 	fd := rep.Findings[0]
@@ -669,7 +663,7 @@ func firstInputWith(t *testing.T, p schemas.Provider, seed uint64, r rune) uint6
 	}))
 	t.Cleanup(srv.Close)
 	const count = 2000
-	_, err := fuzz.Run(t.Context(), fuzz.Options{Target: srv.URL, Provider: p, Seed: seed, Count: count, Workers: 1, Out: t.TempDir()})
+	_, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: p}, Seed: seed, Count: count, Workers: 1, Out: t.TempDir()})
 	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()
@@ -700,15 +694,12 @@ func TestUnwritableReproducerStopsTheRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "crashes")
 	require.NoError(t, os.Mkdir(out, 0o755))
 	var once sync.Once
-	rep, err := fuzz.Run(t.Context(), fuzz.Options{
-		Target: srv.URL, Provider: schemas.ITNIOTech, Seed: 7, Count: 20000, Workers: 4, Out: out,
-		OnProgress: func(fuzz.Stats) {
-			once.Do(func() { // replace the directory with a file
-				assert.NoError(t, os.Remove(out))
-				assert.NoError(t, os.WriteFile(out, nil, 0o644))
-			})
-		},
-	})
+	rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Seed: 7, Count: 20000, Workers: 4, Out: out, OnProgress: func(fuzz.Stats) {
+		once.Do(func() { // replace the directory with a file
+			assert.NoError(t, os.Remove(out))
+			assert.NoError(t, os.WriteFile(out, nil, 0o644))
+		})
+	}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "reproducer")
 	require.NotNil(t, rep)

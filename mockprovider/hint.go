@@ -17,11 +17,11 @@ func (p *Provider) RefusalHint(status int, gaveCredentials bool) string {
 		switch {
 		case gaveCredentials:
 			return "check the credentials given"
-		case p.CredentialHeaders.User != "":
-			return fmt.Sprintf("credentials? give them with --auth-user/--auth-token or --auth-header (%s sends them in the %s and %s headers)",
-				p.Name, p.CredentialHeaders.User, p.CredentialHeaders.Token)
+		case p.Auth.Describe() != "":
+			return fmt.Sprintf("credentials? give them with --auth-user/--auth-token or --header (%s sends them in %s)",
+				p.Name, p.Auth.Describe())
 		}
-		return fmt.Sprintf("credentials? %s documents no credential headers: give the header your receiver checks with --auth-header", p.Name)
+		return fmt.Sprintf("credentials? %s documents no credential headers: give the header your receiver checks with --header", p.Name)
 	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented:
 		return "is the path right, and does it take POST?"
 	case status >= 300 && status < 400:

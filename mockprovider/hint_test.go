@@ -22,10 +22,10 @@ func TestRefusalHint(t *testing.T) {
 		want     string
 	}{
 		{schemas.InnoPaaS, http.StatusUnauthorized, false,
-			"credentials? give them with --auth-user/--auth-token or --auth-header (innopaas sends them in the UserName and Authorization headers)"},
+			"credentials? give them with --auth-user/--auth-token or --header (innopaas sends them in the UserName and Authorization headers)"},
 		{schemas.InnoPaaS, http.StatusForbidden, true, "check the credentials given"},
 		{schemas.ITNIOTech, http.StatusUnauthorized, false,
-			"credentials? itniotech documents no credential headers: give the header your receiver checks with --auth-header"},
+			"credentials? itniotech documents no credential headers: give the header your receiver checks with --header"},
 		{schemas.ITNIOTech, http.StatusForbidden, true, "check the credentials given"},
 		{schemas.ITNIOTech, http.StatusNotFound, false, "is the path right, and does it take POST?"},
 		{schemas.InnoPaaS, http.StatusMethodNotAllowed, true, "is the path right, and does it take POST?"},

@@ -38,10 +38,11 @@ func init() {
 		// The table names the contacts array "contacts", the example "contact": both arrive.
 		TypeObjectKeys: map[string][]string{"contacts": {"contacts", "contact"}},
 		// The document gives no retry schedule; ITNIO's (1, 3, 5 minutes) is the default, configurable.
-		RetrySchedule:     []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
-		CredentialHeaders: struct{ User, Token string }{User: "UserName", Token: "Authorization"},
-		sentAt:            isoTime,
-		write:             writeInnoPaaS,
+		RetrySchedule: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
+		// Both headers are the customer's to configure, and sent verbatim.
+		Auth:   HeaderAuth{UserHeader: "UserName", TokenHeader: "Authorization"},
+		sentAt: isoTime,
+		write:  writeInnoPaaS,
 		mutations: []Mutation{
 			{ID: "invalid-date-time", Description: "sendTime in a local format (22/02/2023 12:00) instead of ISO-8601 UTC", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/body/sendTime", "22/02/2023 12:00") }},

@@ -2,10 +2,11 @@ package mockprovider
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
@@ -42,9 +43,8 @@ type Provider struct {
 	// TypeObjectKeys names, for a message type whose object may arrive under more than one key, those
 	// keys; every other type's object is under its own name.
 	TypeObjectKeys map[string][]string
-	// CredentialHeaders names the headers that carry the customer-configured user and token, verbatim;
-	// empty when the provider documents none.
-	CredentialHeaders struct{ User, Token string }
+	// Auth is how the provider authenticates its webhooks to the receiver; nil means NoAuth.
+	Auth Auth
 	// Quirks lists the documented quirk forms the generator varies (see QuirkMode).
 	Quirks []Quirk
 
@@ -206,7 +206,31 @@ var registry = map[schemas.Provider]*Provider{}
 // register adds a provider description; each provider file calls it from init.
 func register(p *Provider) {
 	p.types = schemas.Types(p.Name)
+	if p.Auth == nil {
+		p.Auth = NoAuth{}
+	}
 	registry[p.Name] = p
+}
+
+// CheckTypes returns the message types named, each checked against the provider's: none, or "all"
+// alone, means every type. It is the one check of a --type list, a /v1/send "types" field or a
+// Types option, so that all say the same.
+func (p *Provider) CheckTypes(types []string) ([]string, error) {
+	if len(types) == 0 || slices.Equal(types, []string{"all"}) {
+		return p.Types(), nil
+	}
+	for _, t := range types {
+		switch {
+		case t == "all":
+			return nil, errors.New(`"all" cannot be combined with other types`)
+		case !slices.Contains(p.types, t):
+			if len(t) > 40 {
+				t = t[:40] + "..."
+			}
+			return nil, fmt.Errorf("%w %q for %s (want one of %s)", ErrUnknownType, t, p.Name, strings.Join(p.types, ", "))
+		}
+	}
+	return slices.Clone(types), nil
 }
 
 // Lookup returns the description of the provider named name.
@@ -225,30 +249,6 @@ func Providers() []*Provider {
 		out = append(out, registry[name])
 	}
 	return out
-}
-
-// ErrNoCredentialHeaders is returned when credentials are given for a provider that documents no
-// headers to carry them.
-var ErrNoCredentialHeaders = fmt.Errorf("the provider documents no credential headers")
-
-// Credentials returns the headers the provider adds to every webhook for a customer who configured
-// user and token. Empty user and token give no headers.
-func (p *Provider) Credentials(user, token string) (http.Header, error) {
-	h := http.Header{}
-	if user == "" && token == "" {
-		return h, nil
-	}
-	if p.CredentialHeaders.User == "" {
-		return nil, fmt.Errorf("%s: %w; send them with a custom header instead", p.Name, ErrNoCredentialHeaders)
-	}
-	// Set directly, not with Header.Set: the provider sends the names as configured, verbatim.
-	if user != "" {
-		h[p.CredentialHeaders.User] = []string{user}
-	}
-	if token != "" {
-		h[p.CredentialHeaders.Token] = []string{token}
-	}
-	return h, nil
 }
 
 // UserAgent is the User-Agent wahook sends, naming itself and its version.

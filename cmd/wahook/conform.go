@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,26 +17,19 @@ import (
 
 // conformOptions is what the conform command line asks for.
 type conformOptions struct {
-	target      string
-	provider    string
-	profile     string
-	authUser    string
-	authToken   string
-	authHeaders []string
-	timeout     time.Duration
-	caFile      string
-	insecure    bool
-	run         string
-	list        bool
-	junit       string
-	json        string
-	payloadDir  string
-	seed        uint64
-	quiet       bool
+	targetFlags
+	profile    string
+	run        string
+	list       bool
+	junit      string
+	json       string
+	payloadDir string
+	seed       uint64
+	quiet      bool
 }
 
 func newConformCmd() *cobra.Command {
-	opts := conformOptions{profile: string(conformance.Standard), timeout: conformance.DefaultTimeout, seed: 1}
+	opts := conformOptions{profile: string(conformance.Standard), seed: 1}
 	cmd := &cobra.Command{
 		Use:   "conform --target URL --provider innopaas|itniotech [flags]",
 		Short: "Run the conformance suite against a webhook receiver",
@@ -66,30 +58,23 @@ Exit status: 0 when no case failed, 1 when any failed, 2 when the suite could no
 an unwritable report file, nothing answering at the target, credentials refused, interrupted).`,
 		Example: `  wahook conform --target http://127.0.0.1:8080/webhook --provider innopaas
   wahook conform --target $URL --provider innopaas --profile strict --auth-user U --auth-token T --junit report.xml --payload-dir payloads
-  wahook conform --target $URL --provider itniotech --auth-header 'X-Hook-Secret: s3cret' --run '^reject/'
+  wahook conform --target $URL --provider itniotech -H 'X-Hook-Secret: s3cret' --run '^reject/'
   wahook conform --provider itniotech --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Unset credentials are "", so only here can an explicitly empty one be told apart;
-			// conformance refuses blank ones itself.
-			for _, name := range []string{"auth-user", "auth-token"} {
-				if f := cmd.Flags().Lookup(name); f.Changed && f.Value.String() == "" {
-					return fmt.Errorf("conform: --%s: the value is empty", name)
-				}
+			if err := refuseEmptyCredentials(cmd); err != nil {
+				return fmt.Errorf("conform: %w", err)
 			}
 			return runConform(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	addTargetFlags(cmd, &opts.targetFlags, targetUsage{
+		url:      "the receiver's webhook URL",
+		provider: "the provider whose webhooks the receiver takes",
+		header:   "a header of the receiver's own 'Name: value' sent with every case, counted as a credential (repeatable)",
+	})
 	f := cmd.Flags()
-	f.StringVar(&opts.target, "target", "", "the receiver's webhook URL")
-	f.StringVar(&opts.provider, "provider", "", "the provider whose webhooks the receiver takes: one of "+fmt.Sprint(schemas.Providers()))
 	f.StringVar(&opts.profile, "profile", opts.profile, "standard (reject cases must not get a 5xx) or strict (they must get a 4xx)")
-	f.StringVar(&opts.authUser, "auth-user", "", "customer-configured user, sent in the provider's credential header (InnoPaaS: UserName)")
-	f.StringVar(&opts.authToken, "auth-token", "", "customer-configured token, sent in the provider's credential header (InnoPaaS: Authorization)")
-	f.StringArrayVar(&opts.authHeaders, "auth-header", nil, "a credential header 'Name: value' sent with every case (repeatable)")
-	f.DurationVar(&opts.timeout, "timeout", opts.timeout, "per-request timeout")
-	f.StringVar(&opts.caFile, "ca-file", "", "PEM certificates to trust for an https target (instead of the system's)")
-	f.BoolVar(&opts.insecure, "insecure", false, "do not verify the https target's certificate")
 	f.StringVar(&opts.run, "run", "", "run only the cases whose id matches this regular expression")
 	f.BoolVar(&opts.list, "list", false, "print the case ids and descriptions without sending anything")
 	f.StringVar(&opts.junit, "junit", "", "write a JUnit XML report to this file")
@@ -102,7 +87,6 @@ an unwritable report file, nothing answering at the target, credentials refused,
 	for _, p := range conformance.Profiles() {
 		profiles = append(profiles, string(p))
 	}
-	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providerNames(), cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("profile", cobra.FixedCompletions(profiles, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
 }
@@ -115,22 +99,19 @@ func providerNames() []string {
 	return out
 }
 
-func (o conformOptions) config(p schemas.Provider) conformance.Config {
-	return conformance.Config{
-		Target:      o.target,
-		Provider:    p,
-		Profile:     conformance.Profile(o.profile),
-		AuthUser:    o.authUser,
-		AuthToken:   o.authToken,
-		AuthHeaders: o.authHeaders,
-		Timeout:     o.timeout,
-		CAFile:      o.caFile,
-		Insecure:    o.insecure,
-		Run:         o.run,
-		Seed:        o.seed,
-		PayloadDir:  o.payloadDir,
-		Version:     versionString(),
+func (o conformOptions) config() (conformance.Config, error) {
+	target, err := o.target()
+	if err != nil {
+		return conformance.Config{}, err
 	}
+	return conformance.Config{
+		Target:     target,
+		Profile:    conformance.Profile(o.profile),
+		Run:        o.run,
+		Seed:       o.seed,
+		PayloadDir: o.payloadDir,
+		Version:    versionString(),
+	}, nil
 }
 
 func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writer) error {
@@ -141,16 +122,15 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 		return listCases(opts, stdout)
 	}
 	switch {
-	case opts.target == "":
+	case opts.url == "":
 		return errors.New("conform: --target is required")
 	case opts.provider == "":
 		return fmt.Errorf("conform: --provider is required (one of %v)", schemas.Providers())
 	}
-	p, err := schemas.ParseProvider(opts.provider, false)
+	cfg, err := opts.config()
 	if err != nil {
-		return fmt.Errorf("--provider: %w", err)
+		return err
 	}
-	cfg := opts.config(p)
 	// The report files are reserved before the suite runs: a path that cannot be written is a usage
 	// error found in a second, not after minutes of cases.
 	outputs, err := conformance.ReserveReports(
@@ -165,7 +145,7 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 	if !opts.quiet && isTerminal(stderr) {
 		cases, err := conformance.Cases(cfg)
 		if err != nil {
-			return fmt.Errorf("conform: %w", err)
+			return fmt.Errorf("conform: %w", flagError(err))
 		}
 		done, failed := 0, 0
 		progress = func(res conformance.Result) {
@@ -179,7 +159,7 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 	}
 	report, err := conformance.Execute(ctx, cfg, progress)
 	if report == nil {
-		return fmt.Errorf("conform: %w", err)
+		return fmt.Errorf("conform: %w", flagError(err))
 	}
 	if progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
@@ -199,21 +179,23 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 
 // listCases prints the ids and descriptions of the cases, of both providers when none is given.
 func listCases(opts conformOptions, stdout io.Writer) error {
+	base, err := opts.config()
+	if err != nil {
+		return err
+	}
 	providers := schemas.Providers()
-	if opts.provider != "" {
-		p, err := schemas.ParseProvider(opts.provider, false)
-		if err != nil {
-			return fmt.Errorf("--provider: %w", err)
-		}
-		providers = []schemas.Provider{p}
+	if base.Provider != "" {
+		providers = []schemas.Provider{base.Provider}
 	}
 	var buf bytes.Buffer // nothing is printed if the list turns out empty
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	listed := 0
 	for _, p := range providers {
-		cases, err := conformance.Cases(opts.config(p))
+		cfg := base
+		cfg.Provider = p
+		cases, err := conformance.Cases(cfg)
 		if err != nil {
-			return fmt.Errorf("conform: %w", err)
+			return fmt.Errorf("conform: %w", flagError(err))
 		}
 		listed += len(cases)
 		for _, c := range cases {

@@ -29,6 +29,7 @@ import (
 	"github.com/wahook/wahook/conformance"
 	reference "github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/examples/receiver/broken"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -67,18 +68,25 @@ func TestConformReferenceReceiver(t *testing.T) {
 
 func TestConformCredentials(t *testing.T) {
 	t.Parallel()
-	srv := receiverServer(t, reference.New(reference.Options{AuthUser: "demo", AuthToken: "token"}))
-	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--auth-user", "demo", "--auth-token", "token", "-q")
+	// InnoPaaS sends the user and token in its own headers; ITNIO Tech sends none, so the receiver
+	// checks a header of its own on every request.
+	srv := receiverServer(t, reference.New(reference.Options{
+		Credentials: mockprovider.Credentials{User: "demo", Token: "token"},
+		Header:      http.Header{"X-Hook-Secret": {"s3cret"}},
+	}))
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--auth-user", "demo", "--auth-token", "token", "-H", "X-Hook-Secret: s3cret", "-q")
 	assert.Equal(t, 0, got.code, got.stdout)
-	assert.Regexp(t, `^passed by group: .*auth 7/7\n\d+ passed, 0 failed, 0 skipped\n$`, got.stdout)
+	assert.Regexp(t, `^passed by group: .*auth 9/9\n\d+ passed, 0 failed, 0 skipped\n$`, got.stdout)
 
-	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--auth-header", "UserName: demo", "--auth-header", "Authorization: token", "-q")
+	// --auth-header is the old spelling of --header, still taken.
+	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--auth-header", "X-Hook-Secret: s3cret", "-q")
 	assert.Equal(t, 0, got.code, got.stdout)
+	assert.Regexp(t, `auth 3/3\n`, got.stdout)
 
 	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas")
 	assert.Equal(t, 2, got.code)
 	assert.Empty(t, got.stdout)
-	assert.Regexp(t, `^wahook: conform: the receiver refused the credentials: .* answered a valid message with 401 Unauthorized; credentials\? give them with --auth-user/--auth-token or --auth-header \(innopaas sends them in the UserName and Authorization headers\)\n$`, got.stderr)
+	assert.Regexp(t, `^wahook: conform: the receiver refused the credentials: .* answered a valid message with 401 Unauthorized; credentials\? give them with --auth-user/--auth-token or --header \(innopaas sends them in the UserName and Authorization headers\)\n$`, got.stderr)
 }
 
 // A broken receiver fails the suite (exit 1), and the output names the case with expected, observed
@@ -142,12 +150,12 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"--provider", "innopaas"}, "wahook: conform: --target is required\n"},
 		{[]string{"--target", "http://x"}, "wahook: conform: --provider is required (one of [innopaas itniotech])\n"},
 		{[]string{"--target", "http://x", "--provider", "meta"}, "wahook: --provider: unknown provider \"meta\" (want one of [innopaas itniotech])\n"},
-		{[]string{"--target", "ftp://x", "--provider", "innopaas"}, "wahook: conform: bad conformance config: target \"ftp://x\": want an http:// or https:// URL\n"},
-		{[]string{"--target", "http://x", "--provider", "innopaas", "--profile", "lax"}, "wahook: conform: bad conformance config: profile \"lax\": want one of [standard strict]\n"},
-		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "("}, "wahook: conform: bad conformance config: run: error parsing regexp: missing closing ): `(`\n"},
+		{[]string{"--target", "ftp://x", "--provider", "innopaas"}, "wahook: conform: --target: \"ftp://x\": scheme must be http or https\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--profile", "lax"}, "wahook: conform: --profile: \"lax\": want one of [standard strict]\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "("}, "wahook: conform: --run: error parsing regexp: missing closing ): `(`\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "^nothing"}, "wahook: conform: bad conformance config: no case id matches run \"^nothing\"\n"},
-		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-user", "u"}, "wahook: conform: bad conformance config: auth user: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
-		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-header", "nocolon"}, "wahook: conform: bad conformance config: auth header: a line without ':': want 'Name: value'\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-user", "u"}, "wahook: conform: --auth-user: itniotech: the provider documents no credential headers; send them with a custom header instead\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-header", "nocolon"}, "wahook: --header: a line without ':': want 'Name: value'\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "extra"}, "wahook: unknown command \"extra\" for \"wahook conform\"\n"},
 		// A filter that picks nothing is the same mistake with --list as without.
 		{[]string{"--list", "--run", "^nothing"}, "wahook: conform: bad conformance config: no case id matches run \"^nothing\"\n"},
@@ -155,9 +163,9 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"--list", "--provider", "innopaas", "--junit", "r.xml"}, "wahook: conform: --list sends nothing: --junit and --json do not apply\n"},
 		// An empty credential would make the wrong-credentials case send the right one.
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "", "--auth-token", "t"}, "wahook: conform: --auth-user: the value is empty\n"},
-		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "u", "--auth-token", " "}, "wahook: conform: bad conformance config: auth token: the value is blank\n"},
-		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret:"}, "wahook: conform: bad conformance config: auth header X-Secret: the value is empty\n"},
-		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret: ok", "--auth-header", "X-Other:  "}, "wahook: conform: bad conformance config: auth header X-Other: the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "u", "--auth-token", " "}, "wahook: conform: --auth-token: the value is blank\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret:"}, "wahook: conform: --header: X-Secret: the value is empty\n"},
+		{[]string{"--target", "http://x", "--provider", "itniotech", "--auth-header", "X-Secret: ok", "--auth-header", "X-Other:  "}, "wahook: conform: --header: X-Other: the value is empty\n"},
 	}
 	for _, tt := range tests {
 		got := runWahook(t, "", append([]string{"conform"}, tt.args...)...)
@@ -176,7 +184,7 @@ func TestConformList(t *testing.T) {
 	assert.Equal(t, 0, got.code)
 	assert.Zero(t, hits.Load())
 	lines := strings.Split(strings.TrimSuffix(got.stdout, "\n"), "\n")
-	cases, err := conformance.Cases(conformance.Config{Provider: "itniotech", Seed: 1})
+	cases, err := conformance.Cases(conformance.Config{Target: mockprovider.Target{Provider: "itniotech"}, Seed: 1})
 	require.NoError(t, err)
 	require.Len(t, lines, len(cases))
 	for i, c := range cases {
@@ -419,11 +427,13 @@ func TestConformBrokenReceivers(t *testing.T) {
 			}
 			if d.Credentials {
 				_, creds := broken.Credentials(p)
-				if creds.AuthUser != "" {
-					args = append(args, "--auth-user", creds.AuthUser, "--auth-token", creds.AuthToken)
+				if creds.Credentials.User != "" {
+					args = append(args, "--auth-user", creds.Credentials.User, "--auth-token", creds.Credentials.Token)
 				}
-				for _, h := range creds.AuthHeaders {
-					args = append(args, "--auth-header", h)
+				for name, values := range creds.Header {
+					for _, v := range values {
+						args = append(args, "--header", name+": "+v)
+					}
 				}
 			}
 

@@ -11,31 +11,24 @@ import (
 
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/fuzz"
-	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/schemas"
 )
 
 // fuzzOptions is what the fuzz command line asks for.
 type fuzzOptions struct {
-	target, provider      string
+	targetFlags
 	duration              time.Duration
 	count                 uint64
 	countGiven            bool
 	seed                  uint64
 	workers               int
 	out                   string
-	authUser, authToken   string
-	authHeaders           []string
-	timeout               time.Duration
 	quiet                 bool
 	mediaBaseURL          string
 	maxFindings, minimise int
-	caFile                string
-	insecure              bool
 }
 
 func newFuzzCmd() *cobra.Command {
-	opts := fuzzOptions{seed: 1, workers: 4, out: "wahook-crashes", timeout: 10 * time.Second}
+	opts := fuzzOptions{seed: 1, workers: 4, out: "wahook-crashes"}
 	cmd := &cobra.Command{
 		Use:   "fuzz --target URL --provider P [--duration D | --count N] [flags]",
 		Short: "Fuzz a receiver until it breaks, and write minimised reproducers",
@@ -62,35 +55,31 @@ an unreachable target).`,
 				return errors.New("give --duration or --count, not both")
 			}
 			opts.countGiven = cmd.Flags().Changed("count")
+			if err := refuseEmptyCredentials(cmd); err != nil {
+				return err
+			}
 			return runFuzz(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	addTargetFlags(cmd, &opts.targetFlags, targetUsage{
+		url:      "the receiver's URL (http or https)",
+		provider: "provider to act as",
+		header:   "extra header 'Name: value' sent with every request (repeatable)",
+	})
 	f := cmd.Flags()
-	f.StringVar(&opts.target, "target", "", "the receiver's URL (http or https)")
-	f.StringVar(&opts.provider, "provider", "", "provider to act as: one of "+fmt.Sprint(schemas.Providers()))
+	f.Lookup("timeout").Usage = "bound on each request; no answer in time is a finding"
 	f.DurationVar(&opts.duration, "duration", 30*time.Second, "how long to fuzz")
 	f.Uint64Var(&opts.count, "count", 0, "how many payloads to send (instead of --duration)")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed sends the same payloads")
 	f.IntVar(&opts.workers, "workers", opts.workers, "requests in flight at once")
 	f.StringVar(&opts.out, "out", opts.out, "directory for reproducers")
-	f.StringVar(&opts.authUser, "auth-user", "", "customer-configured user name the provider sends (InnoPaaS: UserName header)")
-	f.StringVar(&opts.authToken, "auth-token", "", "customer-configured token the provider sends (InnoPaaS: Authorization header)")
-	f.StringArrayVar(&opts.authHeaders, "auth-header", nil, "credential header 'Name: value' sent with every request (repeatable)")
-	f.DurationVar(&opts.timeout, "timeout", opts.timeout, "bound on each request; no answer in time is a finding")
 	f.BoolVar(&opts.quiet, "quiet", false, "no live status line")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads")
 	f.IntVar(&opts.maxFindings, "max-findings", 0, "stop after this many distinct findings (default no limit)")
 	f.IntVar(&opts.minimise, "minimise-budget", 0, "requests spent minimising each finding (default 400)")
-	f.StringVar(&opts.caFile, "ca-file", "", "PEM certificates to trust for an https target (instead of the system's)")
-	f.BoolVar(&opts.insecure, "insecure", false, "do not verify the https target's certificate")
 	mustRegister(cmd.MarkFlagRequired("target"))
 	mustRegister(cmd.MarkFlagRequired("provider"))
 	mustRegister(cmd.MarkFlagDirname("out"))
-	var providers []string
-	for _, p := range schemas.Providers() {
-		providers = append(providers, string(p))
-	}
-	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providers, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
 }
 
@@ -111,33 +100,18 @@ func (o fuzzOptions) refuseZero() error {
 	return nil
 }
 
-// fuzzFlags names the flag that sets each fuzz.Options field fuzz.Run, or the engine it starts, may
-// refuse.
-var fuzzFlags = map[string]string{
-	"Duration": "--duration", "Workers": "--workers", "Timeout": "--timeout",
-	"MinimiseBudget": "--minimise-budget", "MaxFindings": "--max-findings", "Out": "--out",
-	"Target": "--target", "CAFile": "--ca-file", "Insecure": "--insecure",
-	"AuthUser": "--auth-user", "AuthToken": "--auth-token", "Header": "--auth-header",
-}
-
 func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) error {
-	p, err := schemas.ParseProvider(opts.provider, false)
+	target, err := opts.target()
 	if err != nil {
-		return fmt.Errorf("--provider: %w", err)
+		return err
 	}
 	if err := opts.refuseZero(); err != nil {
 		return err
 	}
-	// As wahook send reads --header: a name given again, in any letter case, adds a value.
-	header, err := mockprovider.ParseHeaders(opts.authHeaders)
-	if err != nil {
-		return fmt.Errorf("--auth-header: %w", err)
-	}
 	fopts := fuzz.Options{
-		Target: opts.target, Provider: p, Seed: opts.seed, Workers: opts.workers, Out: opts.out,
-		AuthUser: opts.authUser, AuthToken: opts.authToken, Header: header, Timeout: opts.timeout,
+		Target: target, Seed: opts.seed, Workers: opts.workers, Out: opts.out,
 		Version: versionString(), MediaBaseURL: opts.mediaBaseURL, MaxFindings: opts.maxFindings,
-		MinimiseBudget: opts.minimise, Duration: opts.duration, CAFile: opts.caFile, Insecure: opts.insecure,
+		MinimiseBudget: opts.minimise, Duration: opts.duration,
 	}
 	if opts.count > 0 {
 		fopts.Count, fopts.Duration = opts.count, 0
@@ -145,7 +119,7 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 	live := !opts.quiet && isTerminal(stderr)
 	if live {
 		fopts.OnProgress = func(s fuzz.Stats) {
-			fmt.Fprintf(stderr, "\r\033[Kfuzzing %s: %d sent, %.0f/s, %d findings, %s", opts.target, s.Sent, s.Rate, s.Findings, s.Elapsed.Truncate(time.Second))
+			fmt.Fprintf(stderr, "\r\033[Kfuzzing %s: %d sent, %.0f/s, %d findings, %s", opts.url, s.Sent, s.Rate, s.Findings, s.Elapsed.Truncate(time.Second))
 		}
 	}
 	// fuzz.Run checks the options before it sends anything, then whether the target acks a valid
@@ -155,7 +129,7 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	if errors.Is(err, fuzz.ErrBadOptions) || errors.Is(err, delivery.ErrBadOptions) {
-		return flagError(err, fuzzFlags)
+		return flagError(err)
 	}
 	if rep != nil {
 		// Printed even when the run stopped on an error (a reproducer it could not write): what was

@@ -123,8 +123,8 @@ func TestFuzzCommandErrors(t *testing.T) {
 		{"CA file and insecure", append(live, "--ca-file", file, "--insecure"), "wahook: --insecure: cannot be combined with a CA file or root CAs\n"},
 		{"unknown provider", append(live[:3:3], "--provider", "twilio"), "unknown provider"},
 		{"both bounds", append(live, "--count", "5", "--duration", "1s"), "not both"},
-		{"bad auth header", append(live, "--auth-header", "nocolon"), "wahook: --auth-header: a line without ':': want 'Name: value'\n"},
-		{"auth header not sendable", append(live, "--auth-header", "X-Secret: s3cret\x01"), "wahook: --auth-header: X-Secret: control character 0x01 at byte 6 of the value\n"},
+		{"bad auth header", append(live, "--auth-header", "nocolon"), "wahook: --header: a line without ':': want 'Name: value'\n"},
+		{"auth header not sendable", append(live, "--auth-header", "X-Secret: s3cret\x01"), "wahook: --header: X-Secret: control character 0x01 at byte 6 of the value\n"},
 		{"line break in the token", append(live, "--auth-token", "a\nb"), "wahook: --auth-token: control character 0x0a at byte 1 of the value\n"},
 		{"negative duration", append(live, "--duration", "-1s"), "wahook: --duration: must not be negative, got -1s\n"},
 		{"zero duration", append(live, "--duration", "0"), "wahook: --duration: must be positive, got 0s\n"},
@@ -167,7 +167,7 @@ func TestFuzzCommandNotAcked(t *testing.T) {
 	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--count", "100", "--out", out}, nil, &stdout, &stderr)
 	assert.Equal(t, 2, code)
 	assert.Equal(t, "wahook: fuzz: target does not ack a valid message: "+srv.URL+" answered a valid text message with HTTP 401 Unauthorized; "+
-		"credentials? give them with --auth-user/--auth-token or --auth-header (innopaas sends them in the UserName and Authorization headers)\n", stderr.String())
+		"credentials? give them with --auth-user/--auth-token or --header (innopaas sends them in the UserName and Authorization headers)\n", stderr.String())
 	assert.Empty(t, stdout.String())
 	assert.NoDirExists(t, out)
 }

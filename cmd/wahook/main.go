@@ -17,10 +17,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/wahook/wahook/delivery"
-	"github.com/wahook/wahook/fuzz"
-	"github.com/wahook/wahook/mockprovider"
 )
 
 // version is the release version, set at build time with -ldflags "-X main.version=v1.2.3".
@@ -104,30 +100,4 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wahook: %s\n", msg)
 		return 2
 	}
-}
-
-// flagError reports a library's refusal of one option under the name of the flag that set it, flags
-// mapping the field names the libraries' errors carry (fuzz.OptionError, delivery.OptionError,
-// mockprovider.HeaderError) to a command's flags. Other errors, and fields no flag sets, are returned
-// as they are.
-func flagError(err error, flags map[string]string) error {
-	var (
-		fe    *fuzz.OptionError
-		de    *delivery.OptionError
-		he    *mockprovider.HeaderError
-		field string
-		cause error
-	)
-	switch {
-	case errors.As(err, &fe):
-		field, cause = fe.Field, fe.Err
-	case errors.As(err, &de):
-		field, cause = de.Field, de.Err
-	case errors.As(err, &he):
-		field, cause = he.Field, he.Err
-	}
-	if flag := flags[field]; flag != "" {
-		return fmt.Errorf("%s: %w", flag, cause)
-	}
-	return err
 }

@@ -22,21 +22,17 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
+	"github.com/wahook/wahook/send"
 )
 
-// sendOptions is what the send command line asks for, before it becomes mockprovider.SendOptions.
+// sendOptions is what the send command line asks for, before it becomes send.Options.
 type sendOptions struct {
-	target       string
-	provider     string
+	targetFlags
 	types        []string // nil: every type
 	count        int
 	seed         uint64
 	mutation     string
 	files        []string // "-" is stdin
-	authUser     string
-	authToken    string
-	headers      []string // "Name: value" lines
-	timeout      time.Duration
 	retries      string
 	timeScale    float64
 	duplicates   float64
@@ -45,8 +41,6 @@ type sendOptions struct {
 	rate         float64
 	mediaBaseURL string
 	mediaFault   string
-	caFile       string
-	insecure     bool
 	output       string
 }
 
@@ -54,7 +48,7 @@ type sendOptions struct {
 var retryChoices = []string{"provider", "none"}
 
 func newSendCmd() *cobra.Command {
-	opts := sendOptions{seed: 1, timeout: delivery.DefaultTimeout, retries: "provider", timeScale: 1, workers: 1, output: "text"}
+	opts := sendOptions{seed: 1, retries: "provider", timeScale: 1, workers: 1, output: "text"}
 	cmd := &cobra.Command{
 		Use:   "send --target URL --provider P [flags]",
 		Short: "Deliver generated or given webhooks to a receiver, as the provider would",
@@ -88,21 +82,23 @@ report of what was done is still printed; the deliveries cut short count as canc
 			if f.Changed("count") && len(opts.files) > 0 {
 				return errors.New("--count applies to generated payloads, not to --file")
 			}
+			if err := refuseEmptyCredentials(cmd); err != nil {
+				return err
+			}
 			return runSend(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
+	addTargetFlags(cmd, &opts.targetFlags, targetUsage{
+		url:      "the receiver's URL (http or https)",
+		provider: "provider to act as",
+		header:   "extra header 'Name: value' for every request (repeatable: a name given again, in any case, adds a value; replaces the provider's header of that name)",
+	})
 	f := cmd.Flags()
-	f.StringVar(&opts.target, "target", "", "the receiver's URL (http or https)")
-	f.StringVar(&opts.provider, "provider", "", "provider to act as: one of "+fmt.Sprint(schemas.Providers()))
 	f.StringSliceVar(&opts.types, "type", []string{allValues}, "message types, comma-separated or repeated, or all")
 	f.IntVar(&opts.count, "count", 0, "payloads to generate, dealt in turn to the types (default one per type)")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: payloads, duplicates and order all follow from it")
 	f.StringVar(&opts.mutation, "mutation", "", "send this mutation of each payload (see wahook list mutations)")
 	f.StringArrayVar(&opts.files, "file", nil, "send this payload file as is (repeatable; - reads stdin)")
-	f.StringVar(&opts.authUser, "auth-user", "", "the customer-configured user name the provider sends (InnoPaaS: UserName header)")
-	f.StringVar(&opts.authToken, "auth-token", "", "the customer-configured token the provider sends verbatim (InnoPaaS: Authorization header)")
-	f.StringArrayVarP(&opts.headers, "header", "H", nil, "extra header 'Name: value' for every request (repeatable: a name given again, in any case, adds a value; replaces the provider's header of that name)")
-	f.DurationVar(&opts.timeout, "timeout", opts.timeout, "bound on each attempt, and on the reachability check")
 	f.StringVar(&opts.retries, "retries", opts.retries, "retry schedule: provider, none, or delays such as 1m,3m,5m")
 	f.Float64Var(&opts.timeScale, "time-scale", opts.timeScale, "multiply retry delays by this factor")
 	f.Float64Var(&opts.duplicates, "duplicates", 0, "fraction (0 to 1) of payloads delivered a second time")
@@ -111,20 +107,12 @@ report of what was done is still printed; the deliveries cut short count as canc
 	f.Float64Var(&opts.rate, "rate", 0, "cap on requests per second, retries included (default no cap)")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads (default "+mockprovider.DefaultMediaBaseURL+", where wahook serve hosts them)")
 	f.StringVar(&opts.mediaFault, "media-fault", "", "ask the media host to fail announced downloads: 404, slow or corrupt")
-	f.StringVar(&opts.caFile, "ca-file", "", "PEM certificates to trust for an https target (instead of the system's)")
-	f.BoolVar(&opts.insecure, "insecure", false, "do not verify the https target's certificate")
 	f.StringVarP(&opts.output, "output", "o", opts.output, "output format: text (a line per delivery, then a summary) or json (one report)")
 	mustRegister(cmd.MarkFlagRequired("target"))
 	mustRegister(cmd.MarkFlagRequired("provider"))
 	mustRegister(cmd.MarkFlagFilename("file", "json"))
-	mustRegister(cmd.MarkFlagFilename("ca-file", "pem", "crt", "cer"))
 
-	var providers []string
-	for _, p := range schemas.Providers() {
-		providers = append(providers, string(p))
-	}
 	noFiles := cobra.ShellCompDirectiveNoFileComp
-	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providers, noFiles)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("type", completeTypes))
 	mustRegister(cmd.RegisterFlagCompletionFunc("mutation", completeSendMutations))
 	mustRegister(cmd.RegisterFlagCompletionFunc("retries", cobra.FixedCompletions(retryChoices, noFiles)))
@@ -149,14 +137,6 @@ func completeSendMutations(cmd *cobra.Command, _ []string, _ string) ([]cobra.Co
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// sendFlags names the flag of wahook send that sets each field PrepareSend (mockprovider.HeaderError)
-// or the engine (delivery.OptionError) may refuse.
-var sendFlags = map[string]string{
-	"AuthUser": "--auth-user", "AuthToken": "--auth-token", "Target": "--target", "Timeout": "--timeout", "Workers": "--workers", "TimeScale": "--time-scale",
-	"Rate": "--rate", "Duplicates": "--duplicates", "Retries": "--retries", "CAFile": "--ca-file",
-	"Insecure": "--insecure", "Header": "--header",
-}
-
 // errUnreachable is returned when nothing answers at the target's address; send has sent nothing.
 var errUnreachable = errors.New("is unreachable")
 
@@ -170,17 +150,17 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout io.W
 		live = newLiveWriter(stdout)
 		sopts.OnResult = live.result
 	}
-	payloads, dopts, err := mockprovider.PrepareSend(sopts)
+	payloads, dopts, err := send.Prepare(sopts)
 	if err != nil {
-		return flagError(err, sendFlags)
+		return flagError(err)
 	}
 	engine, err := delivery.New(dopts)
 	if err != nil {
-		return flagError(err, sendFlags)
+		return flagError(err)
 	}
 	defer engine.Close()
 	defer tuneSendGC(payloads)()
-	if err := probe(ctx, opts.target, opts.timeout); err != nil {
+	if err := probe(ctx, opts.url, opts.timeout); err != nil {
 		return err
 	}
 
@@ -206,11 +186,11 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout io.W
 }
 
 // sendOptions checks the command line and turns it into the library's options, reading --file inputs.
-func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (mockprovider.SendOptions, error) {
-	var zero mockprovider.SendOptions
-	p, err := schemas.ParseProvider(o.provider, false)
+func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (send.Options, error) {
+	var zero send.Options
+	target, err := o.target()
 	if err != nil {
-		return zero, fmt.Errorf("--provider: %w", err)
+		return zero, err
 	}
 	if !slices.Contains(outputFormats, o.output) {
 		return zero, fmt.Errorf("--output: unknown format %q (want text or json)", o.output)
@@ -232,13 +212,6 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (mockprov
 		// The engine reads 0 as 1 and bounds the number from above itself.
 		return zero, fmt.Errorf("--workers: %d, want at least 1", o.workers)
 	}
-	// Names as spelled (a receiver may compare them byte for byte); a name repeated in any letter case
-	// is one header with every value, in order. Whether they can be sent, with the credentials, is
-	// PrepareSend's to check.
-	header, err := mockprovider.ParseHeaders(o.headers)
-	if err != nil {
-		return zero, fmt.Errorf("--header: %w", err)
-	}
 	if n := count(o.files, stdinName); n > 1 {
 		return zero, fmt.Errorf("--file: stdin (-) given %d times", n)
 	}
@@ -255,12 +228,11 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (mockprov
 		}
 		bodies = append(bodies, body)
 	}
-	return mockprovider.SendOptions{
-		Target: o.target, Provider: p, Types: types, Count: o.count, Seed: o.seed, Mutation: o.mutation,
-		Bodies: bodies, MediaBaseURL: o.mediaBaseURL, MediaFault: o.mediaFault,
-		AuthUser: o.authUser, AuthToken: o.authToken, Header: header, Version: versionString(),
-		Timeout: o.timeout, Retries: o.retries, TimeScale: o.timeScale, Duplicates: o.duplicates,
-		Shuffle: o.shuffle, Workers: o.workers, Rate: o.rate, CAFile: o.caFile, Insecure: o.insecure,
+	return send.Options{
+		Target: target, Types: types, Count: o.count, Seed: o.seed, Mutation: o.mutation,
+		Bodies: bodies, MediaBaseURL: o.mediaBaseURL, MediaFault: o.mediaFault, Version: versionString(),
+		Retries: o.retries, TimeScale: o.timeScale, Duplicates: o.duplicates,
+		Shuffle: o.shuffle, Workers: o.workers, Rate: o.rate,
 	}, nil
 }
 
@@ -483,8 +455,8 @@ type sendReport struct {
 // writeJSONReport writes the report as one JSON document: target, provider, seed and summary indented,
 // then "results" with one delivery per line, so that a report of 100,000 deliveries stays quick to
 // write and to read with line tools.
-func writeJSONReport(w io.Writer, opts mockprovider.SendOptions, r delivery.Report) error {
-	head := sendReport{Target: opts.Target, Provider: opts.Provider, Seed: opts.Seed, Summary: r.Summary.Record()}
+func writeJSONReport(w io.Writer, opts send.Options, r delivery.Report) error {
+	head := sendReport{Target: opts.URL, Provider: opts.Provider, Seed: opts.Seed, Summary: r.Summary.Record()}
 	b, err := json.MarshalIndent(head, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)

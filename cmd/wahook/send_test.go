@@ -544,7 +544,7 @@ func TestSendUsage(t *testing.T) {
 		{"infinite time scale", []string{"--provider", "itniotech", "--time-scale", "+Inf"}, "", "wahook: --time-scale: +Inf: want a finite number >= 0\n"},
 		{"missing CA file", []string{"--provider", "itniotech", "--ca-file", "nope.pem"}, "", "wahook: --ca-file: stat nope.pem: no such file or directory\n"},
 		{"CA file and insecure", []string{"--provider", "itniotech", "--ca-file", "nope.pem", "--insecure"}, "", "wahook: --insecure: cannot be combined with a CA file or root CAs\n"},
-		{"bad retries", []string{"--provider", "itniotech", "--retries", "soon"}, "", "wahook: bad send options: retries \"soon\": \"soon\" is not a duration such as 1m or 30s\n"},
+		{"bad retries", []string{"--provider", "itniotech", "--retries", "soon"}, "", "wahook: --retries: retries \"soon\": \"soon\" is not a duration such as 1m or 30s\n"},
 		{"bad media fault", []string{"--provider", "itniotech", "--media-fault", "gone"}, "", "wahook: bad send options: media fault \"gone\": want one of 404, slow, corrupt\n"},
 		{"bad output", []string{"--provider", "itniotech", "--output", "xml"}, "", "wahook: --output: unknown format \"xml\" (want text or json)\n"},
 		{"negative count", []string{"--provider", "itniotech", "--count", "-1"}, "", "wahook: --count: -1 is negative\n"},

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,24 +22,14 @@ type serveOptions struct {
 	listen       string
 	mediaBaseURL string
 	ringSize     int
-	target       string
-	every        time.Duration
-	provider     string
-	types        []string // all, or message types
-	seed         uint64
-	retries      string
-	authUser     string
-	authToken    string
-	headers      []string // "Name: value" lines
-	caFile       string
-	insecure     bool
-	quiet        bool
-	timerFlags   []string // timer flags given without --target
+	targetFlags
+	every      time.Duration
+	types      []string // all, or message types
+	seed       uint64
+	retries    string
+	quiet      bool
+	timerFlags []string // timer flags given without --target
 }
-
-// serveFlags names the flag of wahook serve that sets each field of the timed deliveries that
-// server.New may refuse (mockprovider.HeaderError).
-var serveFlags = map[string]string{"AuthUser": "--auth-user", "AuthToken": "--auth-token", "Header": "--header"}
 
 // serveShutdownTimeout bounds the graceful shutdown after SIGINT or SIGTERM.
 const serveShutdownTimeout = 10 * time.Second
@@ -49,7 +37,7 @@ const serveShutdownTimeout = 10 * time.Second
 func newServeCmd() *cobra.Command {
 	opts := serveOptions{
 		listen: server.DefaultListen, ringSize: server.DefaultRingSize, every: server.DefaultEvery,
-		provider: string(schemas.InnoPaaS), types: []string{allValues}, seed: 1, retries: "provider",
+		types: []string{allValues}, seed: 1, retries: "provider",
 	}
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
@@ -88,7 +76,10 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
   curl -s 'localhost:8787/v1/deliveries?status=failed&limit=5'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, name := range []string{"every", "provider", "type", "seed", "retries", "auth-user", "auth-token", "header"} {
+			if err := refuseEmptyCredentials(cmd); err != nil {
+				return err
+			}
+			for _, name := range []string{"every", "provider", "type", "seed", "retries", "auth-user", "auth-token", "header", "auth-header", "timeout"} {
 				if cmd.Flags().Changed(name) {
 					opts.timerFlags = append(opts.timerFlags, "--"+name)
 				}
@@ -100,26 +91,26 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 	f.StringVar(&opts.listen, "listen", opts.listen, "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of the media links in generated webhooks (default: this server's URL)")
 	f.IntVar(&opts.ringSize, "ring-size", opts.ringSize, "how many recent deliveries to keep for /v1/deliveries and the page")
-	f.StringVar(&opts.target, "target", "", "receiver URL to deliver one generated webhook to every --every")
+	addTargetFlags(cmd, &opts.targetFlags, targetUsage{
+		url:      "receiver URL to deliver one generated webhook to every --every",
+		provider: "provider the timed deliveries act as",
+		header:   "extra header 'Name: value' for the timed deliveries (repeatable, as with wahook send)",
+	})
+	// The timer acts as InnoPaaS unless told otherwise; --type completes from that default too.
+	opts.provider = string(schemas.InnoPaaS)
+	f.Lookup("provider").DefValue = opts.provider
+	f.Lookup("provider").Usage = "provider the timed deliveries act as: one of " + fmt.Sprint(schemas.Providers())
+	f.Lookup("timeout").Usage = "bound on each timed delivery"
+	f.Lookup("ca-file").Usage = "PEM certificates every delivery trusts for an https receiver (instead of the system's)"
+	f.Lookup("insecure").Usage = "do not verify https receivers' certificates, for every delivery"
+	f.Lookup("auth-user").Usage = "the customer-configured user the timed deliveries send verbatim (InnoPaaS: the UserName header)"
+	f.Lookup("auth-token").Usage = "the customer-configured token the timed deliveries send verbatim (InnoPaaS: the Authorization header)"
 	f.DurationVar(&opts.every, "every", opts.every, "period of the timed deliveries to --target")
-	f.StringVar(&opts.provider, "provider", opts.provider, "provider the timed deliveries act as: one of "+fmt.Sprint(schemas.Providers()))
 	f.StringSliceVar(&opts.types, "type", opts.types, "message types the timed deliveries rotate through, comma-separated, or all")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed of the timed deliveries")
 	f.StringVar(&opts.retries, "retries", opts.retries, `retry schedule of the timed deliveries: "provider", "none" or durations such as 1s,5s`)
-	f.StringVar(&opts.authUser, "auth-user", "", "the customer-configured user name the timed deliveries send (InnoPaaS: UserName header)")
-	f.StringVar(&opts.authToken, "auth-token", "", "the customer-configured token the timed deliveries send verbatim (InnoPaaS: Authorization header)")
-	f.StringArrayVarP(&opts.headers, "header", "H", nil, "extra header 'Name: value' for the timed deliveries (repeatable, as with wahook send)")
-	f.StringVar(&opts.caFile, "ca-file", "", "PEM certificates every delivery trusts for an https receiver (instead of the system's)")
-	f.BoolVar(&opts.insecure, "insecure", false, "do not verify https receivers' certificates, for every delivery")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log no requests; print only the start and shutdown lines")
 	cmd.MarkFlagsMutuallyExclusive("ca-file", "insecure")
-	mustRegister(cmd.MarkFlagFilename("ca-file", "pem", "crt", "cer"))
-
-	providers := make([]string, 0, 2)
-	for _, p := range schemas.Providers() {
-		providers = append(providers, string(p))
-	}
-	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providers, cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("type", completeTypes))
 	mustRegister(cmd.RegisterFlagCompletionFunc("retries", cobra.FixedCompletions(retryChoices, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
@@ -137,59 +128,52 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 			return fmt.Errorf("--media-base-url: %w", err)
 		}
 	}
+	if opts.url == "" && len(opts.timerFlags) > 0 {
+		return fmt.Errorf("%s: only with --target", opts.timerFlags[0])
+	}
+	target, err := opts.target()
+	if err != nil {
+		return err
+	}
 	if opts.caFile != "" {
 		// Read once, here: a file changed or removed later cannot fail the server's deliveries.
 		roots, err := delivery.LoadCAFile(opts.caFile)
 		if err != nil {
 			return fmt.Errorf("--ca-file: %w", err)
 		}
-		sopts.RootCAs = roots
+		target.TLS = mockprovider.TLS{RootCAs: roots}
 	}
-	sopts.Insecure = opts.insecure
-	if opts.target == "" && len(opts.timerFlags) > 0 {
-		return fmt.Errorf("%s: only with --target", opts.timerFlags[0])
-	}
-	if opts.target != "" {
-		p, err := schemas.ParseProvider(opts.provider, false)
-		if err != nil {
-			return fmt.Errorf("--provider: %w", err)
-		}
+	sopts.Target = target
+	if opts.url != "" {
 		types, err := parseTypes(opts.types)
 		if err != nil {
 			return err
 		}
-		prov, err := mockprovider.Lookup(p)
+		prov, err := mockprovider.Lookup(target.Provider)
 		if err != nil {
 			return fmt.Errorf("--provider: %w", err)
 		}
-		for _, t := range types {
-			if !slices.Contains(prov.Types(), t) {
-				return fmt.Errorf("--type: %w %q for %s (want one of %s)", mockprovider.ErrUnknownType, t, p, strings.Join(prov.Types(), ", "))
-			}
+		if _, err := prov.CheckTypes(types); err != nil {
+			return fmt.Errorf("--type: %w", err)
 		}
 		if _, err := prov.ParseRetries(opts.retries); err != nil {
 			return fmt.Errorf("--retries: %w", err)
 		}
-		if err := serveCheckURL(opts.target); err != nil {
+		if err := serveCheckURL(opts.url); err != nil {
 			return fmt.Errorf("--target: %w", err)
 		}
 		if opts.every < server.MinEvery {
 			return fmt.Errorf("--every: %v, want at least %v", opts.every, server.MinEvery)
 		}
-		header, err := mockprovider.ParseHeaders(opts.headers)
-		if err != nil {
-			return fmt.Errorf("--header: %w", err)
-		}
-		sopts.Target, sopts.Every, sopts.Provider, sopts.Types = opts.target, opts.every, p, types
+		sopts.Every, sopts.Types = opts.every, types
 		sopts.Seed, sopts.Retries = opts.seed, opts.retries
-		sopts.AuthUser, sopts.AuthToken, sopts.Header = opts.authUser, opts.authToken, header
 	}
 	if !opts.quiet {
 		sopts.Logger = stderr
 	}
 	srv, err := server.New(sopts) // checks the credentials and headers, as wahook send's are checked
 	if err != nil {
-		return flagError(err, serveFlags)
+		return flagError(err)
 	}
 	if err := srv.Start(ctx); err != nil {
 		_ = srv.Close()
@@ -202,8 +186,8 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 	if !loopbackListen(opts.listen) {
 		fmt.Fprintf(stderr, "wahook serve: warning: listening on %s: anyone who can reach it can make this machine POST to any URL\n", opts.listen)
 	}
-	if sopts.Target != "" {
-		fmt.Fprintf(stdout, "wahook serve: delivering one %s webhook every %v to %s\n", sopts.Provider, sopts.Every, sopts.Target)
+	if sopts.URL != "" {
+		fmt.Fprintf(stdout, "wahook serve: delivering one %s webhook every %v to %s\n", sopts.Provider, sopts.Every, sopts.URL)
 	}
 
 	var stopped error

@@ -9,6 +9,7 @@ wahook=${1:-bin/wahook}
 receiver=${2:-bin/reference-receiver}
 user=demo
 token=demo-token-0123456789
+secret=demo-secret-9876543210
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wahook-demo.XXXXXX") || exit 2
 pid=
@@ -23,7 +24,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The receiver prints its URL as its first line on stdout, then serves until killed.
-"$receiver" --auth-user "$user" --auth-token "$token" >"$tmp/url" 2>"$tmp/receiver.log" &
+"$receiver" --auth-user "$user" --auth-token "$token" --auth-header "X-Hook-Secret: $secret" >"$tmp/url" 2>"$tmp/receiver.log" &
 pid=$!
 url=
 tries=0
@@ -42,16 +43,16 @@ while [ -z "$url" ]; do
 	sleep 0.1
 	url=$(head -n 1 "$tmp/url")
 done
-echo "== reference receiver (examples/receiver) listening at $url, requiring UserName and Authorization headers"
+echo "== reference receiver (examples/receiver) listening at $url, requiring InnoPaaS's UserName and Authorization headers and an X-Hook-Secret header of its own"
 
 status=0
 for provider in innopaas itniotech; do
 	# InnoPaaS documents the UserName/Authorization headers (--auth-user/--auth-token); ITNIO Tech documents
-	# none, so the same headers go as custom ones.
+	# none, so only the receiver's own header can tell its webhooks from a stranger's.
 	if [ "$provider" = innopaas ]; then
-		set -- --auth-user "$user" --auth-token "$token"
+		set -- --auth-user "$user" --auth-token "$token" --header "X-Hook-Secret: $secret"
 	else
-		set -- --auth-header "UserName: $user" --auth-header "Authorization: $token"
+		set -- --header "X-Hook-Secret: $secret"
 	fi
 	echo
 	echo "== wahook conform --provider $provider --profile strict"

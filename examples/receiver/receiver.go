@@ -55,12 +55,14 @@ type Options struct {
 	// Provider is the provider whose webhooks arrive; "" or schemas.Auto recognises it per request
 	// from the envelope.
 	Provider schemas.Provider
-	// AuthUser and AuthToken, when set, must arrive verbatim in the UserName and Authorization headers
-	// InnoPaaS documents for customer-configured credentials.
-	AuthUser  string
-	AuthToken string
-	// AuthHeaders are further headers every request must carry, each with one of the values given.
-	AuthHeaders http.Header
+	// Credentials, when set, are checked as each request's provider sends them (its
+	// mockprovider.Auth: InnoPaaS's UserName and Authorization headers, a signing provider's signature
+	// over the raw body). A provider that has no way to send them (ITNIO Tech documents none) is held
+	// to Header alone, and refused when Header is empty.
+	Credentials mockprovider.Credentials
+	// Header holds headers of the receiver's own that every request must carry, each with one of the
+	// values given.
+	Header http.Header
 	// MaxBytes caps the body; 0 means DefaultMaxBytes.
 	MaxBytes int64
 	// SeenIDs bounds the duplicate check's memory; 0 means DefaultSeenIDs.
@@ -115,14 +117,7 @@ func New(opts Options) http.Handler {
 		panic(fmt.Sprintf("receiver: %v", err)) // the schemas are embedded; their test covers this
 	}
 	h := &handler{opts: opts, validator: v, seen: newLRU(opts.SeenIDs)}
-	inno, _ := mockprovider.Lookup(schemas.InnoPaaS)
-	if opts.AuthUser != "" {
-		h.creds = append(h.creds, newCredential(inno.CredentialHeaders.User, opts.AuthUser))
-	}
-	if opts.AuthToken != "" {
-		h.creds = append(h.creds, newCredential(inno.CredentialHeaders.Token, opts.AuthToken))
-	}
-	for name, values := range opts.AuthHeaders {
+	for name, values := range opts.Header {
 		h.creds = append(h.creds, newCredential(name, values...))
 	}
 	return h
@@ -146,10 +141,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusUnauthorized, "error", "missing or wrong credentials")
 		return
 	}
-	if !isJSON(r.Header.Get("Content-Type")) {
-		reply(w, http.StatusUnsupportedMediaType, "error", "Content-Type must be application/json")
-		return
-	}
 	if r.ContentLength > h.opts.MaxBytes {
 		reply(w, http.StatusRequestEntityTooLarge, "error", fmt.Sprintf("body over %d bytes", h.opts.MaxBytes))
 		return
@@ -162,6 +153,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		reply(w, http.StatusBadRequest, "error", "reading the body: "+err.Error())
+		return
+	}
+	if !h.authenticated(r.Header, body) {
+		reply(w, http.StatusUnauthorized, "error", "missing or wrong credentials")
+		return
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		reply(w, http.StatusUnsupportedMediaType, "error", "Content-Type must be application/json")
 		return
 	}
 	msg, status, problem := h.accept(body)
@@ -237,7 +236,34 @@ func str(doc any, ptr string) (string, bool) {
 	return s, ok
 }
 
-// authorized checks every configured credential, in constant time for the values.
+// authenticated checks the configured Credentials as the body's provider sends them, over the raw
+// bytes received. A body whose provider cannot be told is left to accept to refuse; a provider that
+// cannot carry the credentials is held to Header alone, which authorized has checked, and refused
+// when there is none.
+func (h *handler) authenticated(header http.Header, body []byte) bool {
+	if h.opts.Credentials.IsZero() {
+		return true
+	}
+	p := h.opts.Provider
+	if p == schemas.Auto {
+		var ok bool
+		if p, ok = schemas.Detect(body); !ok {
+			return true
+		}
+	}
+	prov, err := mockprovider.Lookup(p)
+	if err != nil {
+		return true
+	}
+	if prov.Auth.Check(h.opts.Credentials) != nil {
+		// The provider has no way to send these credentials: only a header of the receiver's own
+		// can tell its webhooks from a stranger's, and without one none is accepted.
+		return len(h.opts.Header) > 0
+	}
+	return prov.Auth.Verify(h.opts.Credentials, header, body) == nil
+}
+
+// authorized checks every header of Header, in constant time for the values.
 func (h *handler) authorized(header http.Header) bool {
 	ok := 1
 	for _, c := range h.creds {

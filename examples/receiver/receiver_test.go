@@ -14,6 +14,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/examples/receiver/broken"
 	"github.com/wahook/wahook/fixtures"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -27,21 +28,18 @@ func TestConformance(t *testing.T) {
 			t.Run(string(p)+"/"+string(profile), func(t *testing.T) {
 				srv := httptest.NewServer(receiver.New(receiver.Options{Provider: p}))
 				defer srv.Close()
-				report := conformance.Run(t, conformance.Config{Target: srv.URL, Provider: p, Profile: profile, PayloadDir: t.TempDir()})
+				report := conformance.Run(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: p}, Profile: profile, PayloadDir: t.TempDir()})
 				assert.Zero(t, report.Summary.Failed)
 				assert.Equal(t, 3, report.Summary.Skipped, "the auth group, without credentials")
 			})
 		}
 		t.Run(string(p)+"/strict-with-credentials", func(t *testing.T) {
-			opts := receiver.Options{AuthUser: "wahook", AuthToken: "s3cret-token"} // auto-detected provider
-			cfg := conformance.Config{Provider: p, Profile: conformance.Strict, AuthUser: "wahook", AuthToken: "s3cret-token"}
-			if p != schemas.InnoPaaS { // ITNIO Tech documents no credential headers: a custom one
-				opts = receiver.Options{AuthHeaders: http.Header{"X-Hook-Secret": {"s3cret-token"}}}
-				cfg.AuthUser, cfg.AuthToken, cfg.AuthHeaders = "", "", []string{"X-Hook-Secret: s3cret-token"}
-			}
+			opts, cfg := broken.Credentials(p)
+			opts.Provider = "" // auto-detected
+			cfg.Profile = conformance.Strict
 			srv := httptest.NewServer(receiver.New(opts))
 			defer srv.Close()
-			cfg.Target, cfg.PayloadDir = srv.URL, t.TempDir()
+			cfg.URL, cfg.PayloadDir = srv.URL, t.TempDir()
 			report := conformance.Run(t, cfg)
 			assert.Zero(t, report.Summary.Failed)
 			assert.Zero(t, report.Summary.Skipped)
@@ -114,13 +112,13 @@ func TestReceiver(t *testing.T) {
 		{name: "unknown type acked", body: mutated(t, schemas.InnoPaaS, "image", "unknown-message-type").Body, want: 200},
 		{name: "unknown type with a broken envelope", body: bytes.Replace(mutated(t, schemas.ITNIOTech, "text", "unknown-message-type").Body, []byte(`"eventType":"up-message-event"`), []byte(`"eventType":5`), 1), want: 400},
 		{name: "other event acked", body: mutated(t, schemas.InnoPaaS, "text", "other-event.whatsapp_message_status_updated").Body, want: 200},
-		{name: "credentials", opts: receiver.Options{AuthUser: "u", AuthToken: "t"}, header: http.Header{"Username": {"u"}, "Authorization": {"t"}}, body: text, want: 200},
-		{name: "wrong token", opts: receiver.Options{AuthUser: "u", AuthToken: "t"}, header: http.Header{"Username": {"u"}, "Authorization": {"x"}}, body: text, want: 401},
-		{name: "token twice", opts: receiver.Options{AuthUser: "u", AuthToken: "t"}, header: http.Header{"Username": {"u"}, "Authorization": {"t", "t"}}, body: text, want: 401},
-		{name: "no credentials", opts: receiver.Options{AuthToken: "t"}, body: text, want: 401},
-		{name: "custom header", opts: receiver.Options{AuthHeaders: http.Header{"X-Secret": {"a", "b"}}}, header: http.Header{"X-Secret": {"b"}}, body: text, want: 200},
-		{name: "custom header wrong", opts: receiver.Options{AuthHeaders: http.Header{"X-Secret": {"a"}}}, header: http.Header{"X-Secret": {"ab"}}, body: text, want: 401},
-		{name: "auth before content type", opts: receiver.Options{AuthToken: "t"}, contentType: "text/plain", body: text, want: 401},
+		{name: "credentials", opts: receiver.Options{Credentials: mockprovider.Credentials{User: "u", Token: "t"}}, header: http.Header{"Username": {"u"}, "Authorization": {"t"}}, body: text, want: 200},
+		{name: "wrong token", opts: receiver.Options{Credentials: mockprovider.Credentials{User: "u", Token: "t"}}, header: http.Header{"Username": {"u"}, "Authorization": {"x"}}, body: text, want: 401},
+		{name: "token twice", opts: receiver.Options{Credentials: mockprovider.Credentials{User: "u", Token: "t"}}, header: http.Header{"Username": {"u"}, "Authorization": {"t", "t"}}, body: text, want: 401},
+		{name: "no credentials", opts: receiver.Options{Credentials: mockprovider.Credentials{Token: "t"}}, body: text, want: 401},
+		{name: "custom header", opts: receiver.Options{Header: http.Header{"X-Secret": {"a", "b"}}}, header: http.Header{"X-Secret": {"b"}}, body: text, want: 200},
+		{name: "custom header wrong", opts: receiver.Options{Header: http.Header{"X-Secret": {"a"}}}, header: http.Header{"X-Secret": {"ab"}}, body: text, want: 401},
+		{name: "auth before content type", opts: receiver.Options{Credentials: mockprovider.Credentials{Token: "t"}}, contentType: "text/plain", body: text, want: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

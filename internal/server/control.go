@@ -17,6 +17,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
+	"github.com/wahook/wahook/send"
 )
 
 // bodyReadTimeout bounds the reading of a /v1/send body, so that a client trickling it cannot hold a
@@ -79,7 +80,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	payloads, dopts, err := prepare(opts)
 	if err != nil {
-		if errors.Is(err, mockprovider.ErrBadSend) || errors.Is(err, ErrBadRequest) {
+		if errors.Is(err, send.ErrBadOptions) || errors.Is(err, ErrBadRequest) {
 			badRequest(w, requestError(err))
 		} else {
 			writeError(w, http.StatusInternalServerError, "%v", err)
@@ -131,15 +132,15 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// prepare is mockprovider.PrepareSend, refusing sends whose bodies would together exceed
+// prepare is send.Prepare, refusing sends whose bodies would together exceed
 // MaxSendBytes before generating them all: one payload of each chosen type is generated first to
 // measure them.
-func prepare(opts mockprovider.SendOptions) ([]delivery.Payload, delivery.Options, error) {
+func prepare(opts send.Options) ([]delivery.Payload, delivery.Options, error) {
 	if opts.Count > 0 {
 		probe := opts
 		probe.Count = 0 // one per type
 		probe.OnResult, probe.OnAttempt = nil, nil
-		sample, _, err := mockprovider.PrepareSend(probe)
+		sample, _, err := send.Prepare(probe)
 		if err != nil {
 			return nil, delivery.Options{}, err
 		}
@@ -152,7 +153,7 @@ func prepare(opts mockprovider.SendOptions) ([]delivery.Payload, delivery.Option
 				ErrBadRequest, opts.Count, total/len(sample), MaxSendBytes>>20)
 		}
 	}
-	return mockprovider.PrepareSend(opts)
+	return send.Prepare(opts)
 }
 
 // mediaBase is where the links of payloads generated for r point: Options.MediaBaseURL, else the

@@ -55,7 +55,7 @@ func TestSend(t *testing.T) {
 			srv := start(t, server.Options{Version: "v9.9.9"})
 			c := client(t)
 			tt.request["target"] = rec.URL + "/webhook"
-			resp := send(t, c, srv, mustJSON(t, tt.request))
+			resp := postSend(t, c, srv, mustJSON(t, tt.request))
 
 			require.Len(t, resp.Results, len(tt.wantTypes), "one result per payload")
 			require.Len(t, rec.Hits(), len(tt.wantTypes), "the receiver got every payload")
@@ -107,7 +107,7 @@ func TestSendGivenBodies(t *testing.T) {
 	const first = `{"messageId":"m-1", "eventType":"up-message-event","message":{"type":"text","text":{"body":"hi \u00e9"}}}`
 	body := `{"target":"` + rec.URL + `","provider":"itniotech","retries":"none",` +
 		`"bodies":[` + first + `, [1,2]],"rawBodies":["not json {", ""]}`
-	resp := send(t, client(t), srv, body)
+	resp := postSend(t, client(t), srv, body)
 	require.Len(t, resp.Results, 4)
 	assert.Equal(t, 4, resp.Summary.Acked)
 	var got []string
@@ -130,7 +130,7 @@ func TestSendAnswerKeepsWholeBodies(t *testing.T) {
 	})
 	srv := start(t, server.Options{})
 	c := client(t)
-	resp := send(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": "innopaas", "types": []string{"text"}, "retries": "none"}))
+	resp := postSend(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": "innopaas", "types": []string{"text"}, "retries": "none"}))
 	require.Len(t, resp.Results, 1)
 	a := resp.Results[0].Attempts[0]
 	assert.Equal(t, page, a.Body)
@@ -149,7 +149,7 @@ func TestSendFailedDeliveriesAreRecords(t *testing.T) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	})
 	srv := start(t, server.Options{})
-	resp := send(t, client(t), srv, mustJSON(t, map[string]any{
+	resp := postSend(t, client(t), srv, mustJSON(t, map[string]any{
 		"target": rec.URL, "provider": "innopaas", "types": []string{"text"}, "count": 2, "retries": "1ms", "timeScale": 1,
 	}))
 	require.Len(t, resp.Results, 2)
@@ -368,8 +368,8 @@ func TestDeliveriesFilters(t *testing.T) {
 	})
 	srv := start(t, server.Options{RingSize: 50})
 	c := client(t)
-	send(t, c, srv, mustJSON(t, map[string]any{"target": ok.URL, "provider": "innopaas", "types": []string{"text", "image"}, "count": 4}))
-	send(t, c, srv, mustJSON(t, map[string]any{"target": failing.URL, "provider": "itniotech", "types": []string{"image"}, "count": 3, "retries": "none"}))
+	postSend(t, c, srv, mustJSON(t, map[string]any{"target": ok.URL, "provider": "innopaas", "types": []string{"text", "image"}, "count": 4}))
+	postSend(t, c, srv, mustJSON(t, map[string]any{"target": failing.URL, "provider": "itniotech", "types": []string{"image"}, "count": 3, "retries": "none"}))
 
 	tests := []struct {
 		query     string
@@ -437,7 +437,7 @@ func TestDeliveriesRingBound(t *testing.T) {
 	srv := start(t, server.Options{RingSize: 3})
 	c := client(t)
 	for range 3 {
-		send(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": "itniotech", "types": []string{"text"}, "count": 2}))
+		postSend(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": "itniotech", "types": []string{"text"}, "count": 2}))
 	}
 	resp := deliveries(t, c, srv, "?limit=100")
 	assert.Equal(t, 3, resp.Kept)
@@ -475,14 +475,14 @@ func TestNewBadOptions(t *testing.T) {
 		{"negative ring", server.Options{RingSize: -1}},
 		{"bad media base URL", server.Options{MediaBaseURL: "ftp://x"}},
 		{"every without target", server.Options{Every: 0 + 1e9}},
-		{"every too short", server.Options{Target: "http://127.0.0.1:1/", Every: 1e6}},
-		{"timer target not http", server.Options{Target: "ftp://x/"}},
-		{"timer provider unknown", server.Options{Target: "http://127.0.0.1:1/", Provider: "meta"}},
-		{"timer type unknown", server.Options{Target: "http://127.0.0.1:1/", Types: []string{"hologram"}}},
-		{"timer retries", server.Options{Target: "http://127.0.0.1:1/", Retries: "soon"}},
-		{"timer header", server.Options{Target: "http://127.0.0.1:1/", Header: http.Header{"Host": {"bad host"}}}},
-		{"timer credentials", server.Options{Target: "http://127.0.0.1:1/", AuthToken: "a\nb"}},
-		{"timer credentials for itniotech", server.Options{Target: "http://127.0.0.1:1/", Provider: "itniotech", AuthUser: "u"}},
+		{"every too short", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/"}, Every: 1e6}},
+		{"timer target not http", server.Options{Target: mockprovider.Target{URL: "ftp://x/"}}},
+		{"timer provider unknown", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Provider: "meta"}}},
+		{"timer type unknown", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/"}, Types: []string{"hologram"}}},
+		{"timer retries", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/"}, Retries: "soon"}},
+		{"timer header", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Header: http.Header{"Host": {"bad host"}}}}},
+		{"timer credentials", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Credentials: mockprovider.Credentials{Token: "a\nb"}}}},
+		{"timer credentials for itniotech", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Provider: "itniotech", Credentials: mockprovider.Credentials{User: "u"}}}},
 		{"negative drip", server.Options{DripInterval: -1}},
 	}
 	for _, tt := range tests {

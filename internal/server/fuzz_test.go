@@ -8,7 +8,7 @@ import (
 
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/server"
-	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/send"
 )
 
 // FuzzDecodeSendRequest holds DecodeSendRequest to its contract: it never panics, every error it
@@ -48,18 +48,18 @@ func FuzzDecodeSendRequest(f *testing.F) {
 		// Validity does not depend on the count; one payload keeps each input quick (some mutations
 		// make megabytes).
 		opts.Count = 1
-		payloads, dopts, err := mockprovider.PrepareSend(opts)
+		payloads, dopts, err := send.Prepare(opts)
 		if err != nil {
-			require.ErrorIs(t, err, mockprovider.ErrBadSend)
+			require.ErrorIs(t, err, send.ErrBadOptions)
 			return
 		}
 		require.NotEmpty(t, payloads)
-		require.Empty(t, opts.CAFile, "the control API never names a file for the engine to read")
+		require.Empty(t, opts.TLS.CAFile, "the control API never names a file for the engine to read")
 		e, err := delivery.New(dopts)
 		if err != nil {
 			// The engine alone checks the target's host name (http://:0 has none); the handler answers
 			// its refusal 400, naming "target".
-			var oe *delivery.OptionError
+			var oe *delivery.FieldError
 			require.ErrorAs(t, err, &oe, "decoded options the engine refuses")
 			require.Equal(t, "Target", oe.Field, "decoded options the engine refuses")
 			return

@@ -102,8 +102,8 @@ func get(t testing.TB, c *http.Client, url string) (int, http.Header, []byte) {
 	return resp.StatusCode, resp.Header, b
 }
 
-// send posts a /v1/send body and decodes the 200 answer.
-func send(t testing.TB, c *http.Client, srv *server.Server, body string) server.SendResponse {
+// postSend posts a /v1/send body and decodes the 200 answer.
+func postSend(t testing.TB, c *http.Client, srv *server.Server, body string) server.SendResponse {
 	t.Helper()
 	status, b := post(t, c, srv.URL()+"/v1/send", body)
 	require.Equal(t, http.StatusOK, status, "answer: %s", b)

@@ -74,7 +74,7 @@ func TestMediaOfSentPayloads(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		t.Run(string(p), func(t *testing.T) {
 			before := len(rec.Hits())
-			send(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": p, "count": 3 * len(schemas.Types(p)), "seed": 42}))
+			postSend(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": p, "count": 3 * len(schemas.Types(p)), "seed": 42}))
 			var seen []string
 			for _, h := range rec.Hits()[before:] {
 				link, mimeType, want := mediaOf(t, h.Body)

@@ -68,7 +68,7 @@ func (s *Server) handlePage(w http.ResponseWriter, _ *http.Request) {
 	data := pageData{Capacity: s.ring.capacity()}
 	data.Records, data.Kept = s.ring.list(nil, pageRecords)
 	if t := s.timer; t != nil {
-		data.Timer = &timerInfo{Provider: string(t.provider), Target: s.opts.Target, Every: t.every}
+		data.Timer = &timerInfo{Provider: string(t.provider), Target: s.opts.URL, Every: t.every}
 	}
 	var buf bytes.Buffer
 	if err := page.Execute(&buf, data); err != nil {

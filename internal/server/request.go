@@ -19,6 +19,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
+	"github.com/wahook/wahook/send"
 )
 
 // ErrBadRequest is wrapped by every error DecodeSendRequest returns, and by the server's other
@@ -88,9 +89,9 @@ type sendRequest struct {
 // send; requestError words its refusal as this function would.
 // Every error wraps ErrBadRequest and names what was wrong. The options it returns leave MediaBaseURL
 // empty unless the body set it, and Version always: the server fills them in.
-func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
-	bad := func(format string, args ...any) (mockprovider.SendOptions, error) {
-		return mockprovider.SendOptions{}, fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
+func DecodeSendRequest(body []byte) (send.Options, error) {
+	bad := func(format string, args ...any) (send.Options, error) {
+		return send.Options{}, fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
 	}
 	if len(body) > MaxRequestBytes {
 		return bad("body is %d bytes, at most %d", len(body), MaxRequestBytes)
@@ -125,7 +126,7 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 	if err != nil {
 		return bad("provider: %v", err)
 	}
-	types, err := checkTypes(prov, req.Types)
+	types, err := prov.CheckTypes(req.Types)
 	if err != nil {
 		return bad("types: %v", err)
 	}
@@ -199,12 +200,16 @@ func DecodeSendRequest(body []byte) (mockprovider.SendOptions, error) {
 	if req.TimeScale != nil {
 		timeScale = *req.TimeScale
 	}
-	return mockprovider.SendOptions{
-		Target: req.Target, Provider: p, Types: req.Types, Count: req.Count, Seed: req.Seed,
+	return send.Options{
+		Target: mockprovider.Target{
+			URL: req.Target, Provider: p, Header: header, Timeout: timeout,
+			Credentials: mockprovider.Credentials{User: req.AuthUser, Token: req.AuthToken},
+			TLS:         mockprovider.TLS{Insecure: req.Insecure},
+		},
+		Types: req.Types, Count: req.Count, Seed: req.Seed,
 		Mutation: req.Mutation, Bodies: bodies, Quirks: quirks, MediaBaseURL: strings.TrimSuffix(req.MediaBaseURL, "/"),
-		MediaFault: req.MediaFault, AuthUser: req.AuthUser, AuthToken: req.AuthToken, Header: header,
-		Timeout: timeout, Retries: req.Retries, TimeScale: timeScale, Duplicates: req.Duplicates,
-		Shuffle: req.Shuffle, Workers: req.Workers, Rate: req.Rate, Insecure: req.Insecure,
+		MediaFault: req.MediaFault, Retries: req.Retries, TimeScale: timeScale, Duplicates: req.Duplicates,
+		Shuffle: req.Shuffle, Workers: req.Workers, Rate: req.Rate,
 	}, nil
 }
 
@@ -234,23 +239,6 @@ func givenBodies(req sendRequest) ([][]byte, error) {
 		out = append(out, []byte(b))
 	}
 	return out, nil
-}
-
-// checkTypes checks the requested types against the provider's and returns the chosen ones.
-func checkTypes(prov *mockprovider.Provider, types []string) ([]string, error) {
-	all := prov.Types()
-	if len(types) == 0 || slices.Equal(types, []string{"all"}) {
-		return all, nil
-	}
-	for _, t := range types {
-		switch {
-		case t == "all":
-			return nil, errors.New(`"all" cannot be combined with other types`)
-		case !slices.Contains(all, t):
-			return nil, fmt.Errorf("%w %q for %s (want one of %s)", mockprovider.ErrUnknownType, truncate(t, 40), prov.Name, strings.Join(all, ", "))
-		}
-	}
-	return types, nil
 }
 
 // checkBaseURL accepts an absolute http or https URL with a host.
@@ -313,32 +301,23 @@ func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 	return h, nil
 }
 
-// requestFields names the field of a /v1/send body that sets each option PrepareSend
-// (mockprovider.HeaderError) or the engine (delivery.OptionError) may refuse by name.
+// requestFields names the field of a /v1/send body that sets each option send.Prepare or the engine
+// may refuse by name (a *delivery.FieldError).
 var requestFields = map[string]string{
-	"AuthUser": "authUser", "AuthToken": "authToken", "Header": "header", "Target": "target",
-	"Timeout": "timeout", "Workers": "workers", "TimeScale": "timeScale", "Rate": "rate",
-	"Duplicates": "duplicates", "Retries": "retries", "Insecure": "insecure",
+	"Credentials.User": "authUser", "Credentials.Token": "authToken", "Header": "header", "URL": "target",
+	"Target": "target", "Timeout": "timeout", "Workers": "workers", "TimeScale": "timeScale", "Rate": "rate",
+	"Duplicates": "duplicates", "Retries": "retries", "Insecure": "insecure", "TLS.Insecure": "insecure",
 }
 
-// requestError words a refusal of PrepareSend or of the engine in the request's terms: a bad request
+// requestError words a refusal of send.Prepare or of the engine in the request's terms: a bad request
 // naming the JSON field that set the option, its message bounded, since it may quote a header name of
 // any length. Other errors are returned as they are.
 func requestError(err error) error {
-	var (
-		he    *mockprovider.HeaderError
-		oe    *delivery.OptionError
-		field string
-		cause error
-	)
-	switch {
-	case errors.As(err, &he):
-		field, cause = he.Field, he.Err
-	case errors.As(err, &oe):
-		field, cause = oe.Field, oe.Err
-	}
-	if name := requestFields[field]; name != "" {
-		return fmt.Errorf("%w: %s: %s", ErrBadRequest, name, truncate(cause.Error(), 200))
+	var fe *delivery.FieldError
+	if errors.As(err, &fe) {
+		if name := requestFields[fe.Field]; name != "" {
+			return fmt.Errorf("%w: %s: %s", ErrBadRequest, name, truncate(fe.Err.Error(), 200))
+		}
 	}
 	return err
 }

@@ -24,7 +24,6 @@ package server
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -37,7 +36,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
-	"github.com/wahook/wahook/schemas"
+	"github.com/wahook/wahook/mockprovider"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -77,33 +76,23 @@ type Options struct {
 	// RingSize is how many settled deliveries the server keeps; 0 means DefaultRingSize.
 	RingSize int
 
-	// Target, when set, receives one generated payload every Every while the server serves, rotating
-	// through Types with an increasing index, for people developing a receiver.
-	Target string
+	// Target, when its URL is set, receives one generated payload every Every while the server
+	// serves, rotating through Types with an increasing index, for people developing a receiver: the
+	// provider acted as ("" means innopaas), its credentials and extra headers, as with wahook send.
+	// Its TLS is the trust of every delivery the server makes, the timer's and those of /v1/send:
+	// RootCAs instead of the system's roots, or Insecure (a /v1/send may also ask for that for its own
+	// deliveries). The control API takes no CA file of its own: a remote caller must not make the
+	// server read a path it names, nor learn from the answer whether the path exists.
+	mockprovider.Target
 	// Every is the timer's period; 0 means DefaultEvery.
 	Every time.Duration
-	// Provider is the provider the timer acts as; "" means innopaas.
-	Provider schemas.Provider
 	// Types are the message types the timer rotates through; empty means all of the provider's.
 	Types []string
 	// Seed is the timer's run seed: payload N is the one `wahook gen --seed Seed` would make N-th.
 	Seed uint64
-	// Retries is the timer's retry schedule in mockprovider.SendOptions.Retries form; "" means the
-	// provider's own.
+	// Retries is the timer's retry schedule in send.Options.Retries form; "" means the provider's
+	// own.
 	Retries string
-	// AuthUser, AuthToken and Header are sent with the timer's deliveries, as with wahook send: the
-	// credentials the provider sends for a customer who configured them, and extra headers.
-	AuthUser  string
-	AuthToken string
-	Header    http.Header
-
-	// RootCAs are the certificates every delivery the server makes trusts for an https receiver,
-	// instead of the system's: the timer's and those of /v1/send. Insecure skips verifying the
-	// receiver's certificate instead; a /v1/send may also ask for that for its own deliveries. The
-	// control API takes no CA file of its own: a remote caller must not make the server read a path it
-	// names, nor learn from the answer whether the path exists.
-	RootCAs  *x509.CertPool
-	Insecure bool
 
 	// Logger receives one line per control or media request, per timer delivery, and the HTTP
 	// server's own errors; nil means none.
@@ -161,7 +150,7 @@ func New(opts Options) (*Server, error) {
 	if opts.DripChunk == 0 {
 		opts.DripChunk = DefaultDripChunk
 	}
-	if opts.Insecure && opts.RootCAs != nil {
+	if opts.TLS.Insecure && opts.TLS.RootCAs != nil {
 		return nil, fmt.Errorf("%w: insecure cannot be combined with root CAs", ErrBadOptions)
 	}
 	if opts.MediaBaseURL != "" {
@@ -180,7 +169,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger != nil {
 		s.log = log.New(opts.Logger, "", log.LstdFlags)
 	}
-	if opts.Target != "" || opts.Every != 0 {
+	if opts.URL != "" || opts.Every != 0 {
 		t, err := newTimer(opts)
 		if err != nil {
 			return nil, err
@@ -414,8 +403,8 @@ func (s *Server) cut(ctx context.Context, r delivery.Result) {
 // trust gives the engine options of one of the server's sends its TLS settings: no verification
 // when the server or the send asks for none, else the server's RootCAs.
 func (o *Options) trust(d *delivery.Options) {
-	d.Insecure = d.Insecure || o.Insecure
+	d.Insecure = d.Insecure || o.TLS.Insecure
 	if !d.Insecure {
-		d.RootCAs = o.RootCAs
+		d.RootCAs = o.TLS.RootCAs
 	}
 }

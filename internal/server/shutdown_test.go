@@ -178,15 +178,13 @@ func TestNoGoroutineLeak(t *testing.T) {
 		defer rec.Close()
 		rec2, arrived := hanging(t, 0, 0)
 		defer rec2.Close()
-		srv, err := server.New(server.Options{
-			Listen: "127.0.0.1:0", Target: rec.URL, Every: 10 * time.Millisecond, DripInterval: 50 * time.Millisecond,
-		})
+		srv, err := server.New(server.Options{Target: mockprovider.Target{URL: rec.URL}, Listen: "127.0.0.1:0", Every: 10 * time.Millisecond, DripInterval: 50 * time.Millisecond})
 		require.NoError(t, err)
 		require.NoError(t, srv.Start(t.Context()))
 		c := &http.Client{Transport: &http.Transport{}}
 		defer c.CloseIdleConnections()
 
-		send(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": "innopaas", "workers": 4}))
+		postSend(t, c, srv, mustJSON(t, map[string]any{"target": rec.URL, "provider": "innopaas", "workers": 4}))
 		hung := sendAsync(t, c, srv, mustJSON(t, map[string]any{"target": rec2.URL, "provider": "itniotech", "types": []string{"text"}}))
 		waitFor(t, arrived, "the hanging delivery")
 		// A slow download in progress.

@@ -8,6 +8,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
+	"github.com/wahook/wahook/send"
 )
 
 // timerMaxInFlight bounds the timer's deliveries in flight (sending or waiting for a retry): a tick
@@ -28,7 +29,7 @@ func newTimer(opts Options) (*timer, error) {
 	bad := func(format string, args ...any) (*timer, error) {
 		return nil, fmt.Errorf("%w: timer: %w", ErrBadOptions, fmt.Errorf(format, args...))
 	}
-	if opts.Target == "" {
+	if opts.URL == "" {
 		return bad("every %v without a target", opts.Every)
 	}
 	every := opts.Every
@@ -38,31 +39,24 @@ func newTimer(opts Options) (*timer, error) {
 	case every < MinEvery:
 		return bad("every %v: at least %v", every, MinEvery)
 	}
-	name := opts.Provider
-	if name == "" {
-		name = schemas.InnoPaaS
+	target := opts.Target
+	if target.Provider == "" {
+		target.Provider = schemas.InnoPaaS
 	}
-	p, err := schemas.ParseProvider(string(name), false)
+	target.TLS = mockprovider.TLS{} // the server's trust is applied below, to every delivery alike
+	prov, err := target.Check(true)
 	if err != nil {
-		return bad("%v", err)
+		return nil, fmt.Errorf("%w: timer: %w", ErrBadOptions, err)
 	}
-	prov, err := mockprovider.Lookup(p)
-	if err != nil {
-		return bad("%v", err)
-	}
-	types, err := checkTypes(prov, opts.Types)
+	types, err := prov.CheckTypes(opts.Types)
 	if err != nil {
 		return bad("types: %v", err)
 	}
-	if err := checkBaseURL(opts.Target); err != nil {
-		return bad("target: %v", err)
-	}
-	// PrepareSend turns the provider's name, retries and headers into engine options, as for a send;
-	// the payload it makes is not used.
-	_, dopts, err := mockprovider.PrepareSend(mockprovider.SendOptions{
-		Target: opts.Target, Provider: p, Types: types[:1], Count: 1, Seed: opts.Seed,
+	// send.Prepare turns the provider's name, retries and headers into engine options, as for a
+	// send; the payload it makes is not used.
+	_, dopts, err := send.Prepare(send.Options{
+		Target: target, Types: types[:1], Count: 1, Seed: opts.Seed,
 		Version: opts.Version, Retries: opts.Retries,
-		AuthUser: opts.AuthUser, AuthToken: opts.AuthToken, Header: opts.Header,
 	})
 	if err != nil {
 		return bad("%w", err) // the cause stays in the chain: a caller may name its setting for the field
@@ -73,7 +67,7 @@ func newTimer(opts Options) (*timer, error) {
 	if err != nil {
 		return bad("%w", err)
 	}
-	return &timer{provider: p, types: types, every: every, engine: engine}, nil
+	return &timer{provider: prov.Name, types: types, every: every, engine: engine}, nil
 }
 
 // startTimer makes the timer's generator, its links pointing at the server, and starts its loop.

@@ -11,15 +11,13 @@ import (
 
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/server"
+	"github.com/wahook/wahook/mockprovider"
 )
 
 func TestTimerDeliveries(t *testing.T) {
 	rec := newReceiver(t, nil)
 	var logs syncBuffer
-	srv := start(t, server.Options{
-		Target: rec.URL + "/hook", Every: 10 * time.Millisecond, Provider: "itniotech",
-		Types: []string{"text", "image", "location"}, Seed: 9, Logger: &logs,
-	})
+	srv := start(t, server.Options{Target: mockprovider.Target{URL: rec.URL + "/hook", Provider: "itniotech"}, Every: 10 * time.Millisecond, Types: []string{"text", "image", "location"}, Seed: 9, Logger: &logs})
 	require.Eventually(t, func() bool { return len(rec.Hits()) >= 4 }, 10*time.Second, 5*time.Millisecond)
 
 	// The types rotate and the media links point at the server.
@@ -64,10 +62,7 @@ func TestTimerCredentials(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	})
-	srv := start(t, server.Options{
-		Target: rec.URL + "/hook", Every: time.Hour, Provider: "innopaas", Types: []string{"text"},
-		AuthUser: "acme", AuthToken: "Bearer s3cret", Header: http.Header{"X-Env": {"dev"}},
-	})
+	srv := start(t, server.Options{Target: mockprovider.Target{URL: rec.URL + "/hook", Provider: "innopaas", Header: http.Header{"X-Env": {"dev"}}, Credentials: mockprovider.Credentials{User: "acme", Token: "Bearer s3cret"}}, Every: time.Hour, Types: []string{"text"}})
 	c := client(t)
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		list, ok := tryDeliveries(ct, c, srv, "?status=acked")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/server"
+	"github.com/wahook/wahook/mockprovider"
 )
 
 // tlsReceiver starts an https receiver with httptest's self-signed certificate and returns it with a
@@ -29,7 +30,7 @@ func tlsReceiver(t *testing.T) (*httptest.Server, *server.Options) {
 	rec.Config.ErrorLog = log.New(io.Discard, "", 0)
 	rec.StartTLS()
 	t.Cleanup(rec.Close)
-	return rec, &server.Options{RootCAs: rec.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	return rec, &server.Options{Target: mockprovider.Target{TLS: mockprovider.TLS{RootCAs: rec.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}}}
 }
 
 // TestSendTrust: every delivery of /v1/send trusts the certificates the server was started with, or
@@ -44,15 +45,15 @@ func TestSendTrust(t *testing.T) {
 		class    delivery.ErrorClass
 	}{
 		{"the system's roots refuse a self-signed certificate", server.Options{}, false, delivery.Failed, delivery.ClassTLS},
-		{"the server's root CAs", server.Options{RootCAs: trusting.RootCAs}, false, delivery.Acked, delivery.ClassNone},
-		{"an insecure server", server.Options{Insecure: true}, false, delivery.Acked, delivery.ClassNone},
+		{"the server's root CAs", server.Options{Target: mockprovider.Target{TLS: mockprovider.TLS{RootCAs: trusting.TLS.RootCAs}}}, false, delivery.Acked, delivery.ClassNone},
+		{"an insecure server", server.Options{Target: mockprovider.Target{TLS: mockprovider.TLS{Insecure: true}}}, false, delivery.Acked, delivery.ClassNone},
 		{"an insecure send", server.Options{}, true, delivery.Acked, delivery.ClassNone},
-		{"an insecure send to a server with root CAs", server.Options{RootCAs: trusting.RootCAs}, true, delivery.Acked, delivery.ClassNone},
+		{"an insecure send to a server with root CAs", server.Options{Target: mockprovider.Target{TLS: mockprovider.TLS{RootCAs: trusting.TLS.RootCAs}}}, true, delivery.Acked, delivery.ClassNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := start(t, tt.opts)
-			resp := send(t, client(t), srv, mustJSON(t, map[string]any{
+			resp := postSend(t, client(t), srv, mustJSON(t, map[string]any{
 				"target": rec.URL, "provider": "itniotech", "types": []string{"text"}, "retries": "none", "insecure": tt.insecure,
 			}))
 			require.Len(t, resp.Results, 1)
@@ -67,7 +68,7 @@ func TestSendTrust(t *testing.T) {
 // TestTimerTrust: the timer's deliveries trust the server's root CAs too.
 func TestTimerTrust(t *testing.T) {
 	rec, opts := tlsReceiver(t)
-	opts.Target, opts.Every, opts.Provider, opts.Types = rec.URL, time.Hour, "itniotech", []string{"text"}
+	opts.URL, opts.Every, opts.Provider, opts.Types = rec.URL, time.Hour, "itniotech", []string{"text"}
 	opts.Retries = "none"
 	srv := start(t, *opts)
 	c := client(t)
@@ -81,7 +82,7 @@ func TestTimerTrust(t *testing.T) {
 
 func TestNewRefusesInsecureWithRootCAs(t *testing.T) {
 	_, opts := tlsReceiver(t)
-	opts.Insecure = true
+	opts.TLS.Insecure = true
 	_, err := server.New(*opts)
 	require.ErrorIs(t, err, server.ErrBadOptions)
 	assert.EqualError(t, err, "bad server options: insecure cannot be combined with root CAs")

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -262,26 +261,24 @@ func Defects() []Defect {
 	}
 }
 
-// Credentials configures a receiver and the suite with the same credentials: the headers the provider
-// documents for customer-configured credentials (InnoPaaS's UserName and Authorization), or a custom
-// header for a provider that documents none (ITNIO Tech).
+// Credentials configures a receiver and the suite with the same credentials: the ones the provider's
+// Auth sends (InnoPaaS's UserName and Authorization headers, a signing provider's secret), or a
+// custom header for a provider that documents none (ITNIO Tech).
 func Credentials(p schemas.Provider) (receiver.Options, conformance.Config) {
 	const user, token = "wahook", "s3cret-token"
 	prov, err := mockprovider.Lookup(p)
 	if err != nil {
 		panic(fmt.Sprintf("broken: %v", err)) // the defects are tested with the providers wahook has
 	}
-	_, err = prov.Credentials(user, token)
-	switch {
-	case err == nil:
-		return receiver.Options{Provider: p, AuthUser: user, AuthToken: token},
-			conformance.Config{Provider: p, AuthUser: user, AuthToken: token}
-	case errors.Is(err, mockprovider.ErrNoCredentialHeaders):
-		return receiver.Options{Provider: p, AuthHeaders: http.Header{"X-Hook-Secret": {token}}},
-			conformance.Config{Provider: p, AuthHeaders: []string{"X-Hook-Secret: " + token}}
-	default:
-		panic(fmt.Sprintf("broken: %v", err))
+	for _, creds := range []mockprovider.Credentials{{User: user, Token: token}, {Secret: token}} {
+		if prov.Auth.Check(creds) == nil {
+			return receiver.Options{Provider: p, Credentials: creds},
+				conformance.Config{Target: mockprovider.Target{Provider: p, Credentials: creds}}
+		}
 	}
+	header := http.Header{"X-Hook-Secret": {token}}
+	return receiver.Options{Provider: p, Header: header},
+		conformance.Config{Target: mockprovider.Target{Provider: p, Header: header}}
 }
 
 // reference is the reference receiver with default options.

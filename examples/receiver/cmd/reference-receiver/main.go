@@ -47,8 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on; port 0 picks a free one")
 	provider := fs.String("provider", string(schemas.Auto), "provider: auto (recognise by envelope), innopaas or itniotech")
-	user := fs.String("auth-user", "", "require this value in the UserName header")
-	token := fs.String("auth-token", "", "require this value in the Authorization header")
+	user := fs.String("auth-user", "", "require this user as the provider sends it (InnoPaaS: the UserName header)")
+	token := fs.String("auth-token", "", "require this token as the provider sends it (InnoPaaS: the Authorization header)")
 	var headers headerFlags
 	fs.Var(&headers, "auth-header", "require this header, as 'Name: value' (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	opts := receiver.Options{Provider: p, AuthUser: *user, AuthToken: *token, AuthHeaders: http.Header{}}
+	opts := receiver.Options{Provider: p, Credentials: mockprovider.Credentials{User: *user, Token: *token}, Header: http.Header{}}
 	for _, line := range headers {
 		name, value, err := mockprovider.ParseHeader(line)
 		if err == nil {
@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(fmt.Errorf("--auth-header: %w", err))
 		}
-		opts.AuthHeaders.Add(name, value)
+		opts.Header.Add(name, value)
 	}
 
 	ln, err := net.Listen("tcp", *listen)

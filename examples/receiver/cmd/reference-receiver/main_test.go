@@ -32,7 +32,7 @@ func TestRun(t *testing.T) {
 	url = strings.TrimSpace(url)
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/webhook$`, url)
 
-	body, err := fixtures.Read("documented/itniotech/text.json")
+	body, err := fixtures.Read("documented/innopaas/text.json")
 	require.NoError(t, err)
 	post := func(user, token string) int {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))

@@ -1,0 +1,177 @@
+// Package send delivers webhooks to a receiver as a provider would: it generates (or takes) the
+// payloads, adds the provider's headers and credentials, and hands them to the delivery engine with
+// the provider's retry schedule. It is wahook send as a function, for a receiver's own tests:
+//
+//	report, err := send.Run(ctx, send.Options{
+//		Target: mockprovider.Target{URL: "http://127.0.0.1:8080/webhook", Provider: schemas.ITNIOTech},
+//		Count:  100, Workers: 4, Retries: "none",
+//	})
+//
+// The report is complete even when ctx is cancelled part-way: every payload ends acked, failed or
+// cancelled.
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// Options describe one send: where to (Target), what, and how the provider would deliver it.
+type Options struct {
+	// Target is the receiver, the provider acted as, credentials, extra headers, timeout and TLS.
+	mockprovider.Target
+	// Types are the message types to generate; empty (or "all") means one of every type.
+	Types []string
+	// Count is the number of payloads, dealt in turn to Types; 0 means one per type.
+	Count int
+	// Seed is the generator's run seed.
+	Seed uint64
+	// Mutation, when set, sends that mutation of each payload instead of the valid payload.
+	Mutation string
+	// Bodies, when set, are sent instead of generated payloads (wahook send --file).
+	Bodies [][]byte
+	// Quirks chooses the documented quirk forms; "" means mix.
+	Quirks mockprovider.QuirkMode
+	// MediaBaseURL prefixes media links; "" means mockprovider.DefaultMediaBaseURL.
+	MediaBaseURL string
+	// MediaFault asks the media host to fail the announced downloads this way (see
+	// mockprovider.MediaFaults).
+	MediaFault string
+	// Version names wahook's version in the User-Agent.
+	Version string
+	// Retries is "provider" (the provider's schedule), "none", or a comma-separated list of durations.
+	Retries string
+	// TimeScale multiplies retry delays; 0 means 1.
+	TimeScale float64
+	// Duplicates is the fraction of payloads delivered twice.
+	Duplicates float64
+	// Shuffle delivers in a seeded random order.
+	Shuffle bool
+	// Workers is the number of concurrent senders; 0 means 1.
+	Workers int
+	// Rate caps requests per second; 0 means unlimited.
+	Rate float64
+	// OnAttempt and OnResult, when set, see each attempt and each finished delivery as they happen.
+	OnAttempt func(delivery.Attempt)
+	OnResult  func(delivery.Result)
+}
+
+// ErrBadOptions is wrapped by the errors Run and Prepare return for unusable options, before
+// anything is sent; a refusal of one field is a *delivery.FieldError in the chain.
+var ErrBadOptions = errors.New("bad send options")
+
+// Run generates (or takes) the payloads opts describe and delivers them as the provider would. The
+// report is complete even when ctx is cancelled part-way.
+func Run(ctx context.Context, opts Options) (delivery.Report, error) {
+	payloads, dopts, err := Prepare(opts)
+	if err != nil {
+		return delivery.Report{}, err
+	}
+	return delivery.Run(ctx, dopts, payloads)
+}
+
+// Prepare turns opts into the payloads and engine options of a send, without sending.
+func Prepare(opts Options) ([]delivery.Payload, delivery.Options, error) {
+	// The cause stays in the chain, so that callers can tell ErrUnknownType from ErrNotApplicable.
+	bad := func(err error) error { return fmt.Errorf("%w: %w", ErrBadOptions, err) }
+	prov, dopts, err := opts.Target.Delivery(opts.Version)
+	if err != nil {
+		return nil, delivery.Options{}, bad(err)
+	}
+	retries, err := prov.ParseRetries(opts.Retries)
+	if err != nil {
+		return nil, delivery.Options{}, bad(&delivery.FieldError{Field: "Retries", Err: err})
+	}
+	var payloads []delivery.Payload
+	if len(opts.Bodies) > 0 {
+		if opts.Mutation != "" || len(opts.Types) > 0 {
+			return nil, delivery.Options{}, bad(errors.New("a given payload file cannot be combined with --type or --mutation"))
+		}
+		payloads = givenPayloads(prov, opts.Bodies)
+	} else if payloads, err = generate(prov, opts); err != nil {
+		return nil, delivery.Options{}, bad(err)
+	}
+	// An extra Content-Type replaces the payloads' own, as every extra header replaces the provider's:
+	// the engine sends a payload's ContentType over the headers', so clear it.
+	for k := range opts.Header {
+		if strings.EqualFold(k, "Content-Type") {
+			for i := range payloads {
+				payloads[i].ContentType = ""
+			}
+		}
+	}
+	dopts.Retries, dopts.TimeScale, dopts.Workers, dopts.Rate = retries, opts.TimeScale, opts.Workers, opts.Rate
+	dopts.Duplicates, dopts.Shuffle, dopts.Seed = opts.Duplicates, opts.Shuffle, opts.Seed
+	dopts.OnAttempt, dopts.OnResult = opts.OnAttempt, opts.OnResult
+	return payloads, dopts, nil
+}
+
+func generate(prov *mockprovider.Provider, opts Options) ([]delivery.Payload, error) {
+	types, err := prov.CheckTypes(opts.Types)
+	if err != nil {
+		return nil, err
+	}
+	count := opts.Count
+	if count <= 0 {
+		count = len(types)
+	}
+	g, err := mockprovider.New(mockprovider.Options{Seed: opts.Seed, Quirks: opts.Quirks, MediaBaseURL: opts.MediaBaseURL, MediaFault: opts.MediaFault})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Mutation != "" {
+		m, err := mockprovider.LookupMutation(prov.Name, opts.Mutation)
+		if err != nil {
+			return nil, err
+		}
+		if types = slices.DeleteFunc(slices.Clone(types), func(t string) bool { return !m.AppliesTo(t) }); len(types) == 0 {
+			return nil, fmt.Errorf("mutation %s: %w to any of the chosen types", m.ID, mockprovider.ErrNotApplicable)
+		}
+	}
+	out := make([]delivery.Payload, 0, count)
+	for i := range count {
+		typ := types[i%len(types)]
+		var pl mockprovider.Payload
+		if opts.Mutation != "" {
+			pl, _, err = g.GenerateMutated(prov.Name, typ, uint64(i), opts.Mutation)
+		} else {
+			pl, err = g.Generate(prov.Name, typ, uint64(i))
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pl.Delivery())
+	}
+	return out, nil
+}
+
+// givenPayloads wraps bodies read from files; their id and type are read from them when they parse.
+func givenPayloads(prov *mockprovider.Provider, bodies [][]byte) []delivery.Payload {
+	out := make([]delivery.Payload, len(bodies))
+	for i, body := range bodies {
+		out[i] = delivery.Payload{ID: fmt.Sprintf("file-%d", i+1), Provider: string(prov.Name), Body: body}
+		doc, err := schemas.Decode(body)
+		if err != nil {
+			continue
+		}
+		if id, err := jsonpointer.Get(doc, prov.IDPointer); err == nil {
+			if s, ok := id.(string); ok {
+				out[i].ID = s
+			}
+		}
+		if typ, err := jsonpointer.Get(doc, prov.MessagePointer+"/type"); err == nil {
+			if s, ok := typ.(string); ok {
+				out[i].Type = s
+			}
+		}
+	}
+	return out
+}
