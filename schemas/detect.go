@@ -10,22 +10,22 @@ func Detect(payload []byte) (Provider, bool) {
 	if err != nil {
 		return "", false
 	}
-	return detect(doc)
+	return known().detect(doc)
 }
 
 // detect picks the provider whose envelope shares the most keys with doc, at least two of them. A tie is
 // no match: guessing would report the wrong format's violations.
-func detect(doc any) (Provider, bool) {
+func (r *registry) detect(doc any) (Provider, bool) {
 	obj, ok := doc.(map[string]any)
 	if !ok {
 		return "", false
 	}
 	var best Provider
 	bestScore, tie := 0, false
-	for _, p := range providers {
+	for _, p := range r.order {
 		score := 0
 		for k := range obj {
-			if _, found := slices.BinarySearch(formatsOf()[p].envelope, k); found {
+			if _, found := slices.BinarySearch(r.formats[p].envelope, k); found {
 				score++
 			}
 		}

@@ -31,7 +31,7 @@ type Field struct {
 // type), so an image message lists image fields and not text ones. It is how wahook derives "drop each
 // required field" and "give each field the wrong type" cases from the schema instead of from a list.
 func Fields(p Provider, doc any) ([]Field, error) {
-	f, ok := formatsOf()[p]
+	f, ok := known().formats[p]
 	if !ok {
 		return nil, fmt.Errorf("fields: %w %q", ErrUnknownProvider, p)
 	}

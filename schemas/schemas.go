@@ -10,46 +10,132 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Provider names a webhook format.
 type Provider string
 
-// The providers wahook knows. Auto asks Validate to recognise the provider from the payload's envelope.
+// The built-in providers. Auto asks Validate to recognise the provider from the payload's envelope.
 const (
 	Auto      Provider = "auto"
 	InnoPaaS  Provider = "innopaas"
 	ITNIOTech Provider = "itniotech"
 )
 
-// ErrUnknownProvider is returned for a provider name that is not one of Providers.
-var ErrUnknownProvider = errors.New("unknown provider")
+// Errors of the provider registry.
+var (
+	// ErrUnknownProvider is returned for a provider name that is not one of Providers.
+	ErrUnknownProvider = errors.New("unknown provider")
+	// ErrProviderExists is returned by Register for a name already registered.
+	ErrProviderExists = errors.New("provider already registered")
+	// ErrBadSchema is wrapped by errors about a schema that breaks a convention the code relies on.
+	ErrBadSchema = errors.New("bad schema")
+)
 
 //go:embed *.schema.json
 var files embed.FS
 
-// providers lists the known formats in a stable order.
-var providers = []Provider{InnoPaaS, ITNIOTech}
+// builtin lists the providers whose schemas are embedded, in their stable order.
+var builtin = []Provider{InnoPaaS, ITNIOTech}
 
-// Providers returns the known providers, in a stable order.
-func Providers() []Provider { return slices.Clone(providers) }
+// registry is one immutable state of the known formats; Register and Unregister replace it whole, so
+// that the readers on every payload's path (Detect, Fields) take no lock.
+type registry struct {
+	order   []Provider
+	formats map[Provider]*format
+}
+
+var (
+	current    atomic.Pointer[registry]
+	registerMu sync.Mutex // serialises the writers of current
+	// builtinErr is what loading the embedded schemas went wrong with; Check and New return it.
+	builtinErr error
+)
+
+func init() {
+	current.Store(&registry{formats: map[Provider]*format{}})
+	for _, p := range builtin {
+		raw, err := files.ReadFile(p.File())
+		if err == nil {
+			err = Register(p, raw)
+		}
+		builtinErr = errors.Join(builtinErr, err)
+	}
+}
+
+func known() *registry { return current.Load() }
+
+// Check reports whether every embedded schema loaded: nil, or an error naming each schema file and the
+// JSON pointer of the convention it breaks. New returns the same error; a provider whose schema did not
+// load is not among Providers.
+func Check() error { return builtinErr }
+
+// validName is what a provider name may be: it names the schema file and appears in case ids and URLs.
+var validName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+
+// Register adds provider name with its JSON Schema (draft 2020-12) to the known formats, after the
+// built-in ones in Providers' order. The schema must follow the conventions the rest of wahook reads:
+// "$id" equal to name.URL(), top-level "properties" (the envelope, which Detect matches), and the
+// message types as the string enum at /$defs/message/properties/type/enum. A name already known is
+// ErrProviderExists; a schema breaking a convention is ErrBadSchema, naming the file and the pointer.
+// Validators made before the call do not see the new provider: make one with New afterwards.
+func Register(name Provider, schema []byte) error {
+	if !validName.MatchString(string(name)) || name == Auto {
+		return fmt.Errorf("register provider %q: want a name of lowercase letters, digits and dashes, not %q", name, Auto)
+	}
+	f, err := loadFormat(name, schema)
+	if err != nil {
+		return err
+	}
+	registerMu.Lock()
+	defer registerMu.Unlock()
+	old := known()
+	if _, ok := old.formats[name]; ok {
+		return fmt.Errorf("register provider %q: %w", name, ErrProviderExists)
+	}
+	next := &registry{order: append(slices.Clone(old.order), name), formats: maps.Clone(old.formats)}
+	next.formats[name] = f
+	current.Store(next)
+	return nil
+}
+
+// Unregister removes provider name from the known formats, so that a test can undo its Register
+// (t.Cleanup). It is ErrUnknownProvider for a name that is not registered.
+func Unregister(name Provider) error {
+	registerMu.Lock()
+	defer registerMu.Unlock()
+	old := known()
+	if _, ok := old.formats[name]; !ok {
+		return fmt.Errorf("unregister provider %q: %w", name, ErrUnknownProvider)
+	}
+	next := &registry{order: slices.DeleteFunc(slices.Clone(old.order), func(p Provider) bool { return p == name }), formats: maps.Clone(old.formats)}
+	delete(next.formats, name)
+	current.Store(next)
+	return nil
+}
+
+// Providers returns the known providers, in a stable order: the built-in ones, then any registered.
+func Providers() []Provider { return slices.Clone(known().order) }
 
 // ParseProvider turns a name such as "innopaas" into a Provider. It accepts "auto" only when allowAuto is set.
 func ParseProvider(name string, allowAuto bool) (Provider, error) {
-	p := Provider(name)
-	if p == Auto && allowAuto || slices.Contains(providers, p) {
+	p, reg := Provider(name), known()
+	if _, ok := reg.formats[p]; ok || p == Auto && allowAuto {
 		return p, nil
 	}
-	want := slices.Clone(providers)
+	want := slices.Clone(reg.order)
 	if allowAuto {
 		want = append([]Provider{Auto}, want...)
 	}
 	return "", fmt.Errorf("%w %q (want one of %v)", ErrUnknownProvider, name, want)
 }
 
-// File returns the file name of p's schema inside Files, such as "innopaas.schema.json".
+// File returns the file name of p's schema, such as "innopaas.schema.json".
 func (p Provider) File() string { return string(p) + ".schema.json" }
 
 // URL returns the $id of p's schema.
@@ -57,20 +143,22 @@ func (p Provider) URL() string { return baseURL + p.File() }
 
 const baseURL = "https://github.com/wahook/wahook/schemas/"
 
-// Files returns the embedded schema files, for tools that want to publish or load them elsewhere.
+// Files returns the embedded schema files of the built-in providers, for tools that want to publish or
+// load them elsewhere.
 func Files() embed.FS { return files }
 
 // Source returns the raw bytes of p's schema.
 func Source(p Provider) ([]byte, error) {
-	if !slices.Contains(providers, p) {
+	f, ok := known().formats[p]
+	if !ok {
 		return nil, fmt.Errorf("schema of %q: %w", p, ErrUnknownProvider)
 	}
-	return files.ReadFile(p.File())
+	return slices.Clone(f.raw), nil
 }
 
 // Types returns the message types p's schema defines, in the order the schema lists them.
 func Types(p Provider) []string {
-	f, ok := formatsOf()[p]
+	f, ok := known().formats[p]
 	if !ok {
 		return nil
 	}
@@ -79,7 +167,7 @@ func Types(p Provider) []string {
 
 // EnvelopeKeys returns the top-level property names p's schema documents, in sorted order.
 func EnvelopeKeys(p Provider) []string {
-	f, ok := formatsOf()[p]
+	f, ok := known().formats[p]
 	if !ok {
 		return nil
 	}
@@ -88,34 +176,58 @@ func EnvelopeKeys(p Provider) []string {
 
 // format is what the Go code reads out of one schema file, so that nothing is written down twice.
 type format struct {
+	raw      []byte
 	source   map[string]any
 	types    []string // $defs.message.properties.type.enum
 	envelope []string // top-level properties, sorted
 }
 
-var formatsOf = sync.OnceValue(func() map[Provider]format {
-	out := make(map[Provider]format, len(providers))
-	for _, p := range providers {
-		raw, err := files.ReadFile(p.File())
-		if err != nil {
-			panic(fmt.Sprintf("embedded schema %s: %v", p.File(), err)) // embedded at build time; a test covers it
-		}
-		var src map[string]any
-		if err := json.Unmarshal(raw, &src); err != nil {
-			panic(fmt.Sprintf("embedded schema %s: %v", p.File(), err))
-		}
-		f := format{source: src}
-		for k := range dig(src, "properties") {
-			f.envelope = append(f.envelope, k)
-		}
-		slices.Sort(f.envelope)
-		for _, t := range dig(src, "$defs", "message", "properties", "type")["enum"].([]any) {
-			f.types = append(f.types, t.(string))
-		}
-		out[p] = f
+// typesPointer is where a schema lists its message types.
+const typesPointer = "/$defs/message/properties/type/enum"
+
+// loadFormat reads what the code relies on out of p's schema raw, or says which convention it breaks.
+func loadFormat(p Provider, raw []byte) (*format, error) {
+	bad := func(ptr, msg string, args ...any) error {
+		return fmt.Errorf("%w %s: %s: %s", ErrBadSchema, p.File(), ptr, fmt.Sprintf(msg, args...))
 	}
-	return out
-})
+	var src map[string]any
+	if err := json.Unmarshal(raw, &src); err != nil {
+		return nil, fmt.Errorf("%w %s: not a JSON object: %w", ErrBadSchema, p.File(), err)
+	}
+	if id, _ := src["$id"].(string); id != p.URL() {
+		return nil, bad("/$id", "want %q, the URL the schema is compiled under", p.URL())
+	}
+	f := &format{raw: slices.Clone(raw), source: src}
+	envelope, ok := src["properties"].(map[string]any)
+	if !ok || len(envelope) == 0 {
+		return nil, bad("/properties", "want an object listing the envelope's keys")
+	}
+	for k := range envelope {
+		f.envelope = append(f.envelope, k)
+	}
+	slices.Sort(f.envelope)
+	enum, ok := dig(src, "$defs", "message", "properties", "type")["enum"].([]any)
+	if !ok || len(enum) == 0 {
+		return nil, bad(typesPointer, "want a non-empty array of the message types")
+	}
+	for i, t := range enum {
+		s, ok := t.(string)
+		if !ok || s == "" || slices.Contains(f.types, s) {
+			return nil, bad(fmt.Sprintf("%s/%d", typesPointer, i), "want a distinct non-empty string, not %s", jsonText(t))
+		}
+		f.types = append(f.types, s)
+	}
+	return f, nil
+}
+
+// jsonText writes a decoded value as JSON, for messages.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
 
 // dig walks nested JSON objects by key, returning nil when a step is missing.
 func dig(m map[string]any, keys ...string) map[string]any {

@@ -73,7 +73,9 @@ func (r *Report) Valid() bool { return len(r.Violations) == 0 }
 
 // Validator checks payloads against the compiled schemas. It is safe for concurrent use.
 type Validator struct {
-	opts    Options
+	opts Options
+	// known is the registry as it was when the Validator was made: the providers it compiled.
+	known   *registry
 	schemas map[Provider]*jsonschema.Schema
 	// accept holds each provider's acceptance path: see accept.go.
 	accept map[Provider]*acceptor
@@ -130,20 +132,21 @@ func newValidator(opts Options, itemsWindow, keysWindow int) (*Validator, error)
 		}
 		return s, nil
 	}
+	if err := Check(); err != nil {
+		return nil, err
+	}
+	reg := known()
 	v := &Validator{
 		opts:        opts,
-		schemas:     make(map[Provider]*jsonschema.Schema, len(providers)),
-		accept:      make(map[Provider]*acceptor, len(providers)),
-		sources:     make(map[Provider]*source, len(providers)),
+		known:       reg,
+		schemas:     make(map[Provider]*jsonschema.Schema, len(reg.order)),
+		accept:      make(map[Provider]*acceptor, len(reg.order)),
+		sources:     make(map[Provider]*source, len(reg.order)),
 		itemsWindow: itemsWindow,
 		keysWindow:  keysWindow,
 	}
-	for _, p := range providers {
-		raw, err := files.ReadFile(p.File())
-		if err != nil {
-			return nil, fmt.Errorf("read schema %s: %w", p.File(), err)
-		}
-		src, raw, err := variant(p.URL(), raw)
+	for _, p := range reg.order {
+		src, raw, err := variant(p.URL(), reg.formats[p].raw)
 		if err != nil {
 			return nil, err
 		}
@@ -191,11 +194,11 @@ func (p Provider) unlessAuto() Provider {
 // the recognised provider's when p is Auto.
 func (v *Validator) ValidateValue(p Provider, doc any) (*Report, error) {
 	if p == Auto {
-		found, ok := detect(doc)
+		found, ok := v.known.detect(doc)
 		if !ok {
 			return &Report{Violations: []Violation{{
 				Keyword: KeywordProvider,
-				Message: fmt.Sprintf("matches neither provider's envelope (%s)", envelopeHint()),
+				Message: fmt.Sprintf("matches neither provider's envelope (%s)", v.known.envelopeHint()),
 			}}}, nil
 		}
 		p = found
@@ -251,11 +254,10 @@ func (v *Validator) check(p Provider, src *source, doc any, col sink) error {
 	return nil
 }
 
-func envelopeHint() string {
+func (r *registry) envelopeHint() string {
 	var parts []string
-	for _, p := range providers {
-		keys := EnvelopeKeys(p)
-		parts = append(parts, fmt.Sprintf("%s: %s", p, strings.Join(keys, ", ")))
+	for _, p := range r.order {
+		parts = append(parts, fmt.Sprintf("%s: %s", p, strings.Join(r.formats[p].envelope, ", ")))
 	}
 	return strings.Join(parts, "; ")
 }
