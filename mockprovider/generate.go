@@ -3,6 +3,7 @@ package mockprovider
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/schemas"
 )
@@ -212,6 +214,9 @@ func (g *Generator) generateSeed(prov *Provider, typ string, index, seed uint64,
 // appendSeed is generateSeed appending the body to dst; see AppendGenerate.
 func (g *Generator) appendSeed(dst []byte, prov *Provider, typ string, index, seed uint64, full bool) ([]byte, Payload, error) {
 	p := prov.Name
+	if prov.Write != nil {
+		return appendWritten(dst, prov, typ, index, seed)
+	}
 	b := g.builders.Get().(*builder)
 	defer g.builders.Put(b)
 	b.f.reseed(seed)
@@ -227,6 +232,39 @@ func (g *Generator) appendSeed(dst []byte, prov *Provider, typ string, index, se
 	}
 	b.payload.Body = dst[start:len(dst):len(dst)]
 	return dst, b.payload, nil
+}
+
+// appendWritten is appendSeed for a provider described outside this package, through its Write.
+func appendWritten(dst []byte, prov *Provider, typ string, index, seed uint64) ([]byte, Payload, error) {
+	fail := func(err error) ([]byte, Payload, error) {
+		return dst, Payload{}, fmt.Errorf("generate %s %s: %w", prov.Name, typ, err)
+	}
+	body, err := prov.Write(rand.New(&splitmix{state: seed}), typ)
+	if err != nil {
+		return fail(err)
+	}
+	doc, err := schemas.Decode(body)
+	if err != nil {
+		return fail(fmt.Errorf("Write gave no JSON document: %w", err))
+	}
+	id, err := jsonpointer.Get(doc, prov.IDPointer)
+	if err != nil {
+		return fail(fmt.Errorf("message id: %w", err))
+	}
+	sent, err := prov.SentAt(doc)
+	if err != nil {
+		return fail(err)
+	}
+	idText, ok := id.(string)
+	if !ok {
+		idText = jsonText(id)
+	}
+	start := len(dst)
+	dst = append(dst, body...)
+	return dst, Payload{
+		Provider: prov.Name, Type: typ, Index: index, Seed: seed, ContentType: "application/json",
+		ID: idText, SentAt: sent, Body: dst[start:len(dst):len(dst)],
+	}, nil
 }
 
 // quirkChooser decides, per quirk, whether a payload uses the example's form.

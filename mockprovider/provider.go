@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
@@ -15,7 +19,8 @@ import (
 
 // Provider is what wahook knows about one provider beyond its schema: how it writes each message type,
 // its quirk forms, and how it delivers. Each provider is described in one file (innopaas.go,
-// itniotech.go); nothing else in wahook switches on the provider's name.
+// itniotech.go); nothing else in wahook switches on the provider's name. A provider described outside
+// this package sets Write and is added with Register.
 type Provider struct {
 	// Name is the provider's format name.
 	Name schemas.Provider
@@ -47,6 +52,12 @@ type Provider struct {
 	Auth Auth
 	// Quirks lists the documented quirk forms the generator varies (see QuirkMode).
 	Quirks []Quirk
+	// Write, for a provider described outside this package, returns the body of a message of type typ,
+	// drawing every value from rng, which is seeded from the payload's seed: the same seed must give
+	// the same body. The payload's ID and SentAt are read back from the body at IDPointer and
+	// SentAtPointer (an RFC 3339 string or whole unix seconds). The built-in providers leave it nil and
+	// write through the package's own JSON writer, which also fills every optional part for mutations.
+	Write func(rng *rand.Rand, typ string) ([]byte, error)
 
 	types     []string
 	sentAt    func(v any) (time.Time, error) // reads the value at SentAtPointer in the provider's format
@@ -149,7 +160,11 @@ func (p *Provider) SentAt(doc any) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s send time: %w", p.Name, err)
 	}
-	t, err := p.sentAt(v)
+	read := p.sentAt
+	if read == nil {
+		read = anyTime
+	}
+	t, err := read(v)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s send time at %s: %w", p.Name, p.SentAtPointer, err)
 	}
@@ -163,6 +178,14 @@ func isoTime(v any) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s is not a string", jsonText(v))
 	}
 	return time.Parse(time.RFC3339Nano, s)
+}
+
+// anyTime reads a time written either way, for a provider described outside this package.
+func anyTime(v any) (time.Time, error) {
+	if _, ok := v.(string); ok {
+		return isoTime(v)
+	}
+	return unixSeconds(v)
 }
 
 // unixSeconds reads a time written as a whole number of seconds since 1970, decoded as a float64 or
@@ -201,15 +224,87 @@ func jsonText(v any) string {
 // Types returns the message types of the provider, from its schema.
 func (p *Provider) Types() []string { return slices.Clone(p.types) }
 
-var registry = map[schemas.Provider]*Provider{}
+// registry holds the provider descriptions, replaced whole by each Register and Unregister so that
+// Lookup, on every payload's path, takes no lock.
+var (
+	// registry is set in its initialiser, which runs before any file's init registers a provider.
+	registry = func() *atomic.Pointer[map[schemas.Provider]*Provider] {
+		var r atomic.Pointer[map[schemas.Provider]*Provider]
+		r.Store(&map[schemas.Provider]*Provider{})
+		return &r
+	}()
+	registerMu sync.Mutex
+	// builtinErr is what registering the built-in providers went wrong with; Check returns it.
+	builtinErr error
+)
 
-// register adds a provider description; each provider file calls it from init.
+// register adds a built-in provider description; each provider file calls it from init.
 func register(p *Provider) {
-	p.types = schemas.Types(p.Name)
+	builtinErr = errors.Join(builtinErr, Register(p))
+}
+
+// Check reports whether every built-in provider, and its schema, loaded: nil, or one line naming each
+// that did not and why. cmd/wahook calls it before anything else.
+func Check() error {
+	var msgs []string
+	for _, err := range []error{schemas.Check(), builtinErr} {
+		if err != nil {
+			msgs = append(msgs, strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+	}
+	if msgs == nil {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// Register adds p, whose schema is already registered with schemas.Register (or embedded), to the
+// providers: after it, Lookup, Providers, the generator, send and conformance know it. A provider
+// described outside this package must set Write. It is schemas.ErrUnknownProvider for a provider
+// without a schema and schemas.ErrProviderExists for one already registered. Register takes p: do not
+// change it afterwards. Unregister undoes it.
+func Register(p *Provider) error {
+	types := schemas.Types(p.Name)
+	if types == nil {
+		return fmt.Errorf("register provider %q: no schema: %w", p.Name, schemas.ErrUnknownProvider)
+	}
+	if p.write == nil && p.Write == nil {
+		return fmt.Errorf("register provider %q: no Write", p.Name)
+	}
+	for field, ptr := range map[string]string{"MessagePointer": p.MessagePointer, "IDPointer": p.IDPointer, "SentAtPointer": p.SentAtPointer} {
+		if _, err := jsonpointer.Split(ptr); err != nil || ptr == "" {
+			return fmt.Errorf("register provider %q: %s %q is not a JSON pointer into the payload", p.Name, field, ptr)
+		}
+	}
+	p.types = types
 	if p.Auth == nil {
 		p.Auth = NoAuth{}
 	}
-	registry[p.Name] = p
+	registerMu.Lock()
+	defer registerMu.Unlock()
+	old := *registry.Load()
+	if _, ok := old[p.Name]; ok {
+		return fmt.Errorf("register provider %q: %w", p.Name, schemas.ErrProviderExists)
+	}
+	next := maps.Clone(old)
+	next[p.Name] = p
+	registry.Store(&next)
+	return nil
+}
+
+// Unregister removes the provider named name, so that a test can undo its Register (t.Cleanup); its
+// schema stays until schemas.Unregister. It is schemas.ErrUnknownProvider for a name not registered.
+func Unregister(name schemas.Provider) error {
+	registerMu.Lock()
+	defer registerMu.Unlock()
+	old := *registry.Load()
+	if _, ok := old[name]; !ok {
+		return fmt.Errorf("unregister provider %q: %w", name, schemas.ErrUnknownProvider)
+	}
+	next := maps.Clone(old)
+	delete(next, name)
+	registry.Store(&next)
+	return nil
 }
 
 // CheckTypes returns the message types named, each checked against the provider's: none, or "all"
@@ -235,7 +330,7 @@ func (p *Provider) CheckTypes(types []string) ([]string, error) {
 
 // Lookup returns the description of the provider named name.
 func Lookup(name schemas.Provider) (*Provider, error) {
-	p, ok := registry[name]
+	p, ok := (*registry.Load())[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", schemas.ErrUnknownProvider, name)
 	}
@@ -245,8 +340,11 @@ func Lookup(name schemas.Provider) (*Provider, error) {
 // Providers returns every provider description, in schemas.Providers order.
 func Providers() []*Provider {
 	var out []*Provider
+	reg := *registry.Load()
 	for _, name := range schemas.Providers() {
-		out = append(out, registry[name])
+		if p, ok := reg[name]; ok {
+			out = append(out, p)
+		}
 	}
 	return out
 }

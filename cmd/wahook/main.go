@@ -17,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wahook/wahook/mockprovider"
 )
 
 // version is the release version, set at build time with -ldflags "-X main.version=v1.2.3".
@@ -32,6 +34,11 @@ func main() {
 // run executes the command line args and returns the process exit code. It never exits or panics on
 // bad input, so tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// A provider whose schema or description did not load would make every command wrong about it.
+	if err := mockprovider.Check(); err != nil {
+		fmt.Fprintf(stderr, "wahook: %v\n", err)
+		return 2
+	}
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
