@@ -148,8 +148,8 @@ func TestConformUsage(t *testing.T) {
 		wantStderr string
 	}{
 		{[]string{"--provider", "innopaas"}, "wahook: conform: --target is required\n"},
-		{[]string{"--target", "http://x"}, "wahook: conform: --provider is required (one of [innopaas itniotech])\n"},
-		{[]string{"--target", "http://x", "--provider", "meta"}, "wahook: --provider: unknown provider \"meta\" (want one of [innopaas itniotech])\n"},
+		{[]string{"--target", "http://x"}, "wahook: conform: --provider is required (one of " + providerList + ")\n"},
+		{[]string{"--target", "http://x", "--provider", "no-such-provider"}, "wahook: --provider: unknown provider \"no-such-provider\" (want one of " + providerList + ")\n"},
 		{[]string{"--target", "ftp://x", "--provider", "innopaas"}, "wahook: conform: --target: \"ftp://x\": scheme must be http or https\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--profile", "lax"}, "wahook: conform: --profile: \"lax\": want one of [standard strict]\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--run", "("}, "wahook: conform: --run: error parsing regexp: missing closing ): `(`\n"},

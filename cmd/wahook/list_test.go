@@ -92,7 +92,7 @@ func TestListErrors(t *testing.T) {
 		{"nothing to list", []string{"list"}, "wahook: list: what to list? want types or mutations\n"},
 		{"unknown catalogue", []string{"list", "foo"}, "wahook: list: unknown catalogue \"foo\" (want types or mutations)\n"},
 		{"two catalogues", []string{"list", "types", "mutations"}, "wahook: list: one catalogue at a time, got 2 arguments (want types or mutations)\n"},
-		{"unknown provider", []string{"list", "types", "--provider", "meta"}, "wahook: --provider: unknown provider \"meta\" (want one of [innopaas itniotech])\n"},
+		{"unknown provider", []string{"list", "types", "--provider", "no-such-provider"}, "wahook: --provider: unknown provider \"no-such-provider\" (want one of " + providerList + ")\n"},
 		{"unknown output", []string{"list", "mutations", "-o", "yaml"}, "wahook: --output: unknown format \"yaml\" (want text or json)\n"},
 	}
 	for _, tt := range tests {

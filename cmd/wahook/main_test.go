@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/schemas"
+)
+
+// providerList and autoProviderList are the provider lists error messages name, from the registry.
+var (
+	providerList     = fmt.Sprint(schemas.Providers())
+	autoProviderList = fmt.Sprint(append([]schemas.Provider{schemas.Auto}, schemas.Providers()...))
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

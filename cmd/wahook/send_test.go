@@ -507,7 +507,7 @@ func TestSendUsage(t *testing.T) {
 	}{
 		{"no target", []string{"send", "--provider", "itniotech"}, "", "wahook: required flag(s) \"target\" not set\n"},
 		{"no provider", []string{"send", "--target", target}, "", "wahook: required flag(s) \"provider\" not set\n"},
-		{"unknown provider", []string{"--provider", "meta"}, "", "wahook: --provider: unknown provider \"meta\" (want one of [innopaas itniotech])\n"},
+		{"unknown provider", []string{"--provider", "no-such-provider"}, "", "wahook: --provider: unknown provider \"no-such-provider\" (want one of " + providerList + ")\n"},
 		{"unknown type", []string{"--provider", "itniotech", "--type", "text,order"}, "",
 			"wahook: bad send options: unknown message type \"order\" for itniotech (want one of text, image, video, audio, document, location, sticker, unknown, unsupported, interactive, contacts)\n"},
 		{"all among types", []string{"--provider", "itniotech", "--type", "all", "--type", "text"}, "", "wahook: --type: all cannot be combined with other types\n"},

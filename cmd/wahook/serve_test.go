@@ -300,7 +300,7 @@ func TestServeUsage(t *testing.T) {
 	}{
 		{"timer flag without target", []string{"--every", "1s"}, "wahook: --every: only with --target\n"},
 		{"provider without target", []string{"--provider", "itniotech"}, "wahook: --provider: only with --target\n"},
-		{"unknown provider", []string{"--target", "http://127.0.0.1:1/", "--provider", "meta"}, `wahook: --provider: unknown provider "meta"`},
+		{"unknown provider", []string{"--target", "http://127.0.0.1:1/", "--provider", "no-such-provider"}, `wahook: --provider: unknown provider "no-such-provider"`},
 		{"unknown type", []string{"--target", "http://127.0.0.1:1/", "--type", "hologram"}, `wahook: --type: unknown message type "hologram" for innopaas`},
 		{"every too short", []string{"--target", "http://127.0.0.1:1/", "--every", "1ms"}, "wahook: --every: 1ms, want at least 10ms\n"},
 		{"target not http", []string{"--target", "ftp://x/"}, `wahook: --target: "ftp://x/": scheme must be http or https`},

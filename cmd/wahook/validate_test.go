@@ -124,9 +124,9 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name:       "unknown provider",
-			args:       []string{"--provider", "twilio", innoText},
+			args:       []string{"--provider", "no-such-provider", innoText},
 			wantCode:   2,
-			wantStderr: "wahook: --provider: unknown provider \"twilio\" (want one of [auto innopaas itniotech])\n",
+			wantStderr: "wahook: --provider: unknown provider \"no-such-provider\" (want one of " + autoProviderList + ")\n",
 		},
 		{
 			name:       "unknown output format",

@@ -454,7 +454,7 @@ func TestBadOptions(t *testing.T) {
 		{"dir is a file", corpus.Options{Dir: file, Count: 1}, nil, "", "not a directory"},
 		{"unknown format", corpus.Options{Count: 1, Format: "xml"}, nil, "Format", `corpus: Format: unknown format "xml" (want files, jsonl)`},
 		{"nothing to write", corpus.Options{}, corpus.ErrNothingToWrite, "", "Count is 0"},
-		{"unknown provider", corpus.Options{Count: 1, Providers: []schemas.Provider{"meta"}}, schemas.ErrUnknownProvider, "", `"meta"`},
+		{"unknown provider", corpus.Options{Count: 1, Providers: []schemas.Provider{"no-such-provider"}}, schemas.ErrUnknownProvider, "", `"no-such-provider"`},
 		{"auto is no provider", corpus.Options{Count: 1, Providers: []schemas.Provider{schemas.Auto}}, schemas.ErrUnknownProvider, "", `"auto"`},
 		{"provider twice", corpus.Options{Count: 1, Providers: []schemas.Provider{schemas.InnoPaaS, schemas.InnoPaaS}}, nil, "", "twice"},
 		{"no provider", corpus.Options{Count: 1, Providers: []schemas.Provider{}}, nil, "", "no provider"},

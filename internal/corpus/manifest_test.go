@@ -45,7 +45,7 @@ func TestReadManifest(t *testing.T) {
 		{"no file", edit(acceptLine, `"file":"innopaas/text/000000.json"`, `"file":""`), 0, `line 1: bad manifest: file "": not a slash-separated path`},
 		{"file outside", edit(acceptLine, `innopaas/text/000000.json`, `../etc/passwd`), 0, `file "../etc/passwd"`},
 		{"absolute file", edit(acceptLine, `innopaas/text/000000.json`, `/etc/passwd`), 0, `file "/etc/passwd"`},
-		{"unknown provider", edit(acceptLine, `"provider":"innopaas"`, `"provider":"meta"`), 0, `line 1: bad manifest: unknown provider "meta"`},
+		{"unknown provider", edit(acceptLine, `"provider":"innopaas"`, `"provider":"no-such-provider"`), 0, `line 1: bad manifest: unknown provider "no-such-provider"`},
 		{"no type", edit(acceptLine, `"type":"text"`, `"type":""`), 0, "no type"},
 		{"unknown expectation", edit(acceptLine, `"expect":"accept"`, `"expect":"maybe"`), 0, `expect "maybe": want accept, reject or tolerate`},
 		{"accepted mutation", edit(rejectLine, `"expect":"reject"`, `"expect":"accept"`), 0, `expect accept with mutation "empty-body"`},

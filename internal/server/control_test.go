@@ -207,7 +207,7 @@ func TestSendBadInput(t *testing.T) {
 		{"target not a URL", `{"target":"http://[::1","provider":"innopaas"}`, "is not a URL"},
 		{"target a number", `{"target":1,"provider":"innopaas"}`, "target: got a JSON number, want a string"},
 		{"missing provider", `{"target":"` + target + `"}`, "provider: missing"},
-		{"unknown provider", `{"target":"` + target + `","provider":"meta"}`, `unknown provider "meta"`},
+		{"unknown provider", `{"target":"` + target + `","provider":"no-such-provider"}`, `unknown provider "no-such-provider"`},
 		{"unknown type", base(`,"types":["text","hologram"]`), `unknown message type "hologram"`},
 		{"type of the other provider", base(`,"types":["unsupported"]`), `unknown message type "unsupported"`},
 		{"all among types", base(`,"types":["all","text"]`), `"all" cannot be combined`},
@@ -410,7 +410,7 @@ func TestDeliveriesFilters(t *testing.T) {
 	}
 
 	bad := []struct{ query, wantErr string }{
-		{"?provider=meta", "unknown provider"},
+		{"?provider=no-such-provider", "unknown provider"},
 		{"?type=hologram", `unknown message type "hologram"`},
 		{"?status=ok", `status: "ok"`},
 		{"?status=99", `status: "99"`},
@@ -477,7 +477,7 @@ func TestNewBadOptions(t *testing.T) {
 		{"every without target", server.Options{Every: 0 + 1e9}},
 		{"every too short", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/"}, Every: 1e6}},
 		{"timer target not http", server.Options{Target: mockprovider.Target{URL: "ftp://x/"}}},
-		{"timer provider unknown", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Provider: "meta"}}},
+		{"timer provider unknown", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Provider: "no-such-provider"}}},
 		{"timer type unknown", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/"}, Types: []string{"hologram"}}},
 		{"timer retries", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/"}, Retries: "soon"}},
 		{"timer header", server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Header: http.Header{"Host": {"bad host"}}}}},

@@ -62,7 +62,7 @@ func TestRunUsage(t *testing.T) {
 		args       []string
 		wantStderr string // "" for any
 	}{
-		{[]string{"--provider", "meta"}, ""},
+		{[]string{"--provider", "no-such-provider"}, ""},
 		{[]string{"--listen", "not an address"}, ""},
 		{[]string{"--auth-header", "no colon"}, "reference-receiver: --auth-header: a line without ':': want 'Name: value'\n"},
 		{[]string{"--auth-header", "X(bad: v"}, "reference-receiver: --auth-header: name \"X(bad\" is not a token: use letters, digits and !#$%&'*+-.^_`|~\n"},
