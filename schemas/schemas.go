@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -40,9 +42,6 @@ var (
 //go:embed *.schema.json
 var files embed.FS
 
-// builtin lists the providers whose schemas are embedded, in their stable order.
-var builtin = []Provider{InnoPaaS, ITNIOTech}
-
 // registry is one immutable state of the known formats; Register and Unregister replace it whole, so
 // that the readers on every payload's path (Detect, Fields) take no lock.
 type registry struct {
@@ -57,12 +56,16 @@ var (
 	builtinErr error
 )
 
+// init registers every embedded schema, in file-name order: adding a provider's schema file is its
+// registration here.
 func init() {
 	current.Store(&registry{formats: map[Provider]*format{}})
-	for _, p := range builtin {
-		raw, err := files.ReadFile(p.File())
+	names, err := fs.Glob(files, "*.schema.json") // sorted
+	builtinErr = err
+	for _, name := range names {
+		raw, err := files.ReadFile(name)
 		if err == nil {
-			err = Register(p, raw)
+			err = Register(Provider(strings.TrimSuffix(name, ".schema.json")), raw)
 		}
 		builtinErr = errors.Join(builtinErr, err)
 	}
