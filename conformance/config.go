@@ -35,8 +35,13 @@ const DefaultTimeout = 10 * time.Second
 var (
 	// ErrBadConfig is wrapped by errors about an unusable Config.
 	ErrBadConfig = errors.New("bad conformance config")
-	// ErrUnreachable means nothing answered HTTP at the target: the suite did not run.
-	ErrUnreachable = errors.New("nothing answers HTTP at the target")
+	// ErrUnreachable means nothing at the target's address took a connection: the suite did not run.
+	// It is delivery.ErrUnreachable, which wahook fuzz reports too.
+	ErrUnreachable = delivery.ErrUnreachable
+	// ErrNoAnswer means the target took a connection but gave no HTTP answer on it (it reset or
+	// closed it, was too slow, answered something that is not HTTP, or failed the TLS handshake): the
+	// suite did not run. It is delivery.ErrNoAnswer.
+	ErrNoAnswer = delivery.ErrNoAnswer
 	// ErrAuthRefused means the receiver refused a valid message for its credentials (401 or 403): the
 	// suite did not run, because every case would fail for the same reason.
 	ErrAuthRefused = errors.New("the receiver refused the credentials")

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/internal/hostile"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -112,7 +114,19 @@ func TestUnreachable(t *testing.T) {
 	report, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: target, Provider: schemas.ITNIOTech}}, nil)
 	assert.Nil(t, report)
 	assert.ErrorIs(t, err, conformance.ErrUnreachable)
-	assert.EqualError(t, err, "nothing answers HTTP at the target: "+target+": connection refused")
+	assert.EqualError(t, err, "target unreachable: "+target+": connection refused")
+}
+
+// TestNoAnswer: a target that takes the connection but gives no HTTP answer is not called
+// unreachable; the suite refuses to run with the engine's account of what came instead.
+func TestNoAnswer(t *testing.T) {
+	t.Parallel()
+	srv := hostile.Start(t, hostile.Slowloris, hostile.Options{Interval: 100 * time.Millisecond})
+	report, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: 500 * time.Millisecond}}, nil)
+	assert.Nil(t, report)
+	assert.ErrorIs(t, err, conformance.ErrNoAnswer)
+	assert.NotErrorIs(t, err, conformance.ErrUnreachable)
+	assert.Regexp(t, `^no answer from the target: `+regexp.QuoteMeta(srv.URL)+`: timeout after 500ms while reading the response head: got [1-9]\d* bytes$`, err.Error())
 }
 
 func TestCredentialsRefused(t *testing.T) {
@@ -284,7 +298,7 @@ func TestTimeout(t *testing.T) {
 	require.Equal(t, 3, report.Summary.Failed)
 	for _, r := range report.Failures() {
 		assert.Contains(t, r.ID, "/sticker/")
-		assert.Equal(t, "expected 2xx, got no answer within 200ms", r.Reason)
+		assert.Equal(t, "expected 2xx, got timeout after 200ms while reading the response head: got 0 bytes", r.Reason)
 		assert.NotNil(t, r.Canary, "a case without an answer is followed by the canary")
 	}
 }

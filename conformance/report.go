@@ -28,12 +28,15 @@ type Observation struct {
 	Status int `json:"status"`
 	// Class is the kind of failure, "" for a 2xx (see delivery.ErrorClass).
 	Class delivery.ErrorClass `json:"class,omitempty"`
-	// Error is the status line or transport error of a failed request.
+	// Error is the status line of a failed request, or what went wrong in it, in the delivery
+	// engine's words (see delivery.Attempt.Err).
 	Error string `json:"error,omitempty"`
 	// Body is the start of the response body, at most 512 bytes, invalid UTF-8 replaced.
 	Body string `json:"body,omitempty"`
 	// Latency is how long the answer took.
 	Latency time.Duration `json:"latency"`
+	// noAnswer is the engine's verdict when no HTTP answer came (see delivery.Attempt.NoAnswer).
+	noAnswer error
 }
 
 // Result is what became of one case.
@@ -151,20 +154,20 @@ func (r *Report) Failures() []Result {
 
 // Details describes a failed result over a few lines: the case, what was expected, what came (and why
 // that fails the case, when it is not just the status), and how to send it again.
-func (r *Report) Details(res Result) string { return details(res, r.Timeout) }
+func (r *Report) Details(res Result) string { return details(res) }
 
-func details(res Result, timeout time.Duration) string {
+func details(res Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "case:      %s\n", res.Description)
 	fmt.Fprintf(&b, "expected:  %s\n", res.Expected)
 	if res.Observed != nil {
-		fmt.Fprintf(&b, "observed:  %s\n", res.Observed.Summary(timeout))
-		if res.Reason != fmt.Sprintf("expected %s, got %s", res.Expected, res.Observed.describe(timeout)) {
+		fmt.Fprintf(&b, "observed:  %s\n", res.Observed.Summary())
+		if res.Reason != fmt.Sprintf("expected %s, got %s", res.Expected, res.Observed.describe()) {
 			fmt.Fprintf(&b, "why:       %s\n", res.Reason)
 		}
 	}
 	if res.Canary != nil && res.Canary.Class != delivery.ClassNone {
-		fmt.Fprintf(&b, "canary:    %s\n", res.Canary.Summary(timeout))
+		fmt.Fprintf(&b, "canary:    %s\n", res.Canary.Summary())
 	}
 	if res.Reproduce != "" {
 		fmt.Fprintf(&b, "reproduce: %s\n", res.Reproduce)
@@ -173,8 +176,8 @@ func details(res Result, timeout time.Duration) string {
 }
 
 // Summary describes the answer and the start of its body on one line.
-func (o Observation) Summary(timeout time.Duration) string {
-	s := o.describe(timeout)
+func (o Observation) Summary() string {
+	s := o.describe()
 	if body := oneLine(o.Body, 160); body != "" {
 		s += ": " + body
 	}

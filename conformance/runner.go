@@ -87,8 +87,9 @@ func (r *Runner) Cases() []Case { return r.cases }
 func (r *Runner) Close() { r.engine.Close() }
 
 // Probe sends one valid text message before the cases. It returns an error wrapping ErrUnreachable
-// when nothing answers HTTP at the target, and one wrapping ErrAuthRefused for a 401 or 403: in either
-// case every case would fail for the same reason, so the suite should not run.
+// when nothing at the target takes a connection, ErrNoAnswer when no HTTP answer comes, and
+// ErrAuthRefused for a 401 or 403: in each case every case would fail for the same reason, so the
+// suite should not run.
 func (r *Runner) Probe(ctx context.Context) error {
 	obs := r.send(ctx, []Request{r.probe}, false)[0]
 	r.mu.Lock()
@@ -97,20 +98,20 @@ func (r *Runner) Probe(ctx context.Context) error {
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("interrupted: %w", ctx.Err())
-	case obs.Status == 0:
-		return fmt.Errorf("%w: %s: %s", ErrUnreachable, r.s.URL, obs.describe(r.s.Timeout))
+	case obs.noAnswer != nil:
+		return obs.noAnswer
 	}
 	hint := r.s.prov.RefusalHint(obs.Status, len(r.s.credentials) > 0)
 	switch {
 	case obs.Status == http.StatusUnauthorized || obs.Status == http.StatusForbidden:
-		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.URL, obs.describe(r.s.Timeout), hint)
+		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.URL, obs.describe(), hint)
 	case hint != "":
 		r.hint = fmt.Sprintf("%s answered %s to a valid text message, so most cases will fail for that reason alone: %s",
-			r.s.URL, obs.describe(r.s.Timeout), hint)
+			r.s.URL, obs.describe(), hint)
 	}
 	r.canaryAcked = obs.Class == delivery.ClassNone
 	if !r.canaryAcked {
-		r.notes = append(r.notes, fmt.Sprintf("a valid text message got %s before the cases ran, so the liveness check after each hostile case only asks for an HTTP answer", obs.describe(r.s.Timeout)))
+		r.notes = append(r.notes, fmt.Sprintf("a valid text message got %s before the cases ran, so the liveness check after each hostile case only asks for an HTTP answer", obs.describe()))
 	}
 	return nil
 }
@@ -159,7 +160,7 @@ func (r *Runner) RunCase(ctx context.Context, c Case) Result {
 			r.mu.Lock()
 			r.deadAfter = c.ID
 			r.mu.Unlock()
-			stopped := "receiver stopped answering after this case: canary got " + canary.describe(r.s.Timeout)
+			stopped := "receiver stopped answering after this case: canary got " + canary.describe()
 			if failed {
 				reason += "; " + stopped
 			} else {
@@ -200,7 +201,7 @@ func (r *Runner) judge(c Case, obs []Observation) (failed bool, decisive Observa
 		return false, obs[len(obs)-1], ""
 	}
 	first := obs[bad[0]]
-	reason = fmt.Sprintf("expected %s, got %s", c.Expect, first.describe(r.s.Timeout))
+	reason = fmt.Sprintf("expected %s, got %s", c.Expect, first.describe())
 	switch {
 	case c.Concurrent:
 		reason = fmt.Sprintf("%d of %d concurrent deliveries failed; the first: %s", len(bad), len(obs), reason)
@@ -220,13 +221,13 @@ func (r *Runner) send(ctx context.Context, reqs []Request, concurrent bool) []Ob
 		}
 		report, _ := r.engine.Run(ctx, payloads) // a cancelled run still reports every delivery
 		for _, res := range report.Results {
-			out[res.Index] = observe(res)
+			out[res.Index] = r.observe(res)
 		}
 		return out
 	}
 	for i, req := range reqs {
 		report, _ := r.engine.Run(ctx, []delivery.Payload{req.payload()})
-		out[i] = observe(report.Results[0])
+		out[i] = r.observe(report.Results[0])
 	}
 	return out
 }
@@ -234,21 +235,22 @@ func (r *Runner) send(ctx context.Context, reqs []Request, concurrent bool) []Ob
 // maxObservedBody is how much of a response body a report keeps.
 const maxObservedBody = 512
 
-func observe(res delivery.Result) Observation {
+func (r *Runner) observe(res delivery.Result) Observation {
 	a, ok := res.Last()
 	if !ok {
-		return Observation{Class: delivery.ClassCancelled, Error: "not sent"}
+		return Observation{Class: delivery.ClassCancelled, Error: "not sent", noAnswer: fmt.Errorf("%w: %s: not sent", ErrNoAnswer, r.s.URL)}
 	}
 	body := a.Body
 	if len(body) > maxObservedBody {
 		body = body[:maxObservedBody]
 	}
 	return Observation{
-		Status:  a.Status,
-		Class:   a.Class,
-		Error:   a.Err,
-		Body:    strings.ToValidUTF8(string(body), "\uFFFD"),
-		Latency: a.Latency,
+		Status:   a.Status,
+		Class:    a.Class,
+		Error:    a.Err,
+		Body:     strings.ToValidUTF8(string(body), "\uFFFD"),
+		Latency:  a.Latency,
+		noAnswer: a.NoAnswer(r.s.URL),
 	}
 }
 
@@ -261,8 +263,9 @@ func (o Observation) meets(e Expect) bool {
 	return false
 }
 
-// describe says what the answer was, in a few words.
-func (o Observation) describe(timeout time.Duration) string {
+// describe says what the answer was, in a few words: the status, or the engine's account of what
+// went wrong (a timeout, a reset, an answer that is not HTTP), which says where the answer stopped.
+func (o Observation) describe() string {
 	status := func() string {
 		if text := http.StatusText(o.Status); text != "" {
 			return fmt.Sprintf("%d %s", o.Status, text)
@@ -274,20 +277,6 @@ func (o Observation) describe(timeout time.Duration) string {
 		return status()
 	case delivery.ClassRedirect:
 		return status() + " (providers do not follow redirects)"
-	case delivery.ClassTimeout:
-		if o.Status != 0 {
-			return fmt.Sprintf("%s, then no end of the body within %v", status(), timeout)
-		}
-		return fmt.Sprintf("no answer within %v", timeout)
-	case delivery.ClassRefused:
-		return "connection refused"
-	case delivery.ClassReset:
-		if o.Status != 0 {
-			return status() + ", then the connection broke off"
-		}
-		return "the connection closed without an answer (did the receiver crash?)"
-	case delivery.ClassTLS:
-		return "a TLS failure: " + o.Error
 	case delivery.ClassCancelled:
 		return "no answer: the run was cancelled"
 	}

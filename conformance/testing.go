@@ -64,7 +64,7 @@ func runTests(t testingT, cfg Config) *Report {
 			results = append(results, res)
 			switch res.Outcome {
 			case Fail:
-				t.Error(res.Reason + "\n" + details(res, r.s.Timeout))
+				t.Error(res.Reason + "\n" + details(res))
 			case Skip:
 				t.Skip(res.Reason)
 			}

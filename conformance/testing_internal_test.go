@@ -120,7 +120,7 @@ func TestRunFailsOnSetup(t *testing.T) {
 		wantLog   string
 	}{
 		{name: "bad config", cfg: Config{Target: mockprovider.Target{URL: "ftp://x", Provider: schemas.InnoPaaS}}, wantFatal: "conformance: bad conformance config: URL: "},
-		{name: "unreachable", cfg: Config{Target: mockprovider.Target{URL: closed, Provider: schemas.InnoPaaS}}, wantFatal: "conformance: nothing answers HTTP at the target"},
+		{name: "unreachable", cfg: Config{Target: mockprovider.Target{URL: closed, Provider: schemas.InnoPaaS}}, wantFatal: "conformance: target unreachable: " + closed + ": connection refused"},
 		{name: "404 hint", cfg: Config{Target: mockprovider.Target{URL: notFound.URL, Provider: schemas.InnoPaaS}, Run: "^valid/innopaas/text/1$", PayloadDir: t.TempDir()},
 			wantLog: "conformance: " + notFound.URL + " answered 404 Not Found to a valid text message"},
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -28,8 +27,20 @@ const (
 	ClassTLS        ErrorClass = "tls"         // handshake or certificate verification failed
 	ClassRedirect   ErrorClass = "redirect"    // a 3xx, which providers do not follow
 	ClassHTTPStatus ErrorClass = "http-status" // an answer that is neither 2xx nor 3xx
+	ClassProtocol   ErrorClass = "protocol"    // an answer that is not HTTP/1.1 the engine can read
 	ClassCancelled  ErrorClass = "cancelled"   // the run's context ended during the attempt
 	ClassOther      ErrorClass = "other"       // anything else, such as a DNS failure
+)
+
+// The verdicts on an attempt that got no HTTP answer, for the tools that check a target with one
+// request before testing it: see Attempt.NoAnswer.
+var (
+	// ErrUnreachable means nothing at the target's address took a connection: it was refused, the
+	// name does not resolve, or no connection came within the timeout.
+	ErrUnreachable = errors.New("target unreachable")
+	// ErrNoAnswer means a connection was made but no HTTP answer came on it: the receiver reset or
+	// closed it, was too slow, answered something that is not HTTP, or failed the TLS handshake.
+	ErrNoAnswer = errors.New("no answer from the target")
 )
 
 // Attempt records one HTTP request of a delivery.
@@ -61,12 +72,30 @@ type Attempt struct {
 	BodyClipped bool
 	// Class is ClassNone for a 2xx, else the kind of failure.
 	Class ErrorClass
-	// Err describes the failure: the status line, or the transport error. It is "" for a 2xx.
+	// Err describes the failure for people: the status line, or what the engine was doing when the
+	// exchange failed and how much of the answer had come ("timeout after 2s while reading the
+	// response head: got 2 bytes"). It is "" for a 2xx.
 	Err string
+	// unreached is set when the attempt failed before any connection to the target was open.
+	unreached bool
 }
 
 // OK reports whether the attempt was acknowledged with a 2xx.
 func (a Attempt) OK() bool { return a.Class == ClassNone }
+
+// NoAnswer returns nil when the attempt got an HTTP answer, whatever its status. Otherwise it returns
+// an error wrapping ErrUnreachable, when nothing at target took a connection, or ErrNoAnswer, and
+// saying why in the attempt's words: "target unreachable: http://127.0.0.1:9/: connection refused".
+// A cancelled attempt gets one wrapping ErrNoAnswer too: check the run's context first.
+func (a Attempt) NoAnswer(target string) error {
+	switch {
+	case a.Status != 0:
+		return nil
+	case a.unreached:
+		return fmt.Errorf("%w: %s: %s", ErrUnreachable, target, a.Err)
+	}
+	return fmt.Errorf("%w: %s: %s", ErrNoAnswer, target, a.Err)
+}
 
 // attempt sends one request for d on a connection of the engine, w's while it lasts, and records it.
 // ctx is the run's context: its end makes the attempt ClassCancelled, whereas running out of
@@ -84,18 +113,19 @@ func (e *Engine) attempt(ctx context.Context, w *worker, d *delivery) Attempt {
 	a.Start = time.Now()
 	r, err := e.exchange(ctx, w, d, &a)
 	a.Latency = time.Since(a.Start)
+	if r.code != 0 && !e.spokeHTTP.Load() {
+		e.spokeHTTP.Store(true)
+	}
 	if err != nil {
-		if a.Class = classify(ctx, err); a.Class == ClassCancelled {
-			// An interrupted read or write says "i/o timeout": say why it was interrupted.
-			err = ctx.Err()
-		}
+		// The status line may have come, but an answer that broke off is one a provider would not
+		// count as received.
+		a.Class = classify(ctx, err)
+		a.Err = e.describe(ctx, a.Class, r, err)
+		var f *failure
+		a.unreached = errors.As(err, &f) && f.stage == stageConnect && a.Class != ClassCancelled
+		return a
 	}
 	switch {
-	case err != nil && r.code == 0:
-		a.Err = (&url.Error{Op: "Post", URL: e.target, Err: err}).Error()
-	case err != nil:
-		// The status line came but the answer broke off: a provider would not count that as received.
-		a.Err = fmt.Sprintf("%s, then reading the body: %v", r.status, err)
 	case r.code >= 200 && r.code < 300:
 		a.Class = ClassNone
 	case r.code >= 300 && r.code < 400:
@@ -143,17 +173,17 @@ func (e *Engine) exchange(ctx context.Context, w *worker, d *delivery, a *Attemp
 		return r, ctx.Err()
 	}
 	if err := c.nc.SetDeadline(deadline); err != nil {
-		return r, err
+		return r, &failure{stage: stageSend, err: err}
 	}
 	werr := c.writeRequest(e.reqLine, d.head, d.payload.Body)
 	if werr != nil && isTimeout(werr) {
-		return r, werr
+		return r, &failure{stage: stageSend, err: werr}
 	}
 	// A receiver may answer and close before reading the whole body, as with a 413: read the answer
 	// even when the write failed, as net/http did.
 	r, keep, err = c.readResponse(a, w.budget)
 	if r.code == 0 && werr != nil {
-		err = werr
+		err = &failure{stage: stageSend, err: werr}
 	}
 	keep = keep && werr == nil && !d.head.close
 	return r, err
@@ -207,6 +237,97 @@ func keepBody(body []byte, budget *atomic.Int64) (kept []byte, clipped bool) {
 	return kept, clipped
 }
 
+// stage is what the engine was doing in an exchange.
+type stage int
+
+const (
+	stageConnect   stage = iota // dialling the target
+	stageHandshake              // the TLS handshake
+	stageSend                   // writing the request
+	stageHead                   // reading the answer's status line and headers
+	stageBody                   // reading the answer's body
+)
+
+var stageNames = [...]string{
+	stageConnect:   "while connecting",
+	stageHandshake: "during the TLS handshake",
+	stageSend:      "while sending the request",
+	stageHead:      "while reading the response head",
+	stageBody:      "while reading the body",
+}
+
+func (s stage) String() string { return stageNames[s] }
+
+// failure is an exchange's error with where it came: a reset or a timeout means one thing before
+// the connection is open and another once part of the answer has come. It wraps the error, which
+// decides its class.
+type failure struct {
+	stage stage
+	// got is how many bytes of the answer had come: of the head, in stageHead; of the body, in
+	// stageBody.
+	got int
+	err error
+}
+
+func (f *failure) Error() string { return fmt.Sprintf("%v: %v", f.stage, f.err) }
+func (f *failure) Unwrap() error { return f.err }
+
+// protocolError is an answer that is not HTTP/1.1 the engine can read: not a status line, a head
+// longer than the engine reads, endless 1xx answers, broken chunked framing.
+type protocolError struct{ err error }
+
+func (p protocolError) Error() string { return p.err.Error() }
+func (p protocolError) Unwrap() error { return p.err }
+
+// describe words the failure of an exchange for people, from its class and where it came. r is the
+// answer's head, when its status line came.
+func (e *Engine) describe(ctx context.Context, class ErrorClass, r response, err error) string {
+	var f *failure
+	if !errors.As(err, &f) {
+		return err.Error() // refused headers, no free connection in time, a run cancelled first
+	}
+	then := "" // the status line, when the answer broke off in its body
+	if r.code != 0 {
+		then = r.status + ", then "
+	}
+	timeout := e.opts.Timeout
+	switch f.stage {
+	case stageConnect:
+		timeout = min(timeout, dialTimeout)
+	case stageHandshake:
+		timeout = min(timeout, handshakeTimeout)
+	}
+	got := ""
+	if f.stage >= stageHead {
+		got = fmt.Sprintf(": got %d bytes", f.got)
+	}
+	switch class {
+	case ClassCancelled:
+		return fmt.Sprintf("%s%v %s%s", then, context.Cause(ctx), f.stage, got)
+	case ClassTimeout:
+		return fmt.Sprintf("%stimeout after %v %s%s", then, timeout, f.stage, got)
+	case ClassRefused:
+		return "connection refused"
+	case ClassReset:
+		how := "was reset"
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			how = "closed"
+		}
+		if (f.stage == stageSend || f.stage == stageHead) && f.got == 0 {
+			// As a crashed handler leaves it, or a TLS port that read a plain request as a handshake.
+			hint := " (did the receiver crash?)"
+			if e.tls == nil && !e.spokeHTTP.Load() {
+				hint = " (did the receiver crash? if the port speaks TLS, the target must be https://)"
+			}
+			return "the connection " + how + " without an answer" + hint
+		}
+		return fmt.Sprintf("%sthe connection %s %s%s", then, how, f.stage, got)
+	case ClassProtocol, ClassTLS:
+		return then + f.err.Error() // says itself where it came
+	}
+	return fmt.Sprintf("%s%v %s", then, f.err, f.stage)
+}
+
 // classify names the kind of a transport error. ctx is the run's context.
 func classify(ctx context.Context, err error) ErrorClass {
 	var (
@@ -216,10 +337,13 @@ func classify(ctx context.Context, err error) ErrorClass {
 		verify    *tls.CertificateVerificationError
 		record    tls.RecordHeaderError
 		alert     tls.AlertError
+		protocol  protocolError
 	)
 	switch {
 	case ctx.Err() != nil:
 		return ClassCancelled
+	case errors.As(err, &protocol):
+		return ClassProtocol
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return ClassTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -230,10 +354,8 @@ func classify(ctx context.Context, err error) ErrorClass {
 	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid),
 		errors.As(err, &verify), errors.As(err, &record), errors.As(err, &alert):
 		return ClassTLS
-	case strings.Contains(err.Error(), "tls: "),
-		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		// crypto/tls reports some handshake failures as plain errors ("tls: handshake failure"), and
-		// net/http replaces the error for a plain-HTTP answer to a TLS hello with a plain error.
+	case errors.Is(err, errPlainHTTP), strings.Contains(err.Error(), "tls: "):
+		// crypto/tls reports some handshake failures as plain errors ("tls: handshake failure").
 		return ClassTLS
 	}
 	return ClassOther

@@ -36,7 +36,12 @@ const (
 	max1xx = 5
 	// handshakeTimeout bounds the TLS handshake, as net/http's TLSHandshakeTimeout did.
 	handshakeTimeout = 10 * time.Second
+	// dialTimeout bounds opening a connection, within Options.Timeout.
+	dialTimeout = 5 * time.Second
 )
+
+// errPlainHTTP is a TLS handshake answered in plain HTTP, said as net/http says it.
+var errPlainHTTP = errors.New("http: server gave HTTP response to HTTPS client (is the target http://?)")
 
 // aLongTimeAgo is a deadline in the past: setting it makes a blocked read or write return at once.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -225,10 +230,10 @@ func (c *conn) usable(now time.Time) bool {
 
 // dial opens c's connection to the target: TCP, then TLS for https. ctx aborts it.
 func (e *Engine) dial(ctx context.Context, c *conn, deadline time.Time) error {
-	d := net.Dialer{Timeout: min(e.opts.Timeout, 5*time.Second), Deadline: deadline, KeepAlive: 30 * time.Second}
+	d := net.Dialer{Timeout: min(e.opts.Timeout, dialTimeout), Deadline: deadline, KeepAlive: 30 * time.Second}
 	nc, err := d.DialContext(ctx, "tcp", e.addr)
 	if err != nil {
-		return err
+		return &failure{stage: stageConnect, err: err}
 	}
 	raw, _ := nc.(*net.TCPConn)
 	if e.tls != nil {
@@ -238,10 +243,9 @@ func (e *Engine) dial(ctx context.Context, c *conn, deadline time.Time) error {
 			nc.Close()
 			var re tls.RecordHeaderError
 			if errors.As(err, &re) && string(re.RecordHeader[:]) == "HTTP/" {
-				// As net/http says it: the receiver answered the handshake in plain HTTP.
-				return errors.New("http: server gave HTTP response to HTTPS client")
+				err = errPlainHTTP
 			}
-			return err
+			return &failure{stage: stageHandshake, err: err}
 		}
 		nc = tc
 	}
@@ -290,27 +294,34 @@ type response struct {
 // MaxResponseBody bytes of its body, of which it keeps what budget (the run's) allows. Informational
 // (1xx) answers are skipped. keep reports whether the connection may carry another request: the body
 // was read to its end and the receiver keeps the connection open.
+//
+// A failed read says where it failed and how much had come; a transport error under it (a timeout, a
+// reset) wins over what net/http made of the bytes it had, since a status line cut short by a timeout
+// is reported as "malformed".
 func (c *conn) readResponse(a *Attempt, budget *atomic.Int64) (r response, keep bool, err error) {
 	var resp *http.Response
+	c.lim.err, c.lim.read = nil, 0
 	for n := 0; ; n++ {
 		c.lim.n = maxResponseHead
 		resp, err = http.ReadResponse(c.br, nil)
 		if err != nil {
 			switch {
 			case c.lim.n <= 0:
-				err = fmt.Errorf("response head longer than %d bytes", maxResponseHead)
-			case err == io.ErrUnexpectedEOF && c.lim.n == maxResponseHead && c.br.Buffered() == 0:
-				// Closed before a single byte of answer: net/http said "EOF".
-				err = io.EOF
+				err = protocolError{fmt.Errorf("response head longer than %d bytes", maxResponseHead)}
+			case c.lim.err != nil:
+				err = c.lim.err
+			default:
+				err = protocolError{err}
 			}
-			return r, false, err
+			return r, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
 		}
 		code := resp.StatusCode
 		if code >= 200 || code == http.StatusSwitchingProtocols {
 			break
 		}
 		if n == max1xx {
-			return r, false, errors.New("too many 1xx informational responses")
+			err = protocolError{fmt.Errorf("more than %d 1xx informational responses", max1xx)}
+			return r, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
 		}
 	}
 	r.code, r.status = resp.StatusCode, resp.Status
@@ -325,14 +336,25 @@ func (c *conn) readResponse(a *Attempt, budget *atomic.Int64) (r response, keep 
 	c.body, n, a.BodyTruncated, err = readBody(resp.Body, c.body)
 	a.Body, a.BodyClipped = keepBody(c.body[:n], budget)
 	keep = err == nil && !a.BodyTruncated && !resp.Close && r.code != http.StatusSwitchingProtocols
+	if err != nil {
+		if c.lim.err != nil {
+			err = c.lim.err
+		} else {
+			err = protocolError{err} // the framing is broken, or the response too long
+		}
+		err = &failure{stage: stageBody, got: n, err: err}
+	}
 	return r, keep, err
 }
 
 // limitReader reads r until n bytes have been read, then fails: an answer that goes on for ever must
-// not make the engine read, or keep, more than a bounded amount.
+// not make the engine read, or keep, more than a bounded amount. It counts the bytes read and keeps
+// the first error of r, which the parser reading through it may have replaced with one of its own.
 type limitReader struct {
-	r io.Reader
-	n int64
+	r    io.Reader
+	n    int64
+	read int64
+	err  error
 }
 
 var errResponseTooLong = errors.New("response too long")
@@ -346,6 +368,10 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
+	l.read += int64(n)
+	if err != nil && l.err == nil {
+		l.err = err
+	}
 	return n, err
 }
 

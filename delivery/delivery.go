@@ -166,8 +166,7 @@ type Options struct {
 // Engine delivers payloads over its own connections to the target, shared by all workers and by every
 // Run. It is safe for concurrent use; concurrent runs share its Options.Workers connections.
 type Engine struct {
-	opts   Options
-	target string // the parsed and re-serialised Options.Target, for error messages
+	opts Options
 	// header is a copy of Options.Header, so the caller may go on using its map.
 	header http.Header
 	// addr is the host and port dialled; host is the Host header sent unless a header names another.
@@ -183,6 +182,9 @@ type Engine struct {
 	tls    *tls.Config
 	conns  *connPool
 	closed atomic.Bool
+	// spokeHTTP is set once any answer's head has been read: a target that has answered HTTP is not a
+	// TLS port addressed as http, whatever resets its connections later.
+	spokeHTTP atomic.Bool
 }
 
 // New checks opts, fills in defaults and prepares the engine's connections, which are opened on first
@@ -194,7 +196,6 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		opts:    opts,
-		target:  target.String(),
 		header:  opts.Header.Clone(),
 		host:    removeZone(target.Host),
 		reqLine: fmt.Appendf(nil, "POST %s HTTP/1.1\r\n", target.RequestURI()),

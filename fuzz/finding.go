@@ -380,7 +380,7 @@ func deathCandidates(results []delivery.Result, workers int) (idx []int, inFligh
 	for i, res := range results {
 		a, ok := res.Last()
 		switch {
-		case !ok || a.Status != 0 || a.Class != delivery.ClassReset && a.Class != delivery.ClassTimeout && a.Class != delivery.ClassOther:
+		case !ok || a.Status != 0 || a.Class != delivery.ClassReset && a.Class != delivery.ClassTimeout && a.Class != delivery.ClassProtocol && a.Class != delivery.ClassOther:
 		case end(i).Before(lastAnswered): // the receiver answered a request sent after this one ended: it lived on
 		case !firstRefused.IsZero() && !a.Start.Before(firstRefused): // sent to a port already closed
 		default:

@@ -40,8 +40,14 @@ const (
 	OutcomeRejectedValid Outcome = "rejected-valid" // a payload the schema accepts was answered 4xx
 )
 
-// ErrUnreachable is returned when nothing answers at the target before fuzzing starts.
-var ErrUnreachable = errors.New("target unreachable")
+// ErrUnreachable is returned when nothing at the target's address takes a connection before fuzzing
+// starts. It is delivery.ErrUnreachable, which wahook conform reports too.
+var ErrUnreachable = delivery.ErrUnreachable
+
+// ErrNoAnswer is returned when the target takes a connection but gives no HTTP answer to a plain
+// valid text message sent before fuzzing: it resets or closes the connection, is too slow, answers
+// something that is not HTTP, or fails the TLS handshake. It is delivery.ErrNoAnswer.
+var ErrNoAnswer = delivery.ErrNoAnswer
 
 // ErrNotAcked is returned when the target answers a plain valid text message, sent before fuzzing
 // with the run's credentials, with anything but a 2xx: every input would then be refused for the
@@ -241,7 +247,7 @@ func checkOut(dir string) error {
 
 // Run fuzzes the receiver at opts.Target until the duration or count runs out, the receiver dies, or
 // ctx is cancelled. A run that cannot start returns no report and an error wrapping ErrBadOptions,
-// ErrUnreachable or ErrNotAcked. Once it has started, the report holds every finding made, even
+// ErrUnreachable, ErrNoAnswer or ErrNotAcked. Once it has started, the report holds every finding made, even
 // alongside an error (a reproducer that could not be written, which stops the run).
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
@@ -293,7 +299,7 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	case ctx.Err() != nil:
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	case a.Status == 0:
-		return fmt.Errorf("%w: %s: %s", ErrUnreachable, f.opts.URL, f.describe(a))
+		return a.NoAnswer(f.opts.URL)
 	case a.OK():
 		return nil
 	}
@@ -302,7 +308,8 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	if hint == "" {
 		hint = "wrong path or credentials? fuzzing needs a receiver that acks what the provider sends"
 	}
-	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.URL, f.describe(a), hint)
+	status := strings.TrimSpace(fmt.Sprintf("HTTP %d %s", a.Status, http.StatusText(a.Status)))
+	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.URL, status, hint)
 }
 
 // finish rewrites each reproducer's finding.json with the final hit counts.
@@ -499,20 +506,4 @@ func (f *fuzzer) canary(ctx context.Context) (bool, delivery.Attempt) {
 	}
 	a, ok := rep.Results[0].Last()
 	return ok && a.Status > 0 && a.Status < 500, a
-}
-
-// describe says in a few words how the canary's attempt ended: "HTTP 401 Unauthorized", "connection
-// refused", "no answer within 10s".
-func (f *fuzzer) describe(a delivery.Attempt) string {
-	switch {
-	case a.Status > 0:
-		return strings.TrimSpace(fmt.Sprintf("HTTP %d %s", a.Status, http.StatusText(a.Status)))
-	case a.Class == delivery.ClassRefused:
-		return "connection refused"
-	case a.Class == delivery.ClassTimeout:
-		return fmt.Sprintf("no answer within %v", f.opts.Timeout)
-	case a.Err != "":
-		return string(a.Class) + ": " + a.Err
-	}
-	return string(a.Class)
 }

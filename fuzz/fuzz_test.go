@@ -26,6 +26,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/fuzz"
+	"github.com/wahook/wahook/internal/hostile"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -364,6 +365,28 @@ func TestUnreachable(t *testing.T) {
 	assert.Nil(t, rep)
 	assert.ErrorIs(t, err, fuzz.ErrUnreachable)
 	assert.EqualError(t, err, "target unreachable: http://"+addr+": connection refused")
+}
+
+// TestNoAnswer: a target that takes the connection but gives no HTTP answer is not called
+// unreachable; the run refuses to start with the engine's account of what came instead.
+func TestNoAnswer(t *testing.T) {
+	tests := []struct {
+		behaviour hostile.Behaviour
+		reason    string
+	}{
+		{hostile.ResetAfterRead, "the connection was reset without an answer (did the receiver crash? if the port speaks TLS, the target must be https://)"},
+		{hostile.Garbage, `malformed HTTP status code "not"`},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.behaviour), func(t *testing.T) {
+			srv := hostile.Start(t, tt.behaviour, hostile.Options{})
+			rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, Count: 10, Out: t.TempDir()})
+			assert.Nil(t, rep)
+			assert.ErrorIs(t, err, fuzz.ErrNoAnswer)
+			assert.NotErrorIs(t, err, fuzz.ErrUnreachable)
+			assert.EqualError(t, err, "no answer from the target: "+srv.URL+": "+tt.reason)
+		})
+	}
 }
 
 // TestCarefulReceiverHasNoFindings is the false-alarm check against a receiver without defects.

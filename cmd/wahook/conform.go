@@ -55,7 +55,8 @@ Output: the failures, each with expected and observed answers and a command that
 after them, each complete or not at all.
 
 Exit status: 0 when no case failed, 1 when any failed, 2 when the suite could not run (bad usage,
-an unwritable report file, nothing answering at the target, credentials refused, interrupted).`,
+an unwritable report file, an unreachable target or no HTTP answer to a valid message, credentials
+refused, interrupted).`,
 		Example: `  wahook conform --target http://127.0.0.1:8080/webhook --provider innopaas
   wahook conform --target $URL --provider innopaas --profile strict --auth-user U --auth-token T --junit report.xml --payload-dir payloads
   wahook conform --target $URL --provider itniotech -H 'X-Hook-Secret: s3cret' --run '^reject/'

@@ -138,7 +138,7 @@ func TestConformUnreachable(t *testing.T) {
 	got := runWahook(t, "", "conform", "--target", target, "--provider", "innopaas")
 	assert.Equal(t, 2, got.code)
 	assert.Empty(t, got.stdout)
-	assert.Equal(t, "wahook: conform: nothing answers HTTP at the target: "+target+": connection refused\n", got.stderr)
+	assert.Equal(t, "wahook: conform: target unreachable: "+target+": connection refused\n", got.stderr)
 }
 
 func TestConformUsage(t *testing.T) {

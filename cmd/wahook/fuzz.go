@@ -44,8 +44,8 @@ curl command). Findings are deduplicated: a receiver broken one way yields one r
 Fuzzing stops at --duration or --count, when the receiver dies, or on Ctrl-C; what was found is
 written in every case.
 
-Exit status: 0 when nothing was found, 1 when anything was, 2 when fuzz could not run (bad usage or
-an unreachable target).`,
+Exit status: 0 when nothing was found, 1 when anything was, 2 when fuzz could not run (bad usage, an
+unreachable target or no HTTP answer to a valid message, or a valid message not acked).`,
 		Example: `  wahook fuzz --target http://127.0.0.1:8080/webhook --provider itniotech --duration 1m
   wahook fuzz --target http://127.0.0.1:8080/webhook --provider innopaas --count 20000 --seed 7 \
       --auth-user acme --auth-token 'Bearer s3cret' --out ./crashes`,
@@ -123,7 +123,8 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 		}
 	}
 	// fuzz.Run checks the options before it sends anything, then whether the target acks a valid
-	// message: a usage error or an unreachable target comes back before any fuzzing traffic.
+	// message: a usage error, or a target that is unreachable or gives no answer, comes back before
+	// any fuzzing traffic.
 	rep, err := fuzz.Run(ctx, fopts)
 	if live {
 		fmt.Fprint(stderr, "\r\033[K")

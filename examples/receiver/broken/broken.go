@@ -165,7 +165,7 @@ func Defects() []Defect {
 				})
 			},
 			Timeout: 500 * time.Millisecond, Run: "^valid/",
-			WantFailed: "valid/%s/location/1", WantReason: "expected 2xx, got no answer within 500ms",
+			WantFailed: "valid/%s/location/1", WantReason: "expected 2xx, got timeout after 500ms while reading the response head: got 0 bytes",
 		},
 		{
 			Name: "dies on some input",
@@ -205,7 +205,7 @@ func Defects() []Defect {
 				})
 			},
 			Timeout:    time.Second,
-			WantFailed: "reject/%s/invalid-json", WantReason: "receiver stopped answering after this case: canary got no answer within 1s",
+			WantFailed: "reject/%s/invalid-json", WantReason: "receiver stopped answering after this case: canary got timeout after 1s while reading the response head: got 0 bytes",
 			StopsAnswering: true,
 		},
 		{
@@ -242,7 +242,7 @@ func Defects() []Defect {
 				})
 			},
 			Timeout: 500 * time.Millisecond, Run: "^delivery/",
-			WantFailed: "delivery/%s/burst-50", WantReason: "of 50 concurrent deliveries failed; the first: expected 2xx, got no answer within 500ms",
+			WantFailed: "delivery/%s/burst-50", WantReason: "of 50 concurrent deliveries failed; the first: expected 2xx, got timeout after 500ms while reading the response head: got 0 bytes",
 		},
 		{
 			Name:       "refuses bodies over 16 KiB",
