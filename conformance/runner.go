@@ -288,8 +288,8 @@ func (o Observation) describe() string {
 
 // Execute runs the suite cfg describes: the reachability probe, then every case in order. onResult, if
 // not nil, sees each result as it is decided. The report is complete for the cases run even when ctx
-// ends part-way; the error then says so. An error wrapping ErrBadConfig, ErrUnreachable or
-// ErrAuthRefused comes with a nil report: nothing was judged.
+// ends part-way; the error then says so. An error wrapping ErrBadConfig, ErrUnreachable, ErrNoAnswer
+// or ErrAuthRefused comes with a nil report: nothing was judged.
 func Execute(ctx context.Context, cfg Config, onResult func(Result)) (*Report, error) {
 	r, err := NewRunner(cfg)
 	if err != nil {

@@ -247,8 +247,8 @@ func checkOut(dir string) error {
 
 // Run fuzzes the receiver at opts.Target until the duration or count runs out, the receiver dies, or
 // ctx is cancelled. A run that cannot start returns no report and an error wrapping ErrBadOptions,
-// ErrUnreachable, ErrNoAnswer or ErrNotAcked. Once it has started, the report holds every finding made, even
-// alongside an error (a reproducer that could not be written, which stops the run).
+// ErrUnreachable, ErrNoAnswer or ErrNotAcked. Once it has started, the report holds every finding
+// made, even alongside an error (a reproducer that could not be written, which stops the run).
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
