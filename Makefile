@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/wahook
 FUZZTIME ?= 30s
 
-.PHONY: all build demo test vet bench fuzz clean
+.PHONY: all build demo test test-short vet bench fuzz clean
 
 all: build
 
@@ -19,6 +19,11 @@ demo: build
 
 test: vet
 	$(GO) test -race ./...
+
+# The edit loop's tier: every package's tests without the race detector, the long soak tests skipped
+# (testing.Short). CI runs the full suite, make test.
+test-short: vet
+	$(GO) test -short ./...
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

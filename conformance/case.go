@@ -86,8 +86,8 @@ const (
 	ExpectAuthRefusal Expect = "401 or 403"
 )
 
-// Accepts reports whether an HTTP answer with status meets the expectation.
-func (e Expect) Accepts(status int) bool {
+// accepts reports whether an HTTP answer with status meets the expectation.
+func (e Expect) accepts(status int) bool {
 	switch e {
 	case ExpectAck:
 		return status >= 200 && status < 300

@@ -28,20 +28,14 @@ const (
 // Profiles returns the profiles, the default first.
 func Profiles() []Profile { return []Profile{Standard, Strict} }
 
-// DefaultTimeout bounds each request of the suite.
-const DefaultTimeout = 10 * time.Second
+// defaultTimeout bounds each request of the suite.
+const defaultTimeout = 10 * time.Second
 
-// Errors the suite returns before or instead of running cases.
+// Errors the suite returns before or instead of running cases, besides delivery.ErrUnreachable and
+// delivery.ErrNoAnswer for a target that takes no connection or gives no HTTP answer.
 var (
 	// ErrBadConfig is wrapped by errors about an unusable Config.
 	ErrBadConfig = errors.New("bad conformance config")
-	// ErrUnreachable means nothing at the target's address took a connection: the suite did not run.
-	// It is delivery.ErrUnreachable, which wahook fuzz reports too.
-	ErrUnreachable = delivery.ErrUnreachable
-	// ErrNoAnswer means the target took a connection but gave no HTTP answer on it (it reset or
-	// closed it, was too slow, answered something that is not HTTP, or failed the TLS handshake): the
-	// suite did not run. It is delivery.ErrNoAnswer.
-	ErrNoAnswer = delivery.ErrNoAnswer
 	// ErrAuthRefused means the receiver refused a valid message for its credentials (401 or 403): the
 	// suite did not run, because every case would fail for the same reason.
 	ErrAuthRefused = errors.New("the receiver refused the credentials")
@@ -50,7 +44,7 @@ var (
 // Config is what to test and how.
 type Config struct {
 	// Target is the receiver (a URL, http or https: cases and --list do not need it), the provider
-	// whose webhooks it expects, the bound on each request (0 means DefaultTimeout), the trust in an
+	// whose webhooks it expects, the bound on each request (0 means 10 s), the trust in an
 	// https receiver, and its credentials: the provider's (Credentials) and headers of the receiver's
 	// own (Header), which the suite counts as credentials too. When any are given, every case sends
 	// them and the auth group runs; otherwise it is skipped.
@@ -106,7 +100,7 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 		return nil, bad("Profile", fmt.Errorf("%q: want one of %v", c.Profile, Profiles()))
 	}
 	if c.Timeout == 0 {
-		s.Timeout = DefaultTimeout
+		s.Timeout = defaultTimeout
 	}
 	if c.Run != "" {
 		if s.filter, err = regexp.Compile(c.Run); err != nil {

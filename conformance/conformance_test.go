@@ -5,10 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"encoding/pem"
-	"encoding/xml"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,7 +23,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/internal/hostile"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -113,7 +112,7 @@ func TestUnreachable(t *testing.T) {
 	ln.Close()
 	report, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: target, Provider: schemas.ITNIOTech}}, nil)
 	assert.Nil(t, report)
-	assert.ErrorIs(t, err, conformance.ErrUnreachable)
+	assert.ErrorIs(t, err, delivery.ErrUnreachable)
 	assert.EqualError(t, err, "target unreachable: "+target+": connection refused")
 }
 
@@ -124,8 +123,8 @@ func TestNoAnswer(t *testing.T) {
 	srv := hostile.Start(t, hostile.Slowloris, hostile.Options{Interval: 100 * time.Millisecond})
 	report, err := conformance.Execute(t.Context(), conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: 500 * time.Millisecond}}, nil)
 	assert.Nil(t, report)
-	assert.ErrorIs(t, err, conformance.ErrNoAnswer)
-	assert.NotErrorIs(t, err, conformance.ErrUnreachable)
+	assert.ErrorIs(t, err, delivery.ErrNoAnswer)
+	assert.NotErrorIs(t, err, delivery.ErrUnreachable)
 	assert.Regexp(t, `^no answer from the target: `+regexp.QuoteMeta(srv.URL)+`: timeout after 500ms while reading the response head: got [1-9]\d* bytes$`, err.Error())
 }
 
@@ -236,27 +235,7 @@ func TestReportFormats(t *testing.T) {
 
 	var buf bytes.Buffer
 	require.NoError(t, report.WriteJUnit(&buf))
-	var doc struct {
-		Tests    int `xml:"tests,attr"`
-		Failures int `xml:"failures,attr"`
-		Skipped  int `xml:"skipped,attr"`
-		Suites   []struct {
-			Name     string `xml:"name,attr"`
-			Tests    int    `xml:"tests,attr"`
-			Failures int    `xml:"failures,attr"`
-			Skipped  int    `xml:"skipped,attr"`
-			Cases    []struct {
-				ClassName string `xml:"classname,attr"`
-				Name      string `xml:"name,attr"`
-				Failure   *struct {
-					Message string `xml:"message,attr"`
-					Text    string `xml:",chardata"`
-				} `xml:"failure"`
-				Skipped *struct{} `xml:"skipped"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	require.NoError(t, xml.Unmarshal(buf.Bytes(), &doc), buf.String())
+	doc := hooktest.ReadJUnit(t, buf.Bytes())
 	assert.Equal(t, report.Summary.Total, doc.Tests)
 	assert.Equal(t, report.Summary.Failed, doc.Failures)
 	assert.Equal(t, report.Summary.Skipped, doc.Skipped)
@@ -307,10 +286,7 @@ func TestTimeout(t *testing.T) {
 // certificate, the same timeout. (cmd/wahook's TestConformReproduceRuns runs the wahook send form.)
 func TestReproduceConnection(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := hooktest.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -161,13 +162,13 @@ func details(res Result) string {
 	fmt.Fprintf(&b, "case:      %s\n", res.Description)
 	fmt.Fprintf(&b, "expected:  %s\n", res.Expected)
 	if res.Observed != nil {
-		fmt.Fprintf(&b, "observed:  %s\n", res.Observed.Summary())
+		fmt.Fprintf(&b, "observed:  %s\n", res.Observed.summary())
 		if res.Reason != fmt.Sprintf("expected %s, got %s", res.Expected, res.Observed.describe()) {
 			fmt.Fprintf(&b, "why:       %s\n", res.Reason)
 		}
 	}
 	if res.Canary != nil && res.Canary.Class != delivery.ClassNone {
-		fmt.Fprintf(&b, "canary:    %s\n", res.Canary.Summary())
+		fmt.Fprintf(&b, "canary:    %s\n", res.Canary.summary())
 	}
 	if res.Reproduce != "" {
 		fmt.Fprintf(&b, "reproduce: %s\n", res.Reproduce)
@@ -175,8 +176,8 @@ func details(res Result) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// Summary describes the answer and the start of its body on one line.
-func (o Observation) Summary() string {
+// summary describes the answer and the start of its body on one line.
+func (o Observation) summary() string {
 	s := o.describe()
 	if body := oneLine(o.Body, 160); body != "" {
 		s += ": " + body
@@ -237,6 +238,14 @@ type (
 )
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJSON writes the whole report as indented JSON, as wahook conform --json does.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // reasons quote bodies and status lines, which read better unescaped
+	return enc.Encode(r)
+}
 
 // WriteJUnit writes the report as JUnit XML: a testsuite per group with its counts, a testcase per
 // case (classname the group, name the id), a failure with expected and observed, or a skipped.

@@ -15,7 +15,7 @@ import (
 // reproduce writes the payloads of a failing case under the payload directory and returns a shell
 // command that sends them again as the case did, and the files. Credentials appear in the command as
 // environment variables, never in clear: CI logs are not the place for them.
-func (r *Runner) reproduce(c Case) (string, []string) {
+func (r *runner) reproduce(c Case) (string, []string) {
 	dir, err := r.ensurePayloadDir()
 	if err != nil {
 		return fmt.Sprintf("(payload not written: %v)", err), nil
@@ -65,7 +65,7 @@ func (r *Runner) reproduce(c Case) (string, []string) {
 
 // sendOptions are the wahook send flags that make it connect and wait as the suite did: the same
 // trust in the target's certificate, and the same timeout when it is not send's default.
-func (r *Runner) sendOptions() string {
+func (r *runner) sendOptions() string {
 	var b strings.Builder
 	if r.s.Timeout != delivery.DefaultTimeout {
 		b.WriteString(" --timeout " + r.s.Timeout.String())
@@ -81,7 +81,7 @@ func (r *Runner) sendOptions() string {
 
 // curl returns the start of a curl command sending req's headers; the body and URL follow. Like the
 // suite, it gives up after the timeout (curl has no limit of its own) and trusts the same certificates.
-func (r *Runner) curl(req Request, statusOnly bool) string {
+func (r *runner) curl(req Request, statusOnly bool) string {
 	parts := []string{"curl -sS"}
 	if statusOnly {
 		parts = append(parts, `-o /dev/null -w '%{http_code}\n'`)
@@ -117,7 +117,7 @@ func (r *Runner) curl(req Request, statusOnly bool) string {
 
 // ensurePayloadDir returns the payload directory, creating a temporary one on first use. The first
 // call also notes where the reproduce commands take credentials from.
-func (r *Runner) ensurePayloadDir() (string, error) {
+func (r *runner) ensurePayloadDir() (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.s.credentials) > 0 && !r.credentialsNoted {

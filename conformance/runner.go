@@ -12,11 +12,10 @@ import (
 	"github.com/wahook/wahook/delivery"
 )
 
-// Runner runs the cases of one Config against its target, one case at a time. It keeps what the
+// runner runs the cases of one Config against its target, one case at a time. It keeps what the
 // suite has learnt about the receiver between cases (whether the canary works, whether the receiver
-// died), so run the cases of one suite with one Runner, in order. Execute and Run use it; use it
-// directly to drive the cases yourself.
-type Runner struct {
+// died), so run the cases of one suite with one runner, in order. Execute and Run drive it.
+type runner struct {
 	s       *settings
 	cases   []Case
 	probe   Request
@@ -38,8 +37,8 @@ type Runner struct {
 	credentialsNoted bool
 }
 
-// NewRunner checks cfg and builds its cases.
-func NewRunner(cfg Config) (*Runner, error) {
+// newRunner checks cfg and builds its cases.
+func newRunner(cfg Config) (*runner, error) {
 	s, err := cfg.settings(true)
 	if err != nil {
 		return nil, err
@@ -77,20 +76,17 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
-	return &Runner{s: s, cases: cases, probe: probe, engine: engine, payloadDir: s.PayloadDir, started: time.Now()}, nil
+	return &runner{s: s, cases: cases, probe: probe, engine: engine, payloadDir: s.PayloadDir, started: time.Now()}, nil
 }
 
-// Cases returns the cases the runner runs, in order.
-func (r *Runner) Cases() []Case { return r.cases }
+// close releases the runner's connections.
+func (r *runner) close() { r.engine.Close() }
 
-// Close releases the runner's connections.
-func (r *Runner) Close() { r.engine.Close() }
-
-// Probe sends one valid text message before the cases. It returns an error wrapping ErrUnreachable
-// when nothing at the target takes a connection, ErrNoAnswer when no HTTP answer comes, and
+// checkReachable sends one valid text message before the cases. It returns an error wrapping delivery.ErrUnreachable
+// when nothing at the target takes a connection, delivery.ErrNoAnswer when no HTTP answer comes, and
 // ErrAuthRefused for a 401 or 403: in each case every case would fail for the same reason, so the
 // suite should not run.
-func (r *Runner) Probe(ctx context.Context) error {
+func (r *runner) checkReachable(ctx context.Context) error {
 	obs := r.send(ctx, []Request{r.probe}, false)[0]
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -116,9 +112,9 @@ func (r *Runner) Probe(ctx context.Context) error {
 	return nil
 }
 
-// RunCase runs one case and returns its result. Call Probe first. Once the receiver has stopped
-// answering after a case, RunCase skips every later case.
-func (r *Runner) RunCase(ctx context.Context, c Case) Result {
+// runCase runs one case and returns its result. Call checkReachable first. Once the receiver has stopped
+// answering after a case, runCase skips every later case.
+func (r *runner) runCase(ctx context.Context, c Case) Result {
 	res := Result{
 		ID: c.ID, Group: c.Group, Provider: c.Provider, Description: c.Description,
 		Type: c.Type, Mutation: c.Mutation, Fixture: c.Fixture, Payloads: payloadInfos(c.Requests),
@@ -135,7 +131,7 @@ func (r *Runner) RunCase(ctx context.Context, c Case) Result {
 		res.Outcome, res.Reason = Skip, "not run: the receiver stopped answering after "+deadAfter
 		return res
 	case !probed:
-		if err := r.Probe(ctx); err != nil {
+		if err := r.checkReachable(ctx); err != nil {
 			res.Outcome, res.Reason = Fail, err.Error()
 			return res
 		}
@@ -179,7 +175,7 @@ func (r *Runner) RunCase(ctx context.Context, c Case) Result {
 }
 
 // alive judges a canary's answer.
-func (r *Runner) alive(o Observation) bool {
+func (r *runner) alive(o Observation) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.canaryAcked {
@@ -190,7 +186,7 @@ func (r *Runner) alive(o Observation) bool {
 
 // judge checks every answer of a case against its expectation. It returns whether the case failed,
 // the observation the verdict rests on (the first failing one, else the last) and why it failed.
-func (r *Runner) judge(c Case, obs []Observation) (failed bool, decisive Observation, reason string) {
+func (r *runner) judge(c Case, obs []Observation) (failed bool, decisive Observation, reason string) {
 	var bad []int
 	for i, o := range obs {
 		if !o.meets(c.Expect) {
@@ -212,7 +208,7 @@ func (r *Runner) judge(c Case, obs []Observation) (failed bool, decisive Observa
 }
 
 // send delivers requests, one after another or all at once, and observes each answer.
-func (r *Runner) send(ctx context.Context, reqs []Request, concurrent bool) []Observation {
+func (r *runner) send(ctx context.Context, reqs []Request, concurrent bool) []Observation {
 	out := make([]Observation, len(reqs))
 	if concurrent {
 		payloads := make([]delivery.Payload, len(reqs))
@@ -235,10 +231,10 @@ func (r *Runner) send(ctx context.Context, reqs []Request, concurrent bool) []Ob
 // maxObservedBody is how much of a response body a report keeps.
 const maxObservedBody = 512
 
-func (r *Runner) observe(res delivery.Result) Observation {
+func (r *runner) observe(res delivery.Result) Observation {
 	a, ok := res.Last()
 	if !ok {
-		return Observation{Class: delivery.ClassCancelled, Error: "not sent", noAnswer: fmt.Errorf("%w: %s: not sent", ErrNoAnswer, r.s.URL)}
+		return Observation{Class: delivery.ClassCancelled, Error: "not sent", noAnswer: fmt.Errorf("%w: %s: not sent", delivery.ErrNoAnswer, r.s.URL)}
 	}
 	body := a.Body
 	if len(body) > maxObservedBody {
@@ -258,7 +254,7 @@ func (r *Runner) observe(res delivery.Result) Observation {
 func (o Observation) meets(e Expect) bool {
 	switch o.Class {
 	case delivery.ClassNone, delivery.ClassHTTPStatus, delivery.ClassRedirect:
-		return e.Accepts(o.Status)
+		return e.accepts(o.Status)
 	}
 	return false
 }
@@ -288,15 +284,15 @@ func (o Observation) describe() string {
 
 // Execute runs the suite cfg describes: the reachability probe, then every case in order. onResult, if
 // not nil, sees each result as it is decided. The report is complete for the cases run even when ctx
-// ends part-way; the error then says so. An error wrapping ErrBadConfig, ErrUnreachable, ErrNoAnswer
+// ends part-way; the error then says so. An error wrapping ErrBadConfig, delivery.ErrUnreachable, delivery.ErrNoAnswer
 // or ErrAuthRefused comes with a nil report: nothing was judged.
 func Execute(ctx context.Context, cfg Config, onResult func(Result)) (*Report, error) {
-	r, err := NewRunner(cfg)
+	r, err := newRunner(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	if err := r.Probe(ctx); err != nil {
+	defer r.close()
+	if err := r.checkReachable(ctx); err != nil {
 		return nil, err
 	}
 	var results []Result
@@ -304,7 +300,7 @@ func Execute(ctx context.Context, cfg Config, onResult func(Result)) (*Report, e
 		if ctx.Err() != nil {
 			break
 		}
-		res := r.RunCase(ctx, c)
+		res := r.runCase(ctx, c)
 		if ctx.Err() != nil && res.Outcome != Fail {
 			break
 		}
@@ -313,15 +309,15 @@ func Execute(ctx context.Context, cfg Config, onResult func(Result)) (*Report, e
 			onResult(res)
 		}
 	}
-	report := r.Report(results)
+	report := r.report(results)
 	if err := ctx.Err(); err != nil {
 		return report, fmt.Errorf("interrupted after %d of %d cases: %w", len(results), len(r.cases), err)
 	}
 	return report, nil
 }
 
-// Report assembles the report of results, which the runner produced.
-func (r *Runner) Report(results []Result) *Report {
+// report assembles the report of results, which the runner produced.
+func (r *runner) report(results []Result) *Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := &Report{

@@ -41,13 +41,13 @@ func (t goTest) Run(name string, f func(testingT)) bool {
 
 func runTests(t testingT, cfg Config) *Report {
 	t.Helper()
-	r, err := NewRunner(cfg)
+	r, err := newRunner(cfg)
 	if err != nil {
 		t.Fatalf("conformance: %v", err)
 		return nil // Fatalf does not return from a real test; a recorder's does
 	}
-	defer r.Close()
-	if err := r.Probe(t.Context()); err != nil {
+	defer r.close()
+	if err := r.checkReachable(t.Context()); err != nil {
 		t.Fatalf("conformance: %v", err)
 		return nil
 	}
@@ -58,9 +58,9 @@ func runTests(t testingT, cfg Config) *Report {
 		t.Logf("conformance: %s", hint)
 	}
 	var results []Result
-	for _, c := range r.Cases() {
+	for _, c := range r.cases {
 		t.Run(c.ID, func(t testingT) {
-			res := r.RunCase(t.Context(), c)
+			res := r.runCase(t.Context(), c)
 			results = append(results, res)
 			switch res.Outcome {
 			case Fail:
@@ -70,7 +70,7 @@ func runTests(t testingT, cfg Config) *Report {
 			}
 		})
 	}
-	report := r.Report(results)
+	report := r.report(results)
 	if report.PayloadDir != "" && report.Summary.Failed > 0 {
 		t.Logf("conformance: %s; payloads of the failing cases are in %s", report.Summary, report.PayloadDir)
 	}

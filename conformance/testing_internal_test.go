@@ -4,17 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -48,22 +46,12 @@ func (r *recorder) Run(name string, f func(testingT)) bool {
 	return len(child.errors)+len(child.fatals) == 0
 }
 
-// quietServer serves h on loopback for the test, its log silenced.
-func quietServer(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // Run fails the subtest of every failing case, with the reason and the reproduce command, passes the
 // others and skips the skipped ones, each subtest named by its case id.
 func TestRunFailsSubtests(t *testing.T) {
 	t.Parallel()
 	// 500 on image messages, 200 to everything else.
-	srv := quietServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var doc struct {
 			Message struct{ Type string } `json:"message"`
 		}
@@ -112,7 +100,7 @@ func TestRunFailsOnSetup(t *testing.T) {
 	require.NoError(t, err)
 	closed := "http://" + ln.Addr().String() + "/webhook"
 	ln.Close()
-	notFound := quietServer(t, http.NotFoundHandler())
+	notFound := hooktest.Server(t, http.NotFoundHandler())
 	tests := []struct {
 		name      string
 		cfg       Config

@@ -40,15 +40,6 @@ const (
 	OutcomeRejectedValid Outcome = "rejected-valid" // a payload the schema accepts was answered 4xx
 )
 
-// ErrUnreachable is returned when nothing at the target's address takes a connection before fuzzing
-// starts. It is delivery.ErrUnreachable, which wahook conform reports too.
-var ErrUnreachable = delivery.ErrUnreachable
-
-// ErrNoAnswer is returned when the target takes a connection but gives no HTTP answer to a plain
-// valid text message sent before fuzzing: it resets or closes the connection, is too slow, answers
-// something that is not HTTP, or fails the TLS handshake. It is delivery.ErrNoAnswer.
-var ErrNoAnswer = delivery.ErrNoAnswer
-
 // ErrNotAcked is returned when the target answers a plain valid text message, sent before fuzzing
 // with the run's credentials, with anything but a 2xx: every input would then be refused for the
 // same reason (a wrong path, missing credentials), which says nothing about the receiver's defects.
@@ -247,7 +238,8 @@ func checkOut(dir string) error {
 
 // Run fuzzes the receiver at opts.Target until the duration or count runs out, the receiver dies, or
 // ctx is cancelled. A run that cannot start returns no report and an error wrapping ErrBadOptions,
-// ErrUnreachable, ErrNoAnswer or ErrNotAcked. Once it has started, the report holds every finding
+// delivery.ErrUnreachable (nothing at the target's address takes a connection), delivery.ErrNoAnswer
+// (no HTTP answer to a plain valid text message sent first) or ErrNotAcked. Once it has started, the report holds every finding
 // made, even alongside an error (a reproducer that could not be written, which stops the run).
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
@@ -303,7 +295,7 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	case a.OK():
 		return nil
 	}
-	gave := !f.opts.Credentials.IsZero() || len(f.opts.Header) > 0
+	gave := f.opts.Credentials != (mockprovider.Credentials{}) || len(f.opts.Header) > 0
 	hint := f.prov.RefusalHint(a.Status, gave)
 	if hint == "" {
 		hint = "wrong path or credentials? fuzzing needs a receiver that acks what the provider sends"

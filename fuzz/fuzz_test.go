@@ -26,6 +26,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/fuzz"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/internal/hostile"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
@@ -73,10 +74,7 @@ func withBody(body []byte, r *http.Request) *http.Request {
 
 func run(t *testing.T, handler http.Handler, p schemas.Provider, opts fuzz.Options) *fuzz.Report {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(handler)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the crash tests panic on purpose
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv := hooktest.Server(t, handler) // the crash tests panic on purpose
 	opts.URL, opts.Provider = srv.URL, p
 	if opts.Out == "" {
 		opts.Out = t.TempDir()
@@ -363,7 +361,7 @@ func TestUnreachable(t *testing.T) {
 	require.NoError(t, l.Close())
 	rep, err := fuzz.Run(context.Background(), fuzz.Options{Target: mockprovider.Target{URL: "http://" + addr, Provider: schemas.InnoPaaS}, Count: 10, Out: t.TempDir()})
 	assert.Nil(t, rep)
-	assert.ErrorIs(t, err, fuzz.ErrUnreachable)
+	assert.ErrorIs(t, err, delivery.ErrUnreachable)
 	assert.EqualError(t, err, "target unreachable: http://"+addr+": connection refused")
 }
 
@@ -382,8 +380,8 @@ func TestNoAnswer(t *testing.T) {
 			srv := hostile.Start(t, tt.behaviour, hostile.Options{})
 			rep, err := fuzz.Run(t.Context(), fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS}, Count: 10, Out: t.TempDir()})
 			assert.Nil(t, rep)
-			assert.ErrorIs(t, err, fuzz.ErrNoAnswer)
-			assert.NotErrorIs(t, err, fuzz.ErrUnreachable)
+			assert.ErrorIs(t, err, delivery.ErrNoAnswer)
+			assert.NotErrorIs(t, err, delivery.ErrUnreachable)
 			assert.EqualError(t, err, "no answer from the target: "+srv.URL+": "+tt.reason)
 		})
 	}

@@ -27,9 +27,6 @@ type Credentials struct {
 	Secret string
 }
 
-// IsZero reports whether no credential is set.
-func (c Credentials) IsZero() bool { return c == Credentials{} }
-
 // Auth is how a provider lets a receiver tell its webhooks from anyone else's. Each provider declares
 // one (Provider.Auth), and everything that sends or checks credentials goes through it: the delivery
 // engine (Target.Delivery), the conformance suite's auth cases and reproduce commands, the fuzzer,
@@ -76,42 +73,49 @@ func refuseCredentials(c Credentials, why error, allowed ...string) error {
 	return nil
 }
 
-// NoAuth is the scheme of a provider that documents no credentials: a receiver can only tell its
+// noAuth is the scheme of a provider that documents no credentials: a receiver can only tell its
 // webhooks apart with a header of its own (an extra header, Target.Header).
-type NoAuth struct{}
+type noAuth struct{}
 
 // Check refuses any credential.
-func (NoAuth) Check(c Credentials) error {
+func (noAuth) Check(c Credentials) error {
 	return refuseCredentials(c, fmt.Errorf("%w; send them with a custom header instead", ErrNoCredentialHeaders))
 }
 
 // Header returns no headers.
-func (NoAuth) Header(Credentials) http.Header { return nil }
+func (noAuth) Header(Credentials) http.Header { return nil }
 
 // Sign signs nothing.
-func (NoAuth) Sign(Credentials, []byte) http.Header { return nil }
+func (noAuth) Sign(Credentials, []byte) http.Header { return nil }
 
 // Verify accepts any request for zero credentials and none otherwise: the provider cannot send them.
-func (NoAuth) Verify(c Credentials, _ http.Header, _ []byte) error {
-	if c.IsZero() {
+func (noAuth) Verify(c Credentials, _ http.Header, _ []byte) error {
+	if c == (Credentials{}) {
 		return nil
 	}
 	return fmt.Errorf("%w: the provider sends no credentials", ErrUnauthenticated)
 }
 
 // Describe returns "": there is nowhere the provider puts credentials.
-func (NoAuth) Describe() string { return "" }
+func (noAuth) Describe() string { return "" }
 
-// HeaderAuth is the scheme of a provider that sends customer-configured values verbatim in headers
-// of its own naming, as InnoPaaS sends a user name and a token.
-type HeaderAuth struct {
+// StaticHeaders is the scheme of a provider that sends customer-configured values verbatim in
+// headers of its own naming with every webhook, as InnoPaaS sends Credentials.User in userHeader and
+// Token in tokenHeader. Spell the names as the provider does: a receiver may compare them byte for
+// byte.
+func StaticHeaders(userHeader, tokenHeader string) Auth {
+	return headerAuth{UserHeader: userHeader, TokenHeader: tokenHeader}
+}
+
+// headerAuth is StaticHeaders' scheme.
+type headerAuth struct {
 	// UserHeader and TokenHeader name the headers that carry Credentials.User and Token, spelled as
 	// the provider sends them (a receiver may compare names byte for byte).
 	UserHeader, TokenHeader string
 }
 
 // Check refuses a secret, which the scheme does not use, and values no header can carry.
-func (a HeaderAuth) Check(c Credentials) error {
+func (a headerAuth) Check(c Credentials) error {
 	if err := refuseCredentials(c, errors.New("the provider signs no bodies: give User and Token"), "User", "Token"); err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ func (a HeaderAuth) Check(c Credentials) error {
 }
 
 // Header returns the set credentials under the provider's names.
-func (a HeaderAuth) Header(c Credentials) http.Header {
+func (a headerAuth) Header(c Credentials) http.Header {
 	h := http.Header{}
 	// Set directly, not with Header.Set: the provider sends the names as configured, verbatim.
 	if c.User != "" {
@@ -137,10 +141,10 @@ func (a HeaderAuth) Header(c Credentials) http.Header {
 }
 
 // Sign signs nothing: the headers do not depend on the body.
-func (HeaderAuth) Sign(Credentials, []byte) http.Header { return nil }
+func (headerAuth) Sign(Credentials, []byte) http.Header { return nil }
 
 // Verify checks that each set credential arrives in its header.
-func (a HeaderAuth) Verify(c Credentials, h http.Header, _ []byte) error {
+func (a headerAuth) Verify(c Credentials, h http.Header, _ []byte) error {
 	for _, want := range [...]struct{ name, value string }{{a.UserHeader, c.User}, {a.TokenHeader, c.Token}} {
 		if got := h.Values(want.name); want.value != "" && (len(got) != 1 || !equal(got[0], want.value)) {
 			return fmt.Errorf("%w: %s missing or wrong", ErrUnauthenticated, want.name)
@@ -150,42 +154,47 @@ func (a HeaderAuth) Verify(c Credentials, h http.Header, _ []byte) error {
 }
 
 // Describe names the two headers.
-func (a HeaderAuth) Describe() string {
+func (a headerAuth) Describe() string {
 	return fmt.Sprintf("the %s and %s headers", a.UserHeader, a.TokenHeader)
 }
 
-// SignatureAuth is the scheme of a provider that signs each body: SignatureHeader carries Prefix and the hex
+// HMACSignature is the scheme of a provider that signs each body: header carries prefix and the hex
 // HMAC-SHA256 of the raw body keyed with Credentials.Secret ("X-Hub-Signature-256: sha256=...").
 // The receiver must verify over the bytes received, not over a re-serialisation of them.
-type SignatureAuth struct {
+func HMACSignature(header, prefix string) Auth {
+	return signatureAuth{SignatureHeader: header, Prefix: prefix}
+}
+
+// signatureAuth is HMACSignature's scheme.
+type signatureAuth struct {
 	// SignatureHeader names the signature's header; Prefix comes before the hex digest ("sha256=").
 	SignatureHeader, Prefix string
 }
 
 // Check refuses User and Token, which the scheme does not send.
-func (a SignatureAuth) Check(c Credentials) error {
+func (a signatureAuth) Check(c Credentials) error {
 	return refuseCredentials(c, fmt.Errorf("the provider sends no user or token: it signs each body with a secret (%s)", a.SignatureHeader), "Secret")
 }
 
 // Header returns no headers: every header of the scheme depends on the body.
-func (SignatureAuth) Header(Credentials) http.Header { return nil }
+func (signatureAuth) Header(Credentials) http.Header { return nil }
 
 // Sign returns the signature header of body, or nil without a secret.
-func (a SignatureAuth) Sign(c Credentials, body []byte) http.Header {
+func (a signatureAuth) Sign(c Credentials, body []byte) http.Header {
 	if c.Secret == "" {
 		return nil
 	}
 	return http.Header{a.SignatureHeader: {a.Prefix + hex.EncodeToString(a.mac(c.Secret, body))}}
 }
 
-func (SignatureAuth) mac(secret string, body []byte) []byte {
+func (signatureAuth) mac(secret string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)
 	return m.Sum(nil)
 }
 
 // Verify checks the signature header against the raw body.
-func (a SignatureAuth) Verify(c Credentials, h http.Header, body []byte) error {
+func (a signatureAuth) Verify(c Credentials, h http.Header, body []byte) error {
 	if c.Secret == "" {
 		return nil
 	}
@@ -198,7 +207,7 @@ func (a SignatureAuth) Verify(c Credentials, h http.Header, body []byte) error {
 }
 
 // Describe names the signature's header.
-func (a SignatureAuth) Describe() string {
+func (a signatureAuth) Describe() string {
 	return fmt.Sprintf("a signature of each body in the %s header", a.SignatureHeader)
 }
 

@@ -11,17 +11,6 @@ import (
 	"github.com/wahook/wahook/delivery"
 )
 
-// Media failure modes a sender can ask the media host to act out for the attachments it announces.
-const (
-	MediaOK      = ""        // serve the announced bytes
-	MediaMissing = "404"     // answer 404 Not Found
-	MediaSlow    = "slow"    // drip-feed the bytes
-	MediaCorrupt = "corrupt" // serve other bytes than the announced sha256
-)
-
-// MediaFaults lists the media failure modes, MediaOK first.
-func MediaFaults() []string { return []string{MediaOK, MediaMissing, MediaSlow, MediaCorrupt} }
-
 // Delivery returns the payload as the delivery engine takes it.
 func (p Payload) Delivery() delivery.Payload {
 	return delivery.Payload{ID: p.ID, Provider: string(p.Provider), Type: p.Type, Body: p.Body, ContentType: p.ContentType}

@@ -63,7 +63,9 @@ type Options struct {
 	Quirks QuirkMode
 	// MediaBaseURL prefixes the download links of media payloads; "" means DefaultMediaBaseURL.
 	MediaBaseURL string
-	// MediaFault, one of MediaFaults, is added to media links as ?fault=, for the media host.
+	// MediaFault asks the media host to fail the announced downloads: "" (serve them), "404", "slow"
+	// (drip-feed the bytes) or "corrupt" (other bytes than the announced sha256). It is added to media
+	// links as ?fault=, for the media host (wahook serve).
 	MediaFault string
 }
 
@@ -132,7 +134,7 @@ func New(opts Options) (*Generator, error) {
 		return nil, fmt.Errorf("media base URL %w", err)
 	}
 	opts.MediaBaseURL = strings.TrimSuffix(opts.MediaBaseURL, "/")
-	if !slices.Contains(MediaFaults(), opts.MediaFault) {
+	if !slices.Contains(media.Faults(), opts.MediaFault) {
 		return nil, fmt.Errorf("media fault %q: want one of 404, slow, corrupt", opts.MediaFault)
 	}
 	g := &Generator{opts: opts, media: map[media.Kind]*[mediaVariants]atomic.Pointer[MediaRef]{}}
@@ -326,7 +328,7 @@ func (b *builder) attach(kind media.Kind) (*MediaRef, error) {
 	}
 	key := media.Key(kind, seed)
 	url := b.gen.opts.MediaBaseURL + "/media/" + key
-	if b.gen.opts.MediaFault != MediaOK {
+	if b.gen.opts.MediaFault != media.FaultNone {
 		url += "?fault=" + b.gen.opts.MediaFault
 	}
 	// Two payloads may build the same file at once; both announce the one stored first.

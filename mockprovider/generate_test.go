@@ -260,7 +260,7 @@ var quirkForms = map[string]struct{ example, table *regexp.Regexp }{
 func TestQuirkModes(t *testing.T) {
 	const payloads = 200
 	for _, p := range mockprovider.Providers() {
-		for _, q := range p.Quirks {
+		for _, q := range mockprovider.QuirksOf(p) {
 			forms, ok := quirkForms[q.ID]
 			require.True(t, ok, "quirk %s has no pinned forms in quirkForms", q.ID)
 			for _, mode := range []mockprovider.QuirkMode{mockprovider.QuirksExample, mockprovider.QuirksTable, mockprovider.QuirksMix} {
@@ -308,7 +308,7 @@ func TestQuirkModes(t *testing.T) {
 	for id := range quirkForms {
 		found := false
 		for _, p := range mockprovider.Providers() {
-			for _, q := range p.Quirks {
+			for _, q := range mockprovider.QuirksOf(p) {
 				found = found || q.ID == id
 			}
 		}
@@ -342,7 +342,7 @@ func TestParseQuirkMode(t *testing.T) {
 func TestEveryTypeHasAGenerator(t *testing.T) {
 	for _, p := range mockprovider.Providers() {
 		assert.Equal(t, schemas.Types(p.Name), p.Types())
-		assert.NotEmpty(t, p.Quirks)
+		assert.NotEmpty(t, mockprovider.QuirksOf(p))
 	}
 }
 

@@ -23,11 +23,11 @@ func init() {
 		SentAtPointer:     "/body/sendTime",
 		SenderPointer:     "/body/from",
 		IdentityPointers:  []string{"/id", "/eventTime", "/body/id", "/body/wamid", "/body/sendTime"},
-		OtherEvents: []OtherEvent{
+		otherEvents: []otherEvent{
 			{Type: "whatsapp_message_status_updated", write: writeInnoPaaSStatus},
 			{Type: "whatsapp_template_status_updated", write: writeInnoPaaSTemplateStatus},
 		},
-		Quirks: []Quirk{
+		quirks: []quirk{
 			{ID: "innopaas/location-coordinates-as-numbers", Example: "latitude/longitude as JSON numbers", Table: "as strings",
 				Types: []string{"location"}, form: formByType("number", "/body/location/latitude")},
 			{ID: "innopaas/contacts-key-contact", Example: `cards under "contact"`, Table: `under "contacts"`,
@@ -40,7 +40,7 @@ func init() {
 		// The document gives no retry schedule; ITNIO's (1, 3, 5 minutes) is the default, configurable.
 		RetrySchedule: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
 		// Both headers are the customer's to configure, and sent verbatim.
-		Auth:   HeaderAuth{UserHeader: "UserName", TokenHeader: "Authorization"},
+		Auth:   headerAuth{UserHeader: "UserName", TokenHeader: "Authorization"},
 		sentAt: isoTime,
 		write:  writeInnoPaaS,
 		mutations: []Mutation{

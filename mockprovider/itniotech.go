@@ -25,7 +25,7 @@ func init() {
 		SenderPointer:     "/from/phone",
 		IdentityPointers:  []string{"/messageId", "/timestamp"},
 		// The context, where the first two live, may come with a message of any type.
-		Quirks: []Quirk{
+		quirks: []quirk{
 			{ID: "itniotech/context-flags-as-strings", Example: `forwarded "true"`, Table: "forwarded true",
 				form: formByType("string", "/message/context/forwarded")},
 			{ID: "itniotech/frequently-forwarded-trailing-space", Example: `key "frequently_forwarded "`, Table: `key "frequently_forwarded"`,

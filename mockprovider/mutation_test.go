@@ -180,8 +180,8 @@ func TestQuirkMutationsCarryTheirForms(t *testing.T) {
 				g := newGenerator(t, mockprovider.Options{Seed: 77})
 				other := newGenerator(t, mockprovider.Options{Seed: 77, Quirks: tt.opp})
 				for _, typ := range p.Types() {
-					var quirks []mockprovider.Quirk
-					for _, q := range p.Quirks {
+					quirks := mockprovider.QuirksOf(p)[:0:0]
+					for _, q := range mockprovider.QuirksOf(p) {
 						if q.AppliesTo(typ) {
 							quirks = append(quirks, q)
 						}

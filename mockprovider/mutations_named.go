@@ -165,7 +165,7 @@ func namedMutations(p *Provider) []Mutation {
 		{ID: "max-length-text", Description: "a text of exactly 4096 characters, all non-BMP emoji: over 16 KiB of UTF-8", Expect: Tolerate, Schema: SchemaValid,
 			types: []string{"text"},
 			apply: func(m *mutating) error {
-				return jsonpointer.Set(m.doc, msg+"/text/body", strings.Repeat("😀", MaxTextLength))
+				return jsonpointer.Set(m.doc, msg+"/text/body", strings.Repeat("😀", maxTextLength))
 			}},
 		{ID: "heavy-unicode", Description: "right-to-left text, combining marks, ZWJ sequences and non-BMP characters in names and text", Expect: Tolerate, Schema: SchemaValid,
 			apply: func(m *mutating) error {
@@ -237,7 +237,7 @@ func namedMutations(p *Provider) []Mutation {
 		{ID: "table-quirk-forms", Description: "every documented quirk the type can carry, in the form the provider's tables describe", Expect: Tolerate, Schema: SchemaValid,
 			types: p.quirkTypes(), quirks: QuirksTable, full: true, apply: func(*mutating) error { return nil }},
 	}
-	for _, ev := range p.OtherEvents {
+	for _, ev := range p.otherEvents {
 		all = append(all, Mutation{
 			ID:          "other-event." + ev.Type,
 			Description: fmt.Sprintf("a %s event, which the provider POSTs to the same URL", ev.Type),

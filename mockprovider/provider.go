@@ -41,17 +41,14 @@ type Provider struct {
 	// and times above and any other the provider sends (InnoPaaS's wamid and eventTime). A replayed
 	// example takes them from a fresh payload, so that a deduplicating receiver does not drop it.
 	IdentityPointers []string
-	// OtherEvents are event types the provider also POSTs to the same URL, as minimal bodies.
-	OtherEvents []OtherEvent
 	// RetrySchedule is the wait before each new attempt after a failed delivery.
 	RetrySchedule []time.Duration
 	// TypeObjectKeys names, for a message type whose object may arrive under more than one key, those
 	// keys; every other type's object is under its own name.
 	TypeObjectKeys map[string][]string
-	// Auth is how the provider authenticates its webhooks to the receiver; nil means NoAuth.
+	// Auth is how the provider authenticates its webhooks to the receiver (StaticHeaders,
+	// HMACSignature, or an Auth of its own); nil means it carries no credentials.
 	Auth Auth
-	// Quirks lists the documented quirk forms the generator varies (see QuirkMode).
-	Quirks []Quirk
 	// Write, for a provider described outside this package, returns the body of a message of type typ,
 	// drawing every value from rng, which is seeded from the payload's seed: the same seed must give
 	// the same body. The payload's ID and SentAt are read back from the body at IDPointer and
@@ -59,21 +56,26 @@ type Provider struct {
 	// write through the package's own JSON writer, which also fills every optional part for mutations.
 	Write func(rng *rand.Rand, typ string) ([]byte, error)
 
+	// The built-in providers' own: the event types they also POST to the same URL, as minimal bodies,
+	// and the documented quirk forms the generator varies (see QuirkMode).
+	otherEvents []otherEvent
+	quirks      []quirk
+
 	types     []string
 	sentAt    func(v any) (time.Time, error) // reads the value at SentAtPointer in the provider's format
 	write     func(b *builder, typ string) error
 	mutations []Mutation // provider-specific additions to the named catalogue
 }
 
-// OtherEvent is a webhook of another event type that shares the inbound message's URL.
-type OtherEvent struct {
+// otherEvent is a webhook of another event type that shares the inbound message's URL.
+type otherEvent struct {
 	Type string
 	// write fills the envelope's body.
 	write func(b *builder)
 }
 
-// Quirk is one place where a provider's examples and tables disagree, as the generator varies it.
-type Quirk struct {
+// quirk is one place where a provider's examples and tables disagree, as the generator varies it.
+type quirk struct {
 	ID      string `json:"id"`
 	Example string `json:"example"` // the form the document's example shows
 	Table   string `json:"table"`   // the form its table documents
@@ -84,12 +86,12 @@ type Quirk struct {
 }
 
 // AppliesTo reports whether payloads of message type typ can carry the quirk.
-func (q Quirk) AppliesTo(typ string) bool { return q.Types == nil || slices.Contains(q.Types, typ) }
+func (q quirk) AppliesTo(typ string) bool { return q.Types == nil || slices.Contains(q.Types, typ) }
 
 // Form says which of the quirk's two forms doc, a decoded payload, carries: QuirksExample,
 // QuirksTable, or "" when it carries neither (its type has no such field, or the optional part that
 // holds it is absent).
-func (q Quirk) Form(doc any) QuirkMode {
+func (q quirk) Form(doc any) QuirkMode {
 	if q.form == nil {
 		return ""
 	}
@@ -140,7 +142,7 @@ func (p *Provider) typeObjectKeys(typ string) []string {
 func (p *Provider) quirkTypes() []string {
 	var out []string
 	for _, typ := range p.types {
-		for _, q := range p.Quirks {
+		for _, q := range p.quirks {
 			if q.Types == nil {
 				return nil
 			}
@@ -278,7 +280,7 @@ func Register(p *Provider) error {
 	}
 	p.types = types
 	if p.Auth == nil {
-		p.Auth = NoAuth{}
+		p.Auth = noAuth{}
 	}
 	registerMu.Lock()
 	defer registerMu.Unlock()
@@ -349,7 +351,7 @@ func Providers() []*Provider {
 	return out
 }
 
-// UserAgent is the User-Agent wahook sends, naming itself and its version.
-func UserAgent(version string) string {
+// userAgent is the User-Agent wahook sends, naming itself and its version.
+func userAgent(version string) string {
 	return "wahook/" + version + " (+https://github.com/wahook/wahook)"
 }

@@ -127,7 +127,7 @@ func (t Target) headers(prov *Provider, version string) http.Header {
 	if h == nil {
 		h = http.Header{}
 	}
-	h["User-Agent"] = []string{UserAgent(version)}
+	h["User-Agent"] = []string{userAgent(version)}
 	for _, k := range slices.Sorted(maps.Keys(t.Header)) {
 		name := k
 		if strings.EqualFold(k, "User-Agent") {

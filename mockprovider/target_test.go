@@ -155,9 +155,9 @@ func TestTargetCheckURL(t *testing.T) {
 	assert.Equal(t, schemas.InnoPaaS, prov.Name)
 }
 
-// TestSignatureAuth checks the signing scheme against an HMAC computed here, independently of it.
-func TestSignatureAuth(t *testing.T) {
-	auth := mockprovider.SignatureAuth{SignatureHeader: "X-Hub-Signature-256", Prefix: "sha256="}
+// TestHMACSignature checks the signing scheme against an HMAC computed here, independently of it.
+func TestHMACSignature(t *testing.T) {
+	auth := mockprovider.HMACSignature("X-Hub-Signature-256", "sha256=")
 	creds := mockprovider.Credentials{Secret: "app-secret"}
 	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"\u00e9"}]}`)
 	mac := hmac.New(sha256.New, []byte("app-secret"))

@@ -11,8 +11,8 @@ import (
 	"github.com/brianvoe/gofakeit/v6/data"
 )
 
-// MaxTextLength is WhatsApp's limit on a text message body, in characters.
-const MaxTextLength = 4096
+// maxTextLength is WhatsApp's limit on a text message body, in characters.
+const maxTextLength = 4096
 
 // wordPools are the word and name pools, read once from gofakeit's data: picking from a slice is
 // several times cheaper than gofakeit's own lookups, and sentences are most of a text message.
@@ -268,7 +268,7 @@ func (f *faker) textBody() string {
 	case n < 97:
 		return f.longText(f.between(500, 2000))
 	default:
-		return f.longText(MaxTextLength)
+		return f.longText(maxTextLength)
 	}
 }
 

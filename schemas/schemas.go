@@ -138,17 +138,13 @@ func ParseProvider(name string, allowAuto bool) (Provider, error) {
 	return "", fmt.Errorf("%w %q (want one of %v)", ErrUnknownProvider, name, want)
 }
 
-// File returns the file name of p's schema, such as "innopaas.schema.json".
-func (p Provider) File() string { return string(p) + ".schema.json" }
+// fileName returns the file name of p's schema, such as "innopaas.schema.json".
+func (p Provider) fileName() string { return string(p) + ".schema.json" }
 
 // URL returns the $id of p's schema.
-func (p Provider) URL() string { return baseURL + p.File() }
+func (p Provider) URL() string { return baseURL + p.fileName() }
 
 const baseURL = "https://github.com/wahook/wahook/schemas/"
-
-// Files returns the embedded schema files of the built-in providers, for tools that want to publish or
-// load them elsewhere.
-func Files() embed.FS { return files }
 
 // Source returns the raw bytes of p's schema.
 func Source(p Provider) ([]byte, error) {
@@ -191,11 +187,11 @@ const typesPointer = "/$defs/message/properties/type/enum"
 // loadFormat reads what the code relies on out of p's schema raw, or says which convention it breaks.
 func loadFormat(p Provider, raw []byte) (*format, error) {
 	bad := func(ptr, msg string, args ...any) error {
-		return fmt.Errorf("%w %s: %s: %s", ErrBadSchema, p.File(), ptr, fmt.Sprintf(msg, args...))
+		return fmt.Errorf("%w %s: %s: %s", ErrBadSchema, p.fileName(), ptr, fmt.Sprintf(msg, args...))
 	}
 	var src map[string]any
 	if err := json.Unmarshal(raw, &src); err != nil {
-		return nil, fmt.Errorf("%w %s: not a JSON object: %w", ErrBadSchema, p.File(), err)
+		return nil, fmt.Errorf("%w %s: not a JSON object: %w", ErrBadSchema, p.fileName(), err)
 	}
 	if id, _ := src["$id"].(string); id != p.URL() {
 		return nil, bad("/$id", "want %q, the URL the schema is compiled under", p.URL())

@@ -152,7 +152,7 @@ func newValidator(opts Options, itemsWindow, keysWindow int) (*Validator, error)
 		}
 		defs := dig(src, "$defs")
 		if err := lint(src, "", defs, itemsWindow); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", p.File(), err)
+			return nil, fmt.Errorf("schema %s: %w", p.fileName(), err)
 		}
 		if v.schemas[p], err = compile(p.URL(), raw); err != nil {
 			return nil, err
@@ -163,7 +163,7 @@ func newValidator(opts Options, itemsWindow, keysWindow int) (*Validator, error)
 		}
 		v.sources[p] = &source{conv: converter{url: p.URL(), src: src}, defs: defs, arrays: arrays}
 		if v.accept[p], err = compileAcceptor(raw); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", p.File(), err)
+			return nil, fmt.Errorf("schema %s: %w", p.fileName(), err)
 		}
 	}
 	return v, nil

@@ -43,7 +43,7 @@ type Options struct {
 	// MediaBaseURL prefixes media links; "" means mockprovider.DefaultMediaBaseURL.
 	MediaBaseURL string
 	// MediaFault asks the media host to fail the announced downloads this way (see
-	// mockprovider.MediaFaults).
+	// mockprovider.Options.MediaFault).
 	MediaFault string
 	// Version names wahook's version in the User-Agent.
 	Version string

@@ -3,7 +3,6 @@ package send_test
 import (
 	"context"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 	"github.com/wahook/wahook/send"
@@ -91,7 +91,7 @@ func TestPrepare(t *testing.T) {
 		assert.Equal(t, want.Delivery(), p, "payload %d is the generator's", i)
 	}
 	assert.Equal(t, opts.URL, dopts.Target)
-	assert.Equal(t, http.Header{"User-Agent": {mockprovider.UserAgent("v9")}, "UserName": {"alice"}, "Authorization": {"tok"}, "X-Trace": {"1"}}, dopts.Header)
+	assert.Equal(t, http.Header{"User-Agent": {"wahook/v9 (+https://github.com/wahook/wahook)"}, "UserName": {"alice"}, "Authorization": {"tok"}, "X-Trace": {"1"}}, dopts.Header)
 	assert.Equal(t, []time.Duration{time.Minute}, dopts.Retries)
 	assert.Equal(t, time.Second, dopts.Timeout)
 	assert.Equal(t, 0.5, dopts.TimeScale)
@@ -151,16 +151,13 @@ func sink(t testing.TB) (url string, requests func() int) {
 	t.Helper()
 	var mu sync.Mutex
 	n := 0
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		mu.Lock()
 		n++
 		mu.Unlock()
 		_, _ = io.WriteString(w, "ok")
 	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
 	return srv.URL + "/hook", func() int {
 		mu.Lock()
 		defer mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/internal/outfile"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -134,9 +135,7 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 	}
 	// The report files are reserved before the suite runs: a path that cannot be written is a usage
 	// error found in a second, not after minutes of cases.
-	outputs, err := conformance.ReserveReports(
-		conformance.ReportFile{Format: conformance.JUnitReport, Path: opts.junit},
-		conformance.ReportFile{Format: conformance.JSONReport, Path: opts.json})
+	outputs, err := outfile.Reserve(outfile.File{Name: junitReportName, Path: opts.junit}, outfile.File{Name: jsonReportName, Path: opts.json})
 	if err != nil {
 		return reportFileError(err)
 	}
@@ -166,7 +165,7 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	printReport(stdout, report, opts.quiet)
-	if werr := outputs.Commit(report); werr != nil {
+	if werr := outputs.Commit(writeReport(report)); werr != nil {
 		return reportFileError(werr)
 	}
 	switch {
@@ -274,14 +273,29 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 	fmt.Fprintln(w, r.Summary)
 }
 
-// reportFlags names the flag that asks for each report format.
-var reportFlags = map[conformance.ReportFormat]string{conformance.JUnitReport: "--junit", conformance.JSONReport: "--json"}
+// The names of the report files, for messages, and the flags that ask for them.
+const (
+	junitReportName = "junit report"
+	jsonReportName  = "json report"
+)
+
+var reportFlags = map[string]string{junitReportName: "--junit", jsonReportName: "--json"}
+
+// writeReport writes r as the report file f asks for.
+func writeReport(r *conformance.Report) func(f outfile.File, w io.Writer) error {
+	return func(f outfile.File, w io.Writer) error {
+		if f.Name == junitReportName {
+			return r.WriteJUnit(w)
+		}
+		return r.WriteJSON(w)
+	}
+}
 
 // reportFileError names the flag of a report file that cannot be written.
 func reportFileError(err error) error {
-	var fileErr *conformance.ReportFileError
+	var fileErr *outfile.Error
 	if errors.As(err, &fileErr) {
-		return fmt.Errorf("%s %s: %w", reportFlags[fileErr.Format], fileErr.Path, fileErr.Err)
+		return fmt.Errorf("%s %s: %w", reportFlags[fileErr.Name], fileErr.Path, fileErr.Err)
 	}
 	return err
 }

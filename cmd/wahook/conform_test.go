@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"encoding/pem"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"log"
@@ -29,19 +28,10 @@ import (
 	"github.com/wahook/wahook/conformance"
 	reference "github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/examples/receiver/broken"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
-
-// receiverServer serves h for the test, its log silenced.
-func receiverServer(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // lastLine returns the last line of s.
 func lastLine(s string) string {
@@ -53,7 +43,7 @@ var summaryLine = regexp.MustCompile(`^\d+ passed, \d+ failed, \d+ skipped$`)
 
 func TestConformReferenceReceiver(t *testing.T) {
 	t.Parallel()
-	srv := receiverServer(t, reference.New(reference.Options{}))
+	srv := hooktest.Server(t, reference.New(reference.Options{}))
 	for _, provider := range []string{"innopaas", "itniotech"} {
 		got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", provider, "--profile", "strict")
 		assert.Equal(t, 0, got.code, got.stdout)
@@ -70,7 +60,7 @@ func TestConformCredentials(t *testing.T) {
 	t.Parallel()
 	// InnoPaaS sends the user and token in its own headers; ITNIO Tech sends none, so the receiver
 	// checks a header of its own on every request.
-	srv := receiverServer(t, reference.New(reference.Options{
+	srv := hooktest.Server(t, reference.New(reference.Options{
 		Credentials: mockprovider.Credentials{User: "demo", Token: "token"},
 		Header:      http.Header{"X-Hook-Secret": {"s3cret"}},
 	}))
@@ -94,7 +84,7 @@ func TestConformCredentials(t *testing.T) {
 func TestConformBrokenReceiver(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir()) // where the failing payloads go
 	ref := reference.New(reference.Options{})
-	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if !json.Valid(body) {
 			http.Error(w, "cannot parse", http.StatusInternalServerError)
@@ -121,7 +111,7 @@ func TestConformBrokenReceiver(t *testing.T) {
 
 func TestConformProfiles(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	srv := receiverServer(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})) // acks everything
+	srv := hooktest.Server(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})) // acks everything
 	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "-q")
 	assert.Equal(t, 0, got.code, "an always-200 receiver passes the standard profile")
 	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--profile", "strict", "-q")
@@ -179,7 +169,7 @@ func TestConformUsage(t *testing.T) {
 func TestConformList(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
-	srv := receiverServer(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	srv := hooktest.Server(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	got := runWahook(t, "", "conform", "--list", "--target", srv.URL, "--provider", "itniotech")
 	assert.Equal(t, 0, got.code)
 	assert.Zero(t, hits.Load())
@@ -200,41 +190,18 @@ func TestConformList(t *testing.T) {
 
 func TestConformRunFilter(t *testing.T) {
 	t.Parallel()
-	srv := receiverServer(t, reference.New(reference.Options{}))
+	srv := hooktest.Server(t, reference.New(reference.Options{}))
 	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--run", "^delivery/")
 	assert.Equal(t, 0, got.code)
 	assert.Contains(t, got.stdout, ", 3 cases in ")
 	assert.True(t, strings.HasSuffix(got.stdout, "passed by group: delivery 3/3\n3 passed, 0 failed, 0 skipped\n"), got.stdout)
 }
 
-type junitDoc struct {
-	Tests    int `xml:"tests,attr"`
-	Failures int `xml:"failures,attr"`
-	Skipped  int `xml:"skipped,attr"`
-	Suites   []struct {
-		Name     string `xml:"name,attr"`
-		Tests    int    `xml:"tests,attr"`
-		Failures int    `xml:"failures,attr"`
-		Skipped  int    `xml:"skipped,attr"`
-		Cases    []struct {
-			ClassName string `xml:"classname,attr"`
-			Name      string `xml:"name,attr"`
-			Failure   *struct {
-				Message string `xml:"message,attr"`
-				Text    string `xml:",chardata"`
-			} `xml:"failure"`
-			Skipped *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"skipped"`
-		} `xml:"testcase"`
-	} `xml:"testsuite"`
-}
-
 // --junit and --json write the report, atomically: JUnit XML with the right counts, and JSON that
 // decodes to the same report and encodes to the same bytes.
 func TestConformReportFiles(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Content-Type") != "application/json" { // a receiver that 500s what it does not expect
 			w.WriteHeader(http.StatusInternalServerError)
 		}
@@ -251,8 +218,7 @@ func TestConformReportFiles(t *testing.T) {
 	raw, err := os.ReadFile(junit)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(string(raw), `<?xml version="1.0" encoding="UTF-8"?>`))
-	var doc junitDoc
-	require.NoError(t, xml.Unmarshal(raw, &doc))
+	doc := hooktest.ReadJUnit(t, raw)
 	assert.Equal(t, 9, doc.Tests)
 	assert.Equal(t, 2, doc.Failures)
 	assert.Equal(t, 3, doc.Skipped)
@@ -298,7 +264,7 @@ func TestConformSeed(t *testing.T) {
 		bodies []string
 	)
 	ref := reference.New(reference.Options{})
-	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		bodies = append(bodies, fmt.Sprintf("%x", sha256.Sum256(body)))
@@ -326,7 +292,7 @@ func TestConformSeed(t *testing.T) {
 func TestConformProgress(t *testing.T) {
 	defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
 	isTerminal = func(io.Writer) bool { return true }
-	srv := receiverServer(t, reference.New(reference.Options{}))
+	srv := hooktest.Server(t, reference.New(reference.Options{}))
 	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "innopaas", "--run", "^delivery/")
 	assert.Equal(t, 0, got.code)
 	assert.Equal(t, "\r\x1b[K[1/3] 0 failed  delivery/innopaas/retry-identical-bytes"+
@@ -343,7 +309,7 @@ func TestConformInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ref := reference.New(reference.Options{})
-	srv := receiverServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Content-Type") == "text/plain" { // the user presses ^C while this one hangs
 			io.Copy(io.Discard, r.Body) // so that the server notices the client hanging up
 			time.AfterFunc(50*time.Millisecond, cancel)
@@ -363,10 +329,7 @@ func TestConformInterrupted(t *testing.T) {
 // without trust (exit 2, one line), passed with --insecure or with the certificate as --ca-file.
 func TestConformHTTPS(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewUnstartedServer(reference.New(reference.Options{}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := hooktest.TLSServer(t, reference.New(reference.Options{}))
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
 
@@ -532,10 +495,7 @@ func TestConformReproduceRuns(t *testing.T) {
 		}
 		ref.ServeHTTP(w, r)
 	})
-	srv := httptest.NewUnstartedServer(handler)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := hooktest.TLSServer(t, handler)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
 
@@ -573,7 +533,7 @@ func TestConformReproduceRuns(t *testing.T) {
 func TestConformReportFilesChecked(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
-	srv := receiverServer(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	srv := hooktest.Server(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "no", "such", "dir")
 	ok := filepath.Join(dir, "ok")
@@ -603,7 +563,7 @@ func TestConformReportFilesChecked(t *testing.T) {
 // A target that answers a valid message with 404 gets one hint up front, before the failures.
 func TestConformHint(t *testing.T) {
 	t.Parallel()
-	srv := receiverServer(t, http.NotFoundHandler())
+	srv := hooktest.Server(t, http.NotFoundHandler())
 	for _, quiet := range []bool{false, true} {
 		args := []string{"conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^valid/", "--payload-dir", t.TempDir()}
 		if quiet {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -28,7 +29,7 @@ import (
 func fuzzReceiver(t *testing.T, p schemas.Provider) *httptest.Server {
 	v, err := schemas.New(schemas.Options{})
 	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if doc, err := schemas.Decode(body); err == nil && strings.Contains(fmt.Sprint(doc), "\u202e") {
 			http.Error(w, "index out of range", http.StatusInternalServerError)
@@ -40,9 +41,6 @@ func fuzzReceiver(t *testing.T, p schemas.Provider) *httptest.Server {
 		}
 		w.WriteHeader(http.StatusOK)
 	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
 	return srv
 }
 
@@ -71,7 +69,7 @@ func TestFuzzCommandAuthHeaders(t *testing.T) {
 		requests atomic.Int64
 		wrong    atomic.Value // the first X-Secret values that were not [a b]
 	)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		requests.Add(1)
 		if got := r.Header.Values("X-Secret"); !slices.Equal(got, []string{"a", "b"}) {
@@ -79,9 +77,6 @@ func TestFuzzCommandAuthHeaders(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "itniotech", "--count", "5",
 		"--out", filepath.Join(t.TempDir(), "crashes"), "--quiet", "--auth-header", "X-Secret: a", "--auth-header", "x-secret: b"},
@@ -180,7 +175,7 @@ func TestFuzzCommandInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var bidi atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if doc, err := schemas.Decode(body); err == nil && strings.Contains(fmt.Sprint(doc), "\u202e") {
 			if bidi.Add(1) == 3 {
@@ -194,9 +189,6 @@ func TestFuzzCommandInterrupted(t *testing.T) {
 			return
 		}
 	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
@@ -253,15 +245,12 @@ func TestFuzzCommandReceiverDies(t *testing.T) {
 func TestFuzzCommandHTTPS(t *testing.T) {
 	v, err := schemas.New(schemas.Options{})
 	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hooktest.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if rep, err := v.Validate(schemas.InnoPaaS, body); err != nil || !rep.Valid() {
 			http.Error(w, "invalid", http.StatusBadRequest)
 		}
 	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--count", "200", "--out", t.TempDir(), "--insecure"}, nil, &stdout, &stderr)
 	assert.Equal(t, 0, code, "%s%s", stdout.String(), stderr.String())

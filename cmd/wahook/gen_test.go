@@ -15,23 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/internal/corpus"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
-
-// manifestEntries reads the manifest of the corpus in dir.
-func manifestEntries(t *testing.T, dir string) []corpus.Entry {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, corpus.ManifestFile))
-	require.NoError(t, err)
-	defer f.Close()
-	var out []corpus.Entry
-	for e, err := range corpus.ReadManifest(f) {
-		require.NoError(t, err)
-		out = append(out, e)
-	}
-	return out
-}
 
 // skipAll is --skip-mutation with every mutation of p's catalogue.
 func skipAll(t *testing.T, p schemas.Provider) []string {
@@ -118,7 +105,7 @@ func TestGen(t *testing.T) {
 				assert.NoFileExists(t, filepath.Join(dir, corpus.ManifestFile))
 				return
 			}
-			entries := manifestEntries(t, dir)
+			entries := hooktest.Manifest(t, dir)
 			if tt.wantEntries >= 0 {
 				assert.Len(t, entries, tt.wantEntries)
 			} else {
@@ -138,7 +125,7 @@ func TestGenRecordsRunOptions(t *testing.T) {
 		"--seed", "17", "--quirks", "table", "--media-base-url", "https://cdn.example.test/wa/", "--malformed",
 		"--skip-mutation", "oversized-body", "--systematic-first-type", "-q")
 	require.Equal(t, 0, got.code, got.stderr)
-	entries := manifestEntries(t, dir)
+	entries := hooktest.Manifest(t, dir)
 	require.NotEmpty(t, entries)
 	for _, e := range entries {
 		assert.Equal(t, uint64(17), e.RunSeed)
@@ -182,7 +169,7 @@ func TestGenSignalAfterTheManifest(t *testing.T) {
 	assert.Equal(t, 0, code, "the corpus is complete: complete wins")
 	assert.Empty(t, stderr.String())
 	assert.Contains(t, stdout.String(), "wrote 30 payloads")
-	assert.Len(t, manifestEntries(t, dir), 30)
+	assert.Len(t, hooktest.Manifest(t, dir), 30)
 }
 
 func TestGenHelpListsTypes(t *testing.T) {
@@ -213,7 +200,7 @@ func TestGenNonEmptyDir(t *testing.T) {
 	got = runWahook(t, "", "gen", "--out", dir, "--count", "2", "--force", "--quiet")
 	assert.Equal(t, 0, got.code, got.stderr)
 	assert.Empty(t, got.stdout+got.stderr)
-	assert.Len(t, manifestEntries(t, dir), 2)
+	assert.Len(t, hooktest.Manifest(t, dir), 2)
 	assert.FileExists(t, filepath.Join(dir, "notes.txt"))
 }
 

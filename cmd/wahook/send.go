@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wahook/wahook/internal/media"
+
 	"github.com/spf13/cobra"
 
 	"github.com/wahook/wahook/delivery"
@@ -116,7 +118,7 @@ report of what was done is still printed; the deliveries cut short count as canc
 	mustRegister(cmd.RegisterFlagCompletionFunc("type", completeTypes))
 	mustRegister(cmd.RegisterFlagCompletionFunc("mutation", completeSendMutations))
 	mustRegister(cmd.RegisterFlagCompletionFunc("retries", cobra.FixedCompletions(retryChoices, noFiles)))
-	mustRegister(cmd.RegisterFlagCompletionFunc("media-fault", cobra.FixedCompletions(mockprovider.MediaFaults()[1:], noFiles)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("media-fault", cobra.FixedCompletions(media.Faults()[1:], noFiles)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputFormats, noFiles)))
 	return cmd
 }

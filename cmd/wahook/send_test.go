@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -220,7 +221,7 @@ func TestSendUnreachable(t *testing.T) {
 }
 
 func TestSendHeaders(t *testing.T) {
-	ua := mockprovider.UserAgent(versionString())
+	ua := "wahook/" + versionString() + " (+https://github.com/wahook/wahook)"
 	tests := []struct {
 		name     string
 		args     []string
@@ -616,26 +617,8 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while the command writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestSendPrintsAsItHappens(t *testing.T) {
-	var stdout syncBuffer
+	var stdout hooktest.Buffer
 	shown := make(chan bool, 1)
 	rec := newReceiver(t, func(w http.ResponseWriter, _ received, n int) {
 		if n == 2 {

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/pem"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,33 +22,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/internal/server"
 )
-
-// serveOutput is a buffer the command writes from its goroutines while the test reads it.
-type serveOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *serveOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *serveOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
 
 var listeningLine = regexp.MustCompile(`(?m)^wahook serve: listening on (http://127\.0\.0\.1:\d+) \(media at /media, control at /v1\)$`)
 
 // serving is `wahook serve` running in the background.
 type serving struct {
 	url            string
-	stdout, stderr *serveOutput
+	stdout, stderr *hooktest.Buffer
 	stop           context.CancelFunc
 	code           chan int
 }
@@ -59,7 +40,7 @@ type serving struct {
 func startServe(t *testing.T, args ...string) *serving {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	s := &serving{stdout: &serveOutput{}, stderr: &serveOutput{}, stop: cancel, code: make(chan int, 1)}
+	s := &serving{stdout: &hooktest.Buffer{}, stderr: &hooktest.Buffer{}, stop: cancel, code: make(chan int, 1)}
 	go func() {
 		s.code <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), s.stdout, s.stderr)
 	}()
@@ -241,13 +222,10 @@ func TestServeInterruptedSend(t *testing.T) {
 // or with a request's caFile, they do not.
 func TestServeCAFile(t *testing.T) {
 	var hits atomic.Int32
-	rec := httptest.NewUnstartedServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	rec := hooktest.TLSServer(t, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		hits.Add(1)
-	}))
-	rec.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes below
-	rec.StartTLS()
-	t.Cleanup(rec.Close)
+	})) // the refused handshakes below
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rec.Certificate().Raw}), 0o600))
 	c := &http.Client{Transport: &http.Transport{}}

@@ -42,10 +42,10 @@ import (
 
 // Defaults for zero Options fields.
 const (
-	// DefaultMaxBytes is the largest body accepted: the cap Meta documents for WhatsApp webhooks.
-	DefaultMaxBytes = schemas.DefaultMaxBytes
-	// DefaultSeenIDs is how many message ids the duplicate check remembers.
-	DefaultSeenIDs = 100_000
+	// defaultMaxBytes is the largest body accepted: the cap Meta documents for WhatsApp webhooks.
+	defaultMaxBytes = schemas.DefaultMaxBytes
+	// defaultSeenIDs is how many message ids the duplicate check remembers.
+	defaultSeenIDs = 100_000
 	// maxDepth is the deepest nesting accepted; no documented payload nests deeper than 8.
 	maxDepth = schemas.DefaultMaxDepth
 )
@@ -63,9 +63,9 @@ type Options struct {
 	// Header holds headers of the receiver's own that every request must carry, each with one of the
 	// values given.
 	Header http.Header
-	// MaxBytes caps the body; 0 means DefaultMaxBytes.
+	// MaxBytes caps the body; 0 means 3 MiB, the cap Meta documents for WhatsApp webhooks.
 	MaxBytes int64
-	// SeenIDs bounds the duplicate check's memory; 0 means DefaultSeenIDs.
+	// SeenIDs bounds the duplicate check's memory; 0 means 100,000 ids.
 	SeenIDs int
 	// OnMessage, if set, is called once for every new message or event, before the ack. It must be
 	// quick and safe for concurrent use; a real receiver would enqueue the message here.
@@ -107,10 +107,10 @@ func New(opts Options) http.Handler {
 		panic(fmt.Sprintf("receiver: %v", err))
 	}
 	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = DefaultMaxBytes
+		opts.MaxBytes = defaultMaxBytes
 	}
 	if opts.SeenIDs <= 0 {
-		opts.SeenIDs = DefaultSeenIDs
+		opts.SeenIDs = defaultSeenIDs
 	}
 	v, err := schemas.New(schemas.Options{MaxBytes: int(opts.MaxBytes)})
 	if err != nil {
@@ -241,7 +241,7 @@ func str(doc any, ptr string) (string, bool) {
 // cannot carry the credentials is held to Header alone, which authorized has checked, and refused
 // when there is none.
 func (h *handler) authenticated(header http.Header, body []byte) bool {
-	if h.opts.Credentials.IsZero() {
+	if h.opts.Credentials == (mockprovider.Credentials{}) {
 		return true
 	}
 	p := h.opts.Provider

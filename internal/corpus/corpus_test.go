@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/internal/corpus"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -30,20 +31,6 @@ func write(t testing.TB, opts corpus.Options) (string, corpus.Summary) {
 	sum, err := corpus.Write(t.Context(), opts)
 	require.NoError(t, err)
 	return opts.Dir, sum
-}
-
-// manifest reads every entry of dir's manifest.
-func manifest(t testing.TB, dir string) []corpus.Entry {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, corpus.ManifestFile))
-	require.NoError(t, err)
-	defer f.Close()
-	var out []corpus.Entry
-	for e, err := range corpus.ReadManifest(f) {
-		require.NoError(t, err)
-		out = append(out, e)
-	}
-	return out
 }
 
 // tree maps every file under dir, slash-separated, to the SHA-256 of its bytes.
@@ -258,7 +245,7 @@ func TestRegenerateFromManifestLine(t *testing.T) {
 
 func TestWholeCatalogue(t *testing.T) {
 	dir, sum := write(t, corpus.Options{Malformed: true, SkipMutations: []string{"oversized-body"}})
-	entries := manifest(t, dir)
+	entries := hooktest.Manifest(t, dir)
 	require.Len(t, entries, int(sum.Payloads))
 
 	got := map[string]bool{}
@@ -287,7 +274,7 @@ func TestWholeCatalogue(t *testing.T) {
 func TestSystematicFirstType(t *testing.T) {
 	dir, _ := write(t, corpus.Options{Providers: []schemas.Provider{schemas.InnoPaaS}, Malformed: true, SkipMutations: []string{"oversized-body"}, SystematicFirstType: true})
 	perMutation := map[string][]string{}
-	for _, e := range manifest(t, dir) {
+	for _, e := range hooktest.Manifest(t, dir) {
 		perMutation[e.Mutation] = append(perMutation[e.Mutation], e.Type)
 	}
 	muts, err := mockprovider.Mutations(schemas.InnoPaaS)
@@ -322,7 +309,7 @@ func TestTypeSelection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, _ := write(t, corpus.Options{Types: tt.types, Count: 4})
 			got := map[string]int{}
-			for _, e := range manifest(t, dir) {
+			for _, e := range hooktest.Manifest(t, dir) {
 				got[string(e.Provider)+"/"+e.Type]++
 			}
 			assert.Equal(t, tt.want, got)
@@ -371,7 +358,7 @@ func TestNonEmptyDir(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(3), sum.Payloads)
 	assert.Equal(t, "mine", readFile(t, user), "other files are kept")
-	assert.Len(t, manifest(t, dir), 3, "the stale manifest is replaced")
+	assert.Len(t, hooktest.Manifest(t, dir), 3, "the stale manifest is replaced")
 
 	// Forced again over its own output: the same corpus.
 	before := tree(t, dir)
@@ -383,7 +370,7 @@ func TestNonEmptyDir(t *testing.T) {
 func TestManyWorkers(t *testing.T) {
 	dir, sum := write(t, corpus.Options{Count: 10, Workers: 1 << 62})
 	assert.Equal(t, uint64(10), sum.Payloads)
-	assert.Len(t, manifest(t, dir), 10)
+	assert.Len(t, hooktest.Manifest(t, dir), 10)
 }
 
 func TestCreatesDir(t *testing.T) {

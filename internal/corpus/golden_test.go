@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/internal/corpus"
+	"github.com/wahook/wahook/internal/hooktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden corpus in fixtures/generated")
@@ -122,7 +123,7 @@ func listFiles(t *testing.T, dir string) []string {
 // countPairs is the number of (provider, type) pairs the valid payloads of dir's corpus cover.
 func countPairs(t *testing.T, dir string) int {
 	pairs := map[string]bool{}
-	for _, e := range manifest(t, dir) {
+	for _, e := range hooktest.Manifest(t, dir) {
 		if e.Mutation == "" {
 			pairs[string(e.Provider)+"/"+e.Type] = true
 		}

@@ -102,7 +102,8 @@ func TestFormatOnlyProvider(t *testing.T) {
 	prov, err := mockprovider.Lookup(fake)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"text", "location"}, prov.Types())
-	assert.Equal(t, mockprovider.NoAuth{}, prov.Auth)
+	assert.Empty(t, prov.Auth.Describe(), "no Auth given: the provider carries no credentials")
+	assert.ErrorIs(t, prov.Auth.Check(mockprovider.Credentials{Token: "t"}), mockprovider.ErrNoCredentialHeaders)
 
 	t.Run("gen and validate", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "corpus")

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/internal/media"
-	"github.com/wahook/wahook/mockprovider"
 )
 
 // handleMedia serves GET and HEAD /media/{key}[?fault=404|slow|corrupt]: the file media.Generate
@@ -32,11 +31,11 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, key string)
 	case len(faults) == 1:
 		fault = faults[0]
 	}
-	if !slices.Contains(mockprovider.MediaFaults(), fault) {
+	if !slices.Contains(media.Faults(), fault) {
 		writeError(w, http.StatusBadRequest, "fault %q: want 404, slow or corrupt", truncate(fault, 40))
 		return
 	}
-	if fault == mockprovider.MediaMissing {
+	if fault == media.FaultMissing {
 		writeError(w, http.StatusNotFound, "media file %s: not found, as ?fault=404 asks", key)
 		return
 	}
@@ -46,7 +45,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, key string)
 		return
 	}
 	body := file.Bytes
-	if fault == mockprovider.MediaCorrupt {
+	if fault == media.FaultCorrupt {
 		corrupt(body)
 	}
 	sum := sha256.Sum256(body)
@@ -55,7 +54,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, key string)
 	h.Set("ETag", `"`+base64.StdEncoding.EncodeToString(sum[:])+`"`)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": file.Filename}))
 	h.Set("X-Content-Type-Options", "nosniff")
-	if fault == mockprovider.MediaOK {
+	if fault == media.FaultNone {
 		// The same key serves the same bytes forever.
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
@@ -66,7 +65,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, key string)
 		note += ", fault=" + fault
 	}
 	setNote(w, note)
-	if fault == mockprovider.MediaSlow {
+	if fault == media.FaultSlow {
 		s.drip(w, r, body)
 		return
 	}

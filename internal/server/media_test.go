@@ -149,7 +149,7 @@ func TestMediaFaults(t *testing.T) {
 	c := client(t)
 
 	t.Run("404", func(t *testing.T) {
-		m := generated(t, srv, schemas.InnoPaaS, "image", mockprovider.MediaMissing)
+		m := generated(t, srv, schemas.InnoPaaS, "image", media.FaultMissing)
 		assert.True(t, strings.HasSuffix(m.URL, "?fault=404"))
 		status, header, _ := get(t, c, m.URL)
 		assert.Equal(t, http.StatusNotFound, status)
@@ -157,7 +157,7 @@ func TestMediaFaults(t *testing.T) {
 	})
 	t.Run("corrupt", func(t *testing.T) {
 		for _, typ := range mediaTypes {
-			m := generated(t, srv, schemas.ITNIOTech, typ, mockprovider.MediaCorrupt)
+			m := generated(t, srv, schemas.ITNIOTech, typ, media.FaultCorrupt)
 			file, err := media.Generate(m.Kind, m.Seed)
 			require.NoError(t, err)
 			status, header, got := get(t, c, m.URL)
@@ -169,7 +169,7 @@ func TestMediaFaults(t *testing.T) {
 		}
 	})
 	t.Run("slow", func(t *testing.T) {
-		m := generated(t, srv, schemas.InnoPaaS, "document", mockprovider.MediaSlow)
+		m := generated(t, srv, schemas.InnoPaaS, "document", media.FaultSlow)
 		file, err := media.Generate(m.Kind, m.Seed)
 		require.NoError(t, err)
 		chunks := (len(file.Bytes) + 63) / 64
@@ -203,7 +203,7 @@ func TestMediaFaults(t *testing.T) {
 		assert.Greater(t, reads, 1, "arrived in pieces")
 	})
 	t.Run("slow HEAD", func(t *testing.T) {
-		m := generated(t, srv, schemas.InnoPaaS, "audio", mockprovider.MediaSlow)
+		m := generated(t, srv, schemas.InnoPaaS, "audio", media.FaultSlow)
 		resp, err := c.Head(m.URL)
 		require.NoError(t, err)
 		resp.Body.Close()

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wahook/wahook/internal/media"
+
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -165,7 +167,7 @@ func DecodeSendRequest(body []byte) (send.Options, error) {
 			return bad("mediaBaseURL: %v", err)
 		}
 	}
-	if !slices.Contains(mockprovider.MediaFaults(), req.MediaFault) {
+	if !slices.Contains(media.Faults(), req.MediaFault) {
 		return bad("mediaFault: %q, want 404, slow or corrupt", truncate(req.MediaFault, 40))
 	}
 	timeout, err := parseDuration(req.Timeout)

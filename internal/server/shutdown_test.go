@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wahook/wahook/internal/media"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -188,7 +190,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		hung := sendAsync(t, c, srv, mustJSON(t, map[string]any{"target": rec2.URL, "provider": "itniotech", "types": []string{"text"}}))
 		waitFor(t, arrived, "the hanging delivery")
 		// A slow download in progress.
-		m := generated(t, srv, schemas.InnoPaaS, "video", mockprovider.MediaSlow)
+		m := generated(t, srv, schemas.InnoPaaS, "video", media.FaultSlow)
 		resp, err := c.Get(m.URL)
 		require.NoError(t, err)
 		defer resp.Body.Close()
