@@ -137,17 +137,26 @@ func (s *scanner) object(i int) (int, bool) {
 		if !ok {
 			return i, false
 		}
-		i = s.skip(i)
-		if i < len(s.b) && s.b[i] == ',' {
-			i = s.skip(i + 1)
-			continue
+		var more bool
+		if i, more, ok = s.afterElement(i, '}'); !more {
+			return i, ok
 		}
-		if i < len(s.b) && s.b[i] == '}' {
-			return i + 1, true
-		}
-		return i, false
 	}
 	return i, false
+}
+
+// afterElement reads past the blanks after an element of a container that ends in closer: at a comma
+// there are more elements and i is at the next; at closer the container is done and i is past it;
+// anything else is broken JSON.
+func (s *scanner) afterElement(i int, closer byte) (next int, more, ok bool) {
+	i = s.skip(i)
+	switch {
+	case i < len(s.b) && s.b[i] == ',':
+		return s.skip(i + 1), true, true
+	case i < len(s.b) && s.b[i] == closer:
+		return i + 1, false, true
+	}
+	return i, false, false
 }
 
 func (s *scanner) array(i int) (int, bool) {
@@ -163,15 +172,10 @@ func (s *scanner) array(i int) (int, bool) {
 		if !ok {
 			return i, false
 		}
-		i = s.skip(i)
-		if i < len(s.b) && s.b[i] == ',' {
-			i = s.skip(i + 1)
-			continue
+		var more bool
+		if i, more, ok = s.afterElement(i, ']'); !more {
+			return i, ok
 		}
-		if i < len(s.b) && s.b[i] == ']' {
-			return i + 1, true
-		}
-		return i, false
 	}
 	return i, false
 }

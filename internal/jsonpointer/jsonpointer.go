@@ -76,11 +76,7 @@ func Get(doc any, ptr string) (any, error) {
 
 // Set puts value at ptr, creating the last property of an existing object or replacing an array element.
 func Set(doc any, ptr string, value any) error {
-	parentPtr, last, err := Parent(ptr)
-	if err != nil {
-		return err
-	}
-	parent, err := Get(doc, parentPtr)
+	parent, last, err := getParent(doc, ptr)
 	if err != nil {
 		return err
 	}
@@ -99,14 +95,20 @@ func Set(doc any, ptr string, value any) error {
 	return nil
 }
 
+// getParent returns the value holding ptr's target, and the target's name in it.
+func getParent(doc any, ptr string) (parent any, last string, err error) {
+	parentPtr, last, err := Parent(ptr)
+	if err != nil {
+		return nil, "", err
+	}
+	parent, err = Get(doc, parentPtr)
+	return parent, last, err
+}
+
 // Remove deletes the object property at ptr. Array elements are not removed: that would shift the
 // pointers of their siblings.
 func Remove(doc any, ptr string) error {
-	parentPtr, last, err := Parent(ptr)
-	if err != nil {
-		return err
-	}
-	parent, err := Get(doc, parentPtr)
+	parent, last, err := getParent(doc, ptr)
 	if err != nil {
 		return err
 	}

@@ -60,44 +60,41 @@ func Defects() []Defect {
 	return []Defect{
 		{
 			Name: "500 on one message type",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if MessageType(Peek(r)) == "image" {
-						http.Error(w, "boom", http.StatusInternalServerError)
-						return
+			New: misbehaving(func() answerFirst {
+				return func(w http.ResponseWriter, r *http.Request) bool {
+					if MessageType(Peek(r)) != "image" {
+						return false
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					http.Error(w, "boom", http.StatusInternalServerError)
+					return true
+				}
+			}),
 			Run:        "^(valid|documented)/",
 			WantFailed: "valid/%s/image/1", WantReason: "expected 2xx, got 500 Internal Server Error",
 		},
 		{
 			Name: "crash on unknown fields",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			New: misbehaving(func() answerFirst {
+				return func(w http.ResponseWriter, r *http.Request) bool {
 					if bytes.Contains(Peek(r), []byte("x_wahook_unknown")) {
 						panic(http.ErrAbortHandler) // as a nil dereference would: net/http drops the connection
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					return false
+				}
+			}),
 			WantFailed: "tolerate/%s/unknown-fields/text", WantReason: "the connection closed without an answer",
 		},
 		{
 			Name: "5xx on bad JSON",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if !json.Valid(Peek(r)) {
-						http.Error(w, "cannot parse", http.StatusInternalServerError)
-						return
+			New: misbehaving(func() answerFirst {
+				return func(w http.ResponseWriter, r *http.Request) bool {
+					if json.Valid(Peek(r)) {
+						return false
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					http.Error(w, "cannot parse", http.StatusInternalServerError)
+					return true
+				}
+			}),
 			Run:        "^reject/",
 			WantFailed: "reject/%s/invalid-json", WantReason: "expected 2xx or 4xx (no 5xx, no timeout), got 500",
 		},
@@ -109,76 +106,72 @@ func Defects() []Defect {
 		},
 		{
 			Name: "409 on a duplicate",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
+			New: misbehaving(func() answerFirst {
 				var seen sync.Map
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if _, dup := seen.LoadOrStore(sha256.Sum256(Peek(r)), true); dup {
-						http.Error(w, "already have it", http.StatusConflict)
-						return
+				return func(w http.ResponseWriter, r *http.Request) bool {
+					if _, dup := seen.LoadOrStore(sha256.Sum256(Peek(r)), true); !dup {
+						return false
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					http.Error(w, "already have it", http.StatusConflict)
+					return true
+				}
+			}),
 			Run:        "^(documented|delivery)/",
 			WantFailed: "delivery/%s/retry-identical-bytes", WantReason: "delivery 2 of 2: expected 2xx, got 409 Conflict",
 		},
 		{
 			Name: "drops a customer's message older than their latest",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
+			New: misbehaving(func() answerFirst {
 				var (
 					mu     sync.Mutex
 					latest = map[string]time.Time{}
 				)
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if from, sent, ok := sender(Peek(r)); ok {
-						mu.Lock()
-						stale := sent.Before(latest[from])
-						if !stale {
-							latest[from] = sent
-						}
-						mu.Unlock()
-						if stale {
-							http.Error(w, "older than the conversation's latest message", http.StatusConflict)
-							return
-						}
+				return func(w http.ResponseWriter, r *http.Request) bool {
+					from, sent, ok := sender(Peek(r))
+					if !ok {
+						return false
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					mu.Lock()
+					stale := sent.Before(latest[from])
+					if !stale {
+						latest[from] = sent
+					}
+					mu.Unlock()
+					if stale {
+						http.Error(w, "older than the conversation's latest message", http.StatusConflict)
+					}
+					return stale
+				}
+			}),
 			Run:        "^delivery/",
 			WantFailed: "delivery/%s/out-of-order", WantReason: "delivery 2 of 2: expected 2xx, got 409 Conflict",
 		},
 		{
 			Name: "hangs on one type",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			New: misbehaving(func() answerFirst {
+				return func(w http.ResponseWriter, r *http.Request) bool {
 					if MessageType(Peek(r)) == "location" {
-						select {
-						case <-r.Context().Done():
-						case <-time.After(10 * time.Second):
-						}
+						stall(r, 10*time.Second)
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					return false
+				}
+			}),
 			Timeout: 500 * time.Millisecond, Run: "^valid/",
 			WantFailed: "valid/%s/location/1", WantReason: "expected 2xx, got timeout after 500ms while reading the response head: got 0 bytes",
 		},
 		{
 			Name: "dies on some input",
 			New: func(srv *httptest.Server) http.Handler {
-				ref := reference()
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if bytes.HasPrefix(Peek(r), []byte(`{"nested":[[[[`)) {
+				return misbehaving(func() answerFirst {
+					return func(w http.ResponseWriter, r *http.Request) bool {
+						if !bytes.HasPrefix(Peek(r), []byte(`{"nested":[[[[`)) {
+							return false
+						}
 						srv.Listener.Close()
 						srv.CloseClientConnections()
-						return
+						return true
 					}
-					ref.ServeHTTP(w, r)
-				})
+				})(srv)
 			},
 			WantFailed: "reject/%s/deep-nesting", WantReason: "receiver stopped answering after this case: canary got connection refused",
 			StopsAnswering: true,
@@ -187,60 +180,53 @@ func Defects() []Defect {
 			// The hostile case itself is answered, and rightly: only the canary after it shows that
 			// the receiver is gone.
 			Name: "answers bad JSON with 400, then wedges",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
+			New: misbehaving(func() answerFirst {
 				var wedged atomic.Bool
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					body := Peek(r)
+				return func(w http.ResponseWriter, r *http.Request) bool {
 					switch {
 					case wedged.Load():
 						<-r.Context().Done()
-						return
-					case !json.Valid(body):
+						return true
+					case !json.Valid(Peek(r)):
 						wedged.Store(true)
 						http.Error(w, "not JSON", http.StatusBadRequest)
-						return
+						return true
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					return false
+				}
+			}),
 			Timeout:    time.Second,
 			WantFailed: "reject/%s/invalid-json", WantReason: "receiver stopped answering after this case: canary got timeout after 1s while reading the response head: got 0 bytes",
 			StopsAnswering: true,
 		},
 		{
 			Name: "acks unknown fields, then crashes on everything",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
+			New: misbehaving(func() answerFirst {
 				var dead atomic.Bool
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				return func(w http.ResponseWriter, r *http.Request) bool {
 					if dead.Load() {
 						panic(http.ErrAbortHandler)
 					}
 					if bytes.Contains(Peek(r), []byte("x_wahook_unknown")) {
 						dead.Store(true)
 					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					return false
+				}
+			}),
 			WantFailed: "tolerate/%s/unknown-fields/text", WantReason: "receiver stopped answering after this case: canary got the connection closed without an answer",
 			StopsAnswering: true,
 		},
 		{
 			Name: "serialised handling",
-			New: func(*httptest.Server) http.Handler {
-				ref := reference()
+			New: misbehaving(func() answerFirst {
 				var mu sync.Mutex
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				return func(w http.ResponseWriter, r *http.Request) bool {
 					mu.Lock()
 					defer mu.Unlock()
-					select {
-					case <-r.Context().Done():
-					case <-time.After(50 * time.Millisecond):
-					}
-					ref.ServeHTTP(w, r)
-				})
-			},
+					stall(r, 50*time.Millisecond)
+					return false
+				}
+			}),
 			Timeout: 500 * time.Millisecond, Run: "^delivery/",
 			WantFailed: "delivery/%s/burst-50", WantReason: "of 50 concurrent deliveries failed; the first: expected 2xx, got timeout after 500ms while reading the response head: got 0 bytes",
 		},
@@ -258,6 +244,30 @@ func Defects() []Defect {
 			Profile:    conformance.Strict,
 			WantFailed: "reject/%s/invalid-json", WantReason: "expected 4xx, got 200 OK",
 		},
+	}
+}
+
+// answerFirst is a defect: it sees each request first and reports whether it answered it; the
+// reference receiver answers the rest.
+type answerFirst func(w http.ResponseWriter, r *http.Request) (answered bool)
+
+// misbehaving is a Defect's New for the defect newDefect makes, with state of its own per receiver.
+func misbehaving(newDefect func() answerFirst) func(*httptest.Server) http.Handler {
+	return func(*httptest.Server) http.Handler {
+		ref, defect := reference(), newDefect()
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !defect(w, r) {
+				ref.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// stall waits d, or until the request is given up.
+func stall(r *http.Request, d time.Duration) {
+	select {
+	case <-r.Context().Done():
+	case <-time.After(d):
 	}
 }
 
