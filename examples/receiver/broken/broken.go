@@ -183,11 +183,14 @@ func Defects() []Defect {
 			New: misbehaving(func() answerFirst {
 				var wedged atomic.Bool
 				return func(w http.ResponseWriter, r *http.Request) bool {
+					// Read the body first: net/http notices the client hang up, which ends r's
+					// context, only once the body is read.
+					body := Peek(r)
 					switch {
 					case wedged.Load():
 						<-r.Context().Done()
 						return true
-					case !json.Valid(Peek(r)):
+					case !json.Valid(body):
 						wedged.Store(true)
 						http.Error(w, "not JSON", http.StatusBadRequest)
 						return true
