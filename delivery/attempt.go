@@ -67,7 +67,7 @@ type Attempt struct {
 	// BodyTruncated is set when the response body was longer than MaxResponseBody. The rest was never
 	// read and the connection was closed.
 	BodyTruncated bool
-	// BodyClipped is set when Body holds only the first ClippedBody bytes of what was read, because the
+	// BodyClipped is set when Body holds only the first clippedBody bytes of what was read, because the
 	// run had already kept Options.BodyBudget bytes of response bodies.
 	BodyClipped bool
 	// Class is ClassNone for a 2xx, else the kind of failure.
@@ -224,12 +224,12 @@ func readBody(body io.Reader, buf []byte) (_ []byte, n int, truncated bool, err 
 }
 
 // keepBody returns the part of a response body the attempt keeps, copied out of the connection's
-// scratch: all of it while the run's budget lasts, then at most ClippedBody bytes, and whether it
+// scratch: all of it while the run's budget lasts, then at most clippedBody bytes, and whether it
 // was clipped. budget is charged the whole body, so once spent it stays spent.
 func keepBody(body []byte, budget *atomic.Int64) (kept []byte, clipped bool) {
-	clipped = budget.Add(-int64(len(body))) < 0 && len(body) > ClippedBody
+	clipped = budget.Add(-int64(len(body))) < 0 && len(body) > clippedBody
 	if clipped {
-		body = body[:ClippedBody]
+		body = body[:clippedBody]
 	}
 	// Exactly the size: a run may keep many of them. (bytes.Clone would round up to a size class.)
 	kept = make([]byte, len(body))

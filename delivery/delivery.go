@@ -49,13 +49,13 @@ const (
 	// MaxResponseBody is how much of a response body an Attempt keeps. Nothing past it is read: a
 	// hostile receiver may stream forever, and the attempt must still end.
 	MaxResponseBody = 64 << 10
-	// DefaultBodyBudget is how many bytes of response bodies one run keeps in all, across its
+	// defaultBodyBudget is how many bytes of response bodies one run keeps in all, across its
 	// attempts, when Options.BodyBudget is 0. A run of 100,000 deliveries to a receiver with 64 KiB
 	// error pages would otherwise hold 6 GiB of them.
-	DefaultBodyBudget = 64 << 20
-	// ClippedBody is how much of a response body an attempt keeps once its run has spent its body
+	defaultBodyBudget = 64 << 20
+	// clippedBody is how much of a response body an attempt keeps once its run has spent its body
 	// budget: enough for a status message or the start of an error page.
-	ClippedBody = 256
+	clippedBody = 256
 )
 
 // MaxWorkers is the most Options.Workers New accepts. Each worker may hold a connection to the
@@ -63,15 +63,15 @@ const (
 // send and wahook serve refuse more with the same bound.
 const MaxWorkers = 256
 
-// CAFileLimit bounds the size of Options.CAFile: a bundle of every public root is a few hundred KiB,
+// caFileLimit bounds the size of Options.CAFile: a bundle of every public root is a few hundred KiB,
 // and a path such as /dev/zero must not be read for ever.
-const CAFileLimit = 4 << 20
+const caFileLimit = 4 << 20
 
 // ErrBadOptions is wrapped by the errors New returns for unusable Options.
 var ErrBadOptions = errors.New("bad delivery options")
 
-// ErrClosed is returned by Run on an Engine that has been closed.
-var ErrClosed = errors.New("delivery engine closed")
+// errClosed is returned by Run on an Engine that has been closed.
+var errClosed = errors.New("delivery engine closed")
 
 // Payload is one webhook request to deliver.
 type Payload struct {
@@ -137,7 +137,7 @@ type Options struct {
 	// 0 included: nothing here reads the clock, so pick a seed yourself (and print it) to vary runs.
 	Seed uint64
 	// CAFile names a PEM file of certificates to trust for an https Target, such as a receiver's
-	// self-signed certificate: a regular file of at most CAFileLimit bytes. With CAFile or RootCAs
+	// self-signed certificate: a regular file of at most caFileLimit bytes. With CAFile or RootCAs
 	// set, the system's roots are not trusted.
 	CAFile string
 	// RootCAs are certificates to trust for an https Target, with those of CAFile.
@@ -146,7 +146,7 @@ type Options struct {
 	// RootCAs, which would then mean nothing.
 	Insecure bool
 	// BodyBudget is how many bytes of response bodies a run keeps in all, across its attempts; 0 means
-	// DefaultBodyBudget. Once a run has kept that many, each later attempt keeps at most ClippedBody
+	// defaultBodyBudget. Once a run has kept that many, each later attempt keeps at most clippedBody
 	// bytes of its body and says so with Attempt.BodyClipped: memory stays bounded however many
 	// deliveries a run makes. The bodies are still read (up to MaxResponseBody), so connections are
 	// reused as before.
@@ -225,7 +225,7 @@ func New(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Close closes the engine's idle connections and makes later calls to Run fail with ErrClosed. It
+// Close closes the engine's idle connections and makes later calls to Run fail with errClosed. It
 // does not interrupt runs in progress: cancel their contexts for that. Their connections are closed
 // as their requests end.
 func (e *Engine) Close() {
@@ -338,7 +338,7 @@ func checkOptions(opts *Options) (*url.URL, error) {
 		opts.Workers = 1
 	}
 	if opts.BodyBudget == 0 {
-		opts.BodyBudget = DefaultBodyBudget
+		opts.BodyBudget = defaultBodyBudget
 	}
 	opts.Retries = append([]time.Duration(nil), opts.Retries...)
 	return target, nil
@@ -389,7 +389,7 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 }
 
 // LoadCAFile reads a PEM file of certificates to trust, as Options.CAFile does: a regular file of at
-// most CAFileLimit bytes holding at least one certificate. A long-running caller reads it once and
+// most caFileLimit bytes holding at least one certificate. A long-running caller reads it once and
 // passes the pool as Options.RootCAs to each engine it makes, so that a file changed or removed later
 // cannot fail its deliveries.
 func LoadCAFile(name string) (*x509.CertPool, error) {
@@ -412,7 +412,7 @@ func appendCAFile(pool *x509.CertPool, name string) error {
 	return nil
 }
 
-// readCAFile reads a CA file of at most CAFileLimit bytes. Anything but a regular file is refused
+// readCAFile reads a CA file of at most caFileLimit bytes. Anything but a regular file is refused
 // before it is opened: opening a named pipe would block, and reading a device might never end.
 func readCAFile(name string) ([]byte, error) {
 	info, err := os.Stat(name)
@@ -427,12 +427,12 @@ func readCAFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, CAFileLimit+1))
+	b, err := io.ReadAll(io.LimitReader(f, caFileLimit+1))
 	switch {
 	case err != nil:
 		return nil, err
-	case len(b) > CAFileLimit:
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, CAFileLimit)
+	case len(b) > caFileLimit:
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, caFileLimit)
 	}
 	return b, nil
 }

@@ -22,3 +22,16 @@ func LimiterSlots(rate float64, arrivals ...time.Time) []time.Time {
 	}
 	return out
 }
+
+// Limits and helpers the package keeps to itself, named for its external tests.
+const (
+	CAFileLimit       = caFileLimit
+	ClippedBody       = clippedBody
+	DefaultBodyBudget = defaultBodyBudget
+)
+
+var (
+	ErrClosed       = errClosed
+	CheckHeaderName = checkHeaderName
+	Percentiles     = percentiles
+)

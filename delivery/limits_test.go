@@ -77,7 +77,7 @@ func TestRetryDelaySaturates(t *testing.T) {
 }
 
 // TestBodyBudget: a run keeps whole response bodies until it has kept Options.BodyBudget bytes of
-// them; after that each attempt keeps ClippedBody bytes and says so, while short bodies stay whole.
+// them; after that each attempt keeps clippedBody bytes and says so, while short bodies stay whole.
 func TestBodyBudget(t *testing.T) {
 	assert.Equal(t, 64<<20, delivery.DefaultBodyBudget)
 	big := strings.Repeat("e", 30_000)
@@ -105,7 +105,7 @@ func TestBodyBudget(t *testing.T) {
 			assert.False(t, a.BodyTruncated, "attempt %d: clipped, not truncated", i)
 			assert.Equal(t, http.StatusInternalServerError, a.Status)
 		default:
-			assert.Equal(t, "short", string(a.Body), "a body within ClippedBody is kept whole")
+			assert.Equal(t, "short", string(a.Body), "a body within clippedBody is kept whole")
 			assert.False(t, a.BodyClipped)
 		}
 	}

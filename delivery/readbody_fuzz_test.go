@@ -32,10 +32,10 @@ func FuzzReadBody(f *testing.F) {
 		var budget atomic.Int64
 		budget.Store(left)
 		kept, clipped := keepBody(buf[:n], &budget)
-		wantClipped := left-int64(n) < 0 && n > ClippedBody
+		wantClipped := left-int64(n) < 0 && n > clippedBody
 		assert.Equal(t, wantClipped, clipped)
 		if wantClipped {
-			assert.Equal(t, body[:ClippedBody], kept)
+			assert.Equal(t, body[:clippedBody], kept)
 		} else {
 			assert.Equal(t, body[:n], kept)
 		}

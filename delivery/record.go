@@ -33,7 +33,7 @@ type AttemptRecord struct {
 	Error        string     `json:"error,omitempty"`
 	// Body is the start of the receiver's answer, as UTF-8 text. BodyTruncated says there was more
 	// (past MaxResponseBody, or past the maxBody of Result.Record); BodyClipped says the run's body
-	// budget was spent, so only the first ClippedBody bytes were kept (see Options.BodyBudget).
+	// budget was spent, so only the first clippedBody bytes were kept (see Options.BodyBudget).
 	Body          string `json:"body"`
 	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
 	BodyClipped   bool   `json:"bodyClipped,omitempty"`

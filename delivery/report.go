@@ -80,7 +80,7 @@ type Summary struct {
 	Rate float64
 }
 
-// LatencyStats summarises a set of latencies. Percentiles use the nearest-rank method, so each is one
+// LatencyStats summarises a set of latencies. Its percentiles use the nearest-rank method, so each is one
 // of the measured values.
 type LatencyStats struct {
 	// Count is how many latencies there were; with none, every other field is zero.
@@ -95,8 +95,8 @@ type LatencyStats struct {
 	P99 time.Duration
 }
 
-// Percentiles summarises latencies, which it does not modify. No latencies give zero stats.
-func Percentiles(latencies []time.Duration) LatencyStats {
+// percentiles summarises latencies, which it does not modify. No latencies give zero stats.
+func percentiles(latencies []time.Duration) LatencyStats {
 	if len(latencies) == 0 {
 		return LatencyStats{}
 	}
@@ -151,7 +151,7 @@ func summarize(results []Result, duration time.Duration) Summary {
 			}
 		}
 	}
-	s.Latency = Percentiles(latencies)
+	s.Latency = percentiles(latencies)
 	if duration > 0 {
 		s.Rate = float64(s.Attempts) / duration.Seconds()
 	}

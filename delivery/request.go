@@ -147,8 +147,8 @@ func CheckHeaderValue(v string) error {
 	return nil
 }
 
-// CheckHeaderName reports a header name that is not an RFC 9110 token.
-func CheckHeaderName(name string) error {
+// checkHeaderName reports a header name that is not an RFC 9110 token.
+func checkHeaderName(name string) error {
 	if !validName(name) {
 		return headerError(fmt.Sprintf("name %q is not a token: use letters, digits and !#$%%&'*+-.^_`|~", name))
 	}
@@ -161,7 +161,7 @@ func CheckHeaderName(name string) error {
 // Options.Header and each payload's merged header with it; checking headers with it before a run
 // turns what would fail every attempt into one error up front.
 func CheckHeaderField(name, value string) error {
-	if err := CheckHeaderName(name); err != nil {
+	if err := checkHeaderName(name); err != nil {
 		return err
 	}
 	if err := CheckHeaderValue(value); err != nil {

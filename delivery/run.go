@@ -25,7 +25,7 @@ import (
 // context.Cause(ctx), says the run did not finish. err is nil whenever no delivery was cancelled.
 func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
 	if e.closed.Load() {
-		return Report{}, ErrClosed
+		return Report{}, errClosed
 	}
 	start := time.Now()
 	slots := schedule(len(payloads), e.opts.Duplicates, e.opts.Shuffle, e.opts.Seed)
