@@ -1,6 +1,6 @@
 module github.com/wahook/wahook
 
-go 1.24
+go 1.24.0
 
 require (
 	github.com/brianvoe/gofakeit/v6 v6.28.0
@@ -9,6 +9,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/image v0.30.0
+	golang.org/x/sync v0.18.0
 	golang.org/x/term v0.34.0
 )
 

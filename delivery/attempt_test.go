@@ -436,7 +436,7 @@ func TestLoadCAFile(t *testing.T) {
 		name, path, wantErr string
 	}{
 		{"missing", filepath.Join(dir, "missing.pem"), "stat " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
-		{"a directory", dir, dir + " is not a regular file"},
+		{"a directory", dir, "open " + dir + ": a directory, not a regular file"},
 		{"no certificate", empty, empty + " holds no PEM certificate"},
 		{"too large", huge, huge + " is larger than 4194304 bytes"},
 	}

@@ -35,9 +35,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/wahook/wahook/internal/regularfile"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -412,17 +413,9 @@ func appendCAFile(pool *x509.CertPool, name string) error {
 	return nil
 }
 
-// readCAFile reads a CA file of at most caFileLimit bytes. Anything but a regular file is refused
-// before it is opened: opening a named pipe would block, and reading a device might never end.
+// readCAFile reads a CA file of at most caFileLimit bytes, a regular file (see regularfile.Open).
 func readCAFile(name string) ([]byte, error) {
-	info, err := os.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", name)
-	}
-	f, err := os.Open(name)
+	f, err := regularfile.Open(name)
 	if err != nil {
 		return nil, err
 	}

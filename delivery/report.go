@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -80,12 +81,14 @@ type Summary struct {
 	Rate float64
 }
 
-// LatencyStats summarises a set of latencies. Its percentiles use the nearest-rank method, so each is one
-// of the measured values.
+// LatencyStats summarises a set of latencies. Its percentiles use the nearest-rank method. Up to
+// exactLatencies latencies each is one of the measured values; past that the latencies go into a
+// histogram of bounded size, and each percentile is within 1% above the value it stands for (never
+// past Max), so that a run of any length summarises in constant memory.
 type LatencyStats struct {
 	// Count is how many latencies there were; with none, every other field is zero.
 	Count int
-	// Min, Mean and Max are the smallest, average and largest latency.
+	// Min, Mean and Max are the smallest, average and largest latency, exact at any count.
 	Min  time.Duration
 	Mean time.Duration
 	Max  time.Duration
@@ -97,61 +100,140 @@ type LatencyStats struct {
 
 // percentiles summarises latencies, which it does not modify. No latencies give zero stats.
 func percentiles(latencies []time.Duration) LatencyStats {
-	if len(latencies) == 0 {
+	var c latencyCounter
+	for _, l := range latencies {
+		c.add(l)
+	}
+	return c.stats()
+}
+
+// exactLatencies is how many latencies a latencyCounter keeps as they are before it switches to its
+// histogram: 512 KiB of them, as much as the histogram itself takes.
+const exactLatencies = 1 << 16
+
+// latencyCounter collects latencies for LatencyStats in bounded memory: the values themselves while
+// they are few, then a log-linear histogram (as HdrHistogram lays one out) whose buckets are at most
+// 1/128 of their value wide.
+type latencyCounter struct {
+	count    int
+	sum      float64 // in nanoseconds; float, so that a long run cannot overflow it
+	min, max time.Duration
+	exact    []time.Duration
+	buckets  []uint64 // nil while exact holds every value
+}
+
+// Histogram layout: values below 2*subBuckets have a bucket each; above, each power of two is split
+// into subBuckets buckets, by the 7 bits after the leading one.
+const (
+	subBucketBits = 7
+	subBuckets    = 1 << subBucketBits
+	numBuckets    = 2*subBuckets + (63-subBucketBits-1)*subBuckets
+)
+
+func (c *latencyCounter) add(d time.Duration) {
+	d = max(d, 0)
+	if c.count == 0 || d < c.min {
+		c.min = d
+	}
+	c.max = max(c.max, d)
+	c.count++
+	c.sum += float64(d)
+	if c.buckets == nil {
+		if len(c.exact) < exactLatencies {
+			c.exact = append(c.exact, d)
+			return
+		}
+		c.buckets = make([]uint64, numBuckets)
+		for _, e := range c.exact {
+			c.buckets[bucketOf(e)]++
+		}
+		c.exact = nil
+	}
+	c.buckets[bucketOf(d)]++
+}
+
+// bucketOf is the histogram bucket of d >= 0.
+func bucketOf(d time.Duration) int {
+	v := uint64(d)
+	if v < 2*subBuckets {
+		return int(v)
+	}
+	shift := bits.Len64(v) - subBucketBits - 1 // >= 1: v>>shift is in [subBuckets, 2*subBuckets)
+	return 2*subBuckets + (shift-1)*subBuckets + int(v>>shift) - subBuckets
+}
+
+// bucketTop is the largest value in bucket b.
+func bucketTop(b int) time.Duration {
+	if b < 2*subBuckets {
+		return time.Duration(b)
+	}
+	shift := (b-2*subBuckets)/subBuckets + 1
+	m := uint64((b-2*subBuckets)%subBuckets + subBuckets)
+	return time.Duration((m+1)<<shift - 1)
+}
+
+func (c *latencyCounter) stats() LatencyStats {
+	if c.count == 0 {
 		return LatencyStats{}
 	}
-	sorted := slices.Clone(latencies)
-	slices.Sort(sorted)
-	var sum time.Duration
-	for _, l := range sorted {
-		sum += l
+	s := LatencyStats{Count: c.count, Min: c.min, Max: c.max, Mean: time.Duration(c.sum / float64(c.count))}
+	// Nearest rank: the smallest value with at least p% of the values at or below it.
+	rank := func(p int) int { return max((p*c.count+99)/100, 1) }
+	if c.buckets == nil {
+		sorted := slices.Clone(c.exact)
+		slices.Sort(sorted)
+		s.P50, s.P90, s.P99 = sorted[rank(50)-1], sorted[rank(90)-1], sorted[rank(99)-1]
+		return s
 	}
-	rank := func(p int) time.Duration {
-		// Nearest rank: the smallest value with at least p% of the values at or below it.
-		i := (p*len(sorted)+99)/100 - 1
-		return sorted[max(i, 0)]
+	at := func(p int) time.Duration {
+		want, seen := uint64(rank(p)), uint64(0)
+		for b, n := range c.buckets {
+			if seen += n; seen >= want {
+				return min(max(bucketTop(b), c.min), c.max)
+			}
+		}
+		return c.max
 	}
-	return LatencyStats{
-		Count: len(sorted),
-		Min:   sorted[0],
-		Mean:  sum / time.Duration(len(sorted)),
-		P50:   rank(50),
-		P90:   rank(90),
-		P99:   rank(99),
-		Max:   sorted[len(sorted)-1],
+	s.P50, s.P90, s.P99 = at(50), at(90), at(99)
+	return s
+}
+
+// tally adds up a run's results as they settle, for its Summary.
+type tally struct {
+	Summary
+	latency latencyCounter
+}
+
+func (t *tally) add(r *Result) {
+	if r.Duplicate {
+		t.Duplicates++
+	}
+	switch r.Outcome {
+	case Acked:
+		t.Acked++
+	case Failed:
+		t.Failed++
+	case Cancelled:
+		t.Cancelled++
+	}
+	for _, a := range r.Attempts {
+		t.Attempts++
+		if a.Class != ClassNone {
+			if t.Errors == nil {
+				t.Errors = make(map[ErrorClass]int)
+			}
+			t.Errors[a.Class]++
+		}
+		if a.Class != ClassCancelled {
+			t.latency.add(a.Latency)
+		}
 	}
 }
 
-// summarize counts results that took duration.
-func summarize(results []Result, duration time.Duration) Summary {
-	s := Summary{Scheduled: len(results), Duration: duration}
-	var latencies []time.Duration
-	for _, r := range results {
-		if r.Duplicate {
-			s.Duplicates++
-		}
-		switch r.Outcome {
-		case Acked:
-			s.Acked++
-		case Failed:
-			s.Failed++
-		case Cancelled:
-			s.Cancelled++
-		}
-		for _, a := range r.Attempts {
-			s.Attempts++
-			if a.Class != ClassNone {
-				if s.Errors == nil {
-					s.Errors = make(map[ErrorClass]int)
-				}
-				s.Errors[a.Class]++
-			}
-			if a.Class != ClassCancelled {
-				latencies = append(latencies, a.Latency)
-			}
-		}
-	}
-	s.Latency = percentiles(latencies)
+// summary is the run's Summary once it has taken duration.
+func (t *tally) summary(duration time.Duration) Summary {
+	s := t.Summary
+	s.Latency, s.Duration = t.latency.stats(), duration
 	if duration > 0 {
 		s.Rate = float64(s.Attempts) / duration.Seconds()
 	}

@@ -23,60 +23,130 @@ import (
 // When ctx ends, requests in flight are abandoned and Run returns promptly. The report is still
 // complete: the deliveries cut short are Cancelled, and the returned error, which wraps
 // context.Cause(ctx), says the run did not finish. err is nil whenever no delivery was cancelled.
+//
+// The report holds every result, so its memory grows with the number of payloads; Stream keeps none.
 func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
+	r := &run{payload: func(i int) (Payload, error) { return payloads[i], nil }, keep: true}
+	s, err := e.run(ctx, r, len(payloads))
+	if s.Scheduled == 0 && err != nil {
+		return Report{}, err
+	}
+	return Report{Results: r.results, Summary: s}, err
+}
+
+// Stream delivers n payloads as Run does, but makes each only when a worker is ready for it, by
+// calling payload(i), and keeps no result: each reaches Options.OnResult as it settles and is
+// dropped, so memory stays flat however large n is. payload must return the same payload for the same
+// i; it is called again for a duplicate copy that Options.Shuffle moved away from its original.
+//
+// When ctx ends, or payload fails (the error names i and wraps payload's), Stream stops handing out
+// deliveries, settles those started as Run does and counts every payload not yet started as Cancelled
+// without an OnResult call, so Summary.Scheduled == Acked + Failed + Cancelled still holds. Duplicate
+// copies the run did not reach are not counted. With Options.Shuffle the whole schedule is drawn up
+// front (16 bytes per delivery), so n is then at most MaxShuffle.
+func (e *Engine) Stream(ctx context.Context, n int, payload func(i int) (Payload, error)) (Summary, error) {
+	return e.run(ctx, &run{payload: payload}, n)
+}
+
+// MaxShuffle is the most payloads a shuffled run takes: its schedule is held in memory.
+const MaxShuffle = 10_000_000
+
+// run is the state of one Run or Stream that outlives its dispatch loop.
+type run struct {
+	payload func(int) (Payload, error)
+	// keep makes the run hold every Result, for Run's report, and settle the payloads it never
+	// reached one by one.
+	keep    bool
+	results []Result
+	sched   scheduler
+	tally   tally
+	// shared holds the heads of payloads without headers of their own, one per content type.
+	shared map[string]*head
+	// last is the most recent delivery made, whose payload and head a duplicate copy right after it
+	// shares.
+	last *delivery
+}
+
+func (e *Engine) run(ctx context.Context, r *run, n int) (Summary, error) {
 	if e.closed.Load() {
-		return Report{}, errClosed
+		return Summary{}, errClosed
+	}
+	if n < 0 {
+		return Summary{}, fmt.Errorf("%w: %d payloads", ErrBadOptions, n)
+	}
+	if e.opts.Shuffle && n > MaxShuffle {
+		return Summary{}, optionError("Shuffle", fmt.Errorf("a shuffled run holds its schedule in memory: at most %d payloads, not %d", MaxShuffle, n))
 	}
 	start := time.Now()
-	slots := schedule(len(payloads), e.opts.Duplicates, e.opts.Shuffle, e.opts.Seed)
-	heads := make([]*head, len(payloads))
-	// Payloads without headers of their own share a head per content type.
-	shared := map[string]*head{}
-	ds := make([]*delivery, len(slots))
-	for i, s := range slots {
-		p := &payloads[s.index]
-		if heads[s.index] == nil {
-			// Laid out once per payload and shared by its attempts, which only read it.
-			h, ok := shared[p.ContentType]
-			if !ok || p.Header != nil || e.opts.Sign != nil {
-				base := e.header
-				if e.opts.Sign != nil {
-					// Over the bytes sent, once per payload: its attempts and copies send the same body.
-					base = mergeHeader(base, e.opts.Sign(p.Body), "")
-				}
-				h = e.newHead(mergeHeader(base, p.Header, p.ContentType))
-				if p.Header == nil && e.opts.Sign == nil {
-					shared[p.ContentType] = h
-				}
+	r.sched = newScheduler(n, e.opts.Duplicates, e.opts.Shuffle, e.opts.Seed)
+	r.shared = map[string]*head{}
+	genErr := e.dispatch(ctx, r)
+	if r.keep {
+		for {
+			d, err := e.next(r)
+			if d == nil || err != nil {
+				break
 			}
-			heads[s.index] = h
+			e.settle(r, d, Cancelled)
 		}
-		ds[i] = &delivery{
-			payload: p,
-			head:    heads[s.index],
-			res: Result{
-				Delivery:  i,
-				Index:     s.index,
-				PayloadID: p.ID,
-				Provider:  p.Provider,
-				Type:      p.Type,
-				Duplicate: s.duplicate,
-			},
+	} else {
+		left := r.sched.left()
+		r.tally.Scheduled += left
+		r.tally.Cancelled += left
+	}
+	s := r.tally.summary(time.Since(start))
+	switch {
+	case genErr != nil:
+		return s, genErr
+	case s.Cancelled > 0:
+		return s, fmt.Errorf("delivery run stopped with %d of %d deliveries cancelled: %w",
+			s.Cancelled, s.Scheduled, context.Cause(ctx))
+	}
+	return s, nil
+}
+
+// next makes the run's next scheduled delivery, or returns nil when the schedule is done.
+func (e *Engine) next(r *run) (*delivery, error) {
+	s, ok := r.sched.take()
+	if !ok {
+		return nil, nil
+	}
+	d := &delivery{res: Result{Delivery: r.tally.Scheduled, Index: s.index, Duplicate: s.duplicate}}
+	if r.last != nil && r.last.res.Index == s.index {
+		d.payload, d.head = r.last.payload, r.last.head
+	} else {
+		p, err := r.payload(s.index)
+		if err != nil {
+			r.sched.untake()
+			return nil, fmt.Errorf("payload %d: %w", s.index, err)
 		}
+		d.payload, d.head = &p, e.headFor(r, &p)
 	}
+	d.res.PayloadID, d.res.Provider, d.res.Type = d.payload.ID, d.payload.Provider, d.payload.Type
+	r.last = d
+	r.tally.Scheduled++
+	if r.keep {
+		r.results = append(r.results, Result{})
+	}
+	return d, nil
+}
 
-	e.dispatch(ctx, ds)
-
-	results := make([]Result, len(ds))
-	for i, d := range ds {
-		results[i] = d.res
+// headFor lays out p's request head, once per payload: its attempts and copies only read it.
+func (e *Engine) headFor(r *run, p *Payload) *head {
+	if p.Header == nil && e.opts.Sign == nil {
+		h, ok := r.shared[p.ContentType]
+		if !ok {
+			h = e.newHead(mergeHeader(e.header, nil, p.ContentType))
+			r.shared[p.ContentType] = h
+		}
+		return h
 	}
-	report := Report{Results: results, Summary: summarize(results, time.Since(start))}
-	if report.Summary.Cancelled > 0 {
-		return report, fmt.Errorf("delivery run stopped with %d of %d deliveries cancelled: %w",
-			report.Summary.Cancelled, report.Summary.Scheduled, context.Cause(ctx))
+	base := e.header
+	if e.opts.Sign != nil {
+		// Over the bytes sent: a payload's attempts and copies send the same body.
+		base = mergeHeader(base, e.opts.Sign(p.Body), "")
 	}
-	return report, nil
+	return e.newHead(mergeHeader(base, p.Header, p.ContentType))
 }
 
 // delivery is a run's state for one scheduled delivery. Only the dispatch goroutine changes it; a
@@ -97,12 +167,13 @@ type finished struct {
 	sent bool
 }
 
-// dispatch runs ds to completion or until ctx ends, leaving every delivery settled.
-func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
-	if len(ds) == 0 {
-		return
+// dispatch runs r's schedule to completion, or until ctx ends or a payload cannot be made, leaving
+// every delivery it made settled. It returns the payload's error.
+func (e *Engine) dispatch(ctx context.Context, r *run) (genErr error) {
+	if r.sched.left() == 0 {
+		return nil
 	}
-	workers := min(e.opts.Workers, len(ds))
+	workers := min(e.opts.Workers, r.sched.left())
 	jobs := make(chan *delivery)
 	done := make(chan finished, workers)
 	lim := newLimiter(e.opts.Rate)
@@ -135,13 +206,14 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 	}
 
 	var (
-		fresh    = ds         // not attempted yet, in schedule order
+		fresh    *delivery    // made and not attempted yet; nil: make the next when needed
+		drained  bool         // the schedule has no more deliveries
 		due      []*delivery  // retries whose time has come, oldest first
 		waiting  retryQueue   // retries whose time has not come
 		unsent   []*delivery  // handed to a worker as the run ended
 		inflight int          // handed to workers and not answered yet
 		stop     = ctx.Done() // nil once seen, so the select stops picking it
-		stopped  bool         // ctx ended: hand out nothing more
+		stopped  bool         // ctx ended or a payload failed: hand out nothing more
 		timer    = time.NewTimer(time.Hour)
 	)
 	timer.Stop()
@@ -153,10 +225,17 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 			wake    <-chan time.Time
 		)
 		if !stopped {
+			if fresh == nil && !drained && len(due) == 0 && ctx.Err() == nil {
+				var err error
+				if fresh, err = e.next(r); err != nil {
+					genErr, stopped = err, true
+				}
+				drained = fresh == nil
+			}
 			if len(due) > 0 {
 				next = due[0]
-			} else if len(fresh) > 0 {
-				next = fresh[0]
+			} else {
+				next = fresh
 			}
 			if next != nil {
 				jobsOut = jobs
@@ -175,7 +254,7 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 			if len(due) > 0 && due[0] == next {
 				due = due[1:]
 			} else {
-				fresh = fresh[1:]
+				fresh = nil
 			}
 		case f := <-done:
 			inflight--
@@ -183,7 +262,7 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 				unsent = append(unsent, f.d)
 				continue
 			}
-			if e.record(f.d, f.a) {
+			if e.record(r, f.d, f.a) {
 				heap.Push(&waiting, f.d)
 			}
 		case now := <-wake:
@@ -197,16 +276,20 @@ func (e *Engine) dispatch(ctx context.Context, ds []*delivery) {
 	close(jobs)
 	wg.Wait()
 
-	// Whatever is left was cut short by ctx. Settle it in schedule order so that OnResult calls are
+	// Whatever is left was cut short. Settle it in schedule order so that OnResult calls are
 	// reproducible.
-	left := slices.Concat(fresh, due, []*delivery(waiting), unsent)
+	left := slices.Concat(due, []*delivery(waiting), unsent)
+	if fresh != nil {
+		left = append(left, fresh)
+	}
 	slices.SortFunc(left, func(a, b *delivery) int { return a.res.Delivery - b.res.Delivery })
 	for _, d := range left {
 		if len(d.res.Attempts) > 0 {
 			d.res.PendingRetry, d.res.RetryAt = true, d.retryAt
 		}
-		e.settle(d, Cancelled)
+		e.settle(r, d, Cancelled)
 	}
+	return genErr
 }
 
 // worker is a run's record of the connection one of its workers is using, so that the end of the
@@ -238,7 +321,7 @@ func (w *worker) interrupt() {
 
 // record adds attempt a to d, settling d unless a retry is due, and reports whether one is: then
 // d.retryAt is set.
-func (e *Engine) record(d *delivery, a Attempt) (retry bool) {
+func (e *Engine) record(r *run, d *delivery, a Attempt) (retry bool) {
 	d.res.Attempts = append(d.res.Attempts, a)
 	if e.opts.OnAttempt != nil {
 		e.opts.OnAttempt(a)
@@ -246,23 +329,27 @@ func (e *Engine) record(d *delivery, a Attempt) (retry bool) {
 	n := len(d.res.Attempts)
 	switch {
 	case a.OK():
-		e.settle(d, Acked)
+		e.settle(r, d, Acked)
 	case a.Class == ClassCancelled:
-		e.settle(d, Cancelled)
+		e.settle(r, d, Cancelled)
 	case d.head.err != nil:
 		// Nothing was sent, and a retry would fail the same way: the payload's headers are unsendable.
-		e.settle(d, Failed)
+		e.settle(r, d, Failed)
 	case n-1 < len(e.delays):
 		d.retryAt = a.Start.Add(addDuration(a.Latency, e.delays[n-1]))
 		return true
 	default:
-		e.settle(d, Failed)
+		e.settle(r, d, Failed)
 	}
 	return false
 }
 
-func (e *Engine) settle(d *delivery, o Outcome) {
+func (e *Engine) settle(r *run, d *delivery, o Outcome) {
 	d.res.Outcome = o
+	r.tally.add(&d.res)
+	if r.keep {
+		r.results[d.res.Delivery] = d.res
+	}
 	if e.opts.OnResult != nil {
 		e.opts.OnResult(d.res)
 	}
@@ -281,30 +368,89 @@ const (
 	shuffleStream   = 0x73687566666c6521 // "shuffle!"
 )
 
-// schedule returns the delivery order for n payloads. Payload i is duplicated when the i-th draw of the
-// duplicate stream falls below dup, so adding payloads at the end changes no earlier decision. Without
-// shuffle a duplicate copy follows its original directly; with shuffle it goes anywhere after it.
-func schedule(n int, dup float64, shuffle bool, seed uint64) []slot {
+// scheduler deals out the delivery order for n payloads, one slot at a time. Payload i is duplicated
+// when the i-th draw of the duplicate stream falls below dup, so adding payloads at the end changes no
+// earlier decision. Without shuffle a duplicate copy follows its original directly and nothing is
+// held; with shuffle the copy goes anywhere after its original, and the whole order is drawn up front.
+type scheduler struct {
+	n, i    int // payloads, and the next one not yet dealt
+	dup     float64
+	dupRand *rand.Rand
+	copyDue bool // the payload dealt last is to be dealt again, as a duplicate
+	// shuffled is the whole order, with shuffle; pos the next slot of it.
+	shuffled []slot
+	pos      int
+	// undo is the state before the last take, for untake.
+	undo struct {
+		i, pos  int
+		copyDue bool
+	}
+}
+
+func newScheduler(n int, dup float64, shuffle bool, seed uint64) scheduler {
+	s := scheduler{n: n, dup: dup, dupRand: rand.New(rand.NewPCG(seed, duplicateStream))}
+	if !shuffle {
+		return s
+	}
 	slots := make([]slot, 0, n+int(float64(n)*dup)+1)
-	dupRand := rand.New(rand.NewPCG(seed, duplicateStream))
-	for i := range n {
-		slots = append(slots, slot{index: i})
-		if dup > 0 && dupRand.Float64() < dup {
-			slots = append(slots, slot{index: i, duplicate: true})
+	for {
+		sl, ok := s.take()
+		if !ok {
+			break
 		}
+		slots = append(slots, sl)
 	}
-	if shuffle {
-		rand.New(rand.NewPCG(seed, shuffleStream)).Shuffle(len(slots), func(i, j int) {
-			slots[i], slots[j] = slots[j], slots[i]
-		})
-		// The copy that comes first is the original.
-		seen := make([]bool, n)
-		for i := range slots {
-			slots[i].duplicate = seen[slots[i].index]
-			seen[slots[i].index] = true
+	rand.New(rand.NewPCG(seed, shuffleStream)).Shuffle(len(slots), func(i, j int) {
+		slots[i], slots[j] = slots[j], slots[i]
+	})
+	// The copy that comes first is the original.
+	seen := make([]bool, n)
+	for i := range slots {
+		slots[i].duplicate = seen[slots[i].index]
+		seen[slots[i].index] = true
+	}
+	s.shuffled = slots
+	return s
+}
+
+// take returns the next slot, and false when every slot has been dealt.
+func (s *scheduler) take() (slot, bool) {
+	s.undo.i, s.undo.pos, s.undo.copyDue = s.i, s.pos, s.copyDue
+	if s.shuffled != nil {
+		if s.pos == len(s.shuffled) {
+			return slot{}, false
 		}
+		s.pos++
+		return s.shuffled[s.pos-1], true
 	}
-	return slots
+	if s.copyDue {
+		s.copyDue = false
+		return slot{index: s.i - 1, duplicate: true}, true
+	}
+	if s.i == s.n {
+		return slot{}, false
+	}
+	s.i++
+	s.copyDue = s.dup > 0 && s.dupRand.Float64() < s.dup
+	return slot{index: s.i - 1}, true
+}
+
+// untake puts back the slot take returned last, whose payload could not be made, so that left counts
+// it. The duplicate draw it made stays made.
+func (s *scheduler) untake() {
+	s.i, s.pos, s.copyDue = s.undo.i, s.undo.pos, s.undo.copyDue
+}
+
+// left counts the slots not dealt yet, not knowing about duplicates of payloads not yet drawn.
+func (s *scheduler) left() int {
+	if s.shuffled != nil {
+		return len(s.shuffled) - s.pos
+	}
+	n := s.n - s.i
+	if s.copyDue {
+		n++
+	}
+	return n
 }
 
 // retryQueue is a min-heap of deliveries by retryAt, ties broken by schedule order.

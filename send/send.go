@@ -64,60 +64,110 @@ type Options struct {
 	OnResult  func(delivery.Result)
 }
 
-// ErrBadOptions is wrapped by the errors Run and Prepare return for unusable options, before
+// ErrBadOptions is wrapped by the errors Run, Stream and Prepare return for unusable options, before
 // anything is sent; a refusal of one field is a *delivery.FieldError in the chain.
 var ErrBadOptions = errors.New("bad send options")
 
 // Run generates (or takes) the payloads opts describe and delivers them as the provider would. The
-// report is complete even when ctx is cancelled part-way.
+// report is complete even when ctx is cancelled part-way. It holds every result: for a large Count,
+// use Stream.
 func Run(ctx context.Context, opts Options) (delivery.Report, error) {
-	payloads, dopts, err := Prepare(opts)
+	plan, err := Prepare(opts)
 	if err != nil {
 		return delivery.Report{}, err
 	}
-	return delivery.Run(ctx, dopts, payloads)
+	payloads, err := plan.All()
+	if err != nil {
+		return delivery.Report{}, err
+	}
+	return delivery.Run(ctx, plan.Options, payloads)
 }
 
-// Prepare turns opts into the payloads and engine options of a send, without sending.
-func Prepare(opts Options) ([]delivery.Payload, delivery.Options, error) {
+// Stream is Run in constant memory, whatever the Count: each payload is generated when a worker is
+// ready for it, and each result reaches opts.OnResult as it settles and is then dropped. The summary
+// counts every payload, those an ended ctx kept from being sent as cancelled (see
+// delivery.Engine.Stream).
+func Stream(ctx context.Context, opts Options) (delivery.Summary, error) {
+	plan, err := Prepare(opts)
+	if err != nil {
+		return delivery.Summary{}, err
+	}
+	e, err := delivery.New(plan.Options)
+	if err != nil {
+		return delivery.Summary{}, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	defer e.Close()
+	return e.Stream(ctx, plan.Count, plan.Payload)
+}
+
+// Plan is a send ready to go: the engine's options, and Count payloads that Payload makes one at a
+// time, the same payload for the same index.
+type Plan struct {
+	Options delivery.Options
+	Count   int
+	Payload func(i int) (delivery.Payload, error)
+}
+
+// All makes every payload of the plan, for delivery.Run.
+func (p Plan) All() ([]delivery.Payload, error) {
+	out := make([]delivery.Payload, p.Count)
+	for i := range out {
+		var err error
+		if out[i], err = p.Payload(i); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Prepare checks opts and turns them into a Plan, without sending or generating anything.
+func Prepare(opts Options) (Plan, error) {
 	// The cause stays in the chain, so that callers can tell ErrUnknownType from ErrNotApplicable.
 	bad := func(err error) error { return fmt.Errorf("%w: %w", ErrBadOptions, err) }
 	prov, dopts, err := opts.Target.Delivery(opts.Version)
 	if err != nil {
-		return nil, delivery.Options{}, bad(err)
+		return Plan{}, bad(err)
 	}
 	retries, err := prov.ParseRetries(opts.Retries)
 	if err != nil {
-		return nil, delivery.Options{}, bad(&delivery.FieldError{Field: "Retries", Err: err})
+		return Plan{}, bad(&delivery.FieldError{Field: "Retries", Err: err})
 	}
-	var payloads []delivery.Payload
+	var plan Plan
 	if len(opts.Bodies) > 0 {
 		if opts.Mutation != "" || len(opts.Types) > 0 {
-			return nil, delivery.Options{}, bad(errors.New("a given payload file cannot be combined with --type or --mutation"))
+			return Plan{}, bad(errors.New("a given payload file cannot be combined with --type or --mutation"))
 		}
-		payloads = givenPayloads(prov, opts.Bodies)
-	} else if payloads, err = generate(prov, opts); err != nil {
-		return nil, delivery.Options{}, bad(err)
+		given := givenPayloads(prov, opts.Bodies)
+		plan.Count = len(given)
+		plan.Payload = func(i int) (delivery.Payload, error) { return given[i], nil }
+	} else if plan, err = generator(prov, opts); err != nil {
+		return Plan{}, bad(err)
 	}
 	// An extra Content-Type replaces the payloads' own, as every extra header replaces the provider's:
 	// the engine sends a payload's ContentType over the headers', so clear it.
 	for k := range opts.Header {
 		if strings.EqualFold(k, "Content-Type") {
-			for i := range payloads {
-				payloads[i].ContentType = ""
+			payload := plan.Payload
+			plan.Payload = func(i int) (delivery.Payload, error) {
+				p, err := payload(i)
+				p.ContentType = ""
+				return p, err
 			}
+			break
 		}
 	}
 	dopts.Retries, dopts.TimeScale, dopts.Workers, dopts.Rate = retries, opts.TimeScale, opts.Workers, opts.Rate
 	dopts.Duplicates, dopts.Shuffle, dopts.Seed = opts.Duplicates, opts.Shuffle, opts.Seed
 	dopts.OnAttempt, dopts.OnResult = opts.OnAttempt, opts.OnResult
-	return payloads, dopts, nil
+	plan.Options = dopts
+	return plan, nil
 }
 
-func generate(prov *mockprovider.Provider, opts Options) ([]delivery.Payload, error) {
+// generator checks what opts ask to generate and returns the plan's Count and Payload for it.
+func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 	types, err := prov.CheckTypes(opts.Types)
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	count := opts.Count
 	if count <= 0 {
@@ -125,32 +175,34 @@ func generate(prov *mockprovider.Provider, opts Options) ([]delivery.Payload, er
 	}
 	g, err := mockprovider.New(mockprovider.Options{Seed: opts.Seed, Quirks: opts.Quirks, MediaBaseURL: opts.MediaBaseURL, MediaFault: opts.MediaFault})
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	if opts.Mutation != "" {
 		m, err := mockprovider.LookupMutation(prov.Name, opts.Mutation)
 		if err != nil {
-			return nil, err
+			return Plan{}, err
 		}
 		if types = slices.DeleteFunc(slices.Clone(types), func(t string) bool { return !m.AppliesTo(t) }); len(types) == 0 {
-			return nil, fmt.Errorf("mutation %s: %w to any of the chosen types", m.ID, mockprovider.ErrNotApplicable)
+			return Plan{}, fmt.Errorf("mutation %s: %w to any of the chosen types", m.ID, mockprovider.ErrNotApplicable)
 		}
 	}
-	out := make([]delivery.Payload, 0, count)
-	for i := range count {
+	payload := func(i int) (delivery.Payload, error) {
 		typ := types[i%len(types)]
-		var pl mockprovider.Payload
+		var (
+			pl  mockprovider.Payload
+			err error
+		)
 		if opts.Mutation != "" {
 			pl, _, err = g.GenerateMutated(prov.Name, typ, uint64(i), opts.Mutation)
 		} else {
 			pl, err = g.Generate(prov.Name, typ, uint64(i))
 		}
 		if err != nil {
-			return nil, err
+			return delivery.Payload{}, fmt.Errorf("generate %s payload %d: %w", typ, i, err)
 		}
-		out = append(out, pl.Delivery())
+		return pl.Delivery(), nil
 	}
-	return out, nil
+	return Plan{Count: count, Payload: payload}, nil
 }
 
 // givenPayloads wraps bodies read from files; their id and type are read from them when they parse.

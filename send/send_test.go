@@ -59,7 +59,7 @@ func TestPrepareErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			payloads, _, err := send.Prepare(tt.opts)
+			payloads, _, err := prepareAll(tt.opts)
 			require.ErrorIs(t, err, send.ErrBadOptions)
 			for _, want := range tt.wantErr {
 				assert.ErrorIs(t, err, want)
@@ -79,7 +79,7 @@ func TestPrepareErrors(t *testing.T) {
 func TestPrepare(t *testing.T) {
 	onResult := func(delivery.Result) {}
 	opts := send.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/hook", Provider: schemas.InnoPaaS, Header: http.Header{"X-Trace": {"1"}}, Timeout: time.Second, Credentials: mockprovider.Credentials{User: "alice", Token: "tok"}, TLS: mockprovider.TLS{Insecure: true}}, Types: []string{"text", "image"}, Count: 5, Seed: 9, Version: "v9", Retries: "1m", TimeScale: 0.5, Duplicates: 0.25, Shuffle: true, Workers: 3, Rate: 10, OnResult: onResult}
-	payloads, dopts, err := send.Prepare(opts)
+	payloads, dopts, err := prepareAll(opts)
 	require.NoError(t, err)
 	require.Len(t, payloads, 5)
 	g, err := mockprovider.New(mockprovider.Options{Seed: 9})
@@ -105,7 +105,7 @@ func TestPrepare(t *testing.T) {
 
 	t.Run("default: one of every type", func(t *testing.T) {
 		for _, types := range [][]string{nil, {"all"}} {
-			payloads, _, err := send.Prepare(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.ITNIOTech}, Types: types})
+			payloads, _, err := prepareAll(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.ITNIOTech}, Types: types})
 			require.NoError(t, err)
 			var got []string
 			for _, p := range payloads {
@@ -118,7 +118,7 @@ func TestPrepare(t *testing.T) {
 	})
 
 	t.Run("mutation keeps the types it applies to", func(t *testing.T) {
-		payloads, _, err := send.Prepare(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.InnoPaaS}, Types: []string{"text", "location"}, Count: 3, Mutation: "numeric-string-coordinates"})
+		payloads, _, err := prepareAll(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.InnoPaaS}, Types: []string{"text", "location"}, Count: 3, Mutation: "numeric-string-coordinates"})
 		require.NoError(t, err)
 		require.Len(t, payloads, 3)
 		for _, p := range payloads {
@@ -129,7 +129,7 @@ func TestPrepare(t *testing.T) {
 
 	t.Run("given bodies", func(t *testing.T) {
 		text := []byte(`{"messageId":"m-1","eventType":"up-message-event","message":{"type":"text"}}`)
-		payloads, _, err := send.Prepare(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.ITNIOTech}, Bodies: [][]byte{text, []byte("not json"), nil}})
+		payloads, _, err := prepareAll(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.ITNIOTech}, Bodies: [][]byte{text, []byte("not json"), nil}})
 		require.NoError(t, err)
 		assert.Equal(t, []delivery.Payload{
 			{ID: "m-1", Provider: "itniotech", Type: "text", Body: text},
@@ -139,7 +139,7 @@ func TestPrepare(t *testing.T) {
 	})
 
 	t.Run("an extra Content-Type replaces the payloads' own", func(t *testing.T) {
-		payloads, dopts, err := send.Prepare(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.ITNIOTech, Header: http.Header{"content-type": {"application/xml"}}}, Types: []string{"text"}, Mutation: "non-json-content-type"})
+		payloads, dopts, err := prepareAll(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.ITNIOTech, Header: http.Header{"content-type": {"application/xml"}}}, Types: []string{"text"}, Mutation: "non-json-content-type"})
 		require.NoError(t, err)
 		assert.Empty(t, payloads[0].ContentType)
 		assert.Equal(t, []string{"application/xml"}, dopts.Header["content-type"])
@@ -198,7 +198,7 @@ func TestSendCancelled(t *testing.T) {
 //	go test ./send -run '^$' -bench BenchmarkSend -benchtime 50000x -cpuprofile cpu.out
 func BenchmarkSend(b *testing.B) {
 	url, _ := sink(b)
-	payloads, dopts, err := send.Prepare(send.Options{Target: mockprovider.Target{URL: url, Provider: schemas.ITNIOTech}, Count: b.N, Seed: 1, Workers: 16, Retries: "none"})
+	payloads, dopts, err := prepareAll(send.Options{Target: mockprovider.Target{URL: url, Provider: schemas.ITNIOTech}, Count: b.N, Seed: 1, Workers: 16, Retries: "none"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -232,4 +232,14 @@ func TestSendUserInfo(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, report.Summary.Acked)
 	assert.Equal(t, "Basic YWxpY2U6czNjcmV0", <-got)
+}
+
+// prepareAll is send.Prepare with every payload of the plan made.
+func prepareAll(opts send.Options) ([]delivery.Payload, delivery.Options, error) {
+	plan, err := send.Prepare(opts)
+	if err != nil {
+		return nil, delivery.Options{}, err
+	}
+	payloads, err := plan.All()
+	return payloads, plan.Options, err
 }

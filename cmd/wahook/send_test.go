@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -376,30 +377,35 @@ func TestSendDuplicates(t *testing.T) {
 
 // jsonReport is the --output json document, as a consumer reads it.
 type jsonReport struct {
-	Target   string `json:"target"`
-	Provider string `json:"provider"`
-	Seed     uint64 `json:"seed"`
-	Summary  struct {
-		Scheduled, Duplicates, Acked, Failed, Cancelled, Attempts int
-		Errors                                                    map[string]int
-		LatencyMs                                                 map[string]float64
-		DurationMs, Rate                                          float64
-	} `json:"summary"`
-	Results []struct {
-		Delivery  int    `json:"delivery"`
-		ID        string `json:"id"`
-		Type      string `json:"type"`
-		Duplicate bool   `json:"duplicate"`
-		Outcome   string `json:"outcome"`
-		Attempts  []struct {
-			Attempt   int     `json:"attempt"`
-			Status    int     `json:"status"`
-			Class     string  `json:"class"`
-			Error     string  `json:"error"`
-			Body      string  `json:"body"`
-			LatencyMs float64 `json:"latencyMs"`
-		} `json:"attempts"`
-	} `json:"results"`
+	Target   string       `json:"target"`
+	Provider string       `json:"provider"`
+	Seed     uint64       `json:"seed"`
+	Summary  jsonSummary  `json:"summary"`
+	Results  []jsonResult `json:"results"`
+}
+
+type jsonSummary struct {
+	Scheduled, Duplicates, Acked, Failed, Cancelled, Attempts int
+	Errors                                                    map[string]int
+	LatencyMs                                                 map[string]float64
+	DurationMs, Rate                                          float64
+}
+
+// jsonResult is one delivery's record in --output json and jsonl.
+type jsonResult struct {
+	Delivery  int    `json:"delivery"`
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	Duplicate bool   `json:"duplicate"`
+	Outcome   string `json:"outcome"`
+	Attempts  []struct {
+		Attempt   int     `json:"attempt"`
+		Status    int     `json:"status"`
+		Class     string  `json:"class"`
+		Error     string  `json:"error"`
+		Body      string  `json:"body"`
+		LatencyMs float64 `json:"latencyMs"`
+	} `json:"attempts"`
 }
 
 func parseReport(t *testing.T, stdout string) jsonReport {
@@ -461,7 +467,7 @@ func TestSendJSON(t *testing.T) {
 }
 
 func TestSendInterrupted(t *testing.T) {
-	for _, output := range []string{"text", "json"} {
+	for _, output := range []string{"text", "json", "jsonl"} {
 		t.Run(output, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
@@ -485,6 +491,14 @@ func TestSendInterrupted(t *testing.T) {
 				assert.GreaterOrEqual(t, r.Summary.Acked, 2)
 				return
 			}
+			if output == "jsonl" {
+				records, summary := parseJSONL(t, stdout.String())
+				assert.Equal(t, 50, summary.Scheduled)
+				assert.Equal(t, 50, summary.Acked+summary.Failed+summary.Cancelled)
+				assert.Positive(t, summary.Cancelled)
+				assert.Equal(t, summary.Acked, countOutcome(records, "acked"), "every acked delivery has its record")
+				return
+			}
 			m := regexp.MustCompile(`\nscheduled 50: (\d+) acked, (\d+) failed, (\d+) cancelled\n`).FindStringSubmatch(stdout.String())
 			require.NotNil(t, m, stdout.String())
 			acked, _ := strconv.Atoi(m[1])
@@ -492,7 +506,17 @@ func TestSendInterrupted(t *testing.T) {
 			cancelled, _ := strconv.Atoi(m[3])
 			assert.Equal(t, 50, acked+failed+cancelled)
 			assert.Positive(t, cancelled)
-			assert.Len(t, deliveryLines(stdout.String()), 50, "every delivery has its line, cancelled ones too")
+			// Deliveries started have their line, cancelled ones too; those the interrupt kept from
+			// starting are counted in the summary only.
+			lines := deliveryLines(stdout.String())
+			assert.LessOrEqual(t, len(lines), 50)
+			ackedLines := 0
+			for _, l := range lines {
+				if strings.HasPrefix(l, "acked ") {
+					ackedLines++
+				}
+			}
+			assert.Equal(t, acked, ackedLines, "every acked delivery has its line")
 		})
 	}
 }
@@ -547,7 +571,7 @@ func TestSendUsage(t *testing.T) {
 		{"CA file and insecure", []string{"--provider", "itniotech", "--ca-file", "nope.pem", "--insecure"}, "", "wahook: --insecure: cannot be combined with a CA file or root CAs\n"},
 		{"bad retries", []string{"--provider", "itniotech", "--retries", "soon"}, "", "wahook: --retries: retries \"soon\": \"soon\" is not a duration such as 1m or 30s\n"},
 		{"bad media fault", []string{"--provider", "itniotech", "--media-fault", "gone"}, "", "wahook: bad send options: media fault \"gone\": want one of 404, slow, corrupt\n"},
-		{"bad output", []string{"--provider", "itniotech", "--output", "xml"}, "", "wahook: --output: unknown format \"xml\" (want text or json)\n"},
+		{"bad output", []string{"--provider", "itniotech", "--output", "xml"}, "", "wahook: --output: unknown format \"xml\" (want text, json or jsonl)\n"},
 		{"negative count", []string{"--provider", "itniotech", "--count", "-1"}, "", "wahook: --count: -1 is negative\n"},
 		{"zero time scale", []string{"--provider", "itniotech", "--time-scale", "0"}, "", "wahook: --time-scale: 0: want a factor > 0, such as 0.001\n"},
 		{"bad duplicates", []string{"--provider", "itniotech", "--duplicates", "2"}, "", "wahook: --duplicates: 2: want a fraction from 0 to 1\n"},
@@ -637,4 +661,81 @@ func TestSendPrintsAsItHappens(t *testing.T) {
 	require.Equal(t, 0, code, stderr.String())
 	assert.True(t, <-shown, "the first line was printed while the second delivery was under way")
 	assert.Len(t, deliveryLines(stdout.String()), 2)
+}
+
+// parseJSONL reads send --output jsonl: a record per delivery, then the report's head with the
+// summary, which must account for every delivery.
+func parseJSONL(t *testing.T, stdout string) ([]jsonResult, jsonSummary) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	require.NotEmpty(t, lines)
+	var head jsonReport
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &head), lines[len(lines)-1])
+	var records []jsonResult
+	for _, l := range lines[:len(lines)-1] {
+		var r jsonResult
+		require.NoError(t, json.Unmarshal([]byte(l), &r), l)
+		records = append(records, r)
+	}
+	s := head.Summary
+	assert.Equal(t, s.Scheduled, s.Acked+s.Failed+s.Cancelled, "scheduled = acked + failed + cancelled")
+	return records, s
+}
+
+func countOutcome(records []jsonResult, outcome string) int {
+	n := 0
+	for _, r := range records {
+		if r.Outcome == outcome {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSendHugeCount: a count far past what memory could hold is generated as it is sent; an
+// interrupt a few hundred deliveries in acts at once and still prints the report, which counts every
+// payload. The formats that must hold the whole run refuse such a count up front.
+func TestSendHugeCount(t *testing.T) {
+	const count = "1000000000000"
+	for _, output := range []string{"text", "jsonl"} {
+		t.Run(output, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var cancelled atomic.Int64 // unix nanoseconds of the interrupt
+			rec := newReceiver(t, func(w http.ResponseWriter, _ received, n int) {
+				if n == 200 {
+					cancelled.Store(time.Now().UnixNano())
+					cancel()
+				}
+				_, _ = io.WriteString(w, "ok")
+			})
+			var stdout, stderr bytes.Buffer
+			code := run(ctx, []string{"send", "--target", rec.url, "--provider", "itniotech", "--count", count,
+				"--retries", "none", "--workers", "4", "--output", output}, strings.NewReader(""), &stdout, &stderr)
+			acted := time.Since(time.Unix(0, cancelled.Load()))
+			assert.Equal(t, 2, code)
+			assert.Regexp(t, `^wahook: interrupted: \d+ of `+count+` deliveries cancelled\n$`, stderr.String())
+			assert.Less(t, acted, time.Second, "the interrupt acts within a second")
+			if output == "jsonl" {
+				records, summary := parseJSONL(t, stdout.String())
+				assert.Equal(t, 1_000_000_000_000, summary.Scheduled)
+				assert.GreaterOrEqual(t, countOutcome(records, "acked"), 150)
+				return
+			}
+			assert.Regexp(t, `\nscheduled `+count+`: \d+ acked, 0 failed, \d+ cancelled\n`, stdout.String())
+		})
+	}
+	for _, tt := range []struct{ name, flag, want string }{
+		{"json", "--output=json", "wahook: --output json holds the whole report in memory: at most 1000000 payloads, not " + count + "; --output jsonl writes each delivery as it settles, for runs of any size\n"},
+		{"shuffle", "--shuffle", "wahook: --shuffle draws the whole delivery order up front: at most 10000000 payloads, not " + count + "\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newReceiver(t, nil)
+			got := runWahook(t, "", "send", "--target", rec.url, "--provider", "itniotech", "--count", count, tt.flag)
+			assert.Equal(t, 2, got.code)
+			assert.Equal(t, tt.want, got.stderr)
+			assert.Empty(t, got.stdout)
+			assert.Empty(t, rec.Hits(), "nothing sent")
+		})
+	}
 }

@@ -22,6 +22,7 @@ type serveOptions struct {
 	listen       string
 	mediaBaseURL string
 	ringSize     int
+	maxInFlight  int
 	targetFlags
 	every      time.Duration
 	types      []string // all, or message types
@@ -36,7 +37,7 @@ const serveShutdownTimeout = 10 * time.Second
 
 func newServeCmd() *cobra.Command {
 	opts := serveOptions{
-		listen: server.DefaultListen, ringSize: server.DefaultRingSize, every: server.DefaultEvery,
+		listen: server.DefaultListen, ringSize: server.DefaultRingSize, maxInFlight: server.DefaultMaxInFlight, every: server.DefaultEvery,
 		types: []string{allValues}, seed: 1, retries: "provider",
 	}
 	cmd := &cobra.Command{
@@ -90,6 +91,7 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 	f := cmd.Flags()
 	f.StringVar(&opts.listen, "listen", opts.listen, "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of the media links in generated webhooks (default: this server's URL)")
+	f.IntVar(&opts.maxInFlight, "max-in-flight", opts.maxInFlight, "cap on deliveries in flight across all /v1/send runs; runs beyond it wait their turn")
 	f.IntVar(&opts.ringSize, "ring-size", opts.ringSize, "how many recent deliveries to keep for /v1/deliveries and the page")
 	addTargetFlags(cmd, &opts.targetFlags, targetUsage{
 		url:      "receiver URL to deliver one generated webhook to every --every",
@@ -118,7 +120,10 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 
 func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) error {
 	sopts := server.Options{
-		Listen: opts.listen, Version: versionString(), MediaBaseURL: opts.mediaBaseURL, RingSize: opts.ringSize,
+		Listen: opts.listen, Version: versionString(), MediaBaseURL: opts.mediaBaseURL, RingSize: opts.ringSize, MaxInFlight: opts.maxInFlight,
+	}
+	if opts.maxInFlight < 1 {
+		return fmt.Errorf("--max-in-flight: %d, want at least 1", opts.maxInFlight)
 	}
 	if opts.ringSize < 1 {
 		return fmt.Errorf("--ring-size: %d, want at least 1", opts.ringSize)

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wahook/wahook/internal/regularfile"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -177,7 +177,7 @@ func validateFile(ctx context.Context, v *schemas.Validator, p schemas.Provider,
 func readInput(ctx context.Context, name string, maxBytes int, stdin io.Reader) (payload []byte, tooLarge bool, err error) {
 	r := stdin
 	if name != stdinName {
-		f, err := os.Open(name)
+		f, err := regularfile.Open(name)
 		if err != nil {
 			return nil, false, err
 		}

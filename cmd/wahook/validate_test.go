@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -459,4 +462,57 @@ func TestValidateKeysStayOnOneLine(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(got.stdout), &results))
 	require.Len(t, results, 1)
 	assert.Equal(t, []string{"/message/text/x\ny", "/message/text/名 字"}, instances(results[0].Violations))
+}
+
+// TestInputNotRegular: a named pipe, a device or a directory given where a payload file is expected is
+// refused at once, naming it, instead of blocking in open (a pipe) or reading for ever (a device).
+func TestInputNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "payload.json")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	rec := newReceiver(t, nil)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"validate fifo", []string{"validate", fifo}, "wahook: " + fifo + ": a named pipe, not a regular file\n"},
+		{"validate device", []string{"validate", "/dev/zero"}, "wahook: /dev/zero: a device, not a regular file\n"},
+		{"send fifo", []string{"send", "--target", rec.url, "--provider", "itniotech", "--file", fifo}, "wahook: --file " + fifo + ": a named pipe, not a regular file\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan result, 1)
+			go func() { done <- runWahook(t, "", tt.args...) }()
+			select {
+			case got := <-done:
+				assert.Equal(t, 2, got.code)
+				assert.Equal(t, tt.want, got.stderr)
+			case <-time.After(5 * time.Second):
+				t.Fatal("the command blocked")
+			}
+		})
+	}
+}
+
+// TestInterruptWhileReadingStdin: an interrupt while a command waits for stdin ends it within a
+// second, exit 2.
+func TestInterruptWhileReadingStdin(t *testing.T) {
+	rec := newReceiver(t, nil)
+	for _, args := range [][]string{
+		{"validate", "-"},
+		{"send", "--target", rec.url, "--provider", "itniotech", "--file", "-"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			stdin, w := io.Pipe() // never written: the read waits until the interrupt
+			defer w.Close()
+			ctx, cancel := context.WithCancel(t.Context())
+			var interrupted time.Time
+			time.AfterFunc(100*time.Millisecond, func() { interrupted = time.Now(); cancel() })
+			var stdout, stderr bytes.Buffer
+			code := run(ctx, args, stdin, &stdout, &stderr)
+			assert.Less(t, time.Since(interrupted), time.Second, "the interrupt acts within a second")
+			assert.Equal(t, 2, code)
+			assert.Contains(t, stderr.String(), "interrupted")
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	default:
+		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusTooManyRequests, "%d sends are already running; try again when one has finished", MaxConcurrentSends)
 		return
 	}
@@ -67,28 +69,41 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	var (
 		mu      sync.Mutex // calls never overlap, but need not come from this goroutine
 		records []Record
+		omitted int
+		pending int
+		settled int // results seen; the run counts the payloads it never reached without one
 	)
 	opts.OnResult = func(res delivery.Result) {
 		now := time.Now()
-		// The ring keeps a short record; the answer carries the bodies as the engine kept them.
-		full := newRecord(run, res, now, delivery.MaxResponseBody)
-		full.Seq = s.ring.add(newRecord(run, res, now, MaxRecordBody)).Seq
+		rec := s.ring.add(newRecord(run, res, now, MaxRecordBody))
 		s.cut(ctx, res)
 		mu.Lock()
+		defer mu.Unlock()
+		settled++
+		if res.PendingRetry {
+			pending++
+		}
+		if len(records) == MaxAnswerResults {
+			omitted++
+			return
+		}
+		// The ring keeps a short record; the answer carries the bodies as the engine kept them.
+		full := newRecord(run, res, now, delivery.MaxResponseBody)
+		full.Seq = rec.Seq
 		records = append(records, full)
-		mu.Unlock()
 	}
-	payloads, dopts, err := prepare(opts)
+	plan, err := send.Prepare(opts)
 	if err != nil {
-		if errors.Is(err, send.ErrBadOptions) || errors.Is(err, ErrBadRequest) {
+		if errors.Is(err, send.ErrBadOptions) {
 			badRequest(w, requestError(err))
 		} else {
 			writeError(w, http.StatusInternalServerError, "%v", err)
 		}
 		return
 	}
-	s.opts.trust(&dopts)
-	engine, err := delivery.New(dopts)
+	s.opts.trust(&plan.Options)
+	plan.Options.BodyBudget = runBodyBudget
+	engine, err := delivery.New(plan.Options)
 	if err != nil {
 		if errors.Is(err, delivery.ErrBadOptions) {
 			badRequest(w, requestError(err))
@@ -99,21 +114,62 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	defer engine.Close()
 
-	report, runErr := engine.Run(ctx, payloads)
+	release, err := s.admit(ctx, max(plan.Options.Workers, 1)) // the engine's default is 1
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "%s waited for deliveries in flight to drop under the server's cap: %v", run, context.Cause(ctx))
+		return
+	}
+	summary, runErr := engine.Stream(ctx, plan.Count, plan.Payload)
+	release()
 	mu.Lock()
 	defer mu.Unlock()
+	if unreached := summary.Scheduled - settled; unreached > 0 && errors.Is(context.Cause(ctx), ErrShutdown) {
+		s.cutCancelled.Add(int64(unreached))
+	}
 	slices.SortFunc(records, func(a, b Record) int { return a.Delivery - b.Delivery })
-	resp := SendResponse{Run: run, Summary: newSummary(report.Summary, report.Results), Results: records}
+	resp := SendResponse{Run: run, Summary: Summary{SummaryRecord: summary.Record(), PendingRetries: pending}, Results: records, ResultsOmitted: omitted}
 	if runErr != nil {
-		resp.Interrupted = context.Cause(ctx).Error()
-		if errors.Is(context.Cause(ctx), context.Canceled) {
-			resp.Interrupted = "the client went away"
+		resp.Interrupted = runErr.Error()
+		if cause := context.Cause(ctx); cause != nil {
+			resp.Interrupted = cause.Error()
+			if errors.Is(cause, context.Canceled) {
+				resp.Interrupted = "the client went away"
+			}
 		}
 	}
 	sum := resp.Summary
 	setNote(w, fmt.Sprintf("%s %s: %d scheduled, %d acked, %d failed, %d cancelled (%d pending retries)",
 		run, opts.Provider, sum.Scheduled, sum.Acked, sum.Failed, sum.Cancelled, sum.PendingRetries))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// MaxAnswerResults is how many delivery records a /v1/send answer carries, the first to settle; the
+// answer counts the rest in resultsOmitted, and GET /v1/deliveries has the most recent of them. A
+// run of 100,000 deliveries would otherwise answer with tens of megabytes, all held until written.
+const MaxAnswerResults = 1000
+
+// runBodyBudget is how many bytes of response bodies one /v1/send run keeps in all (see
+// delivery.Options.BodyBudget): the answer holds at most MaxAnswerResults records, and concurrent runs
+// must not each hold the engine's default 64 MiB.
+const runBodyBudget = 4 << 20
+
+// admit waits until workers more deliveries may be in flight under Options.MaxInFlight, first come
+// first served, or until ctx ends. A run asking for more than the cap is admitted alone. release
+// gives the slots back; when the last run ends, the memory it used goes back to the system.
+func (s *Server) admit(ctx context.Context, workers int) (release func(), err error) {
+	n := int64(min(workers, s.opts.MaxInFlight))
+	if err := s.inFlight.Acquire(ctx, n); err != nil {
+		return nil, err
+	}
+	s.running.Add(1)
+	return func() {
+		s.inFlight.Release(n)
+		if s.running.Add(-1) == 0 {
+			// A run of 100,000 deliveries leaves hundreds of MiB of garbage behind; a server left
+			// idle would otherwise hold its pages for minutes.
+			debug.FreeOSMemory()
+		}
+	}, nil
 }
 
 // readBody reads a request body of at most MaxRequestBytes within bodyReadTimeout.
@@ -130,30 +186,6 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, fmt.Errorf("%w: reading the body: %v", ErrBadRequest, err)
 	}
 	return body, nil
-}
-
-// prepare is send.Prepare, refusing sends whose bodies would together exceed
-// MaxSendBytes before generating them all: one payload of each chosen type is generated first to
-// measure them.
-func prepare(opts send.Options) ([]delivery.Payload, delivery.Options, error) {
-	if opts.Count > 0 {
-		probe := opts
-		probe.Count = 0 // one per type
-		probe.OnResult, probe.OnAttempt = nil, nil
-		sample, _, err := send.Prepare(probe)
-		if err != nil {
-			return nil, delivery.Options{}, err
-		}
-		var total int
-		for _, p := range sample {
-			total += len(p.Body)
-		}
-		if estimate := float64(total) / float64(len(sample)) * float64(opts.Count) * (1 + opts.Duplicates); estimate > MaxSendBytes {
-			return nil, delivery.Options{}, fmt.Errorf("%w: count: %d payloads of about %d bytes each is more than the %d MiB one send may generate",
-				ErrBadRequest, opts.Count, total/len(sample), MaxSendBytes>>20)
-		}
-	}
-	return send.Prepare(opts)
 }
 
 // mediaBase is where the links of payloads generated for r point: Options.MediaBaseURL, else the

@@ -48,7 +48,7 @@ func FuzzDecodeSendRequest(f *testing.F) {
 		// Validity does not depend on the count; one payload keeps each input quick (some mutations
 		// make megabytes).
 		opts.Count = 1
-		payloads, dopts, err := send.Prepare(opts)
+		payloads, dopts, err := prepareAll(opts)
 		if err != nil {
 			require.ErrorIs(t, err, send.ErrBadOptions)
 			return
@@ -66,4 +66,14 @@ func FuzzDecodeSendRequest(f *testing.F) {
 		}
 		e.Close()
 	})
+}
+
+// prepareAll is send.Prepare with every payload of the plan made.
+func prepareAll(opts send.Options) ([]delivery.Payload, delivery.Options, error) {
+	plan, err := send.Prepare(opts)
+	if err != nil {
+		return nil, delivery.Options{}, err
+	}
+	payloads, err := plan.All()
+	return payloads, plan.Options, err
 }

@@ -32,9 +32,12 @@ const MaxRecordBody = 1 << 10
 // SendResponse is the answer to POST /v1/send: one record per scheduled delivery, in schedule order,
 // each with the response bodies as the engine kept them.
 type SendResponse struct {
-	Run     string   `json:"run"`
-	Summary Summary  `json:"summary"`
-	Results []Record `json:"results"`
+	Run     string  `json:"run"`
+	Summary Summary `json:"summary"`
+	// Results are the records of the first MaxAnswerResults deliveries to settle, in schedule order;
+	// ResultsOmitted counts the rest.
+	Results        []Record `json:"results"`
+	ResultsOmitted int      `json:"resultsOmitted,omitempty"`
 	// Interrupted says why the run stopped early, such as "server shutting down"; the deliveries it
 	// cut short are in Results as cancelled.
 	Interrupted string `json:"interrupted,omitempty"`
@@ -54,16 +57,6 @@ func newRecord(run string, r delivery.Result, at time.Time, maxBody int) Record 
 		rec.Status, rec.LatencyMs = last.Status, delivery.Milliseconds(last.Latency)
 	}
 	return rec
-}
-
-func newSummary(s delivery.Summary, results []delivery.Result) Summary {
-	out := Summary{SummaryRecord: s.Record()}
-	for _, r := range results {
-		if r.PendingRetry {
-			out.PendingRetries++
-		}
-	}
-	return out
 }
 
 // ring keeps the most recent records, up to a fixed number.

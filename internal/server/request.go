@@ -42,10 +42,8 @@ const (
 	MaxTimeout = 5 * time.Minute
 	// MaxHeaders caps the number of extra headers in "header".
 	MaxHeaders = 64
-	// MaxSendBytes caps the bodies one send generates, all payloads together: it is what keeps a
-	// count of 3 MiB "oversized-body" mutations from exhausting memory.
-	MaxSendBytes = 256 << 20
-	// MaxConcurrentSends is how many /v1/send may run at once; more are answered 429.
+	// MaxConcurrentSends is how many /v1/send may be running or waiting for Options.MaxInFlight at
+	// once; more are answered 429 with Retry-After.
 	MaxConcurrentSends = 16
 )
 

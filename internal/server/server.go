@@ -23,6 +23,8 @@
 package server
 
 import (
+	"golang.org/x/sync/semaphore"
+
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +48,8 @@ const (
 	DefaultListen = "127.0.0.1:8787"
 	// DefaultRingSize is how many settled deliveries are kept for /v1/deliveries and the page.
 	DefaultRingSize = 1000
+	// DefaultMaxInFlight is Options.MaxInFlight when it is 0.
+	DefaultMaxInFlight = 64
 	// DefaultEvery is the timer's period when Options.Target is set without Options.Every.
 	DefaultEvery = 2 * time.Second
 	// DefaultDripInterval and DefaultDripChunk pace ?fault=slow downloads: 64 bytes every 200ms turns
@@ -75,6 +79,11 @@ type Options struct {
 	MediaBaseURL string
 	// RingSize is how many settled deliveries the server keeps; 0 means DefaultRingSize.
 	RingSize int
+	// MaxInFlight caps the deliveries in flight across all /v1/send runs: each run holds as many
+	// slots as it has workers (at most MaxInFlight) while it runs, and a run that finds too few free
+	// waits for them, first come first served. Memory and file descriptors stay bounded however many
+	// callers send at once. 0 means DefaultMaxInFlight.
+	MaxInFlight int
 
 	// Target, when its URL is set, receives one generated payload every Every while the server
 	// serves, rotating through Types with an increasing index, for people developing a receiver: the
@@ -112,6 +121,9 @@ type Server struct {
 	ring  *ring
 	timer *timer // nil without Options.Target
 	slots chan struct{}
+	// inFlight holds a slot per worker of each running /v1/send; running counts those runs.
+	inFlight *semaphore.Weighted
+	running  atomic.Int64
 
 	// work is the parent of every delivery run and slow download; Shutdown cancels it with ErrShutdown.
 	work     context.Context
@@ -141,6 +153,12 @@ func New(opts Options) (*Server, error) {
 	case opts.RingSize == 0:
 		opts.RingSize = DefaultRingSize
 	}
+	switch {
+	case opts.MaxInFlight < 0:
+		return nil, fmt.Errorf("%w: negative in-flight cap %d", ErrBadOptions, opts.MaxInFlight)
+	case opts.MaxInFlight == 0:
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	if opts.DripInterval < 0 || opts.DripChunk < 0 {
 		return nil, fmt.Errorf("%w: negative drip interval or chunk", ErrBadOptions)
 	}
@@ -160,10 +178,11 @@ func New(opts Options) (*Server, error) {
 		opts.MediaBaseURL = strings.TrimSuffix(opts.MediaBaseURL, "/")
 	}
 	s := &Server{
-		opts:  opts,
-		ring:  newRing(opts.RingSize),
-		slots: make(chan struct{}, MaxConcurrentSends),
-		done:  make(chan struct{}),
+		opts:     opts,
+		ring:     newRing(opts.RingSize),
+		slots:    make(chan struct{}, MaxConcurrentSends),
+		inFlight: semaphore.NewWeighted(int64(opts.MaxInFlight)),
+		done:     make(chan struct{}),
 	}
 	s.work, s.stopWork = context.WithCancelCause(context.Background())
 	if opts.Logger != nil {

@@ -53,14 +53,15 @@ func newTimer(opts Options) (*timer, error) {
 		return bad("types: %v", err)
 	}
 	// send.Prepare turns the provider's name, retries and headers into engine options, as for a
-	// send; the payload it makes is not used.
-	_, dopts, err := send.Prepare(send.Options{
+	// send; it generates nothing.
+	plan, err := send.Prepare(send.Options{
 		Target: target, Types: types[:1], Count: 1, Seed: opts.Seed,
 		Version: opts.Version, Retries: opts.Retries,
 	})
 	if err != nil {
 		return bad("%w", err) // the cause stays in the chain: a caller may name its setting for the field
 	}
+	dopts := plan.Options
 	dopts.Workers = timerMaxInFlight
 	opts.trust(&dopts)
 	engine, err := delivery.New(dopts)
