@@ -320,6 +320,8 @@ func genError(ctx context.Context, err error, opts genOptions) error {
 		return errors.New("--count 0 writes nothing without --malformed")
 	case errors.Is(err, corpus.ErrNothingToWrite):
 		return errors.New("--count 0 writes nothing when --skip-mutation leaves out every mutation")
+	case errors.Is(err, corpus.ErrUnfinishedRun):
+		return fmt.Errorf("%w (--force starts over)", err)
 	case errors.Is(err, corpus.ErrDirNotEmpty):
 		return fmt.Errorf("%w (use --force to write into it)", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,6 +203,50 @@ func TestGenNonEmptyDir(t *testing.T) {
 	assert.Empty(t, got.stdout+got.stderr)
 	assert.Len(t, hooktest.Manifest(t, dir), 2)
 	assert.FileExists(t, filepath.Join(dir, "notes.txt"))
+}
+
+// TestGenLeftovers: the temporary manifest of a killed run is named with its size when the next run
+// refuses the directory; a run that fails part-way (here a full disk: a stream linked to /dev/full)
+// removes what it wrote and leaves the files that were there.
+func TestGenLeftovers(t *testing.T) {
+	t.Run("killed run", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, corpus.ManifestFile+".tmp"), make([]byte, 189_000), 0o644))
+		got := runWahook(t, "", "gen", "--out", dir, "--count", "2")
+		assert.Equal(t, 2, got.code)
+		assert.Equal(t, "wahook: corpus: "+dir+": directory is not empty: it holds manifest.jsonl.tmp (189.0 kB), left by a run that was killed before it finished (--force starts over)\n", got.stderr)
+		got = runWahook(t, "", "gen", "--out", dir, "--count", "2", "--force", "--quiet")
+		assert.Equal(t, 0, got.code, got.stderr)
+		assert.NoFileExists(t, filepath.Join(dir, corpus.ManifestFile+".tmp"))
+		assert.Len(t, hooktest.Manifest(t, dir), 2)
+	})
+	t.Run("full disk", func(t *testing.T) {
+		if _, err := os.Stat("/dev/full"); err != nil {
+			t.Skip("no /dev/full")
+		}
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644))
+		require.NoError(t, os.Symlink("/dev/full", filepath.Join(dir, "itniotech.jsonl")))
+		got := runWahook(t, "", "gen", "--out", dir, "--count", "600", "--format", "jsonl", "--force", "--quiet")
+		assert.Equal(t, 2, got.code)
+		assert.Contains(t, got.stderr, "itniotech.jsonl: no space left on device")
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		assert.Equal(t, []string{"notes.txt"}, names, "only what was there before")
+	})
+	t.Run("interrupted into a new directory", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		dir := filepath.Join(t.TempDir(), "out")
+		var stdout, stderr bytes.Buffer
+		time.AfterFunc(50*time.Millisecond, cancel)
+		code := run(ctx, []string{"gen", "--out", dir, "--count", "10000000", "--quiet"}, strings.NewReader(""), &stdout, &stderr)
+		assert.Equal(t, 2, code)
+		assert.NoDirExists(t, dir, "the directory the run made is gone")
+	})
 }
 
 func TestGenSameSeedSameCorpus(t *testing.T) {

@@ -111,7 +111,7 @@ func TestValidate(t *testing.T) {
 			name:       "directory",
 			args:       []string{"testdata"},
 			wantCode:   2,
-			wantStderr: "wahook: testdata: is a directory\n",
+			wantStderr: "wahook: testdata: a directory, not a regular file\n",
 		},
 		{
 			name:       "no args",
