@@ -1,7 +1,7 @@
 # wahook's everyday commands. Needs only Go (and a C compiler for -race, which .ci/run installs).
 GO      ?= go
 BIN     := bin/wahook
-FUZZTIME ?= 30s
+FUZZTIME ?= 5s
 
 .PHONY: all build demo test test-short vet bench fuzz clean
 

@@ -38,7 +38,7 @@ func (p *Provider) ParseRetries(spec string) ([]time.Duration, error) {
 
 // ParseHeader splits a "Name: value" header line, as curl's -H takes it, dropping the blanks around
 // the name and the value. It checks the line's shape only: whether the header can be sent is checked
-// once, with the other inputs of a send, by DeliveryHeader. Its errors quote nothing of the line,
+// once, with the other inputs of a send, by Target.Check. Its errors quote nothing of the line,
 // which may hold a credential.
 func ParseHeader(line string) (name, value string, err error) {
 	name, value, ok := strings.Cut(line, ":")

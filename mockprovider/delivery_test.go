@@ -61,7 +61,7 @@ func TestParseRetries(t *testing.T) {
 }
 
 // TestParseHeader: ParseHeader checks a line's shape only, and quotes nothing of it: whether the
-// header can be sent is DeliveryHeader's to say.
+// header can be sent is Target.Check's to say.
 func TestParseHeader(t *testing.T) {
 	tests := []struct {
 		line, name, value string
@@ -75,7 +75,7 @@ func TestParseHeader(t *testing.T) {
 		{line: "UserName: alice", name: "UserName", value: "alice"},
 		{line: "X-Tab: a\tb", name: "X-Tab", value: "a\tb"},
 		{line: "Host: receiver.example:8443", name: "Host", value: "receiver.example:8443"},
-		// Split as given; DeliveryHeader refuses them.
+		// Split as given; Target.Check refuses them.
 		{line: "X(bad: v", name: "X(bad", value: "v"},
 		{line: "Authorization: Bearer s3cret\x01", name: "Authorization", value: "Bearer s3cret\x01"},
 		{line: "Bearer s3cret", wantErr: "a line without ':': want 'Name: value'"},
