@@ -8,6 +8,7 @@ import (
 
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -43,6 +44,7 @@ func init() {
 		Auth:   headerAuth{UserHeader: "UserName", TokenHeader: "Authorization"},
 		sentAt: isoTime,
 		write:  writeInnoPaaS,
+		parse:  parseInnoPaaS,
 		mutations: []Mutation{
 			{ID: "invalid-date-time", Description: "sendTime in a local format (22/02/2023 12:00) instead of ISO-8601 UTC", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/body/sendTime", "22/02/2023 12:00") }},
@@ -346,4 +348,64 @@ func writeContactCard(b *builder, k contactKeys) {
 	}
 	w.endArray()
 	w.endObject()
+}
+
+// parseInnoPaaS reads an InnoPaaS inbound message into the model: envelope id as EventID, body.id as
+// MessageID, wamid as WAMID, customerProfile.name as the sender's name, to as the business number.
+// Cards come under "contacts" or, as the example sends them, "contact"; coordinates and error codes
+// as numbers or strings.
+func parseInnoPaaS(doc map[string]any) (message.Message, error) {
+	body := obj(doc, "body")
+	sent, err := isoTime(body["sendTime"])
+	if err != nil {
+		return message.Message{}, fmt.Errorf("/body/sendTime: %w", err)
+	}
+	typ := str(body, "type")
+	m := message.Message{
+		EventID: str(doc, "id"), MessageID: str(body, "id"), WAMID: str(body, "wamid"),
+		From:     message.Sender{Phone: str(body, "from"), Name: str(obj(body, "customerProfile"), "name")},
+		Business: str(body, "to"), SentAt: sent.UTC(), Type: typ, Kind: neutralKind(typ),
+	}
+	switch typ {
+	case "text":
+		m.Text = &message.Text{Body: str(obj(body, "text"), "body")}
+	case "reaction":
+		r := obj(body, "reaction")
+		m.Reaction = &message.Reaction{MessageID: str(r, "messageId"), Emoji: str(r, "emoji")}
+	case "image", "audio", "video", "sticker", "document":
+		o := obj(body, typ)
+		m.Media = &message.Media{Link: str(o, "link"), MIMEType: str(o, "mimeType"), SHA256: str(o, "sha256"),
+			Caption: str(o, "caption"), Filename: str(o, "filename")}
+	case "location":
+		o := obj(body, "location")
+		m.Location = &message.Location{Latitude: number(o["latitude"]), Longitude: number(o["longitude"]),
+			Name: str(o, "name"), Address: str(o, "address")}
+	case "contacts":
+		cards := arr(body, "contacts")
+		if _, ok := body["contacts"]; !ok {
+			cards = arr(body, "contact")
+		}
+		m.Contacts = contactCards(cards, cardKeys{countryCode: "countryCode", formattedName: "formattedName",
+			firstName: "firstName", middleName: "middleName", lastName: "lastName", waID: "wa_id"})
+	case "button":
+		b := obj(body, "button")
+		m.Reply = &message.Reply{Kind: "button", Title: str(b, "text"), Payload: str(b, "payload")}
+	case "interactive":
+		i := obj(body, "interactive")
+		kind := str(i, "type")
+		r := obj(i, kind)
+		m.Reply = &message.Reply{Kind: kind, ID: str(r, "id"), Title: str(r, "title"), Description: str(r, "description")}
+	case "unknown":
+		for _, e := range arr(body, "errors") {
+			m.Errors = append(m.Errors, message.Error{Code: text(e["code"]), Title: str(e, "title"), Details: str(e, "details")})
+		}
+	case "order":
+		m.Order = raw(body["order"])
+	case "system":
+		m.System = raw(body["system"])
+	}
+	if c := obj(body, "context"); c != nil {
+		m.Context = &message.Context{MessageID: str(c, "id"), From: str(c, "from")}
+	}
+	return m, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -37,6 +38,7 @@ func init() {
 		RetrySchedule: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute},
 		sentAt:        unixSeconds,
 		write:         writeITNIOTech,
+		parse:         parseITNIOTech,
 		mutations: []Mutation{
 			{ID: "timestamp-milliseconds", Description: "timestamp in milliseconds (13 digits) where seconds are documented", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error {
@@ -241,4 +243,67 @@ func writeITNIOContext(b *builder, business string) {
 		w.endObject()
 	}
 	w.endObject()
+}
+
+// parseITNIOTech reads an ITNIO Tech uplink message into the model: messageId as MessageID (ITNIO
+// passes no WhatsApp id), timestamp as unix seconds, coordinates from their strings, context flags
+// from true or "true", under "frequently_forwarded" or the example's "frequently_forwarded ".
+func parseITNIOTech(doc map[string]any) (message.Message, error) {
+	msg := obj(doc, "message")
+	from := obj(doc, "from")
+	typ := str(msg, "type")
+	m := message.Message{
+		MessageID: str(doc, "messageId"), From: message.Sender{Phone: str(from, "phone"), Name: str(from, "name")},
+		Business: str(doc, "businessPhone"), SentAt: time.Unix(int64(number(doc["timestamp"])), 0).UTC(),
+		Type: typ, Kind: neutralKind(typ),
+	}
+	switch typ {
+	case "text":
+		m.Text = &message.Text{Body: str(obj(msg, "text"), "body")}
+	case "image", "audio", "video", "sticker", "document":
+		o := obj(msg, typ)
+		m.Media = &message.Media{FilePath: str(o, "filePath"), ID: str(o, "id"), MIMEType: str(o, "mimeType"),
+			SHA256: str(o, "sha256"), Caption: str(o, "caption"), Filename: str(o, "filename")}
+		if a, ok := o["animated"].(bool); ok {
+			m.Media.Animated = &a
+		}
+	case "location":
+		o := obj(msg, "location")
+		m.Location = &message.Location{Latitude: number(o["latitude"]), Longitude: number(o["longitude"]),
+			Name: str(o, "name"), Address: str(o, "address")}
+	case "contacts":
+		m.Contacts = contactCards(arr(msg, "contacts"), cardKeys{countryCode: "country_code", formattedName: "formatted_name",
+			firstName: "first_name", middleName: "middle_name", lastName: "last_name"})
+	case "interactive":
+		i := obj(msg, "interactive")
+		action := obj(i, "action")
+		in := &message.Interactive{Type: str(i, "type"), Header: str(obj(i, "header"), "text"), Body: str(obj(i, "body"), "text"),
+			Footer: str(obj(i, "footer"), "text"), Button: str(action, "button")}
+		for _, b := range arr(action, "buttons") {
+			r := obj(b, "reply")
+			in.Buttons = append(in.Buttons, message.Reply{Kind: "buttonReply", ID: str(r, "id"), Title: str(r, "title")})
+		}
+		for _, sec := range arr(action, "sections") {
+			section := message.Section{Title: str(sec, "title")}
+			for _, row := range arr(sec, "rows") {
+				section.Rows = append(section.Rows, message.Reply{Kind: "listReply", ID: str(row, "id"), Title: str(row, "title"), Description: str(row, "description")})
+			}
+			in.Sections = append(in.Sections, section)
+		}
+		m.Interactive = in
+	case "unknown", "unsupported":
+		e := obj(msg, typ)
+		m.Errors = []message.Error{{Code: str(e, "code"), Title: str(e, "title"), Details: text(e["details"]), Message: str(e, "message")}}
+	}
+	if c := obj(msg, "context"); c != nil {
+		frequently, ok := c["frequently_forwarded"]
+		if !ok {
+			frequently = c["frequently_forwarded "]
+		}
+		m.Context = &message.Context{MessageID: str(c, "id"), From: str(c, "from"), Forwarded: flag(c["forwarded"]), FrequentlyForwarded: flag(frequently)}
+		if p := obj(c, "referred_product"); p != nil {
+			m.Context.ReferredProduct = &message.Product{CatalogID: str(p, "catalog_id"), ProductRetailerID: str(p, "product_retailer_id")}
+		}
+	}
+	return m, nil
 }

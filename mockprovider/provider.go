@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -65,6 +66,8 @@ type Provider struct {
 	sentAt    func(v any) (time.Time, error) // reads the value at SentAtPointer in the provider's format
 	write     func(b *builder, typ string) error
 	mutations []Mutation // provider-specific additions to the named catalogue
+	// parse reads a schema-valid webhook, decoded, into the model (see Parse).
+	parse func(doc map[string]any) (message.Message, error)
 }
 
 // otherEvent is a webhook of another event type that shares the inbound message's URL.

@@ -63,6 +63,9 @@ func init() {
 	names, err := fs.Glob(files, "*.schema.json") // sorted
 	builtinErr = err
 	for _, name := range names {
+		if name == messageSchemaFile {
+			continue
+		}
 		raw, err := files.ReadFile(name)
 		if err == nil {
 			err = Register(Provider(strings.TrimSuffix(name, ".schema.json")), raw)
@@ -70,6 +73,10 @@ func init() {
 		builtinErr = errors.Join(builtinErr, err)
 	}
 }
+
+// messageSchemaFile describes wahook's provider-neutral message model (package message), not a
+// provider's format.
+const messageSchemaFile = "message.schema.json"
 
 func known() *registry { return current.Load() }
 

@@ -36,6 +36,7 @@ import (
 	"sync"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -83,6 +84,9 @@ type Message struct {
 	Known bool
 	// Body is the payload as received.
 	Body []byte
+	// Understood is the message in wahook's provider-neutral model, as mockprovider.Parse reads it;
+	// zero for events that are not messages and for types the schema does not define.
+	Understood message.Message
 }
 
 // handler is the receiver.
@@ -219,6 +223,11 @@ func (h *handler) accept(body []byte) (Message, int, string) {
 	idPointer := prov.IDPointer
 	if msg.Type == "" {
 		idPointer = prov.EnvelopeIDPointer
+	}
+	if msg.Known && msg.Type != "" {
+		if msg.Understood, err = mockprovider.Parse(p, body); err != nil {
+			return Message{}, http.StatusBadRequest, err.Error()
+		}
 	}
 	if msg.ID, _ = str(doc, idPointer); msg.ID == "" {
 		sum := sha256.Sum256(body)

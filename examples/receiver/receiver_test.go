@@ -197,3 +197,24 @@ func TestReceiverDeduplicatesEventsByEnvelope(t *testing.T) {
 	}
 	assert.Equal(t, 2, n)
 }
+
+// TestUnderstood: the receiver hands on each message as mockprovider.Parse reads it, the documents'
+// quirk forms resolved: InnoPaaS's numeric coordinates and its "contact" key.
+func TestUnderstood(t *testing.T) {
+	var got []receiver.Message
+	h := receiver.New(receiver.Options{OnMessage: func(m receiver.Message) { got = append(got, m) }})
+	for _, file := range []string{"documented/innopaas/location.json", "documented/innopaas/contacts.json"} {
+		body, err := fixtures.Read(file)
+		require.NoError(t, err)
+		req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	}
+	require.Len(t, got, 2)
+	require.NotNil(t, got[0].Understood.Location)
+	assert.Equal(t, 39.90539, got[0].Understood.Location.Latitude)
+	require.Len(t, got[1].Understood.Contacts, 1)
+	assert.Equal(t, "CONTACT_FORMATTED_NAME1", got[1].Understood.Contacts[0].Name.Formatted)
+}

@@ -1,0 +1,182 @@
+package mockprovider_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/message"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// TestParseDocumented: every documented example parses into the message written by hand from the
+// provider's document in testdata/parse (not derived from the parser); every example the schema
+// refuses is refused with the schema's violation.
+func TestParseDocumented(t *testing.T) {
+	model := messageSchema(t)
+	for _, p := range schemas.Providers() {
+		for _, f := range fixtures.Documented(p) {
+			t.Run(f.File, func(t *testing.T) {
+				m, err := mockprovider.Parse(p, f.Bytes())
+				if f.Verdict != fixtures.Valid {
+					require.Error(t, err)
+					assert.True(t, errors.Is(err, mockprovider.ErrInvalidPayload), err)
+					return
+				}
+				require.NoError(t, err)
+				want, err := os.ReadFile(filepath.Join("testdata", "parse", string(p), path.Base(f.File)))
+				require.NoError(t, err, "write the expected message by hand")
+				got, err := json.Marshal(m)
+				require.NoError(t, err)
+				assert.JSONEq(t, string(want), string(got))
+				var doc any
+				require.NoError(t, json.Unmarshal(got, &doc))
+				assert.NoError(t, model.Validate(doc), "the message fits schemas/message.schema.json")
+				var expected message.Message
+				require.NoError(t, json.Unmarshal(want, &expected))
+				assert.Empty(t, message.Diff(expected, m, nil))
+			})
+		}
+	}
+}
+
+// TestParseQuirkForms: the forms the documents disagree on parse to the same message.
+func TestParseQuirkForms(t *testing.T) {
+	tests := []struct {
+		name     string
+		provider schemas.Provider
+		file     string
+		edit     func(string) string
+	}{
+		{"innopaas contacts under contacts", schemas.InnoPaaS, "documented/innopaas/contacts.json",
+			func(s string) string { return strings.Replace(s, `"contact":`, `"contacts":`, 1) }},
+		{"innopaas latitude as a string", schemas.InnoPaaS, "documented/innopaas/location.json",
+			func(s string) string { return strings.Replace(s, `39.90539`, `"39.90539"`, 1) }},
+		{"itniotech flags as booleans, key without the space", schemas.ITNIOTech, "documented/itniotech/text-forwarded-context.json",
+			func(s string) string {
+				return strings.NewReplacer(`"forwarded": "true"`, `"forwarded": true`, `"frequently_forwarded ":"true"`, `"frequently_forwarded":true`).Replace(s)
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := fixtures.Read(tt.file)
+			require.NoError(t, err)
+			edited := tt.edit(string(body))
+			require.NotEqual(t, string(body), edited, "the edit applies")
+			a, err := mockprovider.Parse(tt.provider, body)
+			require.NoError(t, err)
+			b, err := mockprovider.Parse(tt.provider, []byte(edited))
+			require.NoError(t, err)
+			assert.Empty(t, message.Diff(a, b, nil))
+			assert.Empty(t, message.Diff(b, a, nil))
+		})
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	tests := []struct {
+		name     string
+		provider schemas.Provider
+		body     string
+		want     string
+	}{
+		{"not JSON", schemas.ITNIOTech, `{"messageId":`, "parse itniotech: not a valid inbound message webhook"},
+		{"millisecond timestamp", schemas.ITNIOTech,
+			`{"appId":"a","channelType":0,"eventType":"up-message-event","businessPhone":"1","from":{"phone":"2"},"message":{"type":"text","text":{"body":"x"}},"messageId":"m","timestamp":1690869287000}`,
+			"parse itniotech: not a valid inbound message webhook: /timestamp"},
+		{"unknown provider", "no-such-provider", `{}`, "no-such-provider"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := mockprovider.Parse(tt.provider, []byte(tt.body))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+// messageSchema compiles schemas/message.schema.json, the model's JSON form.
+func messageSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	s, err := c.Compile(filepath.Join("..", "schemas", "message.schema.json"))
+	require.NoError(t, err)
+	return s
+}
+
+// TestParseGenerated: every payload the generator makes, of every type of both providers in every
+// quirk mode, parses, into a message whose identity, time, type and attachment are the ones the
+// generator says it wrote.
+func TestParseGenerated(t *testing.T) {
+	seeds := 300
+	if testing.Short() {
+		seeds = 30
+	}
+	for _, mode := range mockprovider.QuirkModes() {
+		g, err := mockprovider.New(mockprovider.Options{Seed: 11, Quirks: mode})
+		require.NoError(t, err)
+		for _, p := range schemas.Providers() {
+			prov, err := mockprovider.Lookup(p)
+			require.NoError(t, err)
+			for _, typ := range prov.Types() {
+				for i := range seeds {
+					pl, err := g.Generate(p, typ, uint64(i))
+					require.NoError(t, err)
+					m, err := mockprovider.Parse(p, pl.Body)
+					require.NoError(t, err, "%s %s %d (%s): %s", p, typ, i, mode, pl.Body)
+					assert.Equal(t, string(p), m.Provider)
+					assert.Equal(t, pl.ID, m.MessageID)
+					assert.Equal(t, typ, m.Type)
+					assert.True(t, pl.SentAt.Equal(m.SentAt), "%s %s %d: sent at %v, parsed %v", p, typ, i, pl.SentAt, m.SentAt)
+					if pl.Media != nil {
+						require.NotNil(t, m.Media, "%s %s %d", p, typ, i)
+						assert.Equal(t, pl.Media.SHA256, m.Media.SHA256)
+						assert.Equal(t, pl.Media.MIMEType, m.Media.MIMEType)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkParse: parsing one payload into the model (validation included) against decoding it with
+// encoding/json into any, the issue's yardstick (at most 2x).
+func BenchmarkParse(b *testing.B) {
+	g, err := mockprovider.New(mockprovider.Options{Seed: 1})
+	require.NoError(b, err)
+	for _, p := range schemas.Providers() {
+		for _, typ := range []string{"text", "contacts"} {
+			pl, err := g.Generate(p, typ, 1)
+			require.NoError(b, err)
+			b.Run(string(p)+"/"+typ+"/json-decode", func(b *testing.B) {
+				b.SetBytes(int64(len(pl.Body)))
+				for b.Loop() {
+					var v any
+					if err := json.Unmarshal(pl.Body, &v); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(string(p)+"/"+typ+"/parse", func(b *testing.B) {
+				b.SetBytes(int64(len(pl.Body)))
+				for b.Loop() {
+					if _, err := mockprovider.Parse(p, pl.Body); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
