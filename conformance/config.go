@@ -1,16 +1,19 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 )
 
@@ -61,6 +64,22 @@ type Config struct {
 	PayloadDir string
 	// Version names the caller in the User-Agent; "" means "dev".
 	Version string
+
+	// Deep verification: what the receiver understood of each message it acknowledged, compared
+	// with what was sent, field by field, in wahook's message model (package message). The suite
+	// asks Inspect when set, else GETs InspectURL, else reads the acknowledgement's body when it is
+	// the model's JSON; a receiver that says nothing is judged on its status alone.
+	//
+	// Inspect returns the receiver's understanding of the message with id (Request.MessageID).
+	Inspect func(ctx context.Context, id string) (message.Message, error)
+	// InspectURL is an http(s) URL with an {id} placeholder, answered 2xx with the model's JSON once
+	// the receiver has the message; the suite polls it until then.
+	InspectURL string
+	// InspectTimeout bounds the wait for one message's understanding; 0 means 5 s.
+	InspectTimeout time.Duration
+	// Ignore lists the JSON pointers of model fields not judged, for a receiver that keeps less on
+	// purpose: "/media/caption", "/contacts".
+	Ignore []string
 }
 
 // settings is a checked Config with defaults filled in.
@@ -101,6 +120,28 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 	}
 	if c.Timeout == 0 {
 		s.Timeout = defaultTimeout
+	}
+	switch {
+	case c.InspectTimeout < 0:
+		return nil, bad("InspectTimeout", fmt.Errorf("negative (%v)", c.InspectTimeout))
+	case c.InspectTimeout == 0:
+		s.InspectTimeout = defaultInspectTimeout
+	}
+	if c.InspectURL != "" {
+		u, err := url.Parse(c.InspectURL)
+		switch {
+		case err != nil:
+			return nil, bad("InspectURL", err)
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			return nil, bad("InspectURL", fmt.Errorf("%q: want an http or https URL", c.InspectURL))
+		case !strings.Contains(c.InspectURL, "{id}"):
+			return nil, bad("InspectURL", fmt.Errorf("%q has no {id} placeholder for the message id", c.InspectURL))
+		}
+	}
+	for _, p := range c.Ignore {
+		if !strings.HasPrefix(p, "/") {
+			return nil, bad("Ignore", fmt.Errorf("%q: want a JSON pointer such as /media/caption", p))
+		}
 	}
 	if c.Run != "" {
 		if s.filter, err = regexp.Compile(c.Run); err != nil {

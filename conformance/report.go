@@ -38,6 +38,8 @@ type Observation struct {
 	Latency time.Duration `json:"latency"`
 	// noAnswer is the engine's verdict when no HTTP answer came (see delivery.Attempt.NoAnswer).
 	noAnswer error
+	// answer is the response body as the engine kept it, for deep verification.
+	answer []byte
 }
 
 // Result is what became of one case.
@@ -64,6 +66,9 @@ type Result struct {
 	Canary *Observation `json:"canary,omitempty"`
 	// Reason says in one line why the case failed or was skipped.
 	Reason string `json:"reason,omitempty"`
+	// Misread lists, one line per field, where the receiver's understanding of a message it
+	// acknowledged differs from what was sent (see Config.Inspect).
+	Misread []string `json:"misread,omitempty"`
 	// Requests is how many requests the case sends, its canary not counted.
 	Requests int `json:"requests"`
 	// Duration is the case's wall time, its canary included.
@@ -166,6 +171,9 @@ func details(res Result) string {
 		if res.Reason != fmt.Sprintf("expected %s, got %s", res.Expected, res.Observed.describe()) {
 			fmt.Fprintf(&b, "why:       %s\n", res.Reason)
 		}
+	}
+	for _, line := range res.Misread {
+		fmt.Fprintf(&b, "misread:   %s\n", line)
 	}
 	if res.Canary != nil && res.Canary.Class != delivery.ClassNone {
 		fmt.Fprintf(&b, "canary:    %s\n", res.Canary.summary())

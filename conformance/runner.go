@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -21,6 +22,8 @@ type runner struct {
 	probe   Request
 	engine  *delivery.Engine
 	started time.Time
+	// inspector GETs Config.InspectURL.
+	inspector *http.Client
 
 	mu sync.Mutex
 	// canaryAcked is whether the probe, a canary, got a 2xx. Only then does a canary that gets a
@@ -76,11 +79,18 @@ func newRunner(cfg Config) (*runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
-	return &runner{s: s, cases: cases, probe: probe, engine: engine, payloadDir: s.PayloadDir, started: time.Now()}, nil
+	// The inspect endpoint is the receiver's own, over the same trust as its webhook URL.
+	inspector := &http.Client{Timeout: min(s.InspectTimeout, 2*time.Second), Transport: &http.Transport{
+		Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: s.TLS.RootCAs, InsecureSkipVerify: s.TLS.Insecure, MinVersion: tls.VersionTLS12},
+	}}
+	return &runner{s: s, cases: cases, probe: probe, engine: engine, inspector: inspector, payloadDir: s.PayloadDir, started: time.Now()}, nil
 }
 
 // close releases the runner's connections.
-func (r *runner) close() { r.engine.Close() }
+func (r *runner) close() {
+	r.engine.Close()
+	r.inspector.CloseIdleConnections()
+}
 
 // checkReachable sends one valid text message before the cases. It returns an error wrapping delivery.ErrUnreachable
 // when nothing at the target takes a connection, delivery.ErrNoAnswer when no HTTP answer comes, and
@@ -144,13 +154,29 @@ func (r *runner) runCase(ctx context.Context, c Case) Result {
 		return res
 	}
 	failed, decisive, reason := r.judge(c, obs)
+	decisive.answer = nil // the report keeps the start of the body only
 	res.Observed = &decisive
+	if !failed {
+		misread, err := r.deepCheck(ctx, c, obs)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			failed, reason = true, "acknowledged, but the receiver's understanding could not be read: "+err.Error()
+		case len(misread) > 0:
+			fields := "fields"
+			if len(misread) == 1 {
+				fields = "field"
+			}
+			failed, reason = true, fmt.Sprintf("acknowledged, but the receiver misread %d %s: %s", len(misread), fields, misread[0])
+			res.Misread = misread
+		}
+	}
 	noAnswer := false
 	for _, o := range obs {
 		noAnswer = noAnswer || o.Status == 0
 	}
 	if c.Hostile || noAnswer {
 		canary := r.send(ctx, []Request{c.Canary}, false)[0]
+		canary.answer = nil
 		res.Canary = &canary
 		if alive := r.alive(canary); !alive && ctx.Err() == nil {
 			r.mu.Lock()
@@ -247,6 +273,7 @@ func (r *runner) observe(res delivery.Result) Observation {
 		Body:     strings.ToValidUTF8(string(body), "\uFFFD"),
 		Latency:  a.Latency,
 		noAnswer: a.NoAnswer(r.s.URL),
+		answer:   a.Body,
 	}
 }
 

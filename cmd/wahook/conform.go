@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,10 @@ type conformOptions struct {
 	payloadDir string
 	seed       uint64
 	quiet      bool
+	// deep verification
+	inspect        string
+	inspectTimeout time.Duration
+	ignore         []string
 }
 
 func newConformCmd() *cobra.Command {
@@ -50,6 +55,11 @@ checks each answer. The groups of cases:
 After each hostile case a canary (a valid text message) must be acked; a receiver that dies or
 wedges fails the case that killed it, and the rest are skipped. The same --seed sends the same bytes.
 
+Deep verification: a receiver can say what it understood of each message it acked, in wahook's
+message model (schemas/message.schema.json), by answering the 2xx with it, or at an --inspect URL.
+The suite then compares it with what was sent, field by field: a receiver that answers 200 but drops
+a caption fails, with one "misread:" line per field. --ignore names fields it keeps less of on purpose.
+
 Output: the failures, each with expected and observed answers and a command that reproduces it
 (its payloads kept in --payload-dir, credentials read from $WAHOOK_<HEADER> variables), then
 "N passed, M failed, K skipped". --junit and --json are checked before the cases run and written
@@ -61,6 +71,7 @@ refused, interrupted).`,
 		Example: `  wahook conform --target http://127.0.0.1:8080/webhook --provider innopaas
   wahook conform --target $URL --provider innopaas --profile strict --auth-user U --auth-token T --junit report.xml --payload-dir payloads
   wahook conform --target $URL --provider itniotech -H 'X-Hook-Secret: s3cret' --run '^reject/'
+  wahook conform --target $URL --provider itniotech --inspect 'http://127.0.0.1:8080/messages/{id}' --ignore /media/caption
   wahook conform --provider itniotech --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,6 +95,9 @@ refused, interrupted).`,
 	f.StringVar(&opts.payloadDir, "payload-dir", "", "keep the payloads of failing cases, which the reproduce commands read, in this directory (default: a new temporary one)")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed sends the same bytes")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress line and no header")
+	f.StringVar(&opts.inspect, "inspect", "", "after each acknowledged message, GET this URL ({id} is the message id) until it answers 2xx with what the receiver understood, in wahook's message model, and compare it field by field with what was sent")
+	f.DurationVar(&opts.inspectTimeout, "inspect-timeout", 5*time.Second, "how long --inspect waits for one message")
+	f.StringSliceVar(&opts.ignore, "ignore", nil, "model fields not compared, as JSON pointers: /media/caption,/contacts")
 
 	var profiles []string
 	for _, p := range conformance.Profiles() {
@@ -113,6 +127,7 @@ func (o conformOptions) config() (conformance.Config, error) {
 		Seed:       o.seed,
 		PayloadDir: o.payloadDir,
 		Version:    versionString(),
+		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore,
 	}, nil
 }
 

@@ -97,6 +97,7 @@ var flagNames = map[string]string{
 	"Retries": "--retries", "Duration": "--duration", "MinimiseBudget": "--minimise-budget",
 	"MaxFindings": "--max-findings", "Out": "--out", "Profile": "--profile", "Run": "--run",
 	"Quirks": "--quirks", "MediaBaseURL": "--media-base-url",
+	"InspectURL": "--inspect", "InspectTimeout": "--inspect-timeout", "Ignore": "--ignore",
 }
 
 // flagError reports a library's refusal of one field under the name of the flag that set it. Other

@@ -14,7 +14,8 @@
 //     acked, because providers add types without notice, and the receiver cannot refuse what the
 //     provider will keep sending
 //   - a message id seen before (a provider's retry): 200 without processing it again
-//   - anything else: processed (Options.OnMessage) and acked with 200, at once
+//   - anything else: processed (Options.OnMessage) and acked with 200, at once, the answer saying
+//     what it understood in wahook's message model, which wahook conform compares with what was sent
 //
 // The duplicate check keeps a bounded set of recent ids in memory; a receiver with several instances
 // would keep it in a shared store instead.
@@ -179,7 +180,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.OnMessage != nil {
 		h.opts.OnMessage(msg)
 	}
-	reply(w, http.StatusOK, "status", "accepted")
+	if msg.Understood.Kind == "" {
+		reply(w, http.StatusOK, "status", "accepted")
+		return
+	}
+	// The ack says what the receiver understood, in wahook's message model, so that wahook conform
+	// checks it field by field, not only the status.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(struct {
+		Status string `json:"status"`
+		message.Message
+	}{"accepted", msg.Understood})
 }
 
 // accept parses and checks a body, returning the message, or a status and why it is refused.

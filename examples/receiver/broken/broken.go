@@ -18,10 +18,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -48,12 +50,20 @@ type Defect struct {
 	WantReason string
 	// StopsAnswering: the receiver stops answering after WantFailed, so every later case is skipped.
 	StopsAnswering bool
+	// Silent: the receiver answers every case as the reference receiver does, 200 included, but
+	// misreads what it acknowledges. Only deep verification sees it: the status-only suite passes.
+	Silent bool
+	// Only names the one provider whose format has what the defect gets wrong; "" means both.
+	Only schemas.Provider
 }
 
 // Case returns the id of the case that must fail, for provider p.
 func (d Defect) Case(p schemas.Provider) string {
 	return strings.Replace(d.WantFailed, "%s", string(p), 1)
 }
+
+// Shows reports whether the defect shows with provider p's webhooks.
+func (d Defect) Shows(p schemas.Provider) bool { return d.Only == "" || d.Only == p }
 
 // Defects returns every broken receiver, each with a fresh state.
 func Defects() []Defect {
@@ -247,6 +257,95 @@ func Defects() []Defect {
 			Profile:    conformance.Strict,
 			WantFailed: "reject/%s/invalid-json", WantReason: "expected 4xx, got 200 OK",
 		},
+
+		// Silent defects, as receivers break in the field: 200 to everything the reference receiver
+		// acks, and the wrong thing stored.
+		{
+			Name: "drops captions", Silent: true, Run: "^documented/",
+			New: misreading(func(m *message.Message) {
+				if m.Media != nil {
+					m.Media.Caption = ""
+				}
+			}),
+			WantFailed: "documented/%s/image", WantReason: "misread 1 field: /media/caption: sent ",
+		},
+		{
+			Name: `reads only "contacts"`, Silent: true, Run: "^documented/", Only: schemas.InnoPaaS,
+			New: misreadingBody(func(body []byte, m *message.Message) {
+				if !bytes.Contains(body, []byte(`"contacts":`)) {
+					m.Contacts = nil // the example sends them under "contact"
+				}
+			}),
+			WantFailed: "documented/%s/contacts", WantReason: "misread 1 field: /contacts: sent [",
+		},
+		{
+			Name: "numeric latitude only", Silent: true, Run: "^documented/", Only: schemas.ITNIOTech,
+			New: misreading(func(m *message.Message) {
+				if m.Location != nil {
+					m.Location.Latitude, m.Location.Longitude = 0, 0 // ITNIO sends them as strings
+				}
+			}),
+			WantFailed: "documented/%s/location", WantReason: "/location/latitude: sent 22.636734008789, receiver has 0",
+		},
+		{
+			Name: "first emoji code point", Silent: true, Run: "^documented/", Only: schemas.InnoPaaS,
+			New: misreading(func(m *message.Message) {
+				if m.Reaction != nil {
+					r, _ := utf8.DecodeRuneInString(m.Reaction.Emoji)
+					m.Reaction.Emoji = string(r)
+				}
+			}),
+			WantFailed: "documented/%s/reaction", WantReason: "/reaction/emoji: sent ",
+		},
+		{
+			Name: "millisecond timestamps", Silent: true, Run: "^documented/", Only: schemas.ITNIOTech,
+			New: misreading(func(m *message.Message) {
+				m.SentAt = time.UnixMilli(m.SentAt.Unix()).UTC()
+			}),
+			WantFailed: "documented/%s/text", WantReason: "misread 1 field: /sentAt: sent ",
+		},
+		{
+			Name: "drops context", Silent: true, Run: "^documented/", Only: schemas.InnoPaaS,
+			New:        misreading(func(m *message.Message) { m.Context = nil }),
+			WantFailed: "documented/%s/button", WantReason: "misread 1 field: /context: sent {",
+		},
+		{
+			Name: "drops context", Silent: true, Run: "^documented/", Only: schemas.ITNIOTech,
+			New:        misreading(func(m *message.Message) { m.Context = nil }),
+			WantFailed: "documented/%s/text-reply-context", WantReason: "misread 1 field: /context: sent {",
+		},
+	}
+}
+
+// misreading is the reference receiver reporting in its acks an understanding that spoil has
+// changed, as a receiver with a parsing bug stores the wrong thing and answers 200 all the same.
+func misreading(spoil func(m *message.Message)) func(*httptest.Server) http.Handler {
+	return misreadingBody(func(_ []byte, m *message.Message) { spoil(m) })
+}
+
+// misreadingBody is misreading for a spoiling that depends on the bytes received.
+func misreadingBody(spoil func(body []byte, m *message.Message)) func(*httptest.Server) http.Handler {
+	return func(*httptest.Server) http.Handler {
+		ref := receiver.New(receiver.Options{})
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body := Peek(r)
+			rec := httptest.NewRecorder()
+			ref.ServeHTTP(rec, r)
+			answer := rec.Body.Bytes()
+			var ack struct {
+				Status string `json:"status"`
+				message.Message
+			}
+			if rec.Code == http.StatusOK && json.Unmarshal(answer, &ack) == nil && ack.Kind != "" {
+				spoil(body, &ack.Message)
+				answer, _ = json.Marshal(ack)
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(answer)
+		})
 	}
 }
 

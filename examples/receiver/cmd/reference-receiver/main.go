@@ -3,6 +3,11 @@
 //
 //	reference-receiver [--listen 127.0.0.1:0] [--provider auto|innopaas|itniotech]
 //	                   [--auth-user U --auth-token T] [--auth-header 'Name: value']...
+//	                   [--defect 'drops captions']
+//
+// --defect serves it with one of the silent defects of examples/receiver/broken instead: it answers
+// 200 to everything it would, but reports (and would store) a wrong understanding of the message,
+// for trying wahook conform's deep verification.
 //
 // Its first line on stdout is the webhook URL, such as http://127.0.0.1:41234/webhook, so that a script
 // can start it in the background and read where it listens; with the default --listen the port is a
@@ -19,11 +24,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/examples/receiver/broken"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -51,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	token := fs.String("auth-token", "", "require this token as the provider sends it (InnoPaaS: the Authorization header)")
 	var headers headerFlags
 	fs.Var(&headers, "auth-header", "require this header, as 'Name: value' (repeatable)")
+	defect := fs.String("defect", "", "serve with this silent defect of examples/receiver/broken, such as 'drops captions'")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,12 +86,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opts.Header.Add(name, value)
 	}
 
+	handler := receiver.New(opts)
+	if *defect != "" {
+		if *user != "" || *token != "" || len(headers) > 0 {
+			return fail(errors.New("--defect serves the receiver without credentials: leave out --auth-user, --auth-token and --auth-header"))
+		}
+		if handler, err = silentDefect(*defect); err != nil {
+			return fail(err)
+		}
+	}
+
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fail(err)
 	}
 	srv := &http.Server{
-		Handler:           receiver.New(opts),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -107,6 +125,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return 0
+}
+
+// silentDefect returns the broken receiver with the silent defect named.
+func silentDefect(name string) (http.Handler, error) {
+	var names []string
+	for _, d := range broken.Defects() {
+		if !d.Silent {
+			continue
+		}
+		if d.Name == name {
+			return d.New(nil), nil
+		}
+		if !slices.Contains(names, d.Name) {
+			names = append(names, d.Name)
+		}
+	}
+	return nil, fmt.Errorf("--defect: no silent defect %q (want one of %q)", name, names)
 }
 
 // webhookURL is the URL to POST webhooks to; an unspecified address is reached on loopback.

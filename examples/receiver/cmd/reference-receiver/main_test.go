@@ -69,6 +69,8 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"--auth-header", "X-Secret: s3cret\x01"}, "reference-receiver: --auth-header: X-Secret: control character 0x01 at byte 6 of the value\n"},
 		{[]string{"extra"}, ""},
 		{[]string{"--bogus"}, ""},
+		{[]string{"--defect", "hangs"}, ""}, // not a silent one
+		{[]string{"--defect", "drops captions", "--auth-user", "u"}, "reference-receiver: --defect serves the receiver without credentials: leave out --auth-user, --auth-token and --auth-header\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		assert.Equal(t, 2, run(t.Context(), tt.args, &stdout, &stderr), tt.args)
