@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/inspect"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 )
@@ -125,17 +125,11 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 	case c.InspectTimeout < 0:
 		return nil, bad("InspectTimeout", fmt.Errorf("negative (%v)", c.InspectTimeout))
 	case c.InspectTimeout == 0:
-		s.InspectTimeout = defaultInspectTimeout
+		s.InspectTimeout = inspect.DefaultTimeout
 	}
 	if c.InspectURL != "" {
-		u, err := url.Parse(c.InspectURL)
-		switch {
-		case err != nil:
+		if err := inspect.CheckURL(c.InspectURL); err != nil {
 			return nil, bad("InspectURL", err)
-		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-			return nil, bad("InspectURL", fmt.Errorf("%q: want an http or https URL", c.InspectURL))
-		case !strings.Contains(c.InspectURL, "{id}"):
-			return nil, bad("InspectURL", fmt.Errorf("%q has no {id} placeholder for the message id", c.InspectURL))
 		}
 	}
 	for _, p := range c.Ignore {

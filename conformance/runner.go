@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/inspect"
 )
 
 // runner runs the cases of one Config against its target, one case at a time. It keeps what the
@@ -22,8 +22,8 @@ type runner struct {
 	probe   Request
 	engine  *delivery.Engine
 	started time.Time
-	// inspector GETs Config.InspectURL.
-	inspector *http.Client
+	// inspector GETs Config.InspectURL; nil without one, or with Config.Inspect.
+	inspector *inspect.Client
 
 	mu sync.Mutex
 	// canaryAcked is whether the probe, a canary, got a 2xx. Only then does a canary that gets a
@@ -79,17 +79,20 @@ func newRunner(cfg Config) (*runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
-	// The inspect endpoint is the receiver's own, over the same trust as its webhook URL.
-	inspector := &http.Client{Timeout: min(s.InspectTimeout, 2*time.Second), Transport: &http.Transport{
-		Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: s.TLS.RootCAs, InsecureSkipVerify: s.TLS.Insecure, MinVersion: tls.VersionTLS12},
-	}}
+	var inspector *inspect.Client
+	if s.InspectURL != "" && s.Inspect == nil {
+		// The inspect endpoint is the receiver's own, over the same trust as its webhook URL.
+		inspector = inspect.New(s.InspectURL, s.InspectTimeout, s.TLS.RootCAs, s.TLS.Insecure)
+	}
 	return &runner{s: s, cases: cases, probe: probe, engine: engine, inspector: inspector, payloadDir: s.PayloadDir, started: time.Now()}, nil
 }
 
 // close releases the runner's connections.
 func (r *runner) close() {
 	r.engine.Close()
-	r.inspector.CloseIdleConnections()
+	if r.inspector != nil {
+		r.inspector.Close()
+	}
 }
 
 // checkReachable sends one valid text message before the cases. It returns an error wrapping delivery.ErrUnreachable

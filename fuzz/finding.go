@@ -25,6 +25,9 @@ import (
 // finding already made; an error means a reproducer could not be written, and the run should stop
 // rather than go on finding what it cannot keep.
 func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, a delivery.Attempt) error {
+	if outcome == OutcomeMisread {
+		return f.recordMisread(ctx, minCtx, in, a)
+	}
 	body := parse(in.Body)
 	trigger := triggerOf(in, body)
 	status := a.Status
@@ -75,6 +78,59 @@ func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, 
 	f.bySignature[fd.Signature] = fd
 	f.report.Findings = append(f.report.Findings, fd)
 	return f.write(fd)
+}
+
+// recordMisread records an acknowledged input the receiver misread. Its trigger is the first model
+// field it got wrong ("/media/caption"), so that each field misread is one finding, however many
+// inputs show it. Minimising keeps the inputs on which that field is still misread.
+func (f *fuzzer) recordMisread(ctx, minCtx context.Context, in Input, a delivery.Attempt) error {
+	lines := f.misread(ctx, in)
+	if len(lines) == 0 {
+		return nil // the receiver has caught up since
+	}
+	field, _, _ := strings.Cut(lines[0], ": ")
+	key := signature(OutcomeMisread, a.Status, field, "")
+	if fd, ok := f.seen[key]; ok {
+		fd.Hits++
+		return nil
+	}
+	fd := &Finding{
+		Outcome: OutcomeMisread, Status: a.Status, Trigger: field, Origin: in.Origin,
+		Index: in.Index, Seed: f.opts.Seed, Hits: 1, ContentType: in.ContentType,
+		Header: f.requestHeader(in.ContentType), Original: in.Body, Minimised: in.Body,
+		Response: string(a.Body[:min(len(a.Body), 512)]), Misread: lines, Signature: key,
+	}
+	f.seen[key] = fd
+	switch {
+	case ctx.Err() != nil:
+		fd.Note = "not confirmed: the run ended before it could be sent again"
+	case f.reproduces(ctx, fd, in.Body):
+		fd.Confirmed = true
+		fd.Minimised = minimise(in.Body, func(body []byte) bool { return f.reproduces(minCtx, fd, body) }, f.budget(OutcomeMisread))
+	default:
+		fd.Note = "not confirmed: sent again with a fresh id, it was understood"
+	}
+	f.bySignature[key] = fd
+	f.report.Findings = append(f.report.Findings, fd)
+	return f.write(fd)
+}
+
+// withFreshID returns body with a message id never sent before, so that a deduplicating receiver
+// processes it again instead of keeping what it understood of the first copy.
+func (f *fuzzer) withFreshID(body []byte) []byte {
+	doc, err := schemas.Decode(body)
+	if err != nil {
+		return body
+	}
+	f.freshIDs++
+	if jsonpointer.Set(doc, f.prov.IDPointer, fmt.Sprintf("wahook-reproduce-%d-%d", f.opts.Seed, f.freshIDs)) != nil {
+		return body
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return body
+	}
+	return b
 }
 
 func signature(outcome Outcome, status int, trigger, class string) string {
@@ -183,8 +239,11 @@ func shapeOf(doc any) string {
 }
 
 func (f *fuzzer) budget(o Outcome) int {
-	if o == OutcomeTimeout { // each try costs a whole timeout
+	switch o {
+	case OutcomeTimeout: // each try costs a whole timeout
 		return min(f.opts.MinimiseBudget, 8)
+	case OutcomeMisread: // each try is a delivery and an inspection, which may wait for its timeout
+		return min(f.opts.MinimiseBudget, 40)
 	}
 	return f.opts.MinimiseBudget
 }
@@ -197,6 +256,12 @@ func (f *fuzzer) reproduces(ctx context.Context, fd *Finding, body []byte) bool 
 	if fd.Outcome == OutcomeRejectedValid && !f.sendable(body, fd.ContentType) {
 		return false // no request needed: a payload the provider cannot send is not this finding
 	}
+	if fd.Outcome == OutcomeMisread {
+		if !f.sendable(body, fd.ContentType) {
+			return false // the finding is about a message the provider sends
+		}
+		body = f.withFreshID(body)
+	}
 	rep, _ := f.engine.Run(ctx, []delivery.Payload{{ID: "reproduce", Body: body, ContentType: fd.ContentType}})
 	if len(rep.Results) == 0 {
 		return false
@@ -205,7 +270,15 @@ func (f *fuzzer) reproduces(ctx context.Context, fd *Finding, body []byte) bool 
 	if !ok || a.Class == delivery.ClassCancelled {
 		return false
 	}
-	outcome, crash := f.classify(Input{Body: body, ContentType: fd.ContentType}, a)
+	in := Input{Body: body, ContentType: fd.ContentType}
+	if fd.Outcome == OutcomeMisread {
+		if !a.OK() {
+			return false
+		}
+		lines := f.misread(ctx, in)
+		return len(lines) > 0 && strings.HasPrefix(lines[0], fd.Trigger+": ")
+	}
+	outcome, crash := f.classify(ctx, in, a)
 	return crash && outcome == fd.Outcome && a.Status == fd.Status
 }
 
@@ -514,6 +587,8 @@ func expectedOutput(fd *Finding) string {
 	switch fd.Outcome {
 	case Outcome5xx, OutcomeRejectedValid:
 		return strconv.Itoa(fd.Status)
+	case OutcomeMisread:
+		return strconv.Itoa(fd.Status) + ", and then the inspect URL, for the message id, shows " + fd.Misread[0]
 	case OutcomeTimeout:
 		return "000 after curl's \"Operation timed out\" (exit status 28)"
 	case OutcomeDropped:
@@ -528,6 +603,8 @@ func describeOutcome(fd *Finding) string {
 		return fmt.Sprintf("the receiver answered %d", fd.Status)
 	case OutcomeRejectedValid:
 		return fmt.Sprintf("the receiver answered %d to a payload the provider can send", fd.Status)
+	case OutcomeMisread:
+		return fmt.Sprintf("the receiver answered %d but misread it: %s", fd.Status, fd.Misread[0])
 	case OutcomeTimeout:
 		return "no answer within the timeout"
 	case OutcomeDropped:

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/inspect"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -38,6 +40,7 @@ const (
 	OutcomeDropped       Outcome = "dropped"        // the connection was reset or closed without an answer (a crash in the handler), but the receiver still answers
 	OutcomeDied          Outcome = "died"           // after answering earlier, the receiver stopped answering at all
 	OutcomeRejectedValid Outcome = "rejected-valid" // a payload the schema accepts was answered 4xx
+	OutcomeMisread       Outcome = "misread"        // a 2xx, but the receiver's understanding (Options.InspectURL) differs from what was sent
 )
 
 // ErrNotAcked is returned when the target answers a plain valid text message, sent before fuzzing
@@ -82,6 +85,15 @@ type Options struct {
 	MinimiseBudget int
 	// MaxFindings ends the run once that many distinct findings are recorded; 0 means no limit.
 	MaxFindings int
+	// InspectURL, an http(s) URL with an {id} placeholder, is where the receiver says what it
+	// understood of a message, in wahook's message model (see conformance.Config.InspectURL). With
+	// it, every acknowledged input the provider could send is checked field by field, and a
+	// difference is a finding of its own, OutcomeMisread, one per field.
+	InspectURL string
+	// InspectTimeout bounds the wait for one message's understanding; 0 means 5 s.
+	InspectTimeout time.Duration
+	// Ignore lists the JSON pointers of model fields not judged: "/media/caption".
+	Ignore []string
 }
 
 // Stats are the running totals of a run.
@@ -123,6 +135,9 @@ type Finding struct {
 	// Candidates, for a receiver that died, are the inputs that may have killed it, in the order they
 	// were sent: those it left without an answer when it died. Original and Minimised are the first.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Misread, for OutcomeMisread, lists the model fields the receiver got wrong, one line each:
+	// "/media/caption: sent "x", receiver has nothing".
+	Misread []string `json:"misread,omitempty"`
 	// Note says what the reproducer can and cannot tell, when that needs saying.
 	Note string `json:"note,omitempty"`
 	// Dir is the reproducer's directory.
@@ -171,6 +186,14 @@ func (o *Options) check() error {
 	} {
 		if bound.negative {
 			return optionError(bound.field, fmt.Errorf("must not be negative, got %v", bound.value))
+		}
+	}
+	if o.InspectTimeout < 0 {
+		return optionError("InspectTimeout", fmt.Errorf("must not be negative, got %v", o.InspectTimeout))
+	}
+	if o.InspectURL != "" {
+		if err := inspect.CheckURL(o.InspectURL); err != nil {
+			return optionError("InspectURL", err)
 		}
 	}
 	if o.Workers > delivery.MaxWorkers {
@@ -268,8 +291,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	var inspector *inspect.Client
+	if opts.InspectURL != "" {
+		inspector = inspect.New(opts.InspectURL, opts.InspectTimeout, opts.TLS.RootCAs, opts.TLS.Insecure)
+		defer inspector.Close()
+	}
 	f := &fuzzer{
-		opts: opts, prov: prov, src: src, validator: validator, engine: engine, canaries: canaries,
+		opts: opts, prov: prov, src: src, validator: validator, engine: engine, canaries: canaries, inspector: inspector,
 		header: header, seen: map[string]*Finding{}, bySignature: map[string]*Finding{},
 		report: &Report{Target: opts.URL, Provider: opts.Provider, Seed: opts.Seed, Findings: []*Finding{}},
 	}
@@ -328,6 +356,8 @@ type fuzzer struct {
 	src       *source
 	validator *schemas.Validator
 	engine    *delivery.Engine
+	inspector *inspect.Client // nil without Options.InspectURL
+	freshIDs  uint64          // numbers the ids misread reproductions are sent with
 	canaries  *mockprovider.Generator
 	canaryN   uint64
 	header    http.Header
@@ -424,7 +454,7 @@ func (f *fuzzer) loop(parent context.Context) error {
 				continue // the death's finding tells of the attempts it left without an answer
 			}
 			in := b.inputs[res.Index]
-			outcome, crash := f.classify(in, a)
+			outcome, crash := f.classify(ctx, in, a)
 			if !crash {
 				continue
 			}
@@ -459,9 +489,11 @@ func (f *fuzzer) progress(start time.Time) {
 	}
 }
 
-// classify decides whether an answer is crash-class.
-func (f *fuzzer) classify(in Input, a delivery.Attempt) (Outcome, bool) {
+// classify decides whether an answer is a finding.
+func (f *fuzzer) classify(ctx context.Context, in Input, a delivery.Attempt) (Outcome, bool) {
 	switch {
+	case a.OK():
+		return OutcomeMisread, len(f.misread(ctx, in)) > 0
 	case a.Status >= 500:
 		return Outcome5xx, true
 	case a.Class == delivery.ClassTimeout:
@@ -472,6 +504,35 @@ func (f *fuzzer) classify(in Input, a delivery.Attempt) (Outcome, bool) {
 		return OutcomeRejectedValid, f.sendable(in.Body, in.ContentType)
 	}
 	return "", false
+}
+
+// misread asks the receiver what it understood of in, which it acknowledged, and returns where that
+// differs from what in says, one line per field; nil without Options.InspectURL, for an input the
+// provider could not send, or for a receiver that agrees.
+func (f *fuzzer) misread(ctx context.Context, in Input) []string {
+	if f.inspector == nil || !strings.HasPrefix(in.ContentType, "application/json") {
+		return nil
+	}
+	sent, err := mockprovider.Parse(f.prov.Name, in.Body)
+	if err != nil || sent.MessageID == "" {
+		return nil
+	}
+	got, err := f.inspector.Get(ctx, sent.MessageID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return []string{"/: " + err.Error()}
+	}
+	diffs, err := message.DiffJSON(sent, got, f.opts.Ignore)
+	if err != nil {
+		return []string{"/: " + err.Error()}
+	}
+	lines := make([]string, len(diffs))
+	for i, d := range diffs {
+		lines[i] = d.String()
+	}
+	return lines
 }
 
 // sendable reports whether the provider could send body: JSON content, and valid by its schema.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,10 @@ type fuzzOptions struct {
 	quiet                 bool
 	mediaBaseURL          string
 	maxFindings, minimise int
+	// deep verification
+	inspect        string
+	inspectTimeout time.Duration
+	ignore         []string
 }
 
 func newFuzzCmd() *cobra.Command {
@@ -37,7 +42,8 @@ payloads of every type (edge values, wrong types, extra fields, every documented
 mutation catalogue, and byte-level mutations (flips, truncation, insertions, splices, repeated keys).
 
 A 5xx, a timeout, a dropped connection, a receiver that stops answering, or a 4xx to a payload the
-provider can send is a finding. Each new finding is confirmed, minimised, and written to --out as a
+provider can send is a finding; with --inspect (as for wahook conform), so is a 2xx to a payload the
+provider can send that the receiver then reports having misread (a "misread" finding, one per field). Each new finding is confirmed, minimised, and written to --out as a
 reproducer: payload.json (minimised), original.json, headers.txt, finding.json and reproduce.sh (a
 curl command). Findings are deduplicated: a receiver broken one way yields one reproducer.
 
@@ -77,6 +83,9 @@ unreachable target or no HTTP answer to a valid message, or a valid message not 
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads")
 	f.IntVar(&opts.maxFindings, "max-findings", 0, "stop after this many distinct findings (default no limit)")
 	f.IntVar(&opts.minimise, "minimise-budget", 0, "requests spent minimising each finding (default 400)")
+	f.StringVar(&opts.inspect, "inspect", "", "after each acknowledged payload the provider could send, GET this URL ({id} is the message id) for what the receiver understood, in wahook's message model, and report each field it misread")
+	f.DurationVar(&opts.inspectTimeout, "inspect-timeout", 5*time.Second, "how long --inspect waits for one message")
+	f.StringSliceVar(&opts.ignore, "ignore", nil, "model fields --inspect does not compare, as JSON pointers: /media/caption")
 	mustRegister(cmd.MarkFlagRequired("target"))
 	mustRegister(cmd.MarkFlagRequired("provider"))
 	mustRegister(cmd.MarkFlagDirname("out"))
@@ -112,6 +121,7 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 		Target: target, Seed: opts.seed, Workers: opts.workers, Out: opts.out,
 		Version: versionString(), MediaBaseURL: opts.mediaBaseURL, MaxFindings: opts.maxFindings,
 		MinimiseBudget: opts.minimise, Duration: opts.duration,
+		InspectURL: opts.inspect, InspectTimeout: opts.inspectTimeout, Ignore: opts.ignore,
 	}
 	if opts.count > 0 {
 		fopts.Count, fopts.Duration = opts.count, 0
@@ -182,6 +192,8 @@ func fuzzOutcomeText(fd *fuzz.Finding) string {
 		return "no answer within the timeout"
 	case fuzz.OutcomeDropped:
 		return "closed the connection without an answer"
+	case fuzz.OutcomeMisread:
+		return fmt.Sprintf("answered %d but misread %s", fd.Status, strings.Join(fd.Misread, "; "))
 	}
 	return "stopped answering"
 }
