@@ -4,6 +4,7 @@
 // field by field where a receiver's understanding differs from it.
 //
 // Its JSON form, described by schemas/message.schema.json, is what a receiver reports back to wahook.
+// MAPPING.md, beside this file, says which field of each provider's webhook becomes which field here.
 package message
 
 import (
