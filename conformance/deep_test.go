@@ -1,69 +1,16 @@
 package conformance_test
 
 import (
-	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/conformance"
-	"github.com/wahook/wahook/message"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
-
-// captionDropper is a receiver with one silent bug: it acks every message the schema accepts with
-// 200, and stores it without its media caption. It keeps what it stored by id, and can answer with it.
-type captionDropper struct {
-	provider schemas.Provider
-	ackBody  bool // answer the ack with the stored message
-	mu       sync.Mutex
-	stored   map[string]message.Message
-}
-
-func (c *captionDropper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet { // the inspect endpoint: /inspect/{id}
-		c.mu.Lock()
-		m, ok := c.stored[strings.TrimPrefix(r.URL.Path, "/inspect/")]
-		c.mu.Unlock()
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(m)
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	m, err := mockprovider.Parse(c.provider, body)
-	if err != nil {
-		if strings.Contains(err.Error(), "/type") {
-			return // a type the schema does not know yet: ack it
-		}
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if m.Media != nil {
-		m.Media.Caption = ""
-	}
-	c.mu.Lock()
-	c.stored[m.MessageID] = m
-	c.mu.Unlock()
-	if c.ackBody {
-		_ = json.NewEncoder(w).Encode(m)
-	}
-}
-
-func (c *captionDropper) inspect(_ context.Context, id string) (message.Message, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stored[id], nil
-}
 
 // TestDeepVerification: a receiver that answers 200 and stores the wrong thing passes the
 // status-only suite and fails the deep one, by the field it gets wrong, whichever way it reports what
@@ -73,17 +20,19 @@ func TestDeepVerification(t *testing.T) {
 	tests := []struct {
 		name    string
 		ackBody bool
-		config  func(cfg *conformance.Config, rec *captionDropper, url string)
+		config  func(cfg *conformance.Config, rec *hooktest.Misreader, url string)
 		deep    bool
 	}{
-		{"status only", false, func(*conformance.Config, *captionDropper, string) {}, false},
-		{"ack body", true, func(*conformance.Config, *captionDropper, string) {}, true},
-		{"inspect URL", false, func(cfg *conformance.Config, _ *captionDropper, url string) { cfg.InspectURL = url + "/inspect/{id}" }, true},
-		{"inspect func", false, func(cfg *conformance.Config, rec *captionDropper, _ string) { cfg.Inspect = rec.inspect }, true},
+		{"status only", false, func(*conformance.Config, *hooktest.Misreader, string) {}, false},
+		{"ack body", true, func(*conformance.Config, *hooktest.Misreader, string) {}, true},
+		{"inspect URL", false, func(cfg *conformance.Config, _ *hooktest.Misreader, url string) {
+			cfg.InspectURL = url + "/inspect/{id}"
+		}, true},
+		{"inspect func", false, func(cfg *conformance.Config, rec *hooktest.Misreader, _ string) { cfg.Inspect = rec.Inspect }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &captionDropper{provider: p, ackBody: tt.ackBody, stored: map[string]message.Message{}}
+			rec := &hooktest.Misreader{Provider: p, Spoil: hooktest.DropCaptions, AckBody: tt.ackBody}
 			srv := serve(t, rec)
 			cfg := conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: p}, Run: "^(valid|documented)/"}
 			tt.config(&cfg, rec, srv.URL)
@@ -106,7 +55,7 @@ func TestDeepVerification(t *testing.T) {
 			assert.NotContains(t, failed, "documented/itniotech/audio", "audio has no caption")
 
 			cfg.Ignore = []string{"/media/caption"}
-			rec.stored = map[string]message.Message{}
+			rec.Forget()
 			report = execute(t, cfg)
 			assert.Zero(t, report.Summary.Failed, "%v", report.Failures())
 		})

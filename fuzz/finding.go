@@ -45,17 +45,7 @@ func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, 
 		Response: string(a.Body[:min(len(a.Body), 512)]),
 	}
 	f.seen[key] = fd
-	switch {
-	case f.dead:
-		fd.Note = "not confirmed: the receiver died before it could be sent again"
-	case ctx.Err() != nil:
-		fd.Note = "not confirmed: the run ended before it could be sent again"
-	case f.reproduces(ctx, fd, in.Body):
-		fd.Confirmed = true
-		fd.Minimised = minimise(in.Body, func(body []byte) bool { return f.reproduces(minCtx, fd, body) }, f.budget(outcome))
-	default:
-		fd.Note = "not confirmed: sent again, it got another answer (a defect that depends on timing or state?)"
-	}
+	f.confirm(ctx, minCtx, fd, "not confirmed: sent again, it got another answer (a defect that depends on timing or state?)")
 	minimised := body
 	if !bytes.Equal(fd.Minimised, in.Body) {
 		minimised = parse(fd.Minimised)
@@ -101,18 +91,26 @@ func (f *fuzzer) recordMisread(ctx, minCtx context.Context, in Input, a delivery
 		Response: string(a.Body[:min(len(a.Body), 512)]), Misread: lines, Signature: key,
 	}
 	f.seen[key] = fd
-	switch {
-	case ctx.Err() != nil:
-		fd.Note = "not confirmed: the run ended before it could be sent again"
-	case f.reproduces(ctx, fd, in.Body):
-		fd.Confirmed = true
-		fd.Minimised = minimise(in.Body, func(body []byte) bool { return f.reproduces(minCtx, fd, body) }, f.budget(OutcomeMisread))
-	default:
-		fd.Note = "not confirmed: sent again with a fresh id, it was understood"
-	}
+	f.confirm(ctx, minCtx, fd, "not confirmed: sent again with a fresh id, it was understood")
 	f.bySignature[key] = fd
 	f.report.Findings = append(f.report.Findings, fd)
 	return f.write(fd)
+}
+
+// confirm sends fd's input again and, when the outcome repeats, minimises it within minCtx; when
+// it does not, or cannot be sent, fd's note says why, unconfirmed says how it went otherwise.
+func (f *fuzzer) confirm(ctx, minCtx context.Context, fd *Finding, unconfirmed string) {
+	switch {
+	case f.dead:
+		fd.Note = "not confirmed: the receiver died before it could be sent again"
+	case ctx.Err() != nil:
+		fd.Note = "not confirmed: the run ended before it could be sent again"
+	case f.reproduces(ctx, fd, fd.Original):
+		fd.Confirmed = true
+		fd.Minimised = minimise(fd.Original, func(body []byte) bool { return f.reproduces(minCtx, fd, body) }, f.budget(fd.Outcome))
+	default:
+		fd.Note = unconfirmed
+	}
 }
 
 // withFreshID returns body with a message id never sent before, so that a deduplicating receiver

@@ -1,13 +1,8 @@
 package fuzz_test
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,7 +10,6 @@ import (
 
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/hooktest"
-	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -25,32 +19,7 @@ import (
 // --inspect it has none.
 func TestMisreadFinding(t *testing.T) {
 	p := schemas.ITNIOTech
-	var mu sync.Mutex
-	stored := map[string]message.Message{}
-	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			mu.Lock()
-			m, ok := stored[strings.TrimPrefix(r.URL.Path, "/inspect/")]
-			mu.Unlock()
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			_ = json.NewEncoder(w).Encode(m)
-			return
-		}
-		body, _ := io.ReadAll(r.Body)
-		m, err := mockprovider.Parse(p, body)
-		if err != nil {
-			return // acked, as a lenient receiver does
-		}
-		if m.Media != nil {
-			m.Media.Caption = ""
-		}
-		mu.Lock()
-		stored[m.MessageID] = m
-		mu.Unlock()
-	}))
+	srv := hooktest.Server(t, &hooktest.Misreader{Provider: p, Spoil: hooktest.DropCaptions})
 	opts := fuzz.Options{Target: mockprovider.Target{URL: srv.URL, Provider: p}, Seed: 5, Count: 400, Workers: 2, Out: t.TempDir()}
 
 	rep, err := fuzz.Run(t.Context(), opts)
