@@ -3,6 +3,7 @@ package delivery
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -37,7 +38,8 @@ func (e *Engine) Run(ctx context.Context, payloads []Payload) (Report, error) {
 // Stream delivers n payloads as Run does, but makes each only when a worker is ready for it, by
 // calling payload(i), and keeps no result: each reaches Options.OnResult as it settles and is
 // dropped, so memory stays flat however large n is. payload must return the same payload for the same
-// i; it is called again for a duplicate copy that Options.Shuffle moved away from its original.
+// i; it is called again for a duplicate copy that Options.Shuffle moved away from its original. It
+// may end the schedule early by returning ErrNoMore.
 //
 // When ctx ends, or payload fails (the error names i and wraps payload's), Stream stops handing out
 // deliveries, settles those started as Run does and counts every payload not yet started as Cancelled
@@ -50,6 +52,11 @@ func (e *Engine) Stream(ctx context.Context, n int, payload func(i int) (Payload
 
 // MaxShuffle is the most payloads a shuffled run takes: its schedule is held in memory.
 const MaxShuffle = 10_000_000
+
+// ErrNoMore, returned by Stream's payload function, ends the schedule there: the run finishes the
+// deliveries made and stops, as a run of a fixed duration does, and the payloads not made are not
+// counted at all.
+var ErrNoMore = errors.New("no more payloads")
 
 // run is the state of one Run or Stream that outlives its dispatch loop.
 type run struct {
@@ -116,6 +123,10 @@ func (e *Engine) next(r *run) (*delivery, error) {
 		d.payload, d.head = r.last.payload, r.last.head
 	} else {
 		p, err := r.payload(s.index)
+		if errors.Is(err, ErrNoMore) {
+			r.sched.end()
+			return nil, nil
+		}
 		if err != nil {
 			r.sched.untake()
 			return nil, fmt.Errorf("payload %d: %w", s.index, err)
@@ -439,6 +450,16 @@ func (s *scheduler) take() (slot, bool) {
 // it. The duplicate draw it made stays made.
 func (s *scheduler) untake() {
 	s.i, s.pos, s.copyDue = s.undo.i, s.undo.pos, s.undo.copyDue
+}
+
+// end deals no more slots: the one take returned last, and every later one, are dropped.
+func (s *scheduler) end() {
+	s.untake()
+	if s.shuffled != nil {
+		s.shuffled = s.shuffled[:s.pos]
+		return
+	}
+	s.n, s.copyDue = s.i, false
 }
 
 // left counts the slots not dealt yet, not knowing about duplicates of payloads not yet drawn.

@@ -167,3 +167,20 @@ func TestPercentilesPastExact(t *testing.T) {
 	assert.Equal(t, n*997*time.Nanosecond, got.Max)
 	assert.Equal(t, time.Duration((n+1)*997/2), got.Mean)
 }
+
+// TestStreamNoMore: a payload function that says there are no more ends the run cleanly there,
+// counting only the payloads made.
+func TestStreamNoMore(t *testing.T) {
+	rec := &recorder{}
+	payloads := makePayloads(10)
+	summary, err := stream(delivery.Options{Target: serve(t, rec).URL, Duplicates: 0.5, Seed: 3}, 1_000_000, func(i int) (delivery.Payload, error) {
+		if i == 6 {
+			return delivery.Payload{}, delivery.ErrNoMore
+		}
+		return payloads[i], nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, summary.Scheduled, summary.Acked)
+	assert.Equal(t, 6+summary.Duplicates, summary.Scheduled)
+	assert.Len(t, rec.Hits(), summary.Scheduled)
+}

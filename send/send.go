@@ -15,8 +15,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/jsonpointer"
@@ -32,6 +34,9 @@ type Options struct {
 	Types []string
 	// Count is the number of payloads, dealt in turn to Types; 0 means one per type.
 	Count int
+	// Duration, instead of Count, sends generated payloads for that long, as a load tool does: the
+	// payloads are made on the fly from the seed until it has passed since the first. Stream only.
+	Duration time.Duration
 	// Seed is the generator's run seed.
 	Seed uint64
 	// Mutation, when set, sends that mutation of each payload instead of the valid payload.
@@ -72,6 +77,9 @@ var ErrBadOptions = errors.New("bad send options")
 // report is complete even when ctx is cancelled part-way. It holds every result: for a large Count,
 // use Stream.
 func Run(ctx context.Context, opts Options) (delivery.Report, error) {
+	if opts.Duration > 0 {
+		return delivery.Report{}, fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: "Duration", Err: errors.New("a run of a fixed duration holds no report: use Stream")})
+	}
 	plan, err := Prepare(opts)
 	if err != nil {
 		return delivery.Report{}, err
@@ -143,6 +151,16 @@ func Prepare(opts Options) (Plan, error) {
 	} else if plan, err = generator(prov, opts); err != nil {
 		return Plan{}, bad(err)
 	}
+	switch {
+	case opts.Duration < 0:
+		return Plan{}, bad(&delivery.FieldError{Field: "Duration", Err: fmt.Errorf("negative (%v)", opts.Duration)})
+	case opts.Duration > 0 && (opts.Count > 0 || len(opts.Bodies) > 0):
+		return Plan{}, bad(&delivery.FieldError{Field: "Duration", Err: errors.New("cannot be combined with a count or given payloads")})
+	case opts.Duration > 0 && opts.Shuffle:
+		return Plan{}, bad(&delivery.FieldError{Field: "Duration", Err: errors.New("cannot be combined with shuffle, which draws the whole order up front")})
+	case opts.Duration > 0:
+		plan.Count, plan.Payload = math.MaxInt, forDuration(opts.Duration, plan.Payload)
+	}
 	// An extra Content-Type replaces the payloads' own, as every extra header replaces the provider's:
 	// the engine sends a payload's ContentType over the headers', so clear it.
 	for k := range opts.Header {
@@ -161,6 +179,21 @@ func Prepare(opts Options) (Plan, error) {
 	dopts.OnAttempt, dopts.OnResult = opts.OnAttempt, opts.OnResult
 	plan.Options = dopts
 	return plan, nil
+}
+
+// forDuration ends payload's schedule once d has passed since its first payload was asked for.
+func forDuration(d time.Duration, payload func(int) (delivery.Payload, error)) func(int) (delivery.Payload, error) {
+	var end time.Time
+	return func(i int) (delivery.Payload, error) {
+		now := time.Now()
+		if end.IsZero() {
+			end = now.Add(d)
+		}
+		if !now.Before(end) {
+			return delivery.Payload{}, delivery.ErrNoMore
+		}
+		return payload(i)
+	}
 }
 
 // generator checks what opts ask to generate and returns the plan's Count and Payload for it.

@@ -44,6 +44,8 @@ type sendOptions struct {
 	mediaBaseURL string
 	mediaFault   string
 	output       string
+	duration     time.Duration
+	quiet        bool
 }
 
 // retryChoices are the named --retries values; a list of durations is the third form.
@@ -109,6 +111,8 @@ report of what was done is still printed; the deliveries cut short count as canc
 	f.Float64Var(&opts.rate, "rate", 0, "cap on requests per second, retries included (default no cap)")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads (default "+mockprovider.DefaultMediaBaseURL+", where wahook serve hosts them)")
 	f.StringVar(&opts.mediaFault, "media-fault", "", "ask the media host to fail announced downloads: 404, slow or corrupt")
+	f.DurationVar(&opts.duration, "duration", 0, "send generated payloads for this long instead of --count, as a load tool does")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print the summary only, not a line (or record) per delivery")
 	f.StringVarP(&opts.output, "output", "o", opts.output, "output format: text (a line per delivery, then a summary), json (one report, for runs of up to a million) or jsonl (a record per delivery as it settles, then the summary: for runs of any size)")
 	mustRegister(cmd.MarkFlagRequired("target"))
 	mustRegister(cmd.MarkFlagRequired("provider"))
@@ -147,7 +151,10 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout io.W
 	if err != nil {
 		return err
 	}
-	out := newSendOutput(opts.output, stdout, sopts)
+	if opts.duration > 0 && opts.output == "json" {
+		return errors.New("--output json holds the whole report in memory, which a run of a fixed --duration cannot promise: use --output jsonl or text")
+	}
+	out := newSendOutput(opts.output, stdout, sopts, opts.quiet)
 	if out.live != nil {
 		sopts.OnResult = out.live.result
 	}
@@ -236,7 +243,7 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (send.Opt
 	}
 	return send.Options{
 		Target: target, Types: types, Count: o.count, Seed: o.seed, Mutation: o.mutation,
-		Bodies: bodies, MediaBaseURL: o.mediaBaseURL, MediaFault: o.mediaFault, Version: versionString(),
+		Duration: o.duration, Bodies: bodies, MediaBaseURL: o.mediaBaseURL, MediaFault: o.mediaFault, Version: versionString(),
 		Retries: o.retries, TimeScale: o.timeScale, Duplicates: o.duplicates,
 		Shuffle: o.shuffle, Workers: o.workers, Rate: o.rate,
 	}, nil
@@ -352,6 +359,9 @@ func (l *liveWriter) flush() {
 
 // close flushes what is left; later results and flushes are dropped.
 func (l *liveWriter) close() error {
+	if l == nil {
+		return nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
@@ -396,7 +406,7 @@ func resultLine(dst []byte, r delivery.Result) []byte {
 // printSummary writes the text summary of a run.
 func printSummary(w io.Writer, s delivery.Summary) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "\nscheduled %d", s.Scheduled)
+	fmt.Fprintf(bw, "scheduled %d", s.Scheduled)
 	if s.Duplicates > 0 {
 		fmt.Fprintf(bw, " (%d duplicates)", s.Duplicates)
 	}
@@ -468,24 +478,28 @@ type sendOutput struct {
 	format  string
 	w       io.Writer
 	head    sendReport
-	live    *liveWriter       // text and jsonl
+	live    *liveWriter       // text and jsonl, unless quiet
 	results []delivery.Result // json, in schedule order
 }
 
-func newSendOutput(format string, w io.Writer, opts send.Options) *sendOutput {
+func newSendOutput(format string, w io.Writer, opts send.Options, quiet bool) *sendOutput {
 	o := &sendOutput{format: format, w: w, head: sendReport{Target: opts.URL, Provider: opts.Provider, Seed: opts.Seed}}
-	switch format {
-	case "text":
+	switch {
+	case quiet:
+	case format == "text":
 		o.live = newLiveWriter(w, resultLine)
-	case "jsonl":
+	case format == "jsonl":
 		o.live = newLiveWriter(w, recordLine)
 	}
 	return o
 }
 
+// streams reports whether the format writes deliveries as they settle, holding none.
+func (o *sendOutput) streams() bool { return o.format != "json" }
+
 // run runs plan on engine: streaming for the live formats, holding every result for json.
 func (o *sendOutput) run(ctx context.Context, engine *delivery.Engine, plan send.Plan) (delivery.Summary, error) {
-	if o.live != nil {
+	if o.streams() {
 		return engine.Stream(ctx, plan.Count, plan.Payload)
 	}
 	payloads, err := plan.All()
@@ -499,7 +513,7 @@ func (o *sendOutput) run(ctx context.Context, engine *delivery.Engine, plan send
 
 // liveBytes estimates what the output keeps of a run of count payloads, for tuneSendGC.
 func (o *sendOutput) liveBytes(count int) int64 {
-	if o.live != nil {
+	if o.streams() {
 		return 0
 	}
 	return int64(count) << 10 // about what a result and its attempt take
@@ -512,7 +526,12 @@ func (o *sendOutput) finish(s delivery.Summary) error {
 	switch o.format {
 	case "text":
 		if err = o.live.close(); err == nil {
-			err = printSummary(o.w, s)
+			if o.live != nil {
+				_, err = io.WriteString(o.w, "\n") // after the delivery lines
+			}
+			if err == nil {
+				err = printSummary(o.w, s)
+			}
 		}
 	case "jsonl":
 		if err = o.live.close(); err == nil {

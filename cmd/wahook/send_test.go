@@ -739,3 +739,41 @@ func TestSendHugeCount(t *testing.T) {
 		})
 	}
 }
+
+// TestSendDurationAndQuiet: --duration sends generated payloads for that long, as a load tool does,
+// and stops cleanly (exit 0, nothing cancelled); --quiet prints the summary alone, in text and jsonl.
+func TestSendDurationAndQuiet(t *testing.T) {
+	rec := newReceiver(t, nil)
+	base := []string{"send", "--target", rec.url, "--provider", "itniotech", "--retries", "none", "--workers", "2"}
+
+	began := time.Now()
+	got := runWahook(t, "", append(base, "--duration", "300ms", "--quiet")...)
+	took := time.Since(began)
+	require.Equal(t, 0, got.code, got.stderr)
+	m := regexp.MustCompile(`^scheduled (\d+): (\d+) acked, 0 failed, 0 cancelled\n`).FindStringSubmatch(got.stdout)
+	require.NotNil(t, m, got.stdout)
+	assert.Equal(t, m[1], m[2])
+	n, _ := strconv.Atoi(m[1])
+	assert.Positive(t, n)
+	assert.Len(t, rec.Hits(), n, "every delivery counted")
+	assert.GreaterOrEqual(t, took, 300*time.Millisecond)
+
+	got = runWahook(t, "", append(base, "--count", "5", "--quiet", "--output", "jsonl")...)
+	require.Equal(t, 0, got.code, got.stderr)
+	records, summary := parseJSONL(t, got.stdout)
+	assert.Empty(t, records, "quiet: the summary line only")
+	assert.Equal(t, 5, summary.Acked)
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--duration", "1s", "--count", "5"}, "wahook: --duration: cannot be combined with a count or given payloads\n"},
+		{[]string{"--duration", "1s", "--shuffle"}, "wahook: --duration: cannot be combined with shuffle, which draws the whole order up front\n"},
+		{[]string{"--duration", "1s", "--output", "json"}, "wahook: --output json holds the whole report in memory, which a run of a fixed --duration cannot promise: use --output jsonl or text\n"},
+	} {
+		got := runWahook(t, "", append(base, tt.args...)...)
+		assert.Equal(t, 2, got.code)
+		assert.Equal(t, tt.want, got.stderr, tt.args)
+	}
+}
