@@ -364,7 +364,7 @@ func parseInnoPaaS(doc map[string]any) (message.Message, error) {
 	m := message.Message{
 		EventID: str(doc, "id"), MessageID: str(body, "id"), WAMID: str(body, "wamid"),
 		From:     message.Sender{Phone: str(body, "from"), Name: str(obj(body, "customerProfile"), "name")},
-		Business: str(body, "to"), SentAt: sent.UTC(), Type: typ, Kind: neutralKind(typ),
+		Business: str(body, "to"), SentAt: sent.UTC(), Type: typ, Kind: neutralKind(typ, "unknown"),
 	}
 	switch typ {
 	case "text":

@@ -255,7 +255,7 @@ func parseITNIOTech(doc map[string]any) (message.Message, error) {
 	m := message.Message{
 		MessageID: str(doc, "messageId"), From: message.Sender{Phone: str(from, "phone"), Name: str(from, "name")},
 		Business: str(doc, "businessPhone"), SentAt: time.Unix(int64(number(doc["timestamp"])), 0).UTC(),
-		Type: typ, Kind: neutralKind(typ),
+		Type: typ, Kind: neutralKind(typ, "unknown", "unsupported"),
 	}
 	switch typ {
 	case "text":

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,12 +26,8 @@ var parseValidator = sync.OnceValues(func() (*schemas.Validator, error) { return
 // coordinates, ITNIO's "true" flags and trailing-space key), and refuses the rest with the schema's
 // own violation, wrapped with ErrInvalidPayload.
 func Parse(p schemas.Provider, body []byte) (message.Message, error) {
-	prov, err := Lookup(p)
-	if err != nil {
+	if _, err := Lookup(p); err != nil {
 		return message.Message{}, err
-	}
-	if prov.parse == nil {
-		return message.Message{}, fmt.Errorf("parse %s: the provider has no parser", p)
 	}
 	v, err := parseValidator()
 	if err != nil {
@@ -47,12 +44,31 @@ func Parse(p schemas.Provider, body []byte) (message.Message, error) {
 	if !rep.Valid() {
 		return message.Message{}, fmt.Errorf("parse %s: %w: %s", p, ErrInvalidPayload, rep.Violations[0])
 	}
+	return ParseValid(p, doc)
+}
+
+// ParseValid is Parse for a payload a receiver has already decoded with schemas.Decode and found
+// valid by p's schema, as one that validates first has it: it maps doc without checking it again,
+// so that the payload is not decoded and validated twice on every request. Given anything else, it
+// returns a message with the fields it could read.
+func ParseValid(p schemas.Provider, doc any) (message.Message, error) {
+	prov, err := Lookup(p)
+	if err != nil {
+		return message.Message{}, err
+	}
+	return parseValid(prov, doc)
+}
+
+func parseValid(prov *Provider, doc any) (message.Message, error) {
+	if prov.parse == nil {
+		return message.Message{}, fmt.Errorf("parse %s: the provider has no parser", prov.Name)
+	}
 	root, _ := doc.(map[string]any) // the schema requires an object
 	m, err := prov.parse(root)
 	if err != nil {
-		return message.Message{}, fmt.Errorf("parse %s: %w", p, err)
+		return message.Message{}, fmt.Errorf("parse %s: %w", prov.Name, err)
 	}
-	m.Provider = string(p)
+	m.Provider = string(prov.Name)
 	return m, nil
 }
 
@@ -169,10 +185,10 @@ func contactCards(cards []map[string]any, keys cardKeys) []message.Contact {
 }
 
 // neutralKind is the model's kind for a provider's message type: the media, text and other types
-// keep their word; a message the provider could not deliver is KindError.
-func neutralKind(typ string) string {
-	switch typ {
-	case "unknown", "unsupported":
+// keep their word; the provider's words for a message it could not deliver (errorTypes) are
+// KindError.
+func neutralKind(typ string, errorTypes ...string) string {
+	if slices.Contains(errorTypes, typ) {
 		return message.KindError
 	}
 	return strings.ToLower(typ)

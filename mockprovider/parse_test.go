@@ -45,6 +45,11 @@ func TestParseDocumented(t *testing.T) {
 				var expected message.Message
 				require.NoError(t, json.Unmarshal(want, &expected))
 				assert.Empty(t, message.Diff(expected, m, nil))
+				decoded, err := schemas.Decode(f.Bytes())
+				require.NoError(t, err)
+				valid, err := mockprovider.ParseValid(p, decoded)
+				require.NoError(t, err)
+				assert.Equal(t, m, valid, "ParseValid maps a validated payload as Parse does")
 			})
 		}
 	}

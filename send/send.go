@@ -77,9 +77,6 @@ var ErrBadOptions = errors.New("bad send options")
 // report is complete even when ctx is cancelled part-way. It holds every result: for a large Count,
 // use Stream.
 func Run(ctx context.Context, opts Options) (delivery.Report, error) {
-	if opts.Duration > 0 {
-		return delivery.Report{}, fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: "Duration", Err: errors.New("a run of a fixed duration holds no report: use Stream")})
-	}
 	plan, err := Prepare(opts)
 	if err != nil {
 		return delivery.Report{}, err
@@ -114,10 +111,16 @@ type Plan struct {
 	Options delivery.Options
 	Count   int
 	Payload func(i int) (delivery.Payload, error)
+	// endless: a plan of Options.Duration, whose Count only says it has no end.
+	endless bool
 }
 
-// All makes every payload of the plan, for delivery.Run.
+// All makes every payload of the plan, for delivery.Run. A plan of a fixed duration has no end, so
+// it has no list of payloads either: All refuses it.
 func (p Plan) All() ([]delivery.Payload, error) {
+	if p.endless {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: "Duration", Err: errors.New("a run of a fixed duration has no list of payloads: use Stream")})
+	}
 	out := make([]delivery.Payload, p.Count)
 	for i := range out {
 		var err error
@@ -159,7 +162,7 @@ func Prepare(opts Options) (Plan, error) {
 	case opts.Duration > 0 && opts.Shuffle:
 		return Plan{}, bad(&delivery.FieldError{Field: "Duration", Err: errors.New("cannot be combined with shuffle, which draws the whole order up front")})
 	case opts.Duration > 0:
-		plan.Count, plan.Payload = math.MaxInt, forDuration(opts.Duration, plan.Payload)
+		plan.Count, plan.Payload, plan.endless = math.MaxInt, forDuration(opts.Duration, plan.Payload), true
 	}
 	// An extra Content-Type replaces the payloads' own, as every extra header replaces the provider's:
 	// the engine sends a payload's ContentType over the headers', so clear it.

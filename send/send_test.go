@@ -243,3 +243,20 @@ func prepareAll(opts send.Options) ([]delivery.Payload, delivery.Options, error)
 	payloads, err := plan.All()
 	return payloads, plan.Options, err
 }
+
+// TestDurationHasNoList: a plan of a fixed duration streams; asked for its whole list of payloads
+// (Run, Plan.All), it refuses, naming the field, instead of trying to hold an endless run.
+func TestDurationHasNoList(t *testing.T) {
+	opts := send.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/", Provider: schemas.ITNIOTech}, Duration: time.Second}
+	plan, err := send.Prepare(opts)
+	require.NoError(t, err)
+	for _, err := range []error{
+		func() error { _, err := plan.All(); return err }(),
+		func() error { _, err := send.Run(t.Context(), opts); return err }(),
+	} {
+		require.ErrorIs(t, err, send.ErrBadOptions)
+		var fe *delivery.FieldError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, "Duration", fe.Field)
+	}
+}

@@ -85,7 +85,7 @@ type Message struct {
 	Known bool
 	// Body is the payload as received.
 	Body []byte
-	// Understood is the message in wahook's provider-neutral model, as mockprovider.Parse reads it;
+	// Understood is the message in wahook's provider-neutral model, as mockprovider.ParseValid reads it;
 	// zero for events that are not messages and for types the schema does not define.
 	Understood message.Message
 }
@@ -237,7 +237,8 @@ func (h *handler) accept(body []byte) (Message, int, string) {
 		idPointer = prov.EnvelopeIDPointer
 	}
 	if msg.Known && msg.Type != "" {
-		if msg.Understood, err = mockprovider.Parse(p, body); err != nil {
+		// Validated above: mapping it is all that is left.
+		if msg.Understood, err = mockprovider.ParseValid(p, doc); err != nil {
 			return Message{}, http.StatusBadRequest, err.Error()
 		}
 	}
