@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"github.com/stretchr/testify/assert"
@@ -84,6 +85,34 @@ func TestParseQuirkForms(t *testing.T) {
 			require.NoError(t, err)
 			assert.Empty(t, message.Diff(a, b, nil))
 			assert.Empty(t, message.Diff(b, a, nil))
+		})
+	}
+}
+
+// TestParseSendTimeForms: every RFC 3339 form the schema's date-time check accepts is read as the
+// instant it names, those time.Parse refuses included.
+func TestParseSendTimeForms(t *testing.T) {
+	g, err := mockprovider.New(mockprovider.Options{Seed: 1})
+	require.NoError(t, err)
+	p, err := g.Generate(schemas.InnoPaaS, "text", 0)
+	require.NoError(t, err)
+	tests := []struct{ sent, want string }{
+		{"2024-10-08T15:49:13.584Z", "2024-10-08T15:49:13.584Z"},
+		{"2024-10-08t15:49:13.584z", "2024-10-08T15:49:13.584Z"},
+		{"2024-10-08t17:49:13+02:00", "2024-10-08T15:49:13Z"},
+		{"2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z"},
+		{"2016-12-31T23:59:60.25Z", "2017-01-01T00:00:00.25Z"},
+		{"2016-12-31t18:59:60-05:00", "2017-01-01T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sent, func(t *testing.T) {
+			body := strings.Replace(string(p.Body), p.SentAt.UTC().Format("2006-01-02T15:04:05.000Z"), tt.sent, 1)
+			require.NotEqual(t, string(p.Body), body, "the edit applies")
+			m, err := mockprovider.Parse(schemas.InnoPaaS, []byte(body))
+			require.NoError(t, err)
+			want, err := time.Parse(time.RFC3339Nano, tt.want)
+			require.NoError(t, err)
+			assert.True(t, want.Equal(m.SentAt), "sent %s, read %s", tt.sent, m.SentAt)
 		})
 	}
 }

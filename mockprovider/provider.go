@@ -182,7 +182,33 @@ func isoTime(v any) (time.Time, error) {
 	if !ok {
 		return time.Time{}, fmt.Errorf("%s is not a string", jsonText(v))
 	}
-	return time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil || len(s) < 20 {
+		return t, err
+	}
+	// What the schema's date-time check accepts and time.Parse does not: the lower-case "t" and "z"
+	// RFC 3339 allows, and a leap second (23:59:60), read as the instant after 23:59:59, as Unix time
+	// counts it. The schema has already checked the rest.
+	b := []byte(s)
+	if b[10] == 't' {
+		b[10] = 'T'
+	}
+	if b[len(b)-1] == 'z' {
+		b[len(b)-1] = 'Z'
+	}
+	leap := string(b[16:19]) == ":60"
+	if leap {
+		b[17] = '5'
+		b[18] = '9'
+	}
+	t, lerr := time.Parse(time.RFC3339Nano, string(b))
+	if lerr != nil {
+		return time.Time{}, err
+	}
+	if leap {
+		t = t.Add(time.Second)
+	}
+	return t, nil
 }
 
 // anyTime reads a time written either way, for a provider described outside this package.
