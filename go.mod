@@ -1,6 +1,6 @@
 module github.com/wahook/wahook
 
-go 1.24.0
+go 1.25.0
 
 require (
 	github.com/brianvoe/gofakeit/v6 v6.28.0

@@ -12,38 +12,6 @@ import (
 	"github.com/wahook/wahook/schemas"
 )
 
-// FuzzParseHeader: any -H value either parses into a name and a value that parse back to
-// themselves, or is refused with an error that quotes none of it (it may hold a credential).
-func FuzzParseHeader(f *testing.F) {
-	for _, seed := range []string{"UserName: acme", "Authorization:Bearer x", " X-A :  b ", ":", "", "a:b:c", "\x00: \r\n", "Ü: ü"} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, line string) {
-		name, value, err := mockprovider.ParseHeader(line)
-		if err != nil {
-			if len(line) > 3 {
-				assert.NotContains(t, err.Error(), line)
-			}
-			return
-		}
-		require.NotEmpty(t, name)
-		assert.Equal(t, strings.TrimSpace(name), name)
-		assert.Equal(t, strings.TrimSpace(value), value)
-		assert.NotContains(t, name, ":")
-		n2, v2, err := mockprovider.ParseHeader(name + ": " + value)
-		require.NoError(t, err)
-		assert.Equal(t, name, n2)
-		assert.Equal(t, value, v2)
-
-		// Header names are ASCII tokens; letter case outside ASCII (ı and I) is not folded.
-		if isASCII(name) {
-			h, err := mockprovider.ParseHeaders([]string{line, strings.ToUpper(name) + ": again"})
-			require.NoError(t, err)
-			assert.Len(t, h, 1, "a name given twice in any letter case is one header")
-		}
-	})
-}
-
 // FuzzParseRetries: any --retries spec either is refused or gives delays >= 0 that, written back
 // as a list, parse to the same schedule.
 func FuzzParseRetries(f *testing.F) {
@@ -69,13 +37,4 @@ func FuzzParseRetries(f *testing.F) {
 		require.NoError(t, err)
 		assert.Equal(t, delays, again)
 	})
-}
-
-func isASCII(s string) bool {
-	for _, b := range []byte(s) {
-		if b >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

@@ -29,7 +29,7 @@ type Target struct {
 	Credentials Credentials
 	// Header holds extra headers for every request. A name here replaces the provider's header of the
 	// same name, compared case-insensitively, under this spelling; it must not hold two names that
-	// differ only in letter case (ParseHeaders merges such lines in order).
+	// differ only in letter case (the CLI merges such lines in order).
 	Header http.Header
 	// Timeout bounds each attempt; 0 means delivery.DefaultTimeout.
 	Timeout time.Duration

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/headerline"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -74,7 +75,7 @@ func (t targetFlags) target() (mockprovider.Target, error) {
 	// Names as spelled (a receiver may compare them byte for byte); a name repeated in any letter case
 	// is one header with every value, in order. Whether they can be sent, with the credentials, is the
 	// library's to check.
-	header, err := mockprovider.ParseHeaders(append(append([]string(nil), t.headers...), t.authHeaders...))
+	header, err := headerline.All(append(append([]string(nil), t.headers...), t.authHeaders...))
 	if err != nil {
 		return mockprovider.Target{}, fmt.Errorf("--header: %w", err)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/examples/receiver/broken"
+	"github.com/wahook/wahook/internal/headerline"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts := receiver.Options{Provider: p, Credentials: mockprovider.Credentials{User: *user, Token: *token}, Header: http.Header{}}
 	for _, line := range headers {
-		name, value, err := mockprovider.ParseHeader(line)
+		name, value, err := headerline.Parse(line)
 		if err == nil {
 			// A header no sender can send could never arrive: every request would be refused.
 			err = delivery.CheckHeaderField(name, value)
