@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -64,6 +65,9 @@ type Request struct {
 	Header http.Header `json:"-"`
 	// Body is sent as is.
 	Body []byte `json:"-"`
+	// Message is what Body encodes, as the generator drew it, when it knows; deep verification reads
+	// Body with the provider's parser otherwise.
+	Message *message.Message `json:"-"`
 }
 
 func (r Request) payload() delivery.Payload {

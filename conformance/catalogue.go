@@ -81,7 +81,7 @@ func canaryIndex(id string) uint64 { return index(id, -1) }
 
 // request wraps a generated payload with the suite's headers.
 func (b *builder) request(p mockprovider.Payload) Request {
-	return Request{MessageID: p.ID, ContentType: p.ContentType, Header: b.s.headerFor(p.Body), Body: p.Body}
+	return Request{MessageID: p.ID, ContentType: p.ContentType, Header: b.s.headerFor(p.Body), Body: p.Body, Message: p.Message}
 }
 
 func (b *builder) generate(typ string, idx uint64) (Request, error) {
@@ -137,7 +137,7 @@ func (b *builder) documented() error {
 		if err != nil {
 			return fmt.Errorf("fixture %s: %w", f.File, err)
 		}
-		fresh.Body = body
+		fresh.Body, fresh.Message = body, nil // the fixture's message, not the generated one
 		req := b.request(fresh)
 		desc := fmt.Sprintf("the %s example of fixtures/%s, with fresh ids and times", f.Type, f.File)
 		if f.Why != "" {
@@ -311,6 +311,7 @@ func (b *builder) delivery() error {
 		}
 	}
 	olderReq := b.request(older)
+	olderReq.Message = nil // the newer one's body with the older one's ids: neither's message
 	if olderReq.Body, err = refreshIdentity(b.s.prov, newer.Body, older.Body); err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}

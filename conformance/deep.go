@@ -8,6 +8,7 @@ import (
 	"github.com/wahook/wahook/internal/inspect"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
 )
 
 // understanding is where the suite learns what the receiver made of a message it acknowledged:
@@ -47,7 +48,7 @@ func (r *runner) deepCheck(ctx context.Context, c Case, obs []Observation) ([]st
 		if obs[i].Status/100 != 2 || req.MessageID == "" {
 			continue
 		}
-		sent, err := mockprovider.Parse(c.Provider, req.Body)
+		sent, err := truth(c.Provider, req)
 		if err != nil {
 			continue // not a message of the schema's: nothing to understand
 		}
@@ -71,4 +72,12 @@ func (r *runner) deepCheck(ctx context.Context, c Case, obs []Observation) ([]st
 		}
 	}
 	return lines, nil
+}
+
+// truth is the message req encodes: the generator's, or else what the provider's parser reads.
+func truth(p schemas.Provider, req Request) (message.Message, error) {
+	if req.Message != nil {
+		return *req.Message, nil
+	}
+	return mockprovider.Parse(p, req.Body)
 }

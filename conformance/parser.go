@@ -11,8 +11,9 @@ import (
 
 // CheckParser runs the suite for provider straight through a receiver's own parsing function, with
 // no HTTP in between: the fastest loop a receiver's author can have. Every case is a subtest named
-// by its id. A body the suite expects acknowledged must parse into the message mockprovider.Parse
-// reads from it, field by field: each differing field fails the subtest with its own line, such as
+// by its id. A body the suite expects acknowledged must parse into the message it encodes (the
+// generator's, or what mockprovider.Parse reads from a body the generator did not draw), field by
+// field: each differing field fails the subtest with its own line, such as
 // `/media/caption: sent "Graceful", receiver has ""`, unless its pointer is in ignore (for a
 // receiver that deliberately keeps less). A body the Strict profile expects refused must make parse
 // return an error, unless the refusal is for a header, which a parser does not see. A panic in parse fails the case, not the test binary.
@@ -32,7 +33,7 @@ func CheckParser(t *testing.T, provider schemas.Provider, parse func(body []byte
 		}
 		t.Run(c.ID, func(t *testing.T) {
 			for i, req := range c.Requests {
-				if err := checkParse(c, req.Body, parse, ignore); err != nil {
+				if err := checkParse(c, req, parse, ignore); err != nil {
 					t.Errorf("request %d of %d: %s", i+1, len(c.Requests), err)
 				}
 			}
@@ -40,15 +41,15 @@ func CheckParser(t *testing.T, provider schemas.Provider, parse func(body []byte
 	}
 }
 
-// checkParse judges parse on one body of case c, the differing fields one per line.
-func checkParse(c Case, body []byte, parse func([]byte) (message.Message, error), ignore []string) (err error) {
+// checkParse judges parse on one request of case c, the differing fields one per line.
+func checkParse(c Case, req Request, parse func([]byte) (message.Message, error), ignore []string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("parse panicked: %v", p)
 		}
 	}()
-	got, parseErr := parse(body)
-	want, wantErr := mockprovider.Parse(c.Provider, body)
+	got, parseErr := parse(req.Body)
+	want, wantErr := truth(c.Provider, req)
 	switch {
 	case c.Expect == ExpectRefusal && wantErr == nil:
 		return nil // refused for what the parser does not see: a header, the Content-Type

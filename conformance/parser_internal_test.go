@@ -72,7 +72,7 @@ func TestCheckParserCatchesSilentDefects(t *testing.T) {
 			var failures []string
 			for _, c := range parserCases(t, tt.provider) {
 				for _, req := range c.Requests {
-					if err := checkParse(c, req.Body, tt.parse, tt.ignore); err != nil {
+					if err := checkParse(c, req, tt.parse, tt.ignore); err != nil {
 						failures = append(failures, c.ID+": "+err.Error())
 					}
 				}
@@ -81,7 +81,7 @@ func TestCheckParserCatchesSilentDefects(t *testing.T) {
 			assert.True(t, containsAny(failures, tt.want), "no failure names %q; first: %s", tt.want, failures[0])
 			for _, c := range parserCases(t, tt.provider) {
 				for _, req := range c.Requests {
-					assert.NoError(t, checkParse(c, req.Body, reference(tt.provider), nil), c.ID)
+					assert.NoError(t, checkParse(c, req, reference(tt.provider), nil), c.ID)
 				}
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -89,6 +91,11 @@ type Payload struct {
 	// Media describes the attachment a media message announces, nil for other types. Payloads
 	// announcing the same file share it: treat it as read-only.
 	Media *MediaRef `json:"media,omitempty"`
+	// Message is the message Body encodes, in the provider-neutral model, as the generator drew it
+	// (not read back from Body): what a receiver should understand. It is nil where the generator
+	// does not know: a mutation that changes the content in ways it does not model, an event that is
+	// not an inbound message, a provider described outside this package.
+	Message *message.Message `json:"-"`
 }
 
 // MediaRef is an attachment announced by a payload; media.Generate(Kind, Seed) rebuilds its bytes.
@@ -182,13 +189,14 @@ func (g *Generator) Generate(p schemas.Provider, typ string, index uint64) (Payl
 // AppendGenerate is Generate for a caller that writes many payloads into one buffer, such as a
 // corpus's JSONL stream: it appends the body to dst and returns the extended buffer and the payload,
 // whose Body is the appended part of it. Reusing one buffer spares the body's own allocation, nearly
-// half of the bytes that generating a payload allocates.
+// half of the bytes that generating a payload allocates. Its payloads' Message is nil: a corpus keeps
+// the bytes, and a message is as much again.
 func (g *Generator) AppendGenerate(dst []byte, p schemas.Provider, typ string, index uint64) ([]byte, Payload, error) {
 	prov, err := g.lookupType(p, typ)
 	if err != nil {
 		return dst, Payload{}, err
 	}
-	return g.appendSeed(dst, prov, typ, index, PayloadSeed(g.opts.Seed, index), false)
+	return g.appendSeed(dst, prov, typ, index, PayloadSeed(g.opts.Seed, index), false, false)
 }
 
 // lookupType returns provider p, if typ is one of its message types.
@@ -209,12 +217,13 @@ func (g *Generator) lookupType(p schemas.Provider, typ string) (*Provider, error
 // a full payload is the plain one of the same seed with its optional parts filled in, up to the values
 // drawn after the first part it adds.
 func (g *Generator) generateSeed(prov *Provider, typ string, index, seed uint64, full bool) (Payload, error) {
-	_, p, err := g.appendSeed(make([]byte, 0, 1024), prov, typ, index, seed, full)
+	_, p, err := g.appendSeed(make([]byte, 0, 1024), prov, typ, index, seed, full, true)
 	return p, err
 }
 
-// appendSeed is generateSeed appending the body to dst; see AppendGenerate.
-func (g *Generator) appendSeed(dst []byte, prov *Provider, typ string, index, seed uint64, full bool) ([]byte, Payload, error) {
+// appendSeed is generateSeed appending the body to dst; see AppendGenerate. With keep, the payload
+// carries its Message.
+func (g *Generator) appendSeed(dst []byte, prov *Provider, typ string, index, seed uint64, full, keep bool) ([]byte, Payload, error) {
 	p := prov.Name
 	if prov.Write != nil {
 		return appendWritten(dst, prov, typ, index, seed)
@@ -224,6 +233,12 @@ func (g *Generator) appendSeed(dst []byte, prov *Provider, typ string, index, se
 	b.f.reseed(seed)
 	b.full = full
 	b.payload = Payload{Provider: p, Type: typ, Index: index, Seed: seed, ContentType: "application/json"}
+	if keep {
+		b.msg = &message.Message{}
+	} else {
+		b.scratch, b.msg = message.Message{}, &b.scratch
+	}
+	b.msg.Provider, b.msg.Type, b.msg.Kind = string(p), typ, typ
 	b.w.buf, b.w.comma = dst, b.w.comma[:0]
 	start := len(dst)
 	err := prov.write(b, typ)
@@ -233,6 +248,10 @@ func (g *Generator) appendSeed(dst []byte, prov *Provider, typ string, index, se
 		return dst[:start], Payload{}, fmt.Errorf("generate %s %s: %w", p, typ, err)
 	}
 	b.payload.Body = dst[start:len(dst):len(dst)]
+	if keep {
+		b.payload.Message = b.msg
+	}
+	b.msg = nil
 	return dst, b.payload, nil
 }
 
@@ -288,6 +307,11 @@ type builder struct {
 	full    bool // write every optional part
 	quirkFn func() bool
 	payload Payload
+	// msg is the message being written, in the model: each writer sets the fields it writes. nil
+	// when the builder writes something else (another event for a mutation). It is scratch when the
+	// payload does not keep its message.
+	msg     *message.Message
+	scratch message.Message
 }
 
 // exampleForm reports whether this payload writes the next quirk in the document example's form.
@@ -338,4 +362,10 @@ func (b *builder) attach(kind media.Kind) (*MediaRef, error) {
 	})
 	b.payload.Media = slot.Load()
 	return b.payload.Media, nil
+}
+
+// parsedFloat is v as a reader of its text written with prec decimals gets it back.
+func parsedFloat(v float64, prec int) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', prec, 64), 64)
+	return f
 }

@@ -54,6 +54,10 @@ func init() {
 					return firstError(
 						jsonpointer.Set(m.doc, "/body/location/latitude", "-33.868819987654321"),
 						jsonpointer.Set(m.doc, "/body/location/longitude", "151.209295999999999"))
+				},
+				meaning: func(m *message.Message) bool {
+					m.Location.Latitude, m.Location.Longitude = -33.868819987654321, 151.209295999999999
+					return true
 				}},
 		},
 	})
@@ -75,19 +79,25 @@ var innoPaaSContextChance = map[string]float64{
 }
 
 func writeInnoPaaS(b *builder, typ string) error {
-	f, w := b.f, &b.w
+	f, w, m := b.f, &b.w, b.msg
 	sent := f.moment()
 	from, to := f.phone(), f.phone()
 	b.payload.ID = f.hex(24)
 	b.payload.SentAt = sent
-	writeInnoPaaSEnvelope(b, innoPaaSEvent, sent)
+	m.EventID = writeInnoPaaSEnvelope(b, innoPaaSEvent, sent)
+	m.MessageID, m.Business, m.SentAt = b.payload.ID, to, sent.UTC()
+	if typ == "unknown" {
+		m.Kind = message.KindError
+	}
 	w.str("id", b.payload.ID)
 	w.str("accountName", "IW"+f.digits(6))
 	w.str("wabaId", f.digits(15))
-	w.str("wamid", f.wamid(from))
+	m.WAMID = f.wamid(from)
+	w.str("wamid", m.WAMID)
 	w.str("from", from)
+	m.From = message.Sender{Phone: from, Name: f.personName()}
 	w.object("customerProfile")
-	w.str("name", f.personName())
+	w.str("name", m.From.Name)
 	w.endObject()
 	w.str("to", to)
 	w.str("sendTime", isoMillis(sent))
@@ -103,14 +113,17 @@ func writeInnoPaaS(b *builder, typ string) error {
 	return nil
 }
 
-// writeInnoPaaSEnvelope opens the envelope and its body: the shape every InnoPaaS event shares.
-func writeInnoPaaSEnvelope(b *builder, event string, at time.Time) {
+// writeInnoPaaSEnvelope opens the envelope and its body, the shape every InnoPaaS event shares, and
+// returns the envelope's id.
+func writeInnoPaaSEnvelope(b *builder, event string, at time.Time) (id string) {
 	f, w := b.f, &b.w
+	id = f.uuid()
 	w.beginObject()
-	w.str("id", f.uuid())
+	w.str("id", id)
 	w.str("type", event)
 	w.str("eventTime", isoMillis(at.Add(time.Duration(f.between(150, 2500))*time.Millisecond)))
 	w.object("body")
+	return id
 }
 
 // writeInnoPaaSStatus writes a delivery status update, which arrives on the same URL as messages.
@@ -146,27 +159,32 @@ func writeInnoPaaSTemplateStatus(b *builder) {
 }
 
 func writeInnoPaaSMessage(b *builder, typ, business string) error {
-	f, w := b.f, &b.w
+	f, w, m := b.f, &b.w, b.msg
 	switch typ {
 	case "text":
+		m.Text = &message.Text{Body: f.textBody()}
 		w.object("text")
-		w.str("body", f.textBody())
+		w.str("body", m.Text.Body)
 		w.endObject()
 	case "reaction":
+		m.Reaction = &message.Reaction{MessageID: f.wamid(business), Emoji: f.emoji()}
 		w.object("reaction")
-		w.str("messageId", f.wamid(business))
-		w.str("emoji", f.emoji())
+		w.str("messageId", m.Reaction.MessageID)
+		w.str("emoji", m.Reaction.Emoji)
 		w.endObject()
 	case "image", "sticker", "video", "audio", "document":
 		ref, err := b.attach(media.Kind(typ))
 		if err != nil {
 			return err
 		}
+		m.Media = &message.Media{Link: ref.URL, MIMEType: ref.MIMEType, SHA256: ref.SHA256}
 		w.object(typ)
 		if typ == "image" || typ == "document" {
-			w.str("caption", caption(f))
+			m.Media.Caption = caption(f)
+			w.str("caption", m.Media.Caption)
 		}
 		if typ == "document" {
+			m.Media.Filename = ref.Filename
 			w.str("filename", ref.Filename)
 		}
 		w.str("mimeType", ref.MIMEType)
@@ -179,12 +197,15 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		if b.exampleForm() {
 			w.float("latitude", lat, 5)
 			w.float("longitude", lon, 5)
+			m.Location = &message.Location{Latitude: parsedFloat(lat, 5), Longitude: parsedFloat(lon, 5)}
 		} else {
 			w.str("latitude", strconv.FormatFloat(lat, 'f', 6, 64))
 			w.str("longitude", strconv.FormatFloat(lon, 'f', 6, 64))
+			m.Location = &message.Location{Latitude: parsedFloat(lat, 6), Longitude: parsedFloat(lon, 6)}
 		}
-		w.str("name", f.Company())
-		w.str("address", f.Street()+", "+f.City()+", "+f.Country())
+		m.Location.Name, m.Location.Address = f.Company(), f.Street()+", "+f.City()+", "+f.Country()
+		w.str("name", m.Location.Name)
+		w.str("address", m.Location.Address)
 		w.endObject()
 	case "contacts":
 		key := "contacts"
@@ -193,35 +214,40 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		}
 		w.array(key)
 		for range f.between(1, 3) {
-			writeContactCard(b, innoPaaSContactKeys)
+			m.Contacts = append(m.Contacts, writeContactCard(b, innoPaaSContactKeys))
 		}
 		w.endArray()
 	case "button":
 		text := f.pick([]string{"Yes", "No", "Talk to an agent", "Track my order", "Unsubscribe", "是", "否"})
+		m.Reply = &message.Reply{Kind: "button", Title: text, Payload: strings.ReplaceAll(text, " ", "-") + "-Button-Payload"}
 		w.object("button")
 		w.str("text", text)
-		w.str("payload", strings.ReplaceAll(text, " ", "-")+"-Button-Payload")
+		w.str("payload", m.Reply.Payload)
 		w.endObject()
 	case "interactive":
 		w.object("interactive")
 		if f.chance(0.5) {
+			m.Reply = &message.Reply{Kind: "listReply", ID: "list_reply_" + f.hex(6), Title: f.ProductName()}
 			w.object("listReply")
-			w.str("id", "list_reply_"+f.hex(6))
-			w.str("title", f.ProductName())
+			w.str("id", m.Reply.ID)
+			w.str("title", m.Reply.Title)
 			if b.optional(0.7) {
-				w.str("description", f.Sentence(f.between(3, 9)))
+				m.Reply.Description = f.Sentence(f.between(3, 9))
+				w.str("description", m.Reply.Description)
 			}
 			w.endObject()
 			w.str("type", "listReply")
 		} else {
+			m.Reply = &message.Reply{Kind: "buttonReply", ID: "btn_" + f.hex(8), Title: f.pick([]string{"Confirm", "Cancel", "Reschedule", "确认", "تأكيد"})}
 			w.object("buttonReply")
-			w.str("id", "btn_"+f.hex(8))
-			w.str("title", f.pick([]string{"Confirm", "Cancel", "Reschedule", "确认", "تأكيد"}))
+			w.str("id", m.Reply.ID)
+			w.str("title", m.Reply.Title)
 			w.endObject()
 			w.str("type", "buttonReply")
 		}
 		w.endObject()
 	case "unknown":
+		m.Errors = []message.Error{{Code: "131051", Details: "Message type is not currently supported", Title: "Unsupported message type"}}
 		w.array("errors")
 		w.beginObject()
 		if b.exampleForm() {
@@ -229,12 +255,13 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		} else {
 			w.str("code", "131051")
 		}
-		w.str("details", "Message type is not currently supported")
-		w.str("title", "Unsupported message type")
+		w.str("details", m.Errors[0].Details)
+		w.str("title", m.Errors[0].Title)
 		w.endObject()
 		w.endArray()
 	case "order":
 		w.object("order")
+		start := len(w.buf) - 1
 		w.str("catalogId", f.digits(15))
 		w.str("text", f.Sentence(f.between(2, 8)))
 		w.array("productItems")
@@ -248,13 +275,16 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		}
 		w.endArray()
 		w.endObject()
+		m.Order = w.since(start)
 	case "system":
 		newNumber := f.phone()
 		w.object("system")
+		start := len(w.buf) - 1
 		w.str("body", "User changed their phone number to "+newNumber)
 		w.str("newWaId", newNumber)
 		w.str("type", "customer_changed_number")
 		w.endObject()
+		m.System = w.since(start)
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownType, typ)
 	}
@@ -263,9 +293,10 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 
 // writeInnoPaaSContext writes the quoted message: an earlier message the business sent.
 func writeInnoPaaSContext(b *builder, business string) {
+	b.msg.Context = &message.Context{From: business, MessageID: b.f.wamid(business)}
 	b.w.object("context")
 	b.w.str("from", business)
-	b.w.str("id", b.f.wamid(business))
+	b.w.str("id", b.msg.Context.MessageID)
 	b.w.endObject()
 }
 
@@ -287,67 +318,82 @@ var innoPaaSContactKeys = contactKeys{
 	lastName: "lastName", middleName: "middleName", waID: "wa_id",
 }
 
-// writeContactCard writes one shared contact with several addresses, emails, phones and urls.
-func writeContactCard(b *builder, k contactKeys) {
+// writeContactCard writes one shared contact with several addresses, emails, phones and urls, and
+// returns it in the model.
+func writeContactCard(b *builder, k contactKeys) message.Contact {
 	f, w := b.f, &b.w
+	var c message.Contact
 	w.beginObject()
 	w.array("addresses")
 	for _, kind := range []string{"HOME", "WORK"}[:f.between(1, 2)] {
+		a := message.Address{City: f.City(), Country: f.Country(), CountryCode: f.CountryAbr(), State: f.State(), Street: f.Street(), Type: kind, Zip: f.Zip()}
+		c.Addresses = append(c.Addresses, a)
 		w.beginObject()
-		w.str("city", f.City())
-		w.str("country", f.Country())
-		w.str(k.countryCode, f.CountryAbr())
-		w.str("state", f.State())
-		w.str("street", f.Street())
+		w.str("city", a.City)
+		w.str("country", a.Country)
+		w.str(k.countryCode, a.CountryCode)
+		w.str("state", a.State)
+		w.str("street", a.Street)
 		w.str("type", kind)
-		w.str("zip", f.Zip())
+		w.str("zip", a.Zip)
 		w.endObject()
 	}
 	w.endArray()
-	w.str("birthday", f.birthday())
+	c.Birthday = f.birthday()
+	w.str("birthday", c.Birthday)
 	w.array("emails")
 	for _, kind := range []string{"WORK", "HOME", "HOME"}[:f.between(1, 3)] {
+		e := message.Email{Email: f.Email(), Type: kind}
+		c.Emails = append(c.Emails, e)
 		w.beginObject()
-		w.str("email", f.Email())
+		w.str("email", e.Email)
 		w.str("type", kind)
 		w.endObject()
 	}
 	w.endArray()
 	first, last, middle := f.FirstName(), f.LastName(), f.FirstName()
+	c.Name = message.Name{First: first, Formatted: first + " " + middle + " " + last, Last: last, Middle: middle,
+		Prefix: f.pick([]string{"Mr.", "Ms.", "Dr.", "Mx."}), Suffix: f.pick([]string{"Jr.", "Sr.", "PhD", "III"})}
 	w.object("name")
 	w.str(k.firstName, first)
-	w.str(k.formattedName, first+" "+middle+" "+last)
+	w.str(k.formattedName, c.Name.Formatted)
 	w.str(k.lastName, last)
 	w.str(k.middleName, middle)
-	w.str("prefix", f.pick([]string{"Mr.", "Ms.", "Dr.", "Mx."}))
-	w.str("suffix", f.pick([]string{"Jr.", "Sr.", "PhD", "III"}))
+	w.str("prefix", c.Name.Prefix)
+	w.str("suffix", c.Name.Suffix)
 	w.endObject()
+	c.Org = &message.Org{Company: f.Company(), Department: f.pick([]string{"Sales", "Support", "Engineering", "Logistics"}), Title: f.JobTitle()}
 	w.object("org")
-	w.str("company", f.Company())
-	w.str("department", f.pick([]string{"Sales", "Support", "Engineering", "Logistics"}))
-	w.str("title", f.JobTitle())
+	w.str("company", c.Org.Company)
+	w.str("department", c.Org.Department)
+	w.str("title", c.Org.Title)
 	w.endObject()
 	w.array("phones")
 	for _, kind := range []string{"CELL", "WORK", "HOME", "IPHONE"}[:f.between(1, 4)] {
-		phone := f.phone()
+		p := message.Phone{Phone: f.phone(), Type: kind}
 		w.beginObject()
-		w.str("phone", phone)
+		w.str("phone", p.Phone)
 		w.str("type", kind)
 		if k.waID != "" {
-			w.str(k.waID, phone)
+			p.WAID = p.Phone
+			w.str(k.waID, p.Phone)
 		}
 		w.endObject()
+		c.Phones = append(c.Phones, p)
 	}
 	w.endArray()
 	w.array("urls")
 	for _, kind := range []string{"WORK", "HOME"}[:b.atLeastOne(f.between(0, 2))] {
+		u := message.URL{Type: kind, URL: f.URL()}
+		c.URLs = append(c.URLs, u)
 		w.beginObject()
 		w.str("type", kind)
-		w.str("url", f.URL())
+		w.str("url", u.URL)
 		w.endObject()
 	}
 	w.endArray()
 	w.endObject()
+	return c
 }
 
 // parseInnoPaaS reads an InnoPaaS inbound message into the model: envelope id as EventID, body.id as

@@ -49,7 +49,7 @@ func init() {
 					return jsonpointer.Set(m.doc, m.p.SentAtPointer, json.Number(strconv.FormatInt(sent.Unix()*1000, 10)))
 				}},
 			{ID: "retry-send-num", Description: "a redelivery: sendNum 2 on an otherwise identical payload", Expect: Tolerate, Schema: SchemaValid,
-				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/sendNum", json.Number("2")) }},
+				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/sendNum", json.Number("2")) }, meaning: sameMessage},
 		},
 	})
 }
@@ -57,20 +57,26 @@ func init() {
 const itnioEvent = "up-message-event"
 
 func writeITNIOTech(b *builder, typ string) error {
-	f, w := b.f, &b.w
+	f, w, m := b.f, &b.w, b.msg
 	sent := f.moment()
 	business := f.phone()
 	b.payload.ID = f.hex(32)
 	b.payload.SentAt = sent.Truncate(1e9)
+	m.MessageID, m.Business, m.SentAt = b.payload.ID, business, b.payload.SentAt.UTC()
+	if typ == "unknown" || typ == "unsupported" {
+		m.Kind = message.KindError
+	}
 
 	w.beginObject()
 	w.str("appId", f.LetterN(8))
 	w.str("businessPhone", business)
 	w.int("channelType", 0)
 	w.str("eventType", itnioEvent)
+	m.From.Name = f.personName()
+	m.From.Phone = f.phone()
 	w.object("from")
-	w.str("name", f.personName())
-	w.str("phone", f.phone())
+	w.str("name", m.From.Name)
+	w.str("phone", m.From.Phone)
 	w.endObject()
 	w.object("message")
 	if err := writeITNIOMessage(b, typ, business); err != nil {
@@ -92,59 +98,73 @@ func writeITNIOTech(b *builder, typ string) error {
 }
 
 func writeITNIOMessage(b *builder, typ, business string) error {
-	f, w := b.f, &b.w
+	f, w, m := b.f, &b.w, b.msg
 	switch typ {
 	case "text":
+		m.Text = &message.Text{Body: f.textBody()}
 		w.object("text")
-		w.str("body", f.textBody())
+		w.str("body", m.Text.Body)
 		w.endObject()
 	case "image", "video", "audio", "document", "sticker":
 		ref, err := b.attach(media.Kind(typ))
 		if err != nil {
 			return err
 		}
+		m.Media = &message.Media{ID: f.digits(16), FilePath: ref.URL, MIMEType: ref.MIMEType, SHA256: ref.SHA256}
 		w.object(typ)
-		w.str("id", f.digits(16))
+		w.str("id", m.Media.ID)
 		w.str("mimeType", ref.MIMEType)
 		w.str("filePath", ref.URL)
 		w.str("sha256", ref.SHA256)
 		switch typ {
 		case "image":
-			w.str("caption", caption(f))
+			m.Media.Caption = caption(f)
+			w.str("caption", m.Media.Caption)
 		case "video", "document":
-			w.str("caption", caption(f))
+			m.Media.Caption, m.Media.Filename = caption(f), ref.Filename
+			w.str("caption", m.Media.Caption)
 			w.str("filename", ref.Filename)
 		case "sticker":
-			w.bool("animated", f.chance(0.3))
+			animated := f.chance(0.3)
+			m.Media.Animated = &animated
+			w.bool("animated", animated)
 		}
 		w.endObject()
 	case "location":
 		lat, lon := f.coordinates()
+		m.Location = &message.Location{Address: f.Street() + ", " + f.City() + ", " + f.Country(),
+			Latitude: parsedFloat(lat, 12), Longitude: parsedFloat(lon, 11)}
 		w.object("location")
-		w.str("address", f.Street()+", "+f.City()+", "+f.Country())
+		w.str("address", m.Location.Address)
 		w.str("latitude", strconv.FormatFloat(lat, 'f', 12, 64))
 		w.str("longitude", strconv.FormatFloat(lon, 'f', 11, 64))
-		w.str("name", f.Company())
+		m.Location.Name = f.Company()
+		w.str("name", m.Location.Name)
 		w.endObject()
 	case "unknown", "unsupported":
+		e := message.Error{Code: "131051", Title: "Unsupported message type", Message: "Message type unknown"}
 		w.object(typ)
-		w.str("code", "131051")
+		w.str("code", e.Code)
 		if b.exampleForm() {
-			w.str("details", "Message type is not currently supported")
+			e.Details = "Message type is not currently supported"
+			w.str("details", e.Details)
 		} else {
 			w.object("details")
+			start := len(w.buf) - 1
 			w.str("reason", "Message type is not currently supported")
 			w.endObject()
+			e.Details = string(w.since(start))
 		}
-		w.str("title", "Unsupported message type")
-		w.str("message", "Message type unknown")
+		w.str("title", e.Title)
+		w.str("message", e.Message)
 		w.endObject()
+		m.Errors = []message.Error{e}
 	case "interactive":
 		writeITNIOInteractive(b)
 	case "contacts":
 		w.array("contacts")
 		for range f.between(1, 3) {
-			writeContactCard(b, itnioContactKeys)
+			m.Contacts = append(m.Contacts, writeContactCard(b, itnioContactKeys))
 		}
 		w.endArray()
 	default:
@@ -162,34 +182,44 @@ var itnioContactKeys = contactKeys{
 // reply buttons.
 func writeITNIOInteractive(b *builder) {
 	f, w := b.f, &b.w
+	in := &message.Interactive{Type: "button"}
+	b.msg.Interactive = in
 	w.object("interactive")
 	list := f.chance(0.5)
 	w.object("action")
 	if list {
-		w.str("button", f.pick([]string{"Choose", "Menu", "Options", "选择"}))
+		in.Type, in.Button = "list", f.pick([]string{"Choose", "Menu", "Options", "选择"})
+		w.str("button", in.Button)
 		w.array("sections")
 		for s := range f.between(1, 4) {
+			var section message.Section
 			w.beginObject()
 			w.array("rows")
 			for range f.between(1, 3) {
+				row := message.Reply{Kind: "listReply", Description: f.Sentence(f.between(2, 6)), ID: strconv.Itoa(1000 + s*10 + f.intn(10)), Title: f.ProductName()}
+				section.Rows = append(section.Rows, row)
 				w.beginObject()
-				w.str("description", f.Sentence(f.between(2, 6)))
-				w.str("id", strconv.Itoa(1000+s*10+f.intn(10)))
-				w.str("title", f.ProductName())
+				w.str("description", row.Description)
+				w.str("id", row.ID)
+				w.str("title", row.Title)
 				w.endObject()
 			}
 			w.endArray()
-			w.str("title", "Group header "+strconv.Itoa(s+1))
+			section.Title = "Group header " + strconv.Itoa(s+1)
+			w.str("title", section.Title)
 			w.endObject()
+			in.Sections = append(in.Sections, section)
 		}
 		w.endArray()
 	} else {
 		w.array("buttons")
 		for i := range f.between(1, 3) {
+			reply := message.Reply{Kind: "buttonReply", ID: "btn-" + strconv.Itoa(i+1) + "-" + f.hex(4), Title: f.pick([]string{"Yes", "No", "Later", "Call me", "是", "لا"})}
+			in.Buttons = append(in.Buttons, reply)
 			w.beginObject()
 			w.object("reply")
-			w.str("id", "btn-"+strconv.Itoa(i+1)+"-"+f.hex(4))
-			w.str("title", f.pick([]string{"Yes", "No", "Later", "Call me", "是", "لا"}))
+			w.str("id", reply.ID)
+			w.str("title", reply.Title)
 			w.endObject()
 			w.str("type", "reply")
 			w.endObject()
@@ -197,27 +227,28 @@ func writeITNIOInteractive(b *builder) {
 		w.endArray()
 	}
 	w.endObject()
+	in.Body = f.Sentence(f.between(4, 12))
 	w.object("body")
-	w.str("text", f.Sentence(f.between(4, 12)))
+	w.str("text", in.Body)
 	w.endObject()
+	in.Footer = f.Sentence(f.between(2, 5))
 	w.object("footer")
-	w.str("text", f.Sentence(f.between(2, 5)))
+	w.str("text", in.Footer)
 	w.endObject()
+	in.Header = f.Sentence(f.between(2, 5))
 	w.object("header")
-	w.str("text", f.Sentence(f.between(2, 5)))
+	w.str("text", in.Header)
 	w.str("type", "text")
 	w.endObject()
-	if list {
-		w.str("type", "list")
-	} else {
-		w.str("type", "button")
-	}
+	w.str("type", in.Type)
 	w.endObject()
 }
 
 // writeITNIOContext writes the quoted message, sometimes forwarded, sometimes about a product.
 func writeITNIOContext(b *builder, business string) {
 	f, w := b.f, &b.w
+	c := &message.Context{From: business}
+	b.msg.Context = c
 	w.object("context")
 	if b.optional(0.4) {
 		forwardedKey := "frequently_forwarded"
@@ -226,6 +257,7 @@ func writeITNIOContext(b *builder, business string) {
 			forwardedKey += " "
 		}
 		frequently := f.chance(0.2)
+		c.Forwarded, c.FrequentlyForwarded = true, frequently
 		if asString {
 			w.str("forwarded", "true")
 			w.str(forwardedKey, strconv.FormatBool(frequently))
@@ -235,11 +267,13 @@ func writeITNIOContext(b *builder, business string) {
 		}
 	}
 	w.str("from", business)
-	w.str("id", f.hex(32))
+	c.MessageID = f.hex(32)
+	w.str("id", c.MessageID)
 	if b.optional(0.25) {
+		c.ReferredProduct = &message.Product{CatalogID: f.digits(15), ProductRetailerID: "SKU-" + f.hex(6)}
 		w.object("referred_product")
-		w.str("catalog_id", f.digits(15))
-		w.str("product_retailer_id", "SKU-"+f.hex(6))
+		w.str("catalog_id", c.ReferredProduct.CatalogID)
+		w.str("product_retailer_id", c.ReferredProduct.ProductRetailerID)
 		w.endObject()
 	}
 	w.endObject()

@@ -39,7 +39,10 @@ func (w *jsonWriter) end(c byte) {
 	w.buf = append(w.buf, c)
 }
 func (w *jsonWriter) endObject() { w.end('}') }
-func (w *jsonWriter) endArray()  { w.end(']') }
+
+// since returns a copy of what was written from start on: the JSON of a value begun there.
+func (w *jsonWriter) since(start int) []byte { return append([]byte(nil), w.buf[start:]...) }
+func (w *jsonWriter) endArray()              { w.end(']') }
 
 func (w *jsonWriter) key(k string) {
 	w.sep()

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -62,7 +63,14 @@ type Mutation struct {
 	quirks QuirkMode // the base payload's quirk mode; "" for the Generator's own
 	full   bool      // the base payload has every optional part (see Generator.generateSeed)
 	apply  func(m *mutating) error
+	// meaning makes the base payload's message what the mutated payload encodes, and reports
+	// whether it could; nil for an edit whose meaning the generator does not model (Payload.Message
+	// is then nil).
+	meaning func(*message.Message) bool
 }
+
+// sameMessage is the meaning of an edit of the bytes alone: the message stays what it was.
+func sameMessage(*message.Message) bool { return true }
 
 // AppliesTo reports whether the mutation makes sense for message type typ.
 func (m Mutation) AppliesTo(typ string) bool { return m.types == nil || slices.Contains(m.types, typ) }
@@ -181,6 +189,9 @@ func (g *Generator) GenerateMutated(p schemas.Provider, typ string, index uint64
 		return Payload{}, m, fmt.Errorf("mutation %s on %s %s: encode: %w", id, p, typ, err)
 	}
 	base.ContentType = mu.contentType
+	if base.Message != nil && (m.meaning == nil || !m.meaning(base.Message)) {
+		base.Message = nil
+	}
 	return base, m, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -120,7 +121,13 @@ func namedMutations(p *Provider) []Mutation {
 
 		// What the provider can legitimately send.
 		{ID: "unknown-fields", Description: "an undocumented field added to every object, as providers add fields without notice", Expect: Tolerate, Schema: SchemaValid,
-			apply: func(m *mutating) error { addEverywhere(m.doc, "x_wahook_unknown", "added by wahook"); return nil }},
+			apply: func(m *mutating) error { addEverywhere(m.doc, "x_wahook_unknown", "added by wahook"); return nil },
+			// The model carries an order, a system notice and error details as sent, the added
+			// field with them.
+			meaning: func(m *message.Message) bool {
+				return m.Order == nil && m.System == nil &&
+					!slices.ContainsFunc(m.Errors, func(e message.Error) bool { return strings.HasPrefix(e.Details, "{") })
+			}},
 		{ID: "unknown-message-type", Description: "a message type the schema does not know, carrying an object of its name", Expect: Tolerate, Schema: SchemaInvalid,
 			apply: func(m *mutating) error {
 				return firstError(
@@ -166,7 +173,8 @@ func namedMutations(p *Provider) []Mutation {
 			types: []string{"text"},
 			apply: func(m *mutating) error {
 				return jsonpointer.Set(m.doc, msg+"/text/body", strings.Repeat("😀", maxTextLength))
-			}},
+			},
+			meaning: func(m *message.Message) bool { m.Text.Body = strings.Repeat("😀", maxTextLength); return true }},
 		{ID: "heavy-unicode", Description: "right-to-left text, combining marks, ZWJ sequences and non-BMP characters in names and text", Expect: Tolerate, Schema: SchemaValid,
 			apply: func(m *mutating) error {
 				const heavy = "\u202eمرحبا\u202c Z\u0351\u0362a\u0353\u0359l\u0336g\u0334o 👩🏽\u200d🚀 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \U0001F9D1\u200d\U0001F91D\u200d\U0001F9D1 ﷽"
@@ -217,7 +225,7 @@ func namedMutations(p *Provider) []Mutation {
 				escaped = append(escaped, '"')
 				m.setRaw(escapeNonASCII(bytes.Replace(b, []byte(`"`+marker+`"`), escaped, 1)))
 				return nil
-			}},
+			}, meaning: sameMessage},
 		{ID: "pretty-printed", Description: "indented with tabs and CRLF line ends", Expect: Tolerate, Schema: SchemaValid,
 			apply: rawEdit(func(_ *mutating, b []byte) []byte {
 				var out bytes.Buffer
@@ -225,17 +233,17 @@ func namedMutations(p *Provider) []Mutation {
 					return b
 				}
 				return bytes.ReplaceAll(out.Bytes(), []byte("\n"), []byte("\r\n"))
-			})},
+			}), meaning: sameMessage},
 		{ID: "reordered-keys", Description: "keys in another order: the message before the envelope's id, as InnoPaaS's contacts example prints", Expect: Tolerate, Schema: SchemaValid,
-			apply: rawEdit(func(_ *mutating, b []byte) []byte { return reverseTopLevel(b) })},
+			apply: rawEdit(func(_ *mutating, b []byte) []byte { return reverseTopLevel(b) }), meaning: sameMessage},
 		{ID: "content-type-charset", Description: "Content-Type: application/json; charset=UTF-8", Expect: Tolerate, Schema: NotChecked,
-			apply: func(m *mutating) error { m.contentType = "application/json; charset=UTF-8"; return nil }},
+			apply: func(m *mutating) error { m.contentType = "application/json; charset=UTF-8"; return nil }, meaning: sameMessage},
 		// The quirk forms: a payload with every optional part, so that each quirk its type can carry is
 		// there (ITNIO's context flags, for one), written in one form.
 		{ID: "documented-quirk-forms", Description: "every documented quirk the type can carry, in the form the provider's examples show", Expect: Tolerate, Schema: SchemaValid,
-			types: p.quirkTypes(), quirks: QuirksExample, full: true, apply: func(*mutating) error { return nil }},
+			types: p.quirkTypes(), quirks: QuirksExample, full: true, apply: func(*mutating) error { return nil }, meaning: sameMessage},
 		{ID: "table-quirk-forms", Description: "every documented quirk the type can carry, in the form the provider's tables describe", Expect: Tolerate, Schema: SchemaValid,
-			types: p.quirkTypes(), quirks: QuirksTable, full: true, apply: func(*mutating) error { return nil }},
+			types: p.quirkTypes(), quirks: QuirksTable, full: true, apply: func(*mutating) error { return nil }, meaning: sameMessage},
 	}
 	for _, ev := range p.otherEvents {
 		all = append(all, Mutation{
