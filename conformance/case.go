@@ -17,6 +17,8 @@ const (
 	GroupValid      Group = "valid"
 	GroupDocumented Group = "documented"
 	GroupTolerate   Group = "tolerate"
+	// GroupEquivalent runs with Config.Equivalent: each message in every provider's format.
+	GroupEquivalent Group = "equivalent"
 	GroupReject     Group = "reject"
 	GroupDelivery   Group = "delivery"
 	GroupAuth       Group = "auth"
@@ -24,7 +26,7 @@ const (
 
 // Groups returns the groups in the order the suite runs them.
 func Groups() []Group {
-	return []Group{GroupValid, GroupDocumented, GroupTolerate, GroupReject, GroupDelivery, GroupAuth}
+	return []Group{GroupValid, GroupDocumented, GroupTolerate, GroupEquivalent, GroupReject, GroupDelivery, GroupAuth}
 }
 
 // Case is one check of the suite: what it sends and what answer it expects.
@@ -68,6 +70,8 @@ type Request struct {
 	// Message is what Body encodes, as the generator drew it, when it knows; deep verification reads
 	// Body with the provider's parser otherwise.
 	Message *message.Message `json:"-"`
+	// Provider is the format of Body when it is not the suite's (the equivalent group); "" otherwise.
+	Provider schemas.Provider `json:"provider,omitempty"`
 }
 
 func (r Request) payload() delivery.Payload {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ func buildCases(s *settings) ([]Case, error) {
 		return nil, err
 	}
 	b := &builder{s: s, gen: gen}
-	for _, add := range []func() error{b.valid, b.documented, b.tolerate, b.reject, b.delivery, b.auth} {
+	for _, add := range []func() error{b.valid, b.documented, b.tolerate, b.equivalent, b.reject, b.delivery, b.auth} {
 		if err := add(); err != nil {
 			return nil, err
 		}
@@ -204,6 +205,47 @@ func (b *builder) tolerate() error {
 			if err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// equivalent: with Config.Equivalent, one message of every type the providers share, sent in each
+// provider's format, the suite's own first.
+func (b *builder) equivalent() error {
+	if !b.s.Equivalent {
+		return nil
+	}
+	for _, typ := range mockprovider.SameMessageTypes() {
+		id := caseID(GroupEquivalent, b.s.Provider, typ)
+		payloads, err := b.gen.SameMessage(typ, index(id, 0))
+		if err != nil {
+			return err
+		}
+		own := slices.IndexFunc(payloads, func(p mockprovider.Payload) bool { return p.Provider == b.s.Provider })
+		if own < 0 {
+			continue // the suite's provider has no such type
+		}
+		payloads[0], payloads[own] = payloads[own], payloads[0]
+		reqs := make([]Request, len(payloads))
+		names := make([]string, len(payloads))
+		for i, p := range payloads {
+			h, err := b.s.headerAs(p.Provider, p.Body)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			reqs[i] = Request{MessageID: p.ID, ContentType: p.ContentType, Header: h, Body: p.Body, Message: p.Message}
+			if i > 0 {
+				reqs[i].Provider = p.Provider
+			}
+			names[i] = string(p.Provider)
+		}
+		err = b.add(Case{
+			ID: id, Group: GroupEquivalent, Type: typ, Expect: ExpectAck, Requests: reqs,
+			Description: fmt.Sprintf("%s in the formats of %s, which the receiver must understand alike", aMessage(typ), strings.Join(names, " and ")),
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

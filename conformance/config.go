@@ -15,6 +15,7 @@ import (
 	"github.com/wahook/wahook/internal/inspect"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
 )
 
 // Profile chooses how much the suite asks of a receiver.
@@ -80,6 +81,13 @@ type Config struct {
 	// Ignore lists the JSON pointers of model fields not judged, for a receiver that keeps less on
 	// purpose: "/media/caption", "/contacts".
 	Ignore []string
+	// Equivalent says the receiver takes every provider's webhooks at Target.URL, telling them apart
+	// by their format: the equivalent group then sends each message in every provider's format
+	// (mockprovider.Generator.SameMessage) and checks that the receiver understood the same from each,
+	// field by field (message.Message.Content). Those of another provider carry the extra headers and,
+	// where its Auth can carry them, the credentials: for a receiver that requires one provider's
+	// credentials, run the group from that provider's suite.
+	Equivalent bool
 }
 
 // settings is a checked Config with defaults filled in.
@@ -95,8 +103,36 @@ type settings struct {
 // headerFor returns the headers of a request with body: the suite's, and the provider's signature
 // of body where it signs.
 func (s *settings) headerFor(body []byte) http.Header {
-	h := s.header.Clone()
-	for k, v := range s.Target.Sign(s.prov, body) {
+	return signed(s.header, s.Target, s.prov, body)
+}
+
+// headerAs returns the headers of a request with body in the format of provider p, for the
+// equivalent group: as the suite's own provider's when p is it; otherwise p's, with the credentials
+// when p's Auth can carry them and the extra headers alone when it cannot.
+func (s *settings) headerAs(p schemas.Provider, body []byte) (http.Header, error) {
+	if p == s.Provider {
+		return s.headerFor(body), nil
+	}
+	t := s.Target
+	t.Provider = p
+	prov, err := t.Check(false)
+	if err != nil {
+		t.Credentials = mockprovider.Credentials{}
+		if prov, err = t.Check(false); err != nil {
+			return nil, fmt.Errorf("headers for %s: %w", p, err)
+		}
+	}
+	h, err := t.Headers(s.Version)
+	if err != nil {
+		return nil, fmt.Errorf("headers for %s: %w", p, err)
+	}
+	return signed(h, t, prov, body), nil
+}
+
+// signed is header with t's signature of body added, where its provider signs.
+func signed(header http.Header, t mockprovider.Target, prov *mockprovider.Provider, body []byte) http.Header {
+	h := header.Clone()
+	for k, v := range t.Sign(prov, body) {
 		h[k] = v
 	}
 	return h

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,16 +40,24 @@ func (r *runner) understanding(ctx context.Context, req Request, answer []byte) 
 // sent. It returns one line per differing field, and the error of an inspect that did not answer.
 func (r *runner) deepCheck(ctx context.Context, c Case, obs []Observation) ([]string, error) {
 	switch c.Group {
-	case GroupValid, GroupDocumented, GroupTolerate, GroupDelivery:
+	case GroupValid, GroupDocumented, GroupTolerate, GroupEquivalent, GroupDelivery:
 	default:
 		return nil, nil
 	}
-	var lines []string
+	var (
+		lines       []string
+		understood  = make([]*message.Message, len(c.Requests))
+		prefix      = func(i int) string { return "" }
+		sameMessage = c.Group == GroupEquivalent
+	)
+	if len(c.Requests) > 1 {
+		prefix = func(i int) string { return fmt.Sprintf("request %d: ", i+1) }
+	}
 	for i, req := range c.Requests {
 		if obs[i].Status/100 != 2 || req.MessageID == "" {
 			continue
 		}
-		sent, err := truth(c.Provider, req)
+		sent, err := truth(cmp.Or(req.Provider, c.Provider), req)
 		if err != nil {
 			continue // not a message of the schema's: nothing to understand
 		}
@@ -64,14 +73,49 @@ func (r *runner) deepCheck(ctx context.Context, c Case, obs []Observation) ([]st
 			return lines, err
 		}
 		for _, d := range diffs {
-			line := d.String()
-			if len(c.Requests) > 1 {
-				line = fmt.Sprintf("request %d: %s", i+1, line)
+			lines = append(lines, prefix(i)+d.String())
+		}
+		if sameMessage {
+			var m message.Message
+			if json.Unmarshal(got, &m) == nil {
+				understood[i] = &m
 			}
-			lines = append(lines, line)
 		}
 	}
+	if sameMessage {
+		lines = append(lines, differences(c, understood, r.s.Ignore)...)
+	}
 	return lines, nil
+}
+
+// differences compares what the receiver understood of each request of an equivalent case with what
+// it understood of the first: one message in several formats must come to the same content.
+func differences(c Case, understood []*message.Message, ignore []string) []string {
+	if understood[0] == nil {
+		return nil
+	}
+	first := understood[0].Content()
+	var lines []string
+	for i, m := range understood[1:] {
+		if m == nil {
+			continue
+		}
+		other, seen := m.Content(), map[string]bool{}
+		line := func(path, a, b string) {
+			if !seen[path] {
+				seen[path] = true
+				lines = append(lines, fmt.Sprintf("%s: understood %s from %s, %s from %s",
+					path, cmp.Or(a, "nothing"), c.Provider, cmp.Or(b, "nothing"), c.Requests[i+1].Provider))
+			}
+		}
+		for _, d := range message.Diff(first, other, ignore) {
+			line(d.Path, d.Sent, d.Got)
+		}
+		for _, d := range message.Diff(other, first, ignore) {
+			line(d.Path, d.Got, d.Sent)
+		}
+	}
+	return lines
 }
 
 // truth is the message req encodes: the generator's, or else what the provider's parser reads.

@@ -1,6 +1,8 @@
 package conformance_test
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/internal/hooktest"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -79,5 +82,44 @@ func TestInspectConfig(t *testing.T) {
 			require.ErrorIs(t, err, conformance.ErrBadConfig)
 			assert.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+// TestEquivalent: with Equivalent, each message the providers share goes out in both formats; the
+// reference receiver understands them alike, and a receiver that reads one provider's latitude
+// wrongly fails the equivalent case by that field, the other provider's reading beside it.
+func TestEquivalent(t *testing.T) {
+	for _, p := range schemas.Providers() {
+		t.Run(string(p), func(t *testing.T) {
+			srv := serve(t, reference())
+			cfg := conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: p}, Run: "^equivalent/", Equivalent: true}
+			report := execute(t, cfg)
+			assert.Equal(t, len(mockprovider.SameMessageTypes()), report.Summary.Total, "one case per shared type")
+			assert.Zero(t, report.Summary.Failed, "%v", report.Failures())
+
+			rec := &hooktest.Misreader{Provider: schemas.Auto, AckBody: true, Spoil: func(m *message.Message) {
+				if m.Provider == string(schemas.ITNIOTech) && m.Location != nil {
+					m.Location.Latitude = math.Trunc(m.Location.Latitude)
+				}
+			}}
+			cfg.Target.URL = serve(t, rec).URL
+			report = execute(t, cfg)
+			failed := report.Failures()
+			require.Len(t, failed, 1, "%v", failed)
+			assert.Equal(t, "equivalent/"+string(p)+"/location", failed[0].ID)
+			var lines []string
+			for _, l := range failed[0].Misread {
+				if strings.Contains(l, "understood") {
+					lines = append(lines, l)
+				}
+			}
+			require.Len(t, lines, 1, "%v", failed[0].Misread)
+			assert.Regexp(t, `^/location/latitude: understood -?[\d.]+ from `+string(p)+`, -?[\d.]+ from \w+$`, lines[0])
+		})
+	}
+	cases, err := conformance.Cases(conformance.Config{Target: mockprovider.Target{Provider: schemas.ITNIOTech}})
+	require.NoError(t, err)
+	for _, c := range cases {
+		assert.NotEqual(t, conformance.GroupEquivalent, c.Group, "the group runs only when asked for")
 	}
 }

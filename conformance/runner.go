@@ -230,6 +230,8 @@ func (r *runner) judge(c Case, obs []Observation) (failed bool, decisive Observa
 	switch {
 	case c.Concurrent:
 		reason = fmt.Sprintf("%d of %d concurrent deliveries failed; the first: %s", len(bad), len(obs), reason)
+	case len(obs) > 1 && c.Requests[bad[0]].Provider != "":
+		reason = fmt.Sprintf("delivery %d of %d, in the %s format: %s", bad[0]+1, len(obs), c.Requests[bad[0]].Provider, reason)
 	case len(obs) > 1:
 		reason = fmt.Sprintf("delivery %d of %d: %s", bad[0]+1, len(obs), reason)
 	}

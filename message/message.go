@@ -215,3 +215,17 @@ type Product struct {
 	CatalogID         string `json:"catalogId,omitempty"`
 	ProductRetailerID string `json:"productRetailerId,omitempty"`
 }
+
+// Content is m without what identifies one delivery of it rather than what it says: the provider,
+// its ids, its word for the type, and where its attachment is fetched from (a link or a file path
+// and media id). One message delivered by two providers has the same Content: Diff(a.Content(),
+// b.Content(), nil) is empty.
+func (m Message) Content() Message {
+	m.Provider, m.EventID, m.MessageID, m.WAMID, m.Type = "", "", "", "", ""
+	if m.Media != nil {
+		media := *m.Media
+		media.Link, media.FilePath, media.ID = "", "", ""
+		m.Media = &media
+	}
+	return m
+}

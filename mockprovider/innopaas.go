@@ -45,6 +45,8 @@ func init() {
 		sentAt: isoTime,
 		write:  writeInnoPaaS,
 		parse:  parseInnoPaaS,
+		carry:  carryInnoPaaS,
+		render: renderInnoPaaS,
 		mutations: []Mutation{
 			{ID: "invalid-date-time", Description: "sendTime in a local format (22/02/2023 12:00) instead of ISO-8601 UTC", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error { return jsonpointer.Set(m.doc, "/body/sendTime", "22/02/2023 12:00") }},
@@ -321,79 +323,203 @@ var innoPaaSContactKeys = contactKeys{
 // writeContactCard writes one shared contact with several addresses, emails, phones and urls, and
 // returns it in the model.
 func writeContactCard(b *builder, k contactKeys) message.Contact {
-	f, w := b.f, &b.w
+	c := drawContactCard(b, k.waID != "")
+	renderContactCard(&b.w, k, c)
+	return c
+}
+
+// drawContactCard draws a contact card's values; withWAID gives each phone its WhatsApp id.
+func drawContactCard(b *builder, withWAID bool) message.Contact {
+	f := b.f
 	var c message.Contact
+	for _, kind := range []string{"HOME", "WORK"}[:f.between(1, 2)] {
+		c.Addresses = append(c.Addresses, message.Address{City: f.City(), Country: f.Country(), CountryCode: f.CountryAbr(),
+			State: f.State(), Street: f.Street(), Type: kind, Zip: f.Zip()})
+	}
+	c.Birthday = f.birthday()
+	for _, kind := range []string{"WORK", "HOME", "HOME"}[:f.between(1, 3)] {
+		c.Emails = append(c.Emails, message.Email{Email: f.Email(), Type: kind})
+	}
+	first, last, middle := f.FirstName(), f.LastName(), f.FirstName()
+	c.Name = message.Name{First: first, Formatted: first + " " + middle + " " + last, Last: last, Middle: middle,
+		Prefix: f.pick([]string{"Mr.", "Ms.", "Dr.", "Mx."}), Suffix: f.pick([]string{"Jr.", "Sr.", "PhD", "III"})}
+	c.Org = &message.Org{Company: f.Company(), Department: f.pick([]string{"Sales", "Support", "Engineering", "Logistics"}), Title: f.JobTitle()}
+	for _, kind := range []string{"CELL", "WORK", "HOME", "IPHONE"}[:f.between(1, 4)] {
+		p := message.Phone{Phone: f.phone(), Type: kind}
+		if withWAID {
+			p.WAID = p.Phone
+		}
+		c.Phones = append(c.Phones, p)
+	}
+	for _, kind := range []string{"WORK", "HOME"}[:b.atLeastOne(f.between(0, 2))] {
+		c.URLs = append(c.URLs, message.URL{Type: kind, URL: f.URL()})
+	}
+	return c
+}
+
+// renderContactCard writes card c spelled as k says, in the documents' field order.
+func renderContactCard(w *jsonWriter, k contactKeys, c message.Contact) {
 	w.beginObject()
 	w.array("addresses")
-	for _, kind := range []string{"HOME", "WORK"}[:f.between(1, 2)] {
-		a := message.Address{City: f.City(), Country: f.Country(), CountryCode: f.CountryAbr(), State: f.State(), Street: f.Street(), Type: kind, Zip: f.Zip()}
-		c.Addresses = append(c.Addresses, a)
+	for _, a := range c.Addresses {
 		w.beginObject()
 		w.str("city", a.City)
 		w.str("country", a.Country)
 		w.str(k.countryCode, a.CountryCode)
 		w.str("state", a.State)
 		w.str("street", a.Street)
-		w.str("type", kind)
+		w.str("type", a.Type)
 		w.str("zip", a.Zip)
 		w.endObject()
 	}
 	w.endArray()
-	c.Birthday = f.birthday()
 	w.str("birthday", c.Birthday)
 	w.array("emails")
-	for _, kind := range []string{"WORK", "HOME", "HOME"}[:f.between(1, 3)] {
-		e := message.Email{Email: f.Email(), Type: kind}
-		c.Emails = append(c.Emails, e)
+	for _, e := range c.Emails {
 		w.beginObject()
 		w.str("email", e.Email)
-		w.str("type", kind)
+		w.str("type", e.Type)
 		w.endObject()
 	}
 	w.endArray()
-	first, last, middle := f.FirstName(), f.LastName(), f.FirstName()
-	c.Name = message.Name{First: first, Formatted: first + " " + middle + " " + last, Last: last, Middle: middle,
-		Prefix: f.pick([]string{"Mr.", "Ms.", "Dr.", "Mx."}), Suffix: f.pick([]string{"Jr.", "Sr.", "PhD", "III"})}
 	w.object("name")
-	w.str(k.firstName, first)
+	w.str(k.firstName, c.Name.First)
 	w.str(k.formattedName, c.Name.Formatted)
-	w.str(k.lastName, last)
-	w.str(k.middleName, middle)
+	w.str(k.lastName, c.Name.Last)
+	w.str(k.middleName, c.Name.Middle)
 	w.str("prefix", c.Name.Prefix)
 	w.str("suffix", c.Name.Suffix)
 	w.endObject()
-	c.Org = &message.Org{Company: f.Company(), Department: f.pick([]string{"Sales", "Support", "Engineering", "Logistics"}), Title: f.JobTitle()}
-	w.object("org")
-	w.str("company", c.Org.Company)
-	w.str("department", c.Org.Department)
-	w.str("title", c.Org.Title)
-	w.endObject()
+	if c.Org != nil {
+		w.object("org")
+		w.str("company", c.Org.Company)
+		w.str("department", c.Org.Department)
+		w.str("title", c.Org.Title)
+		w.endObject()
+	}
 	w.array("phones")
-	for _, kind := range []string{"CELL", "WORK", "HOME", "IPHONE"}[:f.between(1, 4)] {
-		p := message.Phone{Phone: f.phone(), Type: kind}
+	for _, p := range c.Phones {
 		w.beginObject()
 		w.str("phone", p.Phone)
-		w.str("type", kind)
-		if k.waID != "" {
-			p.WAID = p.Phone
-			w.str(k.waID, p.Phone)
+		w.str("type", p.Type)
+		if k.waID != "" && p.WAID != "" {
+			w.str(k.waID, p.WAID)
 		}
 		w.endObject()
-		c.Phones = append(c.Phones, p)
 	}
 	w.endArray()
 	w.array("urls")
-	for _, kind := range []string{"WORK", "HOME"}[:b.atLeastOne(f.between(0, 2))] {
-		u := message.URL{Type: kind, URL: f.URL()}
-		c.URLs = append(c.URLs, u)
+	for _, u := range c.URLs {
 		w.beginObject()
-		w.str("type", kind)
+		w.str("type", u.Type)
 		w.str("url", u.URL)
 		w.endObject()
 	}
 	w.endArray()
 	w.endObject()
-	return c
+}
+
+// carryInnoPaaS leaves what an InnoPaaS message has a place for: a caption on images and documents
+// only, a filename on documents, no animated flag, a quoted message's id and sender only, errors
+// without a message.
+func carryInnoPaaS(m *message.Message) {
+	if md := m.Media; md != nil {
+		if m.Kind != message.KindImage && m.Kind != message.KindDocument {
+			md.Caption = ""
+		}
+		if m.Kind != message.KindDocument {
+			md.Filename = ""
+		}
+		md.Animated = nil
+	}
+	if c := m.Context; c != nil {
+		m.Context = &message.Context{MessageID: c.MessageID, From: c.From}
+	}
+	for i := range m.Errors {
+		m.Errors[i].Message = ""
+	}
+}
+
+// renderInnoPaaS writes m, fitted by carryInnoPaaS, as an InnoPaaS webhook, with an envelope id,
+// message id and wamid of its own.
+func renderInnoPaaS(b *builder, m *message.Message) error {
+	f, w := b.f, &b.w
+	m.Type = m.Kind
+	if m.Kind == message.KindError {
+		m.Type = "unknown"
+	}
+	m.MessageID = f.hex(24)
+	m.EventID = writeInnoPaaSEnvelope(b, innoPaaSEvent, m.SentAt)
+	m.WAMID = f.wamid(m.From.Phone)
+	w.str("id", m.MessageID)
+	w.str("accountName", "IW"+f.digits(6))
+	w.str("wabaId", f.digits(15))
+	w.str("wamid", m.WAMID)
+	w.str("from", m.From.Phone)
+	w.object("customerProfile")
+	if m.From.Name != "" {
+		w.str("name", m.From.Name)
+	}
+	w.endObject()
+	w.str("to", m.Business)
+	w.str("sendTime", isoMillis(m.SentAt))
+	w.str("type", m.Type)
+	switch {
+	case m.Text != nil:
+		w.object("text")
+		w.str("body", m.Text.Body)
+		w.endObject()
+	case m.Media != nil:
+		if m.Media.Link == "" {
+			m.Media.Link = m.Media.FilePath // where to fetch it, as InnoPaaS says it
+		}
+		m.Media.FilePath, m.Media.ID = "", ""
+		w.object(m.Type)
+		if m.Kind == message.KindImage || m.Kind == message.KindDocument {
+			w.str("caption", m.Media.Caption)
+		}
+		if m.Kind == message.KindDocument {
+			w.str("filename", m.Media.Filename)
+		}
+		w.str("mimeType", m.Media.MIMEType)
+		w.str("sha256", m.Media.SHA256)
+		w.str("link", m.Media.Link)
+		w.endObject()
+	case m.Location != nil:
+		w.object("location")
+		w.float("latitude", m.Location.Latitude, -1)
+		w.float("longitude", m.Location.Longitude, -1)
+		w.str("name", m.Location.Name)
+		w.str("address", m.Location.Address)
+		w.endObject()
+	case m.Contacts != nil:
+		w.array("contacts")
+		for _, c := range m.Contacts {
+			renderContactCard(w, innoPaaSContactKeys, c)
+		}
+		w.endArray()
+	case m.Errors != nil:
+		w.array("errors")
+		for _, e := range m.Errors {
+			w.beginObject()
+			w.str("code", e.Code)
+			w.str("details", e.Details)
+			w.str("title", e.Title)
+			w.endObject()
+		}
+		w.endArray()
+	default:
+		return fmt.Errorf("render %s: %w", m.Kind, ErrNotApplicable)
+	}
+	if c := m.Context; c != nil {
+		w.object("context")
+		w.str("from", c.From)
+		w.str("id", c.MessageID)
+		w.endObject()
+	}
+	w.endObject()
+	w.endObject()
+	return nil
 }
 
 // parseInnoPaaS reads an InnoPaaS inbound message into the model: envelope id as EventID, body.id as

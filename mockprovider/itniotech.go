@@ -39,6 +39,8 @@ func init() {
 		sentAt:        unixSeconds,
 		write:         writeITNIOTech,
 		parse:         parseITNIOTech,
+		carry:         carryITNIOTech,
+		render:        renderITNIOTech,
 		mutations: []Mutation{
 			{ID: "timestamp-milliseconds", Description: "timestamp in milliseconds (13 digits) where seconds are documented", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error {
@@ -277,6 +279,137 @@ func writeITNIOContext(b *builder, business string) {
 		w.endObject()
 	}
 	w.endObject()
+}
+
+// carryITNIOTech leaves what an ITNIO Tech message has a place for: no envelope id or wamid, a send
+// time in whole seconds, no caption on audio and stickers, a filename
+// on videos and documents only, no WhatsApp id on a card's phones.
+func carryITNIOTech(m *message.Message) {
+	m.EventID, m.WAMID = "", ""
+	m.SentAt = m.SentAt.Truncate(time.Second)
+	if md := m.Media; md != nil {
+		if m.Kind == message.KindAudio || m.Kind == message.KindSticker {
+			md.Caption = ""
+		}
+		if m.Kind != message.KindVideo && m.Kind != message.KindDocument {
+			md.Filename = ""
+		}
+		if m.Kind != message.KindSticker {
+			md.Animated = nil
+		}
+	}
+	for i := range m.Contacts {
+		for j := range m.Contacts[i].Phones {
+			m.Contacts[i].Phones[j].WAID = ""
+		}
+	}
+}
+
+// renderITNIOTech writes m, fitted by carryITNIOTech, as an ITNIO Tech uplink message, with a message
+// id, app id and media id of its own.
+func renderITNIOTech(b *builder, m *message.Message) error {
+	f, w := b.f, &b.w
+	m.Type = m.Kind
+	if m.Kind == message.KindError {
+		m.Type = "unknown"
+	}
+	m.MessageID = f.hex(32)
+	w.beginObject()
+	w.str("appId", f.LetterN(8))
+	w.str("businessPhone", m.Business)
+	w.int("channelType", 0)
+	w.str("eventType", itnioEvent)
+	w.object("from")
+	if m.From.Name != "" {
+		w.str("name", m.From.Name)
+	}
+	w.str("phone", m.From.Phone)
+	w.endObject()
+	w.object("message")
+	switch {
+	case m.Text != nil:
+		w.object("text")
+		w.str("body", m.Text.Body)
+		w.endObject()
+	case m.Media != nil:
+		if m.Media.FilePath == "" {
+			m.Media.FilePath = m.Media.Link // where to fetch it, as ITNIO Tech says it
+		}
+		m.Media.Link = ""
+		if m.Media.ID == "" {
+			m.Media.ID = f.digits(16)
+		}
+		w.object(m.Type)
+		w.str("id", m.Media.ID)
+		w.str("mimeType", m.Media.MIMEType)
+		w.str("filePath", m.Media.FilePath)
+		w.str("sha256", m.Media.SHA256)
+		if m.Media.Caption != "" {
+			w.str("caption", m.Media.Caption)
+		}
+		if m.Media.Filename != "" {
+			w.str("filename", m.Media.Filename)
+		}
+		if m.Media.Animated != nil {
+			w.bool("animated", *m.Media.Animated)
+		}
+		w.endObject()
+	case m.Location != nil:
+		w.object("location")
+		if m.Location.Address != "" {
+			w.str("address", m.Location.Address)
+		}
+		w.str("latitude", strconv.FormatFloat(m.Location.Latitude, 'f', -1, 64))
+		w.str("longitude", strconv.FormatFloat(m.Location.Longitude, 'f', -1, 64))
+		if m.Location.Name != "" {
+			w.str("name", m.Location.Name)
+		}
+		w.endObject()
+	case m.Contacts != nil:
+		w.array("contacts")
+		for _, c := range m.Contacts {
+			renderContactCard(w, itnioContactKeys, c)
+		}
+		w.endArray()
+	case len(m.Errors) == 1:
+		e := m.Errors[0]
+		w.object(m.Type)
+		w.str("code", e.Code)
+		if e.Details != "" {
+			w.str("details", e.Details)
+		}
+		if e.Title != "" {
+			w.str("title", e.Title)
+		}
+		if e.Message != "" {
+			w.str("message", e.Message)
+		}
+		w.endObject()
+	default:
+		return fmt.Errorf("render %s: %w", m.Kind, ErrNotApplicable)
+	}
+	w.str("type", m.Type)
+	if c := m.Context; c != nil {
+		w.object("context")
+		if c.Forwarded {
+			w.bool("forwarded", true)
+			w.bool("frequently_forwarded", c.FrequentlyForwarded)
+		}
+		w.str("from", c.From)
+		w.str("id", c.MessageID)
+		if p := c.ReferredProduct; p != nil {
+			w.object("referred_product")
+			w.str("catalog_id", p.CatalogID)
+			w.str("product_retailer_id", p.ProductRetailerID)
+			w.endObject()
+		}
+		w.endObject()
+	}
+	w.endObject()
+	w.str("messageId", m.MessageID)
+	w.int("timestamp", m.SentAt.Unix())
+	w.endObject()
+	return nil
 }
 
 // parseITNIOTech reads an ITNIO Tech uplink message into the model: messageId as MessageID (ITNIO

@@ -68,6 +68,11 @@ type Provider struct {
 	mutations []Mutation // provider-specific additions to the named catalogue
 	// parse reads a schema-valid webhook, decoded, into the model (see Parse).
 	parse func(doc map[string]any) (message.Message, error)
+	// For SameMessage: carry clears what of m the provider's format has no place for; render writes
+	// m, which carry has made fit, with ids of the provider's own drawn into b.msg, or returns
+	// ErrNotApplicable for a kind it does not render.
+	carry  func(m *message.Message)
+	render func(b *builder, m *message.Message) error
 }
 
 // otherEvent is a webhook of another event type that shares the inbound message's URL.

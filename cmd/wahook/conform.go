@@ -32,6 +32,7 @@ type conformOptions struct {
 	inspect        string
 	inspectTimeout time.Duration
 	ignore         []string
+	equivalent     bool
 }
 
 func newConformCmd() *cobra.Command {
@@ -46,6 +47,10 @@ checks each answer. The groups of cases:
   documented  every example of the provider's document, quirks included, with fresh ids: 2xx
   tolerate    what the provider can legitimately send (unknown fields and types, other events,
               16 KiB texts, 64 KiB contact lists, ...): 2xx
+  equivalent  with --equivalent only, for a receiver that takes every provider's webhooks at one
+              URL: one message of each shared type in every provider's format, 2xx each, and
+              with deep verification, the same understanding of each (the other formats carry
+              --header, and the credentials where their provider has a place for them)
   reject      what it never sends (broken JSON, missing or mistyped fields, hostile bodies): never a
               5xx or a timeout; with --profile strict, a 4xx
   delivery    a retry of identical bytes, a burst of 50 concurrent deliveries, an out-of-order
@@ -59,6 +64,8 @@ Deep verification: a receiver can say what it understood of each message it acke
 message model (schemas/message.schema.json), by answering the 2xx with it, or at an --inspect URL.
 The suite then compares it with what was sent, field by field: a receiver that answers 200 but drops
 a caption fails, with one "misread:" line per field. --ignore names fields it keeps less of on purpose.
+With --equivalent, an understanding that differs between the formats of one message fails too:
+"/location/latitude: understood 22.63 from innopaas, 22 from itniotech".
 
 Output: the failures, each with expected and observed answers and a command that reproduces it
 (its payloads kept in --payload-dir, credentials read from $WAHOOK_<HEADER> variables), then
@@ -72,6 +79,7 @@ refused, interrupted).`,
   wahook conform --target $URL --provider innopaas --profile strict --auth-user U --auth-token T --junit report.xml --payload-dir payloads
   wahook conform --target $URL --provider itniotech -H 'X-Hook-Secret: s3cret' --run '^reject/'
   wahook conform --target $URL --provider itniotech --inspect 'http://127.0.0.1:8080/messages/{id}' --ignore /media/caption
+  wahook conform --target $URL --provider innopaas --equivalent
   wahook conform --provider itniotech --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -98,6 +106,7 @@ refused, interrupted).`,
 	f.StringVar(&opts.inspect, "inspect", "", "after each acknowledged message, GET this URL ({id} is the message id) until it answers 2xx with what the receiver understood, in wahook's message model, and compare it field by field with what was sent")
 	f.DurationVar(&opts.inspectTimeout, "inspect-timeout", 5*time.Second, "how long --inspect waits for one message")
 	f.StringSliceVar(&opts.ignore, "ignore", nil, "model fields not compared, as JSON pointers: /media/caption,/contacts")
+	f.BoolVar(&opts.equivalent, "equivalent", false, "the receiver takes every provider's webhooks at --target: send each shared message in every format, and check it is understood alike")
 
 	var profiles []string
 	for _, p := range conformance.Profiles() {
@@ -127,7 +136,7 @@ func (o conformOptions) config() (conformance.Config, error) {
 		Seed:       o.seed,
 		PayloadDir: o.payloadDir,
 		Version:    versionString(),
-		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore,
+		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore, Equivalent: o.equivalent,
 	}, nil
 }
 

@@ -33,6 +33,7 @@ type genOptions struct {
 	malformed     bool
 	skipMutations []string
 	firstType     bool
+	sameMessage   bool
 	format        string
 	force         bool
 	quiet         bool
@@ -64,6 +65,12 @@ Where a provider's document shows a field one way in its examples and another in
 quirks), --quirks chooses: mix draws the form per payload, example and table always write that one.
 Media links point under --media-base-url, where wahook serve hosts the exact bytes they announce.
 
+--same-message writes one message in the format of every provider, for a receiver that serves more
+than one: DIR/innopaas/text/000000.json and DIR/itniotech/text/000000.json say the same (sender,
+time, text, attachment, location, cards), each with its provider's own ids, and a receiver should
+store the same thing for both. It covers the types every provider has; the manifest marks the entries
+"sameMessage": true.
+
 The same flags write the same bytes. The manifest is renamed into place last, so an interrupted run
 leaves no manifest.jsonl.
 
@@ -72,7 +79,8 @@ DIR without --force, interrupted).`,
 		Example: `  wahook gen --out corpus
   wahook gen --out corpus --provider itniotech --type text,image --count 1000 --malformed
   wahook gen --out corpus --format jsonl --count 1000000 --seed 7 --force --quiet
-  wahook gen --out corpus --quirks table --media-base-url http://127.0.0.1:9000`,
+  wahook gen --out corpus --quirks table --media-base-url http://127.0.0.1:9000
+  wahook gen --out corpus --same-message --count 100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.countSet = cmd.Flags().Changed("count")
@@ -90,6 +98,7 @@ DIR without --force, interrupted).`,
 	f.BoolVar(&opts.malformed, "malformed", false, "also write one payload per mutation and message type")
 	f.StringSliceVar(&opts.skipMutations, "skip-mutation", nil, "mutation ids to leave out of --malformed, comma-separated")
 	f.BoolVar(&opts.firstType, "systematic-first-type", false, "apply each systematic mutation to the first type it applies to only")
+	f.BoolVar(&opts.sameMessage, "same-message", false, "write each message in every provider's format, under the same number; --count counts messages (default one per type every provider has)")
 	f.StringVar(&opts.format, "format", opts.format, "layout of valid payloads: files or jsonl")
 	f.BoolVar(&opts.force, "force", false, "write into a non-empty directory, replacing its manifest and files of the same names")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print nothing on success: no progress bar, no summary")
@@ -248,6 +257,17 @@ func pairCount(providers []schemas.Provider, types []string) uint64 {
 	return n
 }
 
+// sameTypeCount is the number of selected types a same-message corpus covers: its default --count.
+func sameTypeCount(types []string) uint64 {
+	var n uint64
+	for _, t := range mockprovider.SameMessageTypes() {
+		if types == nil || slices.Contains(types, t) {
+			n++
+		}
+	}
+	return n
+}
+
 // isTerminal reports whether w is a terminal; a variable so that tests can draw the progress bar.
 var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -264,13 +284,17 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 		return err
 	}
 	count := opts.count
-	if !opts.countSet {
+	switch {
+	case opts.countSet:
+	case opts.sameMessage:
+		count = sameTypeCount(types)
+	default:
 		count = pairCount(providers, types)
 	}
 	copts := corpus.Options{
 		Dir: opts.out, Providers: providers, Types: types, Count: count, Seed: opts.seed,
 		Quirks: mockprovider.QuirkMode(opts.quirks), MediaBaseURL: opts.mediaBaseURL, Malformed: opts.malformed, SkipMutations: opts.skipMutations,
-		SystematicFirstType: opts.firstType, Format: corpus.Format(opts.format), Force: opts.force,
+		SystematicFirstType: opts.firstType, SameMessage: opts.sameMessage, Format: corpus.Format(opts.format), Force: opts.force,
 	}
 
 	var bar *progressbar.ProgressBar
@@ -305,6 +329,7 @@ func runGen(ctx context.Context, opts genOptions, stdout, stderr io.Writer) erro
 var genFlags = map[string]string{
 	"Dir": "--out", "Format": "--format", "Count": "--count", "Quirks": "--quirks",
 	"MediaBaseURL": "--media-base-url", "Types": "--type", "SkipMutations": "--skip-mutation",
+	"SameMessage": "--same-message",
 }
 
 // genError words an error of corpus.Write for the command line: the validity checks are corpus's,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wahook/wahook/internal/corpus"
 	"github.com/wahook/wahook/internal/hooktest"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -427,6 +428,33 @@ func TestInterrupted(t *testing.T) {
 	})
 }
 
+// TestSameMessage: a same-message corpus holds each message once per provider under the same number,
+// the two saying the same, each regenerated from its manifest line alone.
+func TestSameMessage(t *testing.T) {
+	dir, sum := write(t, corpus.Options{SameMessage: true, Count: 20, Seed: 3, Types: []string{"text", "location", "contacts", "image", "reaction"}})
+	assert.Equal(t, uint64(40), sum.Payloads, "20 messages, each for both providers")
+	messages := map[string][]message.Message{}
+	for p, err := range corpus.ReadPayloads(dir) {
+		require.NoError(t, err)
+		assert.True(t, p.SameMessage)
+		assert.NotEqual(t, "reaction", p.Type, "ITNIO Tech has no reactions")
+		m, err := mockprovider.Parse(p.Provider, p.Body)
+		require.NoError(t, err, p.File)
+		number := p.Type + "/" + filepath.Base(p.File)
+		assert.Equal(t, string(p.Provider)+"/"+number, p.File)
+		messages[number] = append(messages[number], m)
+		again, err := corpus.Regenerate(p.Entry)
+		require.NoError(t, err)
+		assert.Equal(t, string(p.Body), string(again.Body), "%s regenerated from its line", p.File)
+	}
+	require.Len(t, messages, 20)
+	for number, ms := range messages {
+		require.Len(t, ms, 2, number)
+		assert.Empty(t, message.Diff(ms[0].Content(), ms[1].Content(), nil), "%s says the same for both providers", number)
+		assert.NotEqual(t, ms[0].Provider, ms[1].Provider)
+	}
+}
+
 func TestBadOptions(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
@@ -451,6 +479,9 @@ func TestBadOptions(t *testing.T) {
 		{"count too large", corpus.Options{Count: 1<<63 + 5}, nil, "Count", "corpus: Count: 9223372036854775813: at most 4611686018427387904"},
 		{"unknown quirk mode", corpus.Options{Count: 1, Quirks: "sometimes"}, mockprovider.ErrUnknownQuirkMode, "Quirks", `corpus: Quirks: unknown quirk mode "sometimes" (want mix, example, table)`},
 		{"media base URL not http", corpus.Options{Count: 1, MediaBaseURL: "ftp://x"}, nil, "MediaBaseURL", `corpus: MediaBaseURL: "ftp://x": scheme must be http or https`},
+		{"same message of one provider", corpus.Options{Count: 1, SameMessage: true, Providers: []schemas.Provider{schemas.ITNIOTech}}, nil, "SameMessage", "corpus: SameMessage: needs two providers or more, got itniotech"},
+		{"same message as jsonl", corpus.Options{Count: 1, SameMessage: true, Format: corpus.JSONL}, nil, "Format", "corpus: Format: a same-message corpus is written as files"},
+		{"same message of no shared type", corpus.Options{Count: 1, SameMessage: true, Types: []string{"reaction"}}, nil, "Types", "corpus: Types: no selected type can be written the same"},
 		{"unknown skipped mutation", corpus.Options{Malformed: true, SkipMutations: []string{"nope"}}, mockprovider.ErrUnknownMutation, "SkipMutations", `corpus: SkipMutations: unknown mutation "nope" for innopaas, itniotech`},
 	}
 	for _, tt := range tests {

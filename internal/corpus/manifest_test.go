@@ -148,6 +148,7 @@ func TestAppendEntryIsJSON(t *testing.T) {
 		{File: "x.jsonl", Line: 18446744073709551615, Provider: "itniotech", Type: "t", Index: 18446744073709551615, Mutation: "m.x_y-z",
 			RunSeed: 18446744073709551615, Quirks: "table", MediaBaseURL: "http://h/<&>?q=\"é\"",
 			Expect: "reject", Schema: "not-checked", Seed: 1, ID: "wamid.\"<&>\"\\\x01\x7fé😀\xff", ContentType: "text/plain; charset=\"x\"", SHA256: "0"},
+		{File: "innopaas/text/000000.json", Provider: "innopaas", Type: "text", SameMessage: true, Expect: "accept"},
 		{},
 	}
 	for _, e := range entries {

@@ -15,8 +15,9 @@ import (
 )
 
 // Misreader is a receiver with one silent bug, for the deep-verification tests: it acks every POST
-// with 200, reads what the provider's schema accepts with mockprovider.Parse, spoils it with Spoil
-// and keeps it by message id. GET /inspect/{id} answers with what it kept (404 until it has the
+// with 200, reads what the provider's schema accepts with mockprovider.Parse (recognising the
+// provider by the format when Provider is schemas.Auto), spoils it with Spoil and keeps it by message
+// id. GET /inspect/{id} answers with what it kept (404 until it has the
 // message); with AckBody set, its acks carry it too.
 type Misreader struct {
 	Provider schemas.Provider
@@ -38,7 +39,11 @@ func (m *Misreader) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	got, err := mockprovider.Parse(m.Provider, body)
+	p := m.Provider
+	if p == schemas.Auto {
+		p, _ = schemas.Detect(body)
+	}
+	got, err := mockprovider.Parse(p, body)
 	if err != nil {
 		return // acked all the same, as a lenient receiver does
 	}
