@@ -87,11 +87,25 @@ func TestSendQueueFull(t *testing.T) {
 	c := client(t)
 	// The first run's delivery hangs until the test ends: its timeout outlasts the test's waits.
 	body := mustJSON(t, map[string]any{"target": rec.URL, "provider": "itniotech", "types": []string{"text"}, "count": 1, "retries": "none", "timeout": "2m"})
+	// Each keeps trying until it holds a place: a probe below may take one first, and a sender refused
+	// then (or one whose client gave up on a loaded machine) must not leave its place to the probes.
+	done := make(chan struct{})
+	defer close(done)
 	for range server.MaxConcurrentSends {
 		go func() {
-			resp, err := c.Post(srv.URL()+"/v1/send", "application/json", strings.NewReader(body))
-			if err == nil {
-				resp.Body.Close()
+			for {
+				resp, err := c.Post(srv.URL()+"/v1/send", "application/json", strings.NewReader(body))
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusTooManyRequests {
+						return
+					}
+				}
+				select {
+				case <-done:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
 			}
 		}()
 	}
