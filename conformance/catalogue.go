@@ -182,6 +182,7 @@ func (b *builder) tolerate() error {
 		if wholeBody {
 			types = types[:1]
 		}
+		first := true
 		for _, typ := range types {
 			if !m.AppliesTo(typ) {
 				continue
@@ -198,13 +199,16 @@ func (b *builder) tolerate() error {
 			if !ok {
 				continue
 			}
+			// A receiver that a mutation kills dies of its first case: that one is hostile, and
+			// blamed; the others run beside the rest.
 			err = b.add(Case{
-				ID: id, Group: GroupTolerate, Type: typ, Mutation: m.ID, Expect: ExpectAck, Hostile: true,
+				ID: id, Group: GroupTolerate, Type: typ, Mutation: m.ID, Expect: ExpectAck, Hostile: first && !m.Systematic,
 				Requests: []Request{req}, Description: desc,
 			})
 			if err != nil {
 				return err
 			}
+			first = false
 		}
 	}
 	return nil
@@ -291,7 +295,7 @@ func (b *builder) reject() error {
 		}
 		n++
 		err = b.add(Case{
-			ID: id, Group: GroupReject, Type: typ, Mutation: m.ID, Expect: expect, Hostile: true,
+			ID: id, Group: GroupReject, Type: typ, Mutation: m.ID, Expect: expect, Hostile: !m.Systematic,
 			Requests: []Request{req}, Description: fmt.Sprintf("%s (%s)", m.Description, aMessage(typ)),
 		})
 		if err != nil {

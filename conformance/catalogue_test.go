@@ -74,7 +74,7 @@ func TestCases(t *testing.T) {
 				case mockprovider.Reject:
 					c, ok := ids[fmt.Sprintf("reject/%s/%s", p, m.ID)]
 					if assert.True(t, ok, "reject %s", m.ID) {
-						assert.True(t, c.Hostile)
+						assert.Equal(t, !m.Systematic, c.Hostile, "a named mutation may kill, a systematic one changes a field")
 						assert.Equal(t, conformance.ExpectNoServerError, c.Expect)
 						assert.True(t, m.AppliesTo(c.Type), "%s on %s", m.ID, c.Type)
 					}
@@ -83,6 +83,7 @@ func TestCases(t *testing.T) {
 					for _, c := range cs {
 						if c.Group == conformance.GroupTolerate && c.Mutation == m.ID {
 							assert.Equal(t, conformance.ExpectAck, c.Expect)
+							assert.Equal(t, n == 0 && !m.Systematic, c.Hostile, "%s: the first case of a mutation is the hostile one", c.ID)
 							n++
 						}
 					}

@@ -35,6 +35,12 @@ func Profiles() []Profile { return []Profile{Standard, Strict} }
 // defaultTimeout bounds each request of the suite.
 const defaultTimeout = 10 * time.Second
 
+// DefaultConcurrency is Config.Concurrency's default; MaxConcurrency its largest value.
+const (
+	DefaultConcurrency = 8
+	MaxConcurrency     = 64
+)
+
 // Errors the suite returns before or instead of running cases, besides delivery.ErrUnreachable and
 // delivery.ErrNoAnswer for a target that takes no connection or gives no HTTP answer.
 var (
@@ -65,6 +71,18 @@ type Config struct {
 	PayloadDir string
 	// Version names the caller in the User-Agent; "" means "dev".
 	Version string
+
+	// Concurrency is how many cases are in flight at once; 0 means DefaultConcurrency, 1 runs them
+	// one after another. Cases that may kill or wedge the receiver (Case.Hostile) run with no other
+	// hostile case in flight, so that a death is blamed on the case that caused it; the report lists
+	// the cases in catalogue order, and the same seed gives the same verdicts whatever the number.
+	Concurrency int
+	// MaxFailures, when positive, stops the run after that many failed cases: those not yet started
+	// are skipped.
+	MaxFailures int
+	// Budget, when positive, bounds the run's wall time: cases not started when it runs out are
+	// skipped, and counted in Summary.OverBudget.
+	Budget time.Duration
 
 	// Deep verification: what the receiver understood of each message it acknowledged, compared
 	// with what was sent, field by field, in wahook's message model (package message). The suite
@@ -156,6 +174,16 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 	}
 	if c.Timeout == 0 {
 		s.Timeout = defaultTimeout
+	}
+	switch {
+	case c.Concurrency < 0 || c.Concurrency > MaxConcurrency:
+		return nil, bad("Concurrency", fmt.Errorf("%d: want 1 to %d", c.Concurrency, MaxConcurrency))
+	case c.MaxFailures < 0:
+		return nil, bad("MaxFailures", fmt.Errorf("negative (%d)", c.MaxFailures))
+	case c.Budget < 0:
+		return nil, bad("Budget", fmt.Errorf("negative (%v)", c.Budget))
+	case c.Concurrency == 0:
+		s.Concurrency = DefaultConcurrency
 	}
 	switch {
 	case c.InspectTimeout < 0:

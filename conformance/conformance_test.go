@@ -275,11 +275,17 @@ func TestTimeout(t *testing.T) {
 	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: 200 * time.Millisecond}, Run: "^valid/"})
 	assert.Less(t, time.Since(start), 5*time.Second)
 	require.Equal(t, 3, report.Summary.Failed)
+	canaries := 0
 	for _, r := range report.Failures() {
 		assert.Contains(t, r.ID, "/sticker/")
 		assert.Equal(t, "expected 2xx, got timeout after 200ms while reading the response head: got 0 bytes", r.Reason)
-		assert.NotNil(t, r.Canary, "a case without an answer is followed by the canary")
+		if r.Canary != nil {
+			canaries++
+		}
 	}
+	// The first timeout is followed by the canary; once it has shown the receiver alive, the other
+	// sticker cases' timeouts are theirs alone.
+	assert.GreaterOrEqual(t, canaries, 1, "a case without an answer is followed by the canary")
 }
 
 // The reproduce commands connect and wait as the suite did: the same trust in an https target's

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type Observation struct {
 	Latency time.Duration `json:"latency"`
 	// noAnswer is the engine's verdict when no HTTP answer came (see delivery.Attempt.NoAnswer).
 	noAnswer error
+
 	// answer is the response body as the engine kept it, for deep verification.
 	answer []byte
 }
@@ -77,6 +79,8 @@ type Result struct {
 	// it reads, written under Report.PayloadDir.
 	Reproduce string   `json:"reproduce,omitempty"`
 	Files     []string `json:"files,omitempty"`
+	// overBudget marks a case skipped because Config.Budget ran out.
+	overBudget bool
 }
 
 // PayloadInfo identifies one request body of a case.
@@ -125,6 +129,9 @@ type Summary struct {
 	Passed  int `json:"passed"`
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
+	// OverBudget counts the skipped cases that Config.Budget left no time for: a run with any is
+	// incomplete, whatever the others' outcomes.
+	OverBudget int `json:"overBudget,omitempty"`
 }
 
 // String is the summary line: "N passed, M failed, K skipped".
@@ -142,9 +149,29 @@ func summarize(results []Result) Summary {
 			s.Failed++
 		case Skip:
 			s.Skipped++
+			if r.overBudget {
+				s.OverBudget++
+			}
 		}
 	}
 	return s
+}
+
+// GroupLatency returns the median, 99th percentile (nearest rank) and longest wall time of the cases
+// of group g that ran, canaries included; zeros when none ran.
+func (r *Report) GroupLatency(g Group) (p50, p99, longest time.Duration) {
+	var ds []time.Duration
+	for _, res := range r.Results {
+		if res.Group == g && res.Outcome != Skip {
+			ds = append(ds, res.Duration)
+		}
+	}
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(ds)
+	rank := func(p int) time.Duration { return ds[max(0, (p*len(ds)+99)/100-1)] }
+	return rank(50), rank(99), ds[len(ds)-1]
 }
 
 // Failures returns the failed results, in order.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,7 +32,9 @@ type runner struct {
 	canaryAcked bool
 	probed      bool
 	// deadAfter is the id of the case after which the receiver stopped answering.
-	deadAfter  string
+	deadAfter string
+	// sched is the running suite's schedule (schedule.go).
+	sched      *schedule
 	payloadDir string
 	// hint is the probe's guess at why most cases will fail, if it has one.
 	hint  string
@@ -125,82 +128,82 @@ func (r *runner) checkReachable(ctx context.Context) error {
 	return nil
 }
 
-// runCase runs one case and returns its result. Call checkReachable first. Once the receiver has stopped
-// answering after a case, runCase skips every later case.
-func (r *runner) runCase(ctx context.Context, c Case) Result {
-	res := Result{
-		ID: c.ID, Group: c.Group, Provider: c.Provider, Description: c.Description,
-		Type: c.Type, Mutation: c.Mutation, Fixture: c.Fixture, Payloads: payloadInfos(c.Requests),
-		Expected: c.Expect.String(), Requests: len(c.Requests),
-	}
-	r.mu.Lock()
-	deadAfter, probed := r.deadAfter, r.probed
-	r.mu.Unlock()
-	switch {
-	case c.Skip != "":
-		res.Outcome, res.Reason = Skip, c.Skip
-		return res
-	case deadAfter != "":
-		res.Outcome, res.Reason = Skip, "not run: the receiver stopped answering after "+deadAfter
-		return res
-	case !probed:
-		if err := r.checkReachable(ctx); err != nil {
-			res.Outcome, res.Reason = Fail, err.Error()
-			return res
+// runCase runs case i of the schedule, which has started it, and records its result there; a
+// hostile case is followed by a canary. hung says the schedule counted it among hungInFlight.
+func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
+	c := r.cases[i]
+	res := newResult(c)
+	start := time.Now()
+	obs := r.send(ctx, c.Requests, c.Concurrent)
+	interrupted := ctx.Err() != nil
+	var failed bool
+	if !interrupted {
+		var decisive Observation
+		var reason string
+		failed, decisive, reason = r.judge(c, obs)
+		decisive.answer = nil // the report keeps the start of the body only
+		res.Observed = &decisive
+		if !failed {
+			misread, err := r.deepCheck(ctx, c, obs)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				failed, reason = true, "acknowledged, but the receiver's understanding could not be read: "+err.Error()
+			case len(misread) > 0:
+				fields := "fields"
+				if len(misread) == 1 {
+					fields = "field"
+				}
+				failed, reason = true, fmt.Sprintf("acknowledged, but the receiver misread %d %s: %s", len(misread), fields, misread[0])
+				res.Misread = misread
+			}
+		}
+		res.Outcome = Pass
+		if failed {
+			res.Outcome, res.Reason = Fail, reason
 		}
 	}
 
-	start := time.Now()
-	obs := r.send(ctx, c.Requests, c.Concurrent)
-	if ctx.Err() != nil {
-		res.Outcome, res.Reason, res.Duration = Skip, "interrupted", time.Since(start)
-		return res
-	}
-	failed, decisive, reason := r.judge(c, obs)
-	decisive.answer = nil // the report keeps the start of the body only
-	res.Observed = &decisive
-	if !failed {
-		misread, err := r.deepCheck(ctx, c, obs)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			failed, reason = true, "acknowledged, but the receiver's understanding could not be read: "+err.Error()
-		case len(misread) > 0:
-			fields := "fields"
-			if len(misread) == 1 {
-				fields = "field"
-			}
-			failed, reason = true, fmt.Sprintf("acknowledged, but the receiver misread %d %s: %s", len(misread), fields, misread[0])
-			res.Misread = misread
-		}
-	}
-	noAnswer := false
+	noAnswer, timedOut := false, len(obs) == 1 && !c.Concurrent
 	for _, o := range obs {
 		noAnswer = noAnswer || o.Status == 0
+		timedOut = timedOut && o.Class == delivery.ClassTimeout
 	}
-	if c.Hostile || noAnswer {
-		canary := r.send(ctx, []Request{c.Canary}, false)[0]
-		canary.answer = nil
-		res.Canary = &canary
-		if alive := r.alive(canary); !alive && ctx.Err() == nil {
-			r.mu.Lock()
-			r.deadAfter = c.ID
-			r.mu.Unlock()
-			stopped := "receiver stopped answering after this case: canary got " + canary.describe()
-			if failed {
-				reason += "; " + stopped
-			} else {
-				reason = stopped
-			}
-			failed = true
+	sc := r.sched
+	r.mu.Lock()
+	hanging := timedOut && sc.hanging[c.Type]
+	r.mu.Unlock()
+	if !interrupted && (hostile || noAnswer && !hanging) {
+		canary, alive := r.check(ctx, i)
+		r.mu.Lock()
+		switch {
+		case r.deadAfter == c.ID:
+			res = stopped(res, canary)
+		case !alive && noAnswer:
+			res.Outcome, res.Reason = Skip, "not run: the receiver stopped answering after "+r.deadAfter
+		case alive && timedOut:
+			sc.hanging[c.Type] = true // alive, but not on this type: its other cases need no canary
 		}
+		if r.deadAfter == c.ID || alive {
+			res.Canary = &canary
+		}
+		r.mu.Unlock()
+	}
+	if interrupted {
+		res.Outcome, res.Reason = Skip, "interrupted"
 	}
 	res.Duration = time.Since(start)
-	res.Outcome = Pass
-	if failed {
-		res.Outcome, res.Reason = Fail, reason
-		res.Reproduce, res.Files = r.reproduce(c)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.Outcome == Fail {
+		sc.failures++
 	}
-	return res
+	sc.cases[i] = scheduled{res: res, done: true}
+	sc.inFlight--
+	if hung {
+		sc.hungInFlight--
+	}
+	sc.cond.Broadcast()
 }
 
 // alive judges a canary's answer.
@@ -327,19 +330,14 @@ func Execute(ctx context.Context, cfg Config, onResult func(Result)) (*Report, e
 	if err := r.checkReachable(ctx); err != nil {
 		return nil, err
 	}
-	var results []Result
-	for _, c := range r.cases {
-		if ctx.Err() != nil {
-			break
-		}
-		res := r.runCase(ctx, c)
-		if ctx.Err() != nil && res.Outcome != Fail {
-			break
-		}
-		results = append(results, res)
-		if onResult != nil {
+	results := r.runAll(ctx, func(res Result) {
+		if onResult != nil && !(ctx.Err() != nil && res.Reason == "interrupted") {
 			onResult(res)
 		}
+	})
+	if ctx.Err() != nil {
+		// The report holds the cases judged before the interrupt, not those it cut short.
+		results = slices.DeleteFunc(results, func(res Result) bool { return res.Outcome == Skip && res.Reason == "interrupted" })
 	}
 	report := r.report(results)
 	if err := ctx.Err(); err != nil {

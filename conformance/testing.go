@@ -57,11 +57,9 @@ func runTests(t testingT, cfg Config) *Report {
 	if hint != "" {
 		t.Logf("conformance: %s", hint)
 	}
-	var results []Result
-	for _, c := range r.cases {
-		t.Run(c.ID, func(t testingT) {
-			res := r.runCase(t.Context(), c)
-			results = append(results, res)
+	results := r.runAll(t.Context(), nil)
+	for _, res := range results {
+		t.Run(res.ID, func(t testingT) {
 			switch res.Outcome {
 			case Fail:
 				t.Error(res.Reason + "\n" + details(res))

@@ -33,6 +33,10 @@ type conformOptions struct {
 	inspectTimeout time.Duration
 	ignore         []string
 	equivalent     bool
+	// pace
+	concurrency int
+	maxFailures int
+	budget      time.Duration
 }
 
 func newConformCmd() *cobra.Command {
@@ -106,6 +110,9 @@ refused, interrupted).`,
 	f.StringVar(&opts.inspect, "inspect", "", "after each acknowledged message, GET this URL ({id} is the message id) until it answers 2xx with what the receiver understood, in wahook's message model, and compare it field by field with what was sent")
 	f.DurationVar(&opts.inspectTimeout, "inspect-timeout", 5*time.Second, "how long --inspect waits for one message")
 	f.StringSliceVar(&opts.ignore, "ignore", nil, "model fields not compared, as JSON pointers: /media/caption,/contacts")
+	f.IntVar(&opts.concurrency, "concurrency", conformance.DefaultConcurrency, "cases in flight at once (1 runs them one by one); a case that may kill the receiver always runs alone")
+	f.IntVar(&opts.maxFailures, "max-failures", 0, "stop after this many failed cases and skip the rest (0: no limit)")
+	f.DurationVar(&opts.budget, "budget", 0, "wall-time budget for the whole run: cases not started when it runs out are skipped, and the run exits 2 unless a case failed (0: none)")
 	f.BoolVar(&opts.equivalent, "equivalent", false, "the receiver takes every provider's webhooks at --target: send each shared message in every format, and check it is understood alike")
 
 	var profiles []string
@@ -137,6 +144,7 @@ func (o conformOptions) config() (conformance.Config, error) {
 		PayloadDir: o.payloadDir,
 		Version:    versionString(),
 		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore, Equivalent: o.equivalent,
+		Concurrency: o.concurrency, MaxFailures: o.maxFailures, Budget: o.budget,
 	}, nil
 }
 
@@ -197,6 +205,8 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 		return fmt.Errorf("conform: %w", err)
 	case report.Summary.Failed > 0:
 		return errFindings
+	case report.Summary.OverBudget > 0:
+		return fmt.Errorf("conform: the run is incomplete: the budget of %v ran out with %d cases not run", opts.budget, report.Summary.OverBudget)
 	}
 	return nil
 }
@@ -293,8 +303,27 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 			groups = append(groups, fmt.Sprintf("%s %d/%d", g, passed, total))
 		}
 	}
+	if !quiet {
+		var lat []string
+		for _, g := range conformance.Groups() {
+			if p50, p99, longest := r.GroupLatency(g); longest > 0 {
+				lat = append(lat, fmt.Sprintf("%s %v/%v/%v", g, roundLatency(p50), roundLatency(p99), roundLatency(longest)))
+			}
+		}
+		if len(lat) > 0 {
+			fmt.Fprintf(w, "latency by group, p50/p99/max: %s\n", strings.Join(lat, ", "))
+		}
+	}
 	fmt.Fprintf(w, "passed by group: %s\n", strings.Join(groups, ", "))
 	fmt.Fprintln(w, r.Summary)
+}
+
+// roundLatency rounds d for reading: to 0.1 ms below a second, to 10 ms above.
+func roundLatency(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(10 * time.Millisecond)
 }
 
 // The names of the report files, for messages, and the flags that ask for them.

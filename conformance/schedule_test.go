@@ -1,0 +1,168 @@
+package conformance_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// counting counts the requests h is sent.
+func counting(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// requests is how many requests the cases of report send, their canaries not counted.
+func requests(report *conformance.Report) int {
+	n := 0
+	for _, res := range report.Results {
+		if res.Outcome != conformance.Skip {
+			n += res.Requests
+		}
+	}
+	return n
+}
+
+// TestStallOnOneType: a receiver that stalls on every document message, and answers the rest at
+// once, fails the document cases and no other, and costs a canary only for the first timeout and
+// for the hostile cases: not one per document case.
+func TestStallOnOneType(t *testing.T) {
+	var seen atomic.Int64
+	ref := reference()
+	srv := serve(t, counting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if messageType(peek(r)) == "document" {
+			<-r.Context().Done() // a synchronous download that does not come back
+			return
+		}
+		ref.ServeHTTP(w, r)
+	}), &seen))
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: 300 * time.Millisecond}})
+	var documents, hostile int
+	for _, res := range report.Results {
+		if res.Canary != nil {
+			hostile++
+		}
+		switch {
+		case res.Outcome == conformance.Fail:
+			assert.True(t, res.Type == "document" || res.ID == "delivery/itniotech/burst-50", "%s: %s", res.ID, res.Reason)
+			assert.Contains(t, res.Reason, "timeout", res.ID)
+			documents++
+		case res.Type == "document" && (res.Group == conformance.GroupValid || res.Group == conformance.GroupDocumented):
+			t.Errorf("%s: %s, not failed", res.ID, res.Outcome)
+		}
+	}
+	assert.Greater(t, documents, 10)
+	canaries := int(seen.Load()) - requests(report) - 1 // the probe
+	t.Logf("%d requests for %d cases, %d canaries", seen.Load(), len(report.Results), canaries)
+	assert.Equal(t, hostile, canaries, "a canary is on record for each one sent")
+	assert.Less(t, canaries, 60, "hostile cases and the first timeout only")
+}
+
+// TestSerialised: a receiver that handles one request at a time fails the burst case, passes the
+// rest, and is sent one canary per hostile case at most.
+func TestSerialised(t *testing.T) {
+	var seen atomic.Int64
+	var mu sync.Mutex
+	ref := reference()
+	srv := serve(t, counting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		time.Sleep(15 * time.Millisecond) // a synchronous database write
+		ref.ServeHTTP(w, r)
+	}), &seen))
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS, Timeout: 400 * time.Millisecond}, Run: "^(valid|delivery)/"})
+	failed := report.Failures()
+	require.Len(t, failed, 1, "%v", failed)
+	assert.Equal(t, "delivery/innopaas/burst-50", failed[0].ID)
+	assert.Contains(t, failed[0].Reason, "of 50 concurrent deliveries failed")
+	canaries := int(seen.Load()) - requests(report) - 1
+	assert.Equal(t, 1, canaries, "the burst's canary only")
+}
+
+// TestSameVerdictsAtAnyConcurrency: the same seed gives the same report, latencies aside, one case
+// at a time and eight: against a receiver with a failing type and one that dies of a hostile case.
+func TestSameVerdictsAtAnyConcurrency(t *testing.T) {
+	receivers := map[string]func() http.Handler{
+		"500 on video": func() http.Handler {
+			ref := reference()
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if messageType(peek(r)) == "video" {
+					w.WriteHeader(http.StatusInternalServerError)
+					return
+				}
+				ref.ServeHTTP(w, r)
+			})
+		},
+		"the reference receiver": reference,
+	}
+	for name, newReceiver := range receivers {
+		t.Run(name, func(t *testing.T) {
+			var reports []*conformance.Report
+			for _, n := range []int{1, 8} {
+				srv := serve(t, newReceiver())
+				reports = append(reports, execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Concurrency: n, Seed: 3}))
+			}
+			require.Equal(t, len(reports[0].Results), len(reports[1].Results))
+			for i, a := range reports[0].Results {
+				b := reports[1].Results[i]
+				assert.Equal(t, a.ID, b.ID, "catalogue order")
+				assert.Equal(t, a.Outcome, b.Outcome, a.ID)
+				assert.Equal(t, a.Reason, b.Reason, a.ID)
+				assert.Equal(t, a.Payloads, b.Payloads, a.ID)
+			}
+			assert.Equal(t, reports[0].Summary, reports[1].Summary)
+		})
+	}
+}
+
+// TestMaxFailuresAndBudget: the run stops after MaxFailures failed cases, and Budget skips what it
+// leaves no time for, counting it apart so that no one takes the run for complete.
+func TestMaxFailuresAndBudget(t *testing.T) {
+	ref := reference()
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if messageType(peek(r)) == "image" {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		ref.ServeHTTP(w, r)
+	}))
+	cfg := conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, MaxFailures: 2, Concurrency: 1}
+	report := execute(t, cfg)
+	assert.Equal(t, 2, report.Summary.Failed)
+	stopped := 0
+	for _, res := range report.Results {
+		if res.Reason == "not run: 2 cases failed, the most the run allows (max failures)" {
+			stopped++
+		}
+	}
+	assert.Greater(t, stopped, 300, "the rest are skipped")
+	assert.Zero(t, report.Summary.OverBudget)
+
+	cfg = conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Budget: time.Nanosecond}
+	report = execute(t, cfg)
+	assert.Zero(t, report.Summary.Passed+report.Summary.Failed)
+	assert.Equal(t, report.Summary.Skipped-3, report.Summary.OverBudget, "all but the auth cases, skipped for want of credentials")
+	for _, res := range report.Results {
+		if res.Group != conformance.GroupAuth {
+			assert.True(t, strings.HasPrefix(res.Reason, "not run: the run's budget of 1ns ran out"), res.Reason)
+		}
+	}
+
+	for _, bad := range []conformance.Config{{Concurrency: -1}, {Concurrency: conformance.MaxConcurrency + 1}, {MaxFailures: -1}, {Budget: -time.Second}} {
+		bad.Target = mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}
+		_, err := conformance.Execute(t.Context(), bad, nil)
+		assert.ErrorIs(t, err, conformance.ErrBadConfig)
+	}
+}
