@@ -48,7 +48,8 @@ func TestStallOnOneType(t *testing.T) {
 		}
 		ref.ServeHTTP(w, r)
 	}), &seen))
-	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: 300 * time.Millisecond}})
+	// Not the reject group: its 3 MiB body can take longer than so short a timeout under -race.
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech, Timeout: 500 * time.Millisecond}, Run: "^(valid|documented|tolerate|delivery)/"})
 	var documents, hostile int
 	for _, res := range report.Results {
 		if res.Canary != nil {
@@ -67,7 +68,7 @@ func TestStallOnOneType(t *testing.T) {
 	canaries := int(seen.Load()) - requests(report) - 1 // the probe
 	t.Logf("%d requests for %d cases, %d canaries", seen.Load(), len(report.Results), canaries)
 	assert.Equal(t, hostile, canaries, "a canary is on record for each one sent")
-	assert.Less(t, canaries, 60, "hostile cases and the first timeout only")
+	assert.Less(t, canaries, 30, "hostile cases and the first timeout only")
 }
 
 // TestSerialised: a receiver that handles one request at a time fails the burst case, passes the

@@ -357,6 +357,15 @@ func drawContactCard(b *builder, withWAID bool) message.Contact {
 	return c
 }
 
+// renderContactCards writes cards as the "contacts" array, spelled as k says.
+func renderContactCards(w *jsonWriter, k contactKeys, cards []message.Contact) {
+	w.array("contacts")
+	for _, c := range cards {
+		renderContactCard(w, k, c)
+	}
+	w.endArray()
+}
+
 // renderContactCard writes card c spelled as k says, in the documents' field order.
 func renderContactCard(w *jsonWriter, k contactKeys, c message.Contact) {
 	w.beginObject()
@@ -493,11 +502,7 @@ func renderInnoPaaS(b *builder, m *message.Message) error {
 		w.str("address", m.Location.Address)
 		w.endObject()
 	case m.Contacts != nil:
-		w.array("contacts")
-		for _, c := range m.Contacts {
-			renderContactCard(w, innoPaaSContactKeys, c)
-		}
-		w.endArray()
+		renderContactCards(w, innoPaaSContactKeys, m.Contacts)
 	case m.Errors != nil:
 		w.array("errors")
 		for _, e := range m.Errors {

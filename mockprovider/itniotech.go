@@ -366,11 +366,7 @@ func renderITNIOTech(b *builder, m *message.Message) error {
 		}
 		w.endObject()
 	case m.Contacts != nil:
-		w.array("contacts")
-		for _, c := range m.Contacts {
-			renderContactCard(w, itnioContactKeys, c)
-		}
-		w.endArray()
+		renderContactCards(w, itnioContactKeys, m.Contacts)
 	case len(m.Errors) == 1:
 		e := m.Errors[0]
 		w.object(m.Type)
