@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 )
 
@@ -138,7 +139,10 @@ func (b *builder) documented() error {
 		if err != nil {
 			return fmt.Errorf("fixture %s: %w", f.File, err)
 		}
-		fresh.Body, fresh.Message = body, nil // the fixture's message, not the generated one
+		if fresh.Message, err = replayed(f, fresh.Message); err != nil {
+			return err
+		}
+		fresh.Body = body
 		req := b.request(fresh)
 		desc := fmt.Sprintf("the %s example of fixtures/%s, with fresh ids and times", f.Type, f.File)
 		if f.Why != "" {
@@ -153,6 +157,24 @@ func (b *builder) documented() error {
 		}
 	}
 	return nil
+}
+
+// replayed is the message a replay of fixture f encodes: the one written by hand from the document,
+// with the ids and send time of fresh, the generated message whose identity the replay took.
+func replayed(f fixtures.Fixture, fresh *message.Message) (*message.Message, error) {
+	m, err := f.Message()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range []struct{ to, from *string }{
+		{&m.EventID, &fresh.EventID}, {&m.MessageID, &fresh.MessageID}, {&m.WAMID, &fresh.WAMID},
+	} {
+		if *id.to != "" {
+			*id.to = *id.from
+		}
+	}
+	m.SentAt = fresh.SentAt
+	return &m, nil
 }
 
 // mutated builds mutation m on type typ for case id; ok is false when m cannot be applied to typ.

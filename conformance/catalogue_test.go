@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/fixtures"
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -328,5 +330,33 @@ func TestCasesOutOfOrderSameSender(t *testing.T) {
 		assert.Equal(t, docs[0], docs[1], "%s: the same sender, recipient and message but for ids and times", p)
 		assert.Less(t, sent[1].Unix(), sent[0].Unix(), "%s: the second is older", p)
 		assert.Contains(t, c.Description, "the same customer")
+	}
+}
+
+// TestCasesCarryTheirMessage: every request that says what it encodes (a generated payload, a
+// fixture replayed with fresh ids, a modelled tolerate mutation) parses into exactly that message;
+// every valid, documented and equivalent request says.
+func TestCasesCarryTheirMessage(t *testing.T) {
+	for _, p := range schemas.Providers() {
+		cases, err := conformance.Cases(conformance.Config{Target: mockprovider.Target{Provider: p}, Equivalent: true})
+		require.NoError(t, err)
+		carried := 0
+		for _, c := range cases {
+			for i, req := range c.Requests {
+				switch c.Group {
+				case conformance.GroupValid, conformance.GroupDocumented, conformance.GroupEquivalent:
+					require.NotNil(t, req.Message, "%s request %d", c.ID, i+1)
+				}
+				if req.Message == nil {
+					continue
+				}
+				carried++
+				got, err := mockprovider.Parse(cmp.Or(req.Provider, p), req.Body)
+				require.NoError(t, err, c.ID)
+				assert.Empty(t, message.Diff(*req.Message, got, nil), "%s request %d", c.ID, i+1)
+				assert.Empty(t, message.Diff(got, *req.Message, nil), "%s request %d", c.ID, i+1)
+			}
+		}
+		assert.Greater(t, carried, 100, p)
 	}
 }

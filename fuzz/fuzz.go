@@ -513,9 +513,14 @@ func (f *fuzzer) misread(ctx context.Context, in Input) []string {
 	if f.inspector == nil || !strings.HasPrefix(in.ContentType, "application/json") {
 		return nil
 	}
-	sent, err := mockprovider.Parse(f.prov.Name, in.Body)
-	if err != nil || sent.MessageID == "" {
-		return nil
+	var sent message.Message
+	if in.Message != nil {
+		sent = *in.Message
+	} else if m, err := mockprovider.Parse(f.prov.Name, in.Body); err == nil {
+		sent = m
+	}
+	if sent.MessageID == "" {
+		return nil // not a message the provider could send, or one without an id to ask for
 	}
 	got, err := f.inspector.Get(ctx, sent.MessageID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -27,6 +28,9 @@ type Input struct {
 	Origin string `json:"origin"`
 	// Trigger is what the input varied: a normalised JSON pointer, a mutation id, or a byte operation.
 	Trigger string `json:"trigger"`
+	// Message is what Body encodes, as the generator knows it: for a catalogue mutation whose effect
+	// it models, and for an input left as generated. nil otherwise: the provider's parser says then.
+	Message *message.Message `json:"-"`
 }
 
 // source derives the run's inputs: some edit one field of a valid payload in the schema's terms, some
@@ -80,6 +84,9 @@ func (s *source) input(i uint64) (Input, error) {
 	in.Base, in.ContentType = base.Body, base.ContentType
 	if kind < 18 {
 		in.Body, in.Origin, in.Trigger = vary(rng, base.Body)
+		if in.Trigger == "none" {
+			in.Message = base.Message
+		}
 		return in, nil
 	}
 	partner := func() ([]byte, error) {
@@ -87,6 +94,9 @@ func (s *source) input(i uint64) (Input, error) {
 		return other.Body, err
 	}
 	in.Body, in.Origin, in.Trigger, err = mutateBytes(rng, base.Body, partner)
+	if in.Trigger == "none" {
+		in.Message = base.Message
+	}
 	return in, err
 }
 
@@ -104,7 +114,7 @@ func (s *source) mutate(rng *rand.Rand, i uint64, in *Input) error {
 		if err != nil {
 			return fmt.Errorf("fuzz input %d: %w", i, err)
 		}
-		in.Body, in.ContentType = pl.Body, pl.ContentType
+		in.Body, in.ContentType, in.Message = pl.Body, pl.ContentType, pl.Message
 		in.Origin, in.Trigger, in.Base = "mutation "+m.ID, "mutation:"+m.ID, nil
 		if m.Pointer != "" {
 			in.Trigger = normalise(m.Pointer)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -22,7 +21,7 @@ import (
 )
 
 // TestParseDocumented: every documented example parses into the message written by hand from the
-// provider's document in testdata/parse (not derived from the parser); every example the schema
+// provider's document in fixtures/messages (not derived from the parser); every example the schema
 // refuses is refused with the schema's violation.
 func TestParseDocumented(t *testing.T) {
 	model := messageSchema(t)
@@ -36,16 +35,16 @@ func TestParseDocumented(t *testing.T) {
 					return
 				}
 				require.NoError(t, err)
-				want, err := os.ReadFile(filepath.Join("testdata", "parse", string(p), path.Base(f.File)))
-				require.NoError(t, err, "write the expected message by hand")
+				expected, err := f.Message()
+				require.NoError(t, err, "write the expected message by hand, in fixtures/messages")
+				want, err := fixtures.Read(path.Join("messages", string(p), path.Base(f.File)))
+				require.NoError(t, err)
 				got, err := json.Marshal(m)
 				require.NoError(t, err)
 				assert.JSONEq(t, string(want), string(got))
 				var doc any
 				require.NoError(t, json.Unmarshal(got, &doc))
 				assert.NoError(t, model.Validate(doc), "the message fits schemas/message.schema.json")
-				var expected message.Message
-				require.NoError(t, json.Unmarshal(want, &expected))
 				assert.Empty(t, message.Diff(expected, m, nil))
 				decoded, err := schemas.Decode(f.Bytes())
 				require.NoError(t, err)
