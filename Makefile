@@ -69,6 +69,8 @@ bench-send:
 
 .PHONY: bench-conform
 
-# Times the whole conformance suite against the reference receiver, per provider (budget: 5s each).
+# Times the whole conformance suite against the reference receiver, per provider (budget: 5s each),
+# then against a receiver that stalls on documents and one that is serialised (minutes each).
 bench-conform:
 	$(GO) test -run '^$$' -bench '^BenchmarkSuite$$' -benchtime 3x ./conformance
+	WAHOOK_SLOW_BENCH=1 $(GO) test -run '^$$' -bench '^BenchmarkSlowReceivers$$' -benchtime 1x -timeout 30m ./conformance

@@ -20,22 +20,25 @@ import (
 	"github.com/wahook/wahook/schemas"
 )
 
-// record counts an input with a crash-class outcome. The first of each kind is confirmed, minimised
-// (under minCtx: the run's deadline) and written out, unless its minimised payload shows it to be a
-// finding already made; an error means a reproducer could not be written, and the run should stop
-// rather than go on finding what it cannot keep.
+// record counts an input with a crash-class outcome. The first of each kind is confirmed and
+// minimised (under minCtx: the run's deadline), unless its minimised payload shows it to be a finding
+// already made, which it then joins as an example. Findings are written out when the run ends
+// (finish), ranked, so that the ones kept are the ones most inputs hit.
 func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, a delivery.Attempt) error {
 	if outcome == OutcomeMisread {
 		return f.recordMisread(ctx, minCtx, in, a)
 	}
 	body := parse(in.Body)
 	trigger := triggerOf(in, body)
+	if body.err == nil {
+		trigger = f.keys.fold(body.doc, trigger)
+	}
 	status := a.Status
 	// A notable trigger value (unusual characters, a long string) keeps two defects of one field
 	// apart: a receiver that fails on U+202E in a text and on texts over 3000 bytes has two.
 	key := signature(outcome, status, trigger, notableClassAt(body.leaves, trigger))
 	if fd, ok := f.seen[key]; ok {
-		fd.Hits++
+		fd.hit(in.Body)
 		return nil
 	}
 	fd := &Finding{
@@ -51,23 +54,57 @@ func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, 
 		minimised = parse(fd.Minimised)
 	}
 	fd.Trigger, fd.Class = retrigger(body, trigger, minimised)
+	switch {
+	case minimised.err != nil:
+	case fd.Confirmed && fd.Class == "" && f.keys.hasUndocumented(minimised.doc):
+		fd.Trigger = undocumentedKey // the minimiser kept a key the schema does not know: the defect needs it
+	default:
+		fd.Trigger = f.keys.fold(minimised.doc, fd.Trigger)
+	}
 	fd.Signature = signature(outcome, status, fd.Trigger, fd.Class)
 	fd.essence = essenceOf(minimised)
 	if other, ok := f.bySignature[fd.Signature]; ok {
-		other.Hits++ // minimised, it is a finding already made
+		other.hit(in.Body) // minimised, it is a finding already made
 		f.seen[key] = other
 		return nil
 	}
 	for _, other := range f.report.Findings {
 		if other.Outcome == fd.Outcome && other.Status == fd.Status && other.essence.overlaps(fd.essence) {
-			other.Hits++ // the same defect reached another way: one reproducer per defect
+			other.hit(in.Body) // the same defect reached another way: one reproducer per defect
 			f.seen[key] = other
 			return nil
 		}
 	}
+	return f.add(fd)
+}
+
+// add takes fd as a new finding. Its reproducer is written when the run ends; an Out that can no
+// longer take one stops the run now, rather than let it go on finding what it cannot keep.
+func (f *fuzzer) add(fd *Finding) error {
 	f.bySignature[fd.Signature] = fd
 	f.report.Findings = append(f.report.Findings, fd)
-	return f.write(fd)
+	if err := checkOut(f.opts.Out); err != nil {
+		return fmt.Errorf("reproducer: %w", err)
+	}
+	return nil
+}
+
+// maxExamples is how many distinct inputs a finding keeps besides its first.
+const maxExamples = 3
+
+// hit counts another input of the finding, and keeps it as an example while it has fewer than
+// maxExamples distinct ones.
+func (fd *Finding) hit(body []byte) {
+	fd.Hits++
+	if len(fd.examples) >= maxExamples || bytes.Equal(body, fd.Original) {
+		return
+	}
+	for _, e := range fd.examples {
+		if bytes.Equal(e, body) {
+			return
+		}
+	}
+	fd.examples = append(fd.examples, body)
 }
 
 // recordMisread records an acknowledged input the receiver misread. Its trigger is the first model
@@ -81,7 +118,7 @@ func (f *fuzzer) recordMisread(ctx, minCtx context.Context, in Input, a delivery
 	field, _, _ := strings.Cut(lines[0], ": ")
 	key := signature(OutcomeMisread, a.Status, field, "")
 	if fd, ok := f.seen[key]; ok {
-		fd.Hits++
+		fd.hit(in.Body)
 		return nil
 	}
 	fd := &Finding{
@@ -92,9 +129,7 @@ func (f *fuzzer) recordMisread(ctx, minCtx context.Context, in Input, a delivery
 	}
 	f.seen[key] = fd
 	f.confirm(ctx, minCtx, fd, "not confirmed: sent again with a fresh id, it was understood")
-	f.bySignature[key] = fd
-	f.report.Findings = append(f.report.Findings, fd)
-	return f.write(fd)
+	return f.add(fd)
 }
 
 // confirm sends fd's input again and, when the outcome repeats, minimises it within minCtx; when
@@ -416,8 +451,7 @@ func (f *fuzzer) recordDeath(b batch, results []delivery.Result) error {
 		fd.Note = fmt.Sprintf("%d inputs were in flight when the receiver died, and one of them killed it: all are "+
 			"in candidates/, in the order they were sent; payload.json is the first sent", len(cands))
 	}
-	f.report.Findings = append(f.report.Findings, fd)
-	return f.write(fd)
+	return f.add(fd)
 }
 
 // deathCandidates picks, from a batch during which the receiver died, the results of the inputs that
@@ -486,10 +520,10 @@ func deathCandidates(results []delivery.Result, workers int) (idx []int, inFligh
 	return idx, false
 }
 
-// write saves the finding's reproducer under Out, in a directory named after its signature. The
-// directory appears whole or not at all; Dir is set once it has.
-func (f *fuzzer) write(fd *Finding) (err error) {
-	name := fmt.Sprintf("%02d-%s-%s", len(f.report.Findings), fd.Outcome, slug(fd.Trigger))
+// write saves the finding's reproducer under Out, in a directory named after its rank and signature.
+// The directory appears whole or not at all; Dir is set once it has.
+func (f *fuzzer) write(rank int, fd *Finding) (err error) {
+	name := fmt.Sprintf("%02d-%s-%s", rank, fd.Outcome, slug(fd.Trigger))
 	dir := filepath.Join(f.opts.Out, name)
 	tmp := dir + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
@@ -521,6 +555,14 @@ func (f *fuzzer) write(fd *Finding) (err error) {
 		}
 		for _, c := range fd.Candidates {
 			files[c.File] = c.body
+		}
+	}
+	if len(fd.examples) > 0 {
+		if err := os.Mkdir(filepath.Join(tmp, "examples"), 0o755); err != nil {
+			return fmt.Errorf("reproducer: %w", err)
+		}
+		for i, e := range fd.examples {
+			files[fmt.Sprintf("examples/%02d.json", i+1)] = e
 		}
 	}
 	for file, b := range files {

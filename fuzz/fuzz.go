@@ -11,13 +11,13 @@ package fuzz
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,7 +83,8 @@ type Options struct {
 	OnProgress func(Stats)
 	// MinimiseBudget caps the requests spent minimising one finding; 0 means 400.
 	MinimiseBudget int
-	// MaxFindings ends the run once that many distinct findings are recorded; 0 means no limit.
+	// MaxFindings is how many findings the report keeps and writes, those most inputs hit first; 0
+	// means DefaultMaxFindings. The others are counted in Report.Dropped.
 	MaxFindings int
 	// InspectURL, an http(s) URL with an {id} placeholder, is where the receiver says what it
 	// understood of a message, in wahook's message model (see conformance.Config.InspectURL). With
@@ -104,6 +105,9 @@ type Stats struct {
 	Elapsed  time.Duration `json:"elapsed"`
 	Rate     float64       `json:"rate"` // inputs per second
 }
+
+// DefaultMaxFindings is Options.MaxFindings's default.
+const DefaultMaxFindings = 20
 
 // Finding is one distinct way the receiver broke.
 type Finding struct {
@@ -144,6 +148,8 @@ type Finding struct {
 	Dir string `json:"dir,omitempty"`
 
 	essence essence
+	// examples are up to maxExamples other inputs that hit the finding, written as examples/NN.json.
+	examples [][]byte
 }
 
 // Candidate is one input that may have killed the receiver.
@@ -169,6 +175,8 @@ type Report struct {
 	Findings []*Finding       `json:"findings"`
 	// Died reports that the receiver stopped answering and the run stopped sending.
 	Died bool `json:"died"`
+	// Dropped counts the findings past Options.MaxFindings, which the report leaves out.
+	Dropped int `json:"dropped,omitempty"`
 	// Interrupted reports that the run was cancelled before its bound.
 	Interrupted bool `json:"interrupted"`
 }
@@ -213,6 +221,9 @@ func (o *Options) check() error {
 	}
 	if o.MinimiseBudget == 0 {
 		o.MinimiseBudget = 400
+	}
+	if o.MaxFindings == 0 {
+		o.MaxFindings = DefaultMaxFindings
 	}
 	if err := checkOut(o.Out); err != nil {
 		return optionError("Out", err)
@@ -291,13 +302,17 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := schemaKeysOf(prov, src.gens[0])
+	if err != nil {
+		return nil, err
+	}
 	var inspector *inspect.Client
 	if opts.InspectURL != "" {
 		inspector = inspect.New(opts.InspectURL, opts.InspectTimeout, opts.TLS.RootCAs, opts.TLS.Insecure)
 		defer inspector.Close()
 	}
 	f := &fuzzer{
-		opts: opts, prov: prov, src: src, validator: validator, engine: engine, canaries: canaries, inspector: inspector,
+		opts: opts, prov: prov, src: src, validator: validator, engine: engine, canaries: canaries, inspector: inspector, keys: keys,
 		header: header, seen: map[string]*Finding{}, bySignature: map[string]*Finding{},
 		report: &Report{Target: opts.URL, Provider: opts.Provider, Seed: opts.Seed, Findings: []*Finding{}},
 	}
@@ -305,8 +320,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	err = f.loop(ctx)
-	if ferr := f.finish(); err == nil {
-		err = ferr
+	if err == nil {
+		err = f.finish()
 	}
 	return f.report, err
 }
@@ -332,18 +347,25 @@ func (f *fuzzer) probe(ctx context.Context) error {
 	return fmt.Errorf("%w: %s answered a valid text message with %s; %s", ErrNotAcked, f.opts.URL, status, hint)
 }
 
-// finish rewrites each reproducer's finding.json with the final hit counts.
+// finish ranks the findings, most inputs first (the receiver's death, which ended the run, first of
+// all), keeps the first MaxFindings and writes their reproducers.
 func (f *fuzzer) finish() error {
-	for _, fd := range f.report.Findings {
-		if fd.Dir == "" {
-			continue // its write failed, and the run stopped on that error
+	fds := f.report.Findings
+	sort.SliceStable(fds, func(i, j int) bool {
+		if (fds[i].Outcome == OutcomeDied) != (fds[j].Outcome == OutcomeDied) {
+			return fds[i].Outcome == OutcomeDied
 		}
-		meta, err := json.MarshalIndent(fd, "", "  ")
-		if err != nil {
+		return fds[i].Hits > fds[j].Hits
+	})
+	if len(fds) > f.opts.MaxFindings {
+		f.report.Dropped = len(fds) - f.opts.MaxFindings
+		fds = fds[:f.opts.MaxFindings]
+	}
+	f.report.Findings = fds
+	f.report.Stats.Findings = len(fds)
+	for i, fd := range fds {
+		if err := f.write(i+1, fd); err != nil {
 			return err
-		}
-		if err := os.WriteFile(filepath.Join(fd.Dir, "finding.json"), append(meta, '\n'), 0o644); err != nil {
-			return fmt.Errorf("reproducer %s: %w", fd.Dir, err)
 		}
 	}
 	return nil
@@ -360,6 +382,7 @@ type fuzzer struct {
 	freshIDs  uint64          // numbers the ids misread reproductions are sent with
 	canaries  *mockprovider.Generator
 	canaryN   uint64
+	keys      *schemaKeys
 	header    http.Header
 	// dead is set once a canary has gone unanswered: nothing can be confirmed any more.
 	dead bool
@@ -461,10 +484,6 @@ func (f *fuzzer) loop(parent context.Context) error {
 			f.report.Hits++
 			if err := f.record(parent, ctx, in, outcome, a); err != nil {
 				return err
-			}
-			if f.opts.MaxFindings > 0 && len(f.report.Findings) >= f.opts.MaxFindings {
-				f.progress(start)
-				return nil
 			}
 		}
 		if dead {

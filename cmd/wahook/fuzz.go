@@ -81,7 +81,7 @@ unreachable target or no HTTP answer to a valid message, or a valid message not 
 	f.StringVar(&opts.out, "out", opts.out, "directory for reproducers")
 	f.BoolVar(&opts.quiet, "quiet", false, "no live status line")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads")
-	f.IntVar(&opts.maxFindings, "max-findings", 0, "stop after this many distinct findings (default no limit)")
+	f.IntVar(&opts.maxFindings, "max-findings", fuzz.DefaultMaxFindings, "findings to keep and write, those most inputs hit first; the rest are reported as dropped")
 	f.IntVar(&opts.minimise, "minimise-budget", 0, "requests spent minimising each finding (default 400)")
 	f.StringVar(&opts.inspect, "inspect", "", "after each acknowledged payload the provider could send, GET this URL ({id} is the message id) for what the receiver understood, in wahook's message model, and report each field it misread")
 	f.DurationVar(&opts.inspectTimeout, "inspect-timeout", 5*time.Second, "how long --inspect waits for one message")
@@ -178,6 +178,24 @@ func printFuzzReport(w io.Writer, rep *fuzz.Report) {
 		state = "stopped: the receiver stopped answering"
 	case rep.Interrupted:
 		state = "interrupted"
+	}
+	if len(rep.Findings) > 0 {
+		counts := map[fuzz.Outcome]int{}
+		var kinds []fuzz.Outcome
+		for _, fd := range rep.Findings {
+			if counts[fd.Outcome] == 0 {
+				kinds = append(kinds, fd.Outcome)
+			}
+			counts[fd.Outcome]++
+		}
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = fmt.Sprintf("%s %d", k, counts[k])
+		}
+		fmt.Fprintf(w, "findings by kind: %s\n", strings.Join(parts, ", "))
+	}
+	if rep.Dropped > 0 {
+		fmt.Fprintf(w, "%d more findings, hit by fewer inputs, dropped (--max-findings)\n", rep.Dropped)
 	}
 	fmt.Fprintf(w, "fuzz %s: %d payloads in %s (%.0f/s), %d findings\n", state, rep.Sent, rep.Elapsed.Truncate(time.Millisecond), rep.Rate, len(rep.Findings))
 }

@@ -1,0 +1,200 @@
+package fuzz
+
+import (
+	"strings"
+
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// undocumentedKey is the trigger of every finding about a key the provider's schema does not define
+// where the payload has it: a key the fuzzer added, a bit-flipped or misspelt name, a change of
+// letter case. Whatever made it, a receiver that refuses one such key refuses them all, so they are
+// one finding rather than one per spelling.
+const undocumentedKey = "undocumented-key"
+
+// schemaKeys is what a provider's schema defines: the normalised pointers of the fields of every
+// message type, as schemas.Fields lists them for generated payloads of each. A minimised payload
+// often lacks the discriminator that picks its type's fields ({"message":{"text":{"body":"x"}}}):
+// its keys are known all the same.
+type schemaKeys struct {
+	p     schemas.Provider
+	known map[string]bool
+}
+
+// payloadsPerType is how many generated payloads of each type schemaKeysOf reads, enough for the
+// optional parts (a context, a referred product) to appear.
+const payloadsPerType = 40
+
+func schemaKeysOf(p *mockprovider.Provider, g *mockprovider.Generator) (*schemaKeys, error) {
+	k := &schemaKeys{p: p.Name, known: map[string]bool{}}
+	for _, typ := range p.Types() {
+		for i := range uint64(payloadsPerType) {
+			pl, err := g.Generate(p.Name, typ, i)
+			if err != nil {
+				return nil, err
+			}
+			doc, err := schemas.Decode(pl.Body)
+			if err != nil {
+				return nil, err
+			}
+			for ptr := range documented(p.Name, doc) {
+				k.known[ptr] = true
+			}
+		}
+	}
+	return k, nil
+}
+
+// documented lists the normalised pointers of the fields p's schema defines for doc.
+func documented(p schemas.Provider, doc any) map[string]schemas.Field {
+	fields, err := schemas.Fields(p, doc)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]schemas.Field, len(fields))
+	for _, f := range fields {
+		out[normalise(f.Pointer)] = f
+	}
+	return out
+}
+
+// fold names a trigger the way the schema sees it. A key doc has where the schema defines none is
+// undocumentedKey, unless it is a misspelling of a required field that doc then lacks (a bit flip in
+// "businessPhone"): the finding is then about that field's absence, as a drop of it would be.
+// Other triggers are kept.
+func (k *schemaKeys) fold(doc any, trigger string) string {
+	if !strings.HasPrefix(trigger, "/") || !hasPath(doc, trigger) {
+		return trigger
+	}
+	parent, key, err := jsonpointer.Parent(trigger)
+	if err != nil || key == "0" || !isObjectAt(doc, parent) {
+		return trigger
+	}
+	fields := documented(k.p, doc)
+	if fields == nil {
+		return trigger
+	}
+	if _, ok := fields[trigger]; ok || k.known[trigger] {
+		return trigger
+	}
+	for ptr, f := range fields {
+		if !f.Required || f.Present {
+			continue
+		}
+		if fp, name, err := jsonpointer.Parent(ptr); err == nil && fp == parent && misspelt(key, name) {
+			return ptr
+		}
+	}
+	return undocumentedKey
+}
+
+// hasUndocumented reports whether doc has a key the schema does not define where doc has it.
+func (k *schemaKeys) hasUndocumented(doc any) bool {
+	fields := documented(k.p, doc)
+	if fields == nil {
+		return false
+	}
+	var walk func(v any, ptr string) bool
+	walk = func(v any, ptr string) bool {
+		switch d := v.(type) {
+		case map[string]any:
+			for key, child := range d {
+				at := normalise(ptr + "/" + jsonpointer.Escape(key))
+				if _, ok := fields[at]; !ok && !k.known[at] {
+					return true
+				}
+				if walk(child, at) {
+					return true
+				}
+			}
+		case []any:
+			for _, child := range d {
+				if walk(child, ptr+"/0") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(doc, "")
+}
+
+// isObjectAt reports whether doc has an object at the normalised pointer ptr ("" is doc itself).
+func isObjectAt(doc any, ptr string) bool {
+	if ptr == "" {
+		_, ok := doc.(map[string]any)
+		return ok
+	}
+	found := false
+	var match func(v any, tokens []string)
+	match = func(v any, tokens []string) {
+		if found {
+			return
+		}
+		if len(tokens) == 0 {
+			_, found = v.(map[string]any)
+			return
+		}
+		switch d := v.(type) {
+		case map[string]any:
+			if child, ok := d[tokens[0]]; ok {
+				match(child, tokens[1:])
+			}
+		case []any:
+			if tokens[0] == "0" {
+				for _, child := range d {
+					match(child, tokens[1:])
+				}
+			}
+		}
+	}
+	tokens, err := jsonpointer.Split(ptr)
+	if err != nil {
+		return false
+	}
+	match(doc, tokens)
+	return found
+}
+
+// misspelt reports whether key is name written wrong: another letter case, or one or two characters
+// changed, added or removed.
+func misspelt(key, name string) bool {
+	if key == name {
+		return false
+	}
+	if strings.EqualFold(key, name) {
+		return true
+	}
+	return editDistance(key, name, 2) <= 2
+}
+
+// editDistance is the Levenshtein distance between a and b, or limit+1 once it is past limit.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
