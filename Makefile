@@ -9,15 +9,16 @@ all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wahook
+	$(GO) build -o bin/reference-receiver ./examples/receiver/cmd/reference-receiver
 
 # The README's first command: build wahook and the reference receiver (examples/receiver), start the
 # receiver on a free loopback port, run the conformance suite against it for both providers (strict
 # profile, with credentials), stop it. Exits 0 only when every case passed.
 demo: build
-	$(GO) build -o bin/reference-receiver ./examples/receiver/cmd/reference-receiver
 	@sh examples/receiver/demo.sh $(BIN) bin/reference-receiver
 
 test: vet
+	@echo "make test: go test -race ./... (about 3 minutes on 2 cores, most of it compiling; each package prints as it finishes)"
 	$(GO) test -race ./...
 
 # The edit loop's tier: every package's tests without the race detector, the long soak tests skipped

@@ -391,6 +391,10 @@ func (b *builder) delivery() error {
 	})
 }
 
+// noCredentials is the reason the auth cases are skipped without credentials. It names the Config
+// fields; wahook conform names its flags instead.
+const noCredentials = "no credentials given (Config.Credentials or Config.Header)"
+
 // auth: without credentials, with wrong ones, with the right ones, and for a provider that signs its
 // bodies, with a signature over other bytes of the same JSON. Skipped when none are configured.
 func (b *builder) auth() error {
@@ -398,7 +402,7 @@ func (b *builder) auth() error {
 	creds := b.s.credentials
 	skip := ""
 	if len(creds) == 0 {
-		skip = "no credentials given (Credentials or Header; --auth-user/--auth-token or --header)"
+		skip = noCredentials
 	}
 	type variant struct {
 		name, desc string

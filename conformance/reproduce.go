@@ -14,8 +14,26 @@ import (
 
 // reproduce writes the payloads of a failing case under the payload directory and returns a shell
 // command that sends them again as the case did, and the files. Credentials appear in the command as
-// environment variables, never in clear: CI logs are not the place for them.
+// environment variables, never in clear: CI logs are not the place for them; the first command that
+// reads one notes which.
 func (r *runner) reproduce(c Case) (string, []string) {
+	cmd, files := r.reproduceCommand(c)
+	if strings.Contains(cmd, `"$WAHOOK_`) {
+		r.mu.Lock()
+		if !r.credentialsNoted {
+			r.credentialsNoted = true
+			var vars []string
+			for _, name := range r.s.credentials {
+				vars = append(vars, "$"+envName(name))
+			}
+			r.notes = append(r.notes, "the reproduce commands read the credentials from "+strings.Join(vars, ", "))
+		}
+		r.mu.Unlock()
+	}
+	return cmd, files
+}
+
+func (r *runner) reproduceCommand(c Case) (string, []string) {
 	dir, err := r.ensurePayloadDir()
 	if err != nil {
 		return fmt.Sprintf("(payload not written: %v)", err), nil
@@ -115,19 +133,10 @@ func (r *runner) curl(req Request, statusOnly bool) string {
 	return strings.Join(parts, " ")
 }
 
-// ensurePayloadDir returns the payload directory, creating a temporary one on first use. The first
-// call also notes where the reproduce commands take credentials from.
+// ensurePayloadDir returns the payload directory, creating a temporary one on first use.
 func (r *runner) ensurePayloadDir() (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.s.credentials) > 0 && !r.credentialsNoted {
-		r.credentialsNoted = true
-		var vars []string
-		for _, name := range r.s.credentials {
-			vars = append(vars, "$"+envName(name))
-		}
-		r.notes = append(r.notes, "the reproduce commands read the credentials from "+strings.Join(vars, ", "))
-	}
 	if r.payloadDir != "" {
 		return r.payloadDir, os.MkdirAll(r.payloadDir, 0o755)
 	}

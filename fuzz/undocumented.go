@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/internal/spelling"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -167,34 +168,5 @@ func misspelt(key, name string) bool {
 	if strings.EqualFold(key, name) {
 		return true
 	}
-	return editDistance(key, name, 2) <= 2
-}
-
-// editDistance is the Levenshtein distance between a and b, or limit+1 once it is past limit.
-func editDistance(a, b string, limit int) int {
-	if d := len(a) - len(b); d > limit || -d > limit {
-		return limit + 1
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		best := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			best = min(best, cur[j])
-		}
-		if best > limit {
-			return limit + 1
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return spelling.Distance(key, name, 2) <= 2
 }

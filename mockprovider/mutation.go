@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/internal/spelling"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
@@ -124,6 +125,13 @@ func LookupMutation(p schemas.Provider, id string) (Mutation, error) {
 	c, _ := catalogues.Load(prov)
 	if m, ok := c.(*indexedCatalogue).byID[id]; ok {
 		return m, nil
+	}
+	ids := make([]string, len(c.(*indexedCatalogue).list))
+	for i, m := range c.(*indexedCatalogue).list {
+		ids[i] = m.ID
+	}
+	if near := spelling.Closest(id, ids); near != "" {
+		return Mutation{}, fmt.Errorf("%w %q for %s (did you mean %q?)", ErrUnknownMutation, id, p, near)
 	}
 	return Mutation{}, fmt.Errorf("%w %q for %s", ErrUnknownMutation, id, p)
 }

@@ -280,7 +280,7 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 		}
 	}
 	for _, reason := range skipOrder {
-		fmt.Fprintf(w, "skipped %d: %s\n", skips[reason], reason)
+		fmt.Fprintf(w, "skipped %d: %s\n", skips[reason], cliReason.Replace(reason))
 	}
 	for _, note := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", note)
@@ -289,6 +289,13 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 		fmt.Fprintf(w, "payloads of the failing cases: %s\n", r.PayloadDir)
 	}
 	var groups []string
+	skipped, groupSkip := map[conformance.Group]int{}, map[conformance.Group]string{}
+	for _, res := range r.Results {
+		if res.Outcome == conformance.Skip {
+			skipped[res.Group]++
+			groupSkip[res.Group] = shortReason(res.Reason)
+		}
+	}
 	for _, g := range conformance.Groups() {
 		total, passed := 0, 0
 		for _, res := range r.Results {
@@ -299,7 +306,10 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 				}
 			}
 		}
-		if total > 0 {
+		switch {
+		case total > 0 && skipped[g] == total:
+			groups = append(groups, fmt.Sprintf("%s skipped (%s)", g, groupSkip[g]))
+		case total > 0:
 			groups = append(groups, fmt.Sprintf("%s %d/%d", g, passed, total))
 		}
 	}
@@ -316,6 +326,17 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 	}
 	fmt.Fprintf(w, "passed by group: %s\n", strings.Join(groups, ", "))
 	fmt.Fprintln(w, r.Summary)
+}
+
+// cliReason words the suite's reasons for the command line: flags where the library names Config
+// fields.
+var cliReason = strings.NewReplacer("(Config.Credentials or Config.Header)", "(--auth-user/--auth-token or --header)")
+
+// shortReason is a skip reason short enough for the line of groups: "no credentials", not why.
+func shortReason(reason string) string {
+	short, _, _ := strings.Cut(reason, " (")
+	short = strings.TrimSuffix(strings.TrimPrefix(short, "not run: "), " given")
+	return short
 }
 
 // roundLatency rounds d for reading: to 0.1 ms below a second, to 10 ms above.

@@ -586,3 +586,22 @@ func TestConformHint(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(got.stdout, "hint: "))
 	}
 }
+
+// TestConformWordsForTheCommandLine: a group skipped whole reads as skipped, not as 0 passed; skip
+// reasons name flags, not Config fields; the note on credential variables comes only with a command
+// that reads one.
+func TestConformWordsForTheCommandLine(t *testing.T) {
+	t.Parallel()
+	srv := hooktest.Server(t, reference.New(reference.Options{}))
+	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^(valid/itniotech/text|auth)/")
+	assert.Contains(t, got.stdout, "skipped 3: no credentials given (--auth-user/--auth-token or --header)\n")
+	assert.Contains(t, got.stdout, "passed by group: valid 3/3, auth skipped (no credentials)\n")
+	assert.NotContains(t, got.stdout, "Config.")
+
+	// A receiver that checks nothing fails the auth cases, whose commands send no credential of
+	// the user's, or a wrong one: no command reads $WAHOOK_X_HOOK_SECRET.
+	got = runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^auth/", "-H", "X-Hook-Secret: s3cret", "--payload-dir", t.TempDir())
+	assert.Equal(t, 1, got.code, got.stdout)
+	assert.NotContains(t, got.stdout, "$WAHOOK_")
+	assert.NotContains(t, got.stdout, "note: the reproduce commands read the credentials")
+}

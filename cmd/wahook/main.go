@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wahook/wahook/internal/spelling"
 	"github.com/wahook/wahook/mockprovider"
 )
 
@@ -44,7 +45,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	return exitCode(root.ExecuteContext(ctx), stderr)
+	return exitCode(suggest(root, root.ExecuteContext(ctx), args), stderr)
+}
+
+// suggest adds the nearest command to an unknown command's error, on its one line: cobra's own
+// suggestion takes several.
+func suggest(root *cobra.Command, err error, args []string) error {
+	if err == nil || len(args) == 0 || !strings.HasPrefix(err.Error(), "unknown command ") || !strings.HasSuffix(err.Error(), `for "wahook"`) {
+		return err
+	}
+	var names []string
+	for _, c := range root.Commands() {
+		names = append(names, c.Name())
+	}
+	if near := spelling.Closest(args[0], names); near != "" {
+		return fmt.Errorf("%w (did you mean %s?)", err, near)
+	}
+	return fmt.Errorf("%w (wahook --help lists the commands)", err)
 }
 
 func newRootCmd() *cobra.Command {

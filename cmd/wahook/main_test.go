@@ -112,7 +112,7 @@ func TestRoot(t *testing.T) {
 		{"version", []string{"--version"}, 0, "wahook dev\n", ""},
 		{"help", []string{"--help"}, 0, "validate", ""},
 		{"no command prints help", nil, 0, "Usage:", ""},
-		{"unknown command", []string{"bogus"}, 2, "", "wahook: unknown command \"bogus\" for \"wahook\"\n"},
+		{"unknown command", []string{"bogus"}, 2, "", "wahook: unknown command \"bogus\" for \"wahook\" (wahook --help lists the commands)\n"},
 		{"unknown flag", []string{"--bogus"}, 2, "", "wahook: unknown flag: --bogus\n"},
 	}
 	for _, tt := range tests {
@@ -152,4 +152,33 @@ type blockingReader chan struct{}
 func (r blockingReader) Read([]byte) (int, error) {
 	<-r
 	return 0, io.EOF
+}
+
+// TestNewcomerHints: the mistakes a newcomer makes get a one-line hint at what was meant.
+func TestNewcomerHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sned"}, `wahook: unknown command "sned" for "wahook" (did you mean send?)` + "\n"},
+		{[]string{"xyzzy"}, `wahook: unknown command "xyzzy" for "wahook" (wahook --help lists the commands)` + "\n"},
+		{[]string{"send", "--target", "http://127.0.0.1:9/", "--provider", "innopaas", "--mutation", "empty-bod"},
+			`wahook: bad send options: unknown mutation "empty-bod" for innopaas (did you mean "empty-body"?); wahook list mutations lists them` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			got := runWahook(t, "", tt.args...)
+			assert.Equal(t, 2, got.code)
+			assert.Equal(t, tt.want, got.stderr)
+		})
+	}
+}
+
+// TestHelpExamplesPass: the first example of validate's help, run from the repository, passes.
+func TestHelpExamplesPass(t *testing.T) {
+	t.Chdir("../..")
+	got := runWahook(t, "", "validate", "fixtures/documented/innopaas/text.json", "fixtures/documented/itniotech/image.json")
+	assert.Equal(t, 0, got.code, got.stdout+got.stderr)
+	help := runWahook(t, "", "validate", "--help")
+	assert.Contains(t, help.stdout, "  wahook validate fixtures/documented/innopaas/text.json fixtures/documented/itniotech/image.json\n")
 }

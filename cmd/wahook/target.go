@@ -108,8 +108,11 @@ func flagError(err error) error {
 	var fe *delivery.FieldError
 	if errors.As(err, &fe) {
 		if flag := flagNames[fe.Field]; flag != "" {
-			return fmt.Errorf("%s: %w", flag, fe.Err)
+			err = fmt.Errorf("%s: %w", flag, fe.Err)
 		}
+	}
+	if errors.Is(err, mockprovider.ErrUnknownMutation) {
+		err = fmt.Errorf("%w; wahook list mutations lists them", err)
 	}
 	return err
 }

@@ -41,7 +41,8 @@ there, so that a hostile payload costs bounded time), then a line saying how man
 
 Exit status: 0 when every payload is valid, 1 when any is invalid, 2 when the command could not run
 (bad usage or an unreadable file).`,
-		Example: `  wahook validate fixtures/documented/*/*.json
+		Example: `  wahook validate fixtures/documented/innopaas/text.json fixtures/documented/itniotech/image.json
+  wahook validate fixtures/documented/*/*.json   # exits 1: the *.verbatim.json examples are broken as printed
   curl -s https://example.com/hook | wahook validate --provider itniotech -
   wahook validate --strict --output json payload.json`,
 		Args: func(_ *cobra.Command, args []string) error {

@@ -131,8 +131,12 @@ func (s *Server) timerDeliver(index uint64) {
 			res.Index = int(index)
 			rec := s.ring.add(newRecord("timer", res, time.Now(), MaxRecordBody))
 			s.cut(s.work, res)
-			s.logf("timer: %s %s #%d %s: %s, status %d, %d attempts, %s", rec.Provider, rec.Type, index, rec.ID,
-				rec.Outcome, rec.Status, len(rec.Attempts), formatMs(rec.LatencyMs))
+			attempts := "attempts"
+			if len(rec.Attempts) == 1 {
+				attempts = "attempt"
+			}
+			s.logf("timer: %s %s #%d %s: %s, status %d, %d %s, %s", rec.Provider, rec.Type, index, rec.ID,
+				rec.Outcome, rec.Status, len(rec.Attempts), attempts, formatMs(rec.LatencyMs))
 		}
 	}()
 }

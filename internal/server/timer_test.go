@@ -52,6 +52,8 @@ func TestTimerDeliveries(t *testing.T) {
 	assert.Equal(t, delivery.Acked, r.Outcome)
 	assert.Equal(t, 1, r.Index%3, "index counts the timer's payloads")
 	assert.Contains(t, logs.String(), "timer: itniotech text #0")
+	assert.Contains(t, logs.String(), ", 1 attempt, ", "one attempt, in the singular")
+	assert.NotContains(t, logs.String(), " 1 attempts")
 }
 
 // TestTimerCredentials: the timer's deliveries carry the credentials and extra headers it was given,
