@@ -72,7 +72,7 @@ func TestInspectConfig(t *testing.T) {
 		want string
 	}{
 		{"no placeholder", conformance.Config{InspectURL: "http://127.0.0.1:1/inspect"}, "InspectURL: \"http://127.0.0.1:1/inspect\" has no {id} placeholder"},
-		{"not http", conformance.Config{InspectURL: "ftp://x/{id}"}, "want an http or https URL"},
+		{"not http", conformance.Config{InspectURL: "ftp://x/{id}"}, "scheme must be http or https"},
 		{"bad ignore", conformance.Config{Ignore: []string{"media/caption"}}, "Ignore: \"media/caption\": want a JSON pointer"},
 		{"negative timeout", conformance.Config{InspectTimeout: -1}, "InspectTimeout: negative"},
 	} {

@@ -35,6 +35,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -271,6 +272,10 @@ func optionError(field string, err error) error {
 func CheckURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("missing: want the receiver's URL")
+	}
+	if !strings.Contains(raw, "://") {
+		// 127.0.0.1:8080/webhook and localhost:8080/webhook fail url.Parse in two other ways.
+		return nil, fmt.Errorf("%q has no scheme: did you mean http://%s?", raw, strings.TrimPrefix(raw, "//"))
 	}
 	target, err := url.Parse(raw)
 	if err != nil {

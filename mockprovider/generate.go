@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/message"
@@ -160,14 +160,10 @@ func New(opts Options) (*Generator, error) {
 // CheckMediaBaseURL reports whether raw can prefix media links: an absolute http or https URL with a
 // host and no query or fragment, which the media path is appended to.
 func CheckMediaBaseURL(raw string) error {
-	u, err := url.Parse(raw)
+	u, err := delivery.CheckURL(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%q: %w", raw, err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q: scheme must be http or https", raw)
-	case u.Host == "":
-		return fmt.Errorf("%q has no host", raw)
+		return err
 	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
 		return fmt.Errorf("%q: a query or fragment cannot prefix a path", raw)
 	}

@@ -113,7 +113,7 @@ func TestFuzzCommandErrors(t *testing.T) {
 		want string
 	}{
 		{"unreachable", []string{"fuzz", "--target", dead, "--provider", "innopaas", "--count", "5"}, "wahook: fuzz: target unreachable: " + dead + ": connection refused\n"},
-		{"not a URL", append(live[:1:1], "--target", "nonsense", "--provider", "innopaas", "--out", out), `wahook: --target: "nonsense": scheme must be http or https` + "\n"},
+		{"not a URL", append(live[:1:1], "--target", "nonsense", "--provider", "innopaas", "--out", out), `wahook: --target: "nonsense" has no scheme: did you mean http://nonsense?` + "\n"},
 		{"missing CA file", append(live, "--ca-file", missing), "wahook: --ca-file: stat " + missing + ": no such file or directory\n"},
 		{"CA file and insecure", append(live, "--ca-file", file, "--insecure"), "wahook: --insecure: cannot be combined with a CA file or root CAs\n"},
 		{"unknown provider", append(live[:3:3], "--provider", "twilio"), "unknown provider"},

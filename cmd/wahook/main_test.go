@@ -182,3 +182,29 @@ func TestHelpExamplesPass(t *testing.T) {
 	help := runWahook(t, "", "validate", "--help")
 	assert.Contains(t, help.stdout, "  wahook validate fixtures/documented/innopaas/text.json fixtures/documented/itniotech/image.json\n")
 }
+
+// TestAddressHints: a URL without its scheme, or a port for a listen address, gets one message for
+// every command and flag, naming the flag and the likely fix.
+func TestAddressHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"send", "--target", "127.0.0.1:8080/webhook", "--provider", "innopaas"}, `--target: "127.0.0.1:8080/webhook" has no scheme: did you mean http://127.0.0.1:8080/webhook?`},
+		{[]string{"send", "--target", "localhost:8080/webhook", "--provider", "innopaas"}, `--target: "localhost:8080/webhook" has no scheme: did you mean http://localhost:8080/webhook?`},
+		{[]string{"conform", "--target", "127.0.0.1:8080/webhook", "--provider", "innopaas"}, `--target: "127.0.0.1:8080/webhook" has no scheme: did you mean http://127.0.0.1:8080/webhook?`},
+		{[]string{"conform", "--target", "http://127.0.0.1:9/", "--provider", "innopaas", "--inspect", "127.0.0.1:8080/m/{id}"}, `--inspect: "127.0.0.1:8080/m/{id}" has no scheme: did you mean http://127.0.0.1:8080/m/{id}?`},
+		{[]string{"serve", "--listen", "8787"}, `--listen 8787: "8787" is not host:port: did you mean 127.0.0.1:8787?`},
+		{[]string{"serve", "--listen", "http://127.0.0.1:8787/"}, `"http://127.0.0.1:8787/" is not host:port: did you mean 127.0.0.1:8787?`},
+		{[]string{"gen", "--out", "corpus", "--media-base-url", "127.0.0.1:8787"}, `--media-base-url: "127.0.0.1:8787" has no scheme: did you mean http://127.0.0.1:8787?`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			got := runWahook(t, "", tt.args...)
+			assert.Equal(t, 2, got.code)
+			assert.Equal(t, 1, strings.Count(got.stderr, "\n"), got.stderr)
+			assert.Contains(t, got.stderr, tt.want)
+		})
+	}
+}

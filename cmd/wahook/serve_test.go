@@ -297,7 +297,7 @@ func TestServeUsage(t *testing.T) {
 		{"CA file and insecure", []string{"--ca-file", "ca.pem", "--insecure"}, "wahook: if any flags in the group [ca-file insecure] are set none of the others can be; [ca-file insecure] were all set\n"},
 		{"ring size", []string{"--ring-size", "0"}, "wahook: --ring-size: 0, want at least 1\n"},
 		{"bad media base URL", []string{"--media-base-url", "ftp://x"}, `wahook: --media-base-url: "ftp://x": scheme must be http or https`},
-		{"bad listen address", []string{"--listen", "nonsense"}, "wahook: --listen nonsense: listen:"},
+		{"bad listen address", []string{"--listen", "nonsense"}, "wahook: --listen nonsense: \"nonsense\" is not host:port, such as 127.0.0.1:8787"},
 		{"port in use", []string{"--listen", busy.Addr().String()}, "address already in use"},
 		{"arguments", []string{"extra"}, `unknown command "extra"`},
 	}

@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/wahook/wahook/delivery"
 )
 
 // Placeholder is replaced by the message id in an inspect URL.
@@ -24,12 +26,10 @@ const DefaultTimeout = 5 * time.Second
 
 // CheckURL refuses an inspect URL that is not http(s) or has no {id} placeholder.
 func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
+	if _, err := delivery.CheckURL(raw); err != nil {
 		return err
-	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-		return fmt.Errorf("%q: want an http or https URL", raw)
+	}
+	switch {
 	case !strings.Contains(raw, Placeholder):
 		return fmt.Errorf("%q has no %s placeholder for the message id", raw, Placeholder)
 	}

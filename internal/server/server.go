@@ -32,6 +32,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -201,6 +202,9 @@ func New(opts Options) (*Server, error) {
 // Start listens on Options.Listen and serves in the background; URL is set when it returns. ctx
 // bounds listening only: stop the server with Shutdown or Close.
 func (s *Server) Start(ctx context.Context) error {
+	if err := checkListen(s.opts.Listen); err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", s.opts.Listen)
 	if err != nil {
@@ -213,6 +217,25 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	go s.serve(hs, l) //nolint:errcheck // the error is kept for Shutdown
 	return nil
+}
+
+// checkListen refuses a listen address that is not host:port, suggesting the one meant: a port
+// alone, or a URL, is the common slip.
+func checkListen(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return nil
+	}
+	hint := ""
+	switch u, err := url.Parse(addr); {
+	case addr != "" && strings.Trim(addr, "0123456789") == "":
+		hint = "127.0.0.1:" + addr
+	case err == nil && u.Host != "":
+		hint = u.Host
+	}
+	if hint != "" {
+		return fmt.Errorf("%q is not host:port: did you mean %s?", addr, hint)
+	}
+	return fmt.Errorf("%q is not host:port, such as 127.0.0.1:8787", addr)
 }
 
 // Serve serves on l until Shutdown or Close, after which it returns nil; it closes l. URL names l.
