@@ -49,6 +49,9 @@ var (
 	// ErrAuthRefused means the receiver refused a valid message for its credentials (401 or 403): the
 	// suite did not run, because every case would fail for the same reason.
 	ErrAuthRefused = errors.New("the receiver refused the credentials")
+	// ErrNotWebhook means the target answered a valid message 404, 405 or 501: the URL is not the
+	// receiver's webhook, and the suite did not run, as every case would fail for that reason.
+	ErrNotWebhook = errors.New("not a webhook URL")
 )
 
 // Config is what to test and how.

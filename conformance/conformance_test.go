@@ -366,18 +366,32 @@ func TestProbeHint(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		status   int
+		wantStop string // the error that stops the suite before any case
 		wantHint string
 	}{
-		{http.StatusNotFound, "answered 404 Not Found to a valid text message, so most cases will fail for that reason alone: is the path right, and does it take POST?"},
-		{http.StatusMethodNotAllowed, "answered 405 Method Not Allowed to a valid text message"},
-		{http.StatusNotImplemented, "answered 501 Not Implemented to a valid text message"},
-		{http.StatusOK, ""},
-		{http.StatusInternalServerError, ""},
-		{http.StatusBadRequest, ""},
+		{http.StatusNotFound, "not a webhook URL: POST %s with a valid itniotech text message", ""},
+		{http.StatusMethodNotAllowed, "got 405 Method Not Allowed; is the path right, and does it take POST?", ""},
+		{http.StatusNotImplemented, "got 501 Not Implemented", ""},
+		{http.StatusPermanentRedirect, "", "answered 308 Permanent Redirect (providers do not follow redirects) to a valid text message"},
+		{http.StatusOK, "", ""},
+		{http.StatusInternalServerError, "", ""},
+		{http.StatusBadRequest, "", ""},
 	}
 	for _, tt := range tests {
 		srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(tt.status) }))
-		report := execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Run: "^valid/itniotech/text/1$"})
+		cfg := conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Run: "^valid/itniotech/text/1$", PayloadDir: t.TempDir()}
+		if tt.wantStop != "" {
+			report, err := conformance.Execute(t.Context(), cfg, nil)
+			assert.Nil(t, report)
+			assert.ErrorIs(t, err, conformance.ErrNotWebhook, tt.status)
+			want := tt.wantStop
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, srv.URL)
+			}
+			assert.ErrorContains(t, err, want)
+			continue
+		}
+		report := execute(t, cfg)
 		if tt.wantHint == "" {
 			assert.Empty(t, report.Hint, tt.status)
 			continue

@@ -99,9 +99,9 @@ func (r *runner) close() {
 }
 
 // checkReachable sends one valid text message before the cases. It returns an error wrapping delivery.ErrUnreachable
-// when nothing at the target takes a connection, delivery.ErrNoAnswer when no HTTP answer comes, and
-// ErrAuthRefused for a 401 or 403: in each case every case would fail for the same reason, so the
-// suite should not run.
+// when nothing at the target takes a connection, delivery.ErrNoAnswer when no HTTP answer comes,
+// ErrAuthRefused for a 401 or 403 and ErrNotWebhook for a 404, 405 or 501: in each case every case
+// would fail for the same reason, so the suite should not run.
 func (r *runner) checkReachable(ctx context.Context) error {
 	obs := r.send(ctx, []Request{r.probe}, false)[0]
 	r.mu.Lock()
@@ -117,6 +117,13 @@ func (r *runner) checkReachable(ctx context.Context) error {
 	switch {
 	case obs.Status == http.StatusUnauthorized || obs.Status == http.StatusForbidden:
 		return fmt.Errorf("%w: %s answered a valid message with %s; %s", ErrAuthRefused, r.s.URL, obs.describe(), hint)
+	case obs.Status == http.StatusNotFound || obs.Status == http.StatusMethodNotAllowed || obs.Status == http.StatusNotImplemented:
+		answer := obs.describe()
+		if body := strings.Join(strings.Fields(obs.Body), " "); body != "" {
+			answer += ": " + body[:min(len(body), 80)]
+		}
+		return fmt.Errorf("%w: POST %s with a valid %s text message (%d bytes) got %s; %s",
+			ErrNotWebhook, r.s.URL, r.s.Provider, len(r.probe.Body), answer, hint)
 	case hint != "":
 		r.hint = fmt.Sprintf("%s answered %s to a valid text message, so most cases will fail for that reason alone: %s",
 			r.s.URL, obs.describe(), hint)

@@ -109,8 +109,8 @@ func TestRunFailsOnSetup(t *testing.T) {
 	}{
 		{name: "bad config", cfg: Config{Target: mockprovider.Target{URL: "ftp://x", Provider: schemas.InnoPaaS}}, wantFatal: "conformance: bad conformance config: URL: "},
 		{name: "unreachable", cfg: Config{Target: mockprovider.Target{URL: closed, Provider: schemas.InnoPaaS}}, wantFatal: "conformance: target unreachable: " + closed + ": connection refused"},
-		{name: "404 hint", cfg: Config{Target: mockprovider.Target{URL: notFound.URL, Provider: schemas.InnoPaaS}, Run: "^valid/innopaas/text/1$", PayloadDir: t.TempDir()},
-			wantLog: "conformance: " + notFound.URL + " answered 404 Not Found to a valid text message"},
+		{name: "not the webhook", cfg: Config{Target: mockprovider.Target{URL: notFound.URL, Provider: schemas.InnoPaaS}, Run: "^valid/innopaas/text/1$", PayloadDir: t.TempDir()},
+			wantFatal: "conformance: not a webhook URL: POST " + notFound.URL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -563,27 +563,26 @@ func TestConformReportFilesChecked(t *testing.T) {
 	assert.Empty(t, entries, "no report and no temporary file written")
 }
 
-// A target that answers a valid message with 404 gets one hint up front, before the failures.
-func TestConformHint(t *testing.T) {
+// A target that answers a valid message with 404 is not the webhook: conform says so in one line,
+// with the request and its answer, and runs no case.
+func TestConformWrongPath(t *testing.T) {
 	t.Parallel()
-	srv := hooktest.Server(t, http.NotFoundHandler())
+	var hits atomic.Int64
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.NotFound(w, r)
+	}))
 	for _, quiet := range []bool{false, true} {
-		args := []string{"conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^valid/", "--payload-dir", t.TempDir()}
+		hits.Store(0)
+		args := []string{"conform", "--target", srv.URL, "--provider", "itniotech", "--payload-dir", t.TempDir()}
 		if quiet {
 			args = append(args, "-q")
 		}
 		got := runWahook(t, "", args...)
-		assert.Equal(t, 1, got.code)
-		lines := strings.Split(got.stdout, "\n")
-		hint := "hint: " + srv.URL + " answered 404 Not Found to a valid text message, so most cases will fail for that reason alone: is the path right, and does it take POST?"
-		if quiet {
-			require.NotEmpty(t, lines)
-			assert.Equal(t, hint, lines[0])
-		} else {
-			require.Greater(t, len(lines), 2)
-			assert.Equal(t, hint, lines[1], "right after the header")
-		}
-		assert.Equal(t, 1, strings.Count(got.stdout, "hint: "))
+		assert.Equal(t, 2, got.code)
+		assert.Empty(t, got.stdout, "no case ran, nothing to report")
+		assert.Regexp(t, `^wahook: conform: not a webhook URL: POST `+regexp.QuoteMeta(srv.URL)+` with a valid itniotech text message \(\d+ bytes\) got 404 Not Found: 404 page not found; is the path right, and does it take POST\?\n$`, got.stderr)
+		assert.EqualValues(t, 1, hits.Load(), "the probe only")
 	}
 }
 

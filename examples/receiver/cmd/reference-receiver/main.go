@@ -11,7 +11,8 @@
 //
 // Its first line on stdout is the webhook URL, such as http://127.0.0.1:41234/webhook, so that a script
 // can start it in the background and read where it listens; with the default --listen the port is a
-// free one the system picks. It serves until interrupted.
+// free one the system picks. As a real receiver, it serves that path and /healthz (200 once it
+// listens), and 404 elsewhere. It serves until interrupted.
 package main
 
 import (
@@ -102,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           routes(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -152,4 +153,13 @@ func webhookURL(addr *net.TCPAddr) string {
 		host = "127.0.0.1"
 	}
 	return fmt.Sprintf("http://%s/webhook", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// routes serves the receiver at /webhook and a health check at /healthz, and nothing else: a
+// provider set up with another path gets the 404 a real receiver would give it.
+func routes(receiver http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/webhook", receiver)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	return mux
 }

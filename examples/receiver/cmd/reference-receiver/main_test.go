@@ -48,6 +48,19 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, http.StatusOK, post("u", "t"))
 	assert.Equal(t, http.StatusUnauthorized, post("u", "x"))
 
+	// As a real receiver: its webhook path and a health check, and 404 elsewhere.
+	base := strings.TrimSuffix(url, "/webhook")
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/": http.StatusNotFound, "/hook": http.StatusNotFound} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, want, resp.StatusCode, path)
+	}
+	resp, err := http.Post(base+"/other", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "a webhook POSTed to another path")
+
 	cancel()
 	select {
 	case code := <-done:
