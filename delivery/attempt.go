@@ -76,6 +76,9 @@ type Attempt struct {
 	// exchange failed and how much of the answer had come ("timeout after 2s while reading the
 	// response head: got 2 bytes"). It is "" for a 2xx.
 	Err string
+	// RetryAt is when the delivery's next attempt is due, after this one failed; zero when none
+	// follows (it succeeded, was the last the schedule allows, or the run ended).
+	RetryAt time.Time
 	// unreached is set when the attempt failed before any connection to the target was open.
 	unreached bool
 }

@@ -333,26 +333,27 @@ func (w *worker) interrupt() {
 // record adds attempt a to d, settling d unless a retry is due, and reports whether one is: then
 // d.retryAt is set.
 func (e *Engine) record(r *run, d *delivery, a Attempt) (retry bool) {
+	n := len(d.res.Attempts) + 1
+	// A payload with unsendable headers sent nothing, and a retry would fail the same way.
+	retry = !a.OK() && a.Class != ClassCancelled && d.head.err == nil && n-1 < len(e.delays)
+	if retry {
+		a.RetryAt = a.Start.Add(addDuration(a.Latency, e.delays[n-1]))
+		d.retryAt = a.RetryAt
+	}
 	d.res.Attempts = append(d.res.Attempts, a)
 	if e.opts.OnAttempt != nil {
 		e.opts.OnAttempt(a)
 	}
-	n := len(d.res.Attempts)
 	switch {
+	case retry:
 	case a.OK():
 		e.settle(r, d, Acked)
 	case a.Class == ClassCancelled:
 		e.settle(r, d, Cancelled)
-	case d.head.err != nil:
-		// Nothing was sent, and a retry would fail the same way: the payload's headers are unsendable.
-		e.settle(r, d, Failed)
-	case n-1 < len(e.delays):
-		d.retryAt = a.Start.Add(addDuration(a.Latency, e.delays[n-1]))
-		return true
 	default:
 		e.settle(r, d, Failed)
 	}
-	return false
+	return retry
 }
 
 func (e *Engine) settle(r *run, d *delivery, o Outcome) {

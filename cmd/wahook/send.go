@@ -155,13 +155,18 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout io.W
 		return errors.New("--output json holds the whole report in memory, which a run of a fixed --duration cannot promise: use --output jsonl or text")
 	}
 	out := newSendOutput(opts.output, stdout, sopts, opts.quiet)
+	var attempts int // the schedule's, once the plan says: first try and retries
 	if out.live != nil {
 		sopts.OnResult = out.live.result
+		if opts.output == "text" {
+			sopts.OnAttempt = func(a delivery.Attempt) { out.live.retrying(a, attempts) }
+		}
 	}
 	plan, err := send.Prepare(sopts)
 	if err != nil {
 		return flagError(err)
 	}
+	attempts = len(plan.Options.Retries) + 1
 	if opts.output == "json" && plan.Count > maxJSONReport {
 		return fmt.Errorf("--output json holds the whole report in memory: at most %d payloads, not %d; --output jsonl writes each delivery as it settles, for runs of any size", maxJSONReport, plan.Count)
 	}
@@ -327,6 +332,7 @@ type liveWriter struct {
 	buf     []byte
 	pending bool
 	closed  bool
+	hinted  bool // the first retry line has said how not to wait
 }
 
 const liveFlushDelay = 50 * time.Millisecond
@@ -350,6 +356,32 @@ func (l *liveWriter) result(r delivery.Result) {
 	}
 }
 
+// retrying prints a line for a failed attempt that will be retried, at once: a retry may be minutes
+// away, and the user should not wait for it in silence. The first says how not to wait.
+func (l *liveWriter) retrying(a delivery.Attempt, attempts int) {
+	if a.RetryAt.IsZero() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	typ := a.Type
+	if typ == "" {
+		typ = "-"
+	}
+	wait := time.Until(a.RetryAt).Round(time.Millisecond)
+	l.buf = fmt.Appendf(l.buf[:0], "retrying  %-32s %-12s attempt %d of %d failed: %s; next in %v, at %s\n",
+		a.PayloadID, typ, a.Attempt, attempts, attemptStatus(a), max(wait, 0), a.RetryAt.Format("15:04:05"))
+	if !l.hinted {
+		l.hinted = true
+		l.buf = append(l.buf, "          (--retries none does not retry; --time-scale 0.01 waits a hundredth of the provider's schedule)\n"...)
+	}
+	_, _ = l.w.Write(l.buf)
+	_ = l.w.Flush()
+}
+
 func (l *liveWriter) flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -368,21 +400,26 @@ func (l *liveWriter) close() error {
 	return l.w.Flush()
 }
 
+// attemptStatus is an attempt's status code, with the error class when the answer was not a plain
+// one, or the class alone when none came.
+func attemptStatus(a delivery.Attempt) string {
+	if a.Status != 0 && a.Class != delivery.ClassCancelled {
+		status := fmt.Sprint(a.Status)
+		if a.Class != delivery.ClassNone && a.Class != delivery.ClassHTTPStatus {
+			status += " " + string(a.Class) // a redirect, or a body that broke off
+		}
+		return status
+	}
+	return string(a.Class)
+}
+
 // resultLine is a delivery as the text output prints it: outcome, payload id, type, "dup" for a
 // duplicate copy, the last attempt's status code (or error class), its latency, and the attempts made.
 func resultLine(dst []byte, r delivery.Result) []byte {
 	status, latency := "-", "-"
 	if a, ok := r.Last(); ok {
 		latency = formatDuration(a.Latency)
-		switch {
-		case a.Status != 0 && a.Class != delivery.ClassCancelled:
-			status = fmt.Sprint(a.Status)
-			if a.Class != delivery.ClassNone && a.Class != delivery.ClassHTTPStatus {
-				status += " " + string(a.Class) // a redirect, or a body that broke off
-			}
-		default:
-			status = string(a.Class)
-		}
+		status = attemptStatus(a)
 	}
 	if r.PendingRetry {
 		status += " (retry pending)"

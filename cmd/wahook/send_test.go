@@ -125,13 +125,20 @@ func messageField(t *testing.T, p schemas.Provider, body []byte, field string) s
 	return s
 }
 
-// deliveryLines returns the per-delivery lines of text output: those before the blank line.
+// deliveryLines returns the per-delivery lines of text output: those before the blank line, less
+// the notices of retries (TestSendSaysWhileRetrying has those).
 func deliveryLines(stdout string) []string {
 	head, _, _ := strings.Cut(stdout, "\n\n")
 	if head == "" {
 		return nil
 	}
-	return strings.Split(head, "\n")
+	var lines []string
+	for _, l := range strings.Split(head, "\n") {
+		if !strings.HasPrefix(l, "retrying ") && !strings.HasPrefix(l, "          (--retries none") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 func TestSendEveryType(t *testing.T) {
@@ -776,4 +783,24 @@ func TestSendDurationAndQuiet(t *testing.T) {
 		assert.Equal(t, 2, got.code)
 		assert.Equal(t, tt.want, got.stderr, tt.args)
 	}
+}
+
+// TestSendSaysWhileRetrying: a failed attempt that will be retried says so at once, with the attempt,
+// its status and when the next is due, and the first says how not to wait.
+func TestSendSaysWhileRetrying(t *testing.T) {
+	t.Parallel()
+	srv := hooktest.Server(t, http.NotFoundHandler())
+	got := runWahook(t, "", "send", "--target", srv.URL, "--provider", "itniotech", "--type", "text", "--time-scale", "0.001")
+	assert.Equal(t, 1, got.code)
+	lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
+	require.Greater(t, len(lines), 5, got.stdout)
+	assert.Regexp(t, `^retrying  \S+ +text +attempt 1 of 4 failed: 404; next in \d+ms, at \d\d:\d\d:\d\d$`, lines[0])
+	assert.Contains(t, lines[1], "--retries none does not retry")
+	assert.Regexp(t, `^retrying  .* attempt 2 of 4 failed: 404;`, lines[2])
+	assert.Regexp(t, `^retrying  .* attempt 3 of 4 failed: 404;`, lines[3])
+	assert.Regexp(t, `^failed .* 4 attempts$`, lines[4])
+	assert.Equal(t, 1, strings.Count(got.stdout, "--retries none"), "the hint once")
+
+	quiet := runWahook(t, "", "send", "--target", srv.URL, "--provider", "itniotech", "--type", "text", "--time-scale", "0.001", "--quiet")
+	assert.NotContains(t, quiet.stdout, "retrying")
 }
