@@ -74,6 +74,9 @@ type Config struct {
 	PayloadDir string
 	// Version names the caller in the User-Agent; "" means "dev".
 	Version string
+	// Program starts the wahook commands of reproduce lines, as the user runs wahook: "bin/wahook";
+	// "" means "wahook".
+	Program string
 
 	// Concurrency is how many cases are in flight at once; 0 means DefaultConcurrency, 1 runs them
 	// one after another. Cases that may kill or wedge the receiver (Case.Hostile) run with no other

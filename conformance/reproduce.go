@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,8 +72,8 @@ func (r *runner) reproduceCommand(c Case) (string, []string) {
 		return fmt.Sprintf("for f in %s/*.json; do %s --data-binary @\"$f\" %s & done; wait",
 			shellQuote(base), r.curl(req, true), shellQuote(r.s.URL)), files
 	case len(c.Requests) == 1 && len(r.s.credentials) == 0 && req.ContentType == "application/json":
-		return fmt.Sprintf("wahook send --target %s --provider %s --retries none%s --file %s",
-			shellQuote(r.s.URL), r.s.Provider, r.sendOptions(), shellQuote(files[0])), files
+		return fmt.Sprintf("%s send --target %s --provider %s --retries none%s --file %s",
+			cmp.Or(r.s.Program, "wahook"), shellQuote(r.s.URL), r.s.Provider, r.sendOptions(), shellQuote(files[0])), files
 	}
 	var cmds []string
 	for i, req := range c.Requests {

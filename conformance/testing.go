@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -29,6 +31,7 @@ type testingT interface {
 	Fatalf(format string, args ...any)
 	Skip(args ...any)
 	Logf(format string, args ...any)
+	Name() string
 	Run(name string, f func(testingT)) bool
 }
 
@@ -62,6 +65,9 @@ func runTests(t testingT, cfg Config) *Report {
 		t.Run(res.ID, func(t testingT) {
 			switch res.Outcome {
 			case Fail:
+				// The receiver under test lives as long as the test: send the case again by running
+				// it, not with a command for a port that will be gone.
+				res.Reproduce = "go test -run " + shellQuote(runPattern(t.Name())) + " (payloads: " + strings.Join(res.Files, ", ") + ")"
 				t.Error(res.Reason + "\n" + details(res))
 			case Skip:
 				t.Skip(res.Reason)
@@ -73,4 +79,13 @@ func runTests(t testingT, cfg Config) *Report {
 		t.Logf("conformance: %s; payloads of the failing cases are in %s", report.Summary, report.PayloadDir)
 	}
 	return report
+}
+
+// runPattern is the go test -run pattern that selects the test named name, and nothing else.
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
 }

@@ -39,8 +39,9 @@ func (r *recorder) Skip(args ...any) { r.skips = append(r.skips, fmt.Sprint(args
 func (r *recorder) Logf(format string, args ...any) {
 	r.logs = append(r.logs, fmt.Sprintf(format, args...))
 }
+func (r *recorder) Name() string { return r.name }
 func (r *recorder) Run(name string, f func(testingT)) bool {
-	child := &recorder{ctx: r.ctx, name: name}
+	child := &recorder{ctx: r.ctx, name: r.name + "/" + name}
 	r.children = append(r.children, child)
 	f(child)
 	return len(child.errors)+len(child.fatals) == 0
@@ -59,7 +60,7 @@ func TestRunFailsSubtests(t *testing.T) {
 			http.Error(w, "boom", http.StatusInternalServerError)
 		}
 	}))
-	rec := &recorder{ctx: t.Context()}
+	rec := &recorder{ctx: t.Context(), name: "TestReceiver"}
 	report := runTests(rec, Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Run: "^(valid/itniotech/(image|text)/|auth/)", PayloadDir: t.TempDir()})
 	require.NotNil(t, report)
 	assert.Empty(t, rec.fatals)
@@ -67,12 +68,16 @@ func TestRunFailsSubtests(t *testing.T) {
 
 	var names []string
 	for _, c := range rec.children {
+		c.name = strings.TrimPrefix(c.name, "TestReceiver/")
 		names = append(names, c.name)
 		switch {
 		case strings.Contains(c.name, "/image/"):
 			require.Len(t, c.errors, 1, c.name)
 			assert.True(t, strings.HasPrefix(c.errors[0], "expected 2xx, got 500 Internal Server Error\n"), c.errors[0])
-			assert.Contains(t, c.errors[0], "reproduce: wahook send --target "+srv.URL)
+			// The receiver's port is the test's: the case is sent again by running it.
+			assert.Contains(t, c.errors[0], "reproduce: go test -run '^TestReceiver$/^valid$/^itniotech$/^image$/^")
+			assert.Contains(t, c.errors[0], "(payloads: ")
+			assert.NotContains(t, c.errors[0], srv.URL)
 			assert.Empty(t, c.skips, c.name)
 		case strings.HasPrefix(c.name, "auth/"):
 			assert.Empty(t, c.errors, c.name)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -143,6 +144,7 @@ func (o conformOptions) config() (conformance.Config, error) {
 		Seed:       o.seed,
 		PayloadDir: o.payloadDir,
 		Version:    versionString(),
+		Program:    invokedAs(os.Args[0]),
 		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore, Equivalent: o.equivalent,
 		Concurrency: o.concurrency, MaxFailures: o.maxFailures, Budget: o.budget,
 	}, nil

@@ -125,3 +125,16 @@ func exitCode(err error, stderr io.Writer) int {
 		return 2
 	}
 }
+
+// invokedAs is how the user ran wahook, for the commands it prints: the name alone when it was
+// found on PATH, the path as typed otherwise (bin/wahook), and "wahook" for a go run or go test
+// binary, whose path is temporary.
+func invokedAs(arg0 string) string {
+	switch {
+	case !strings.ContainsRune(arg0, os.PathSeparator):
+		return arg0
+	case strings.Contains(arg0, "go-build") || strings.HasSuffix(arg0, ".test"):
+		return "wahook"
+	}
+	return arg0
+}

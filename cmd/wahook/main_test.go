@@ -208,3 +208,15 @@ func TestAddressHints(t *testing.T) {
 		})
 	}
 }
+
+func TestInvokedAs(t *testing.T) {
+	for arg0, want := range map[string]string{
+		"wahook":                           "wahook",
+		"bin/wahook":                       "bin/wahook",
+		"/usr/local/bin/wahook":            "/usr/local/bin/wahook",
+		"/tmp/go-build123/b001/exe/wahook": "wahook",
+		"/tmp/x/wahook.test":               "wahook",
+	} {
+		assert.Equal(t, want, invokedAs(arg0), arg0)
+	}
+}
