@@ -38,8 +38,14 @@ type testingT interface {
 // goTest is a *testing.T as a testingT.
 type goTest struct{ *testing.T }
 
+// Run runs f as a subtest; it and f are helpers, so that a failing case is reported at the line of
+// the user's test that called conformance.Run, not in this package.
 func (t goTest) Run(name string, f func(testingT)) bool {
-	return t.T.Run(name, func(t *testing.T) { f(goTest{t}) })
+	t.Helper()
+	return t.T.Run(name, func(t *testing.T) {
+		t.Helper()
+		f(goTest{t})
+	})
 }
 
 func runTests(t testingT, cfg Config) *Report {
@@ -63,6 +69,7 @@ func runTests(t testingT, cfg Config) *Report {
 	results := r.runAll(t.Context(), nil)
 	for _, res := range results {
 		t.Run(res.ID, func(t testingT) {
+			t.Helper()
 			switch res.Outcome {
 			case Fail:
 				// The receiver under test lives as long as the test: send the case again by running
