@@ -89,7 +89,7 @@ report of what was done is still printed; the deliveries cut short count as canc
 			if err := refuseEmptyCredentials(cmd); err != nil {
 				return err
 			}
-			return runSend(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout())
+			return runSend(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	addTargetFlags(cmd, &opts.targetFlags, targetUsage{
@@ -146,7 +146,7 @@ func completeSendMutations(cmd *cobra.Command, _ []string, _ string) ([]cobra.Co
 // errUnreachable is returned when nothing answers at the target's address; send has sent nothing.
 var errUnreachable = errors.New("is unreachable")
 
-func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout io.Writer) error {
+func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	sopts, err := opts.sendOptions(ctx, stdin)
 	if err != nil {
 		return err
@@ -156,10 +156,22 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout io.W
 	}
 	out := newSendOutput(opts.output, stdout, sopts, opts.quiet)
 	var attempts int // the schedule's, once the plan says: first try and retries
+	var waiting *retryLine
 	if out.live != nil {
 		sopts.OnResult = out.live.result
 		if opts.output == "text" {
-			sopts.OnAttempt = func(a delivery.Attempt) { out.live.retrying(a, attempts) }
+			if isTerminal(stderr) {
+				waiting = newRetryLine(stderr)
+				defer waiting.stop()
+			}
+			sopts.OnAttempt = func(a delivery.Attempt) {
+				waiting.attempt(a) // clears the live line before the notice below
+				out.live.retrying(a, attempts)
+			}
+			sopts.OnResult = func(r delivery.Result) {
+				waiting.settled(r)
+				out.live.result(r)
+			}
 		}
 	}
 	plan, err := send.Prepare(sopts)
@@ -621,4 +633,93 @@ func (o *sendOutput) writeJSON() error {
 	}
 	bw.WriteString("]\n}\n")
 	return bw.Flush()
+}
+
+// retryLine is the live line a terminal shows while deliveries wait for a retry: how many, and when
+// the next is due, counting down. nil (not a terminal) does nothing.
+type retryLine struct {
+	mu      sync.Mutex
+	w       io.Writer
+	due     map[int]time.Time // delivery -> its next attempt
+	done    chan struct{}
+	stopped sync.Once
+	shown   bool
+}
+
+func newRetryLine(w io.Writer) *retryLine {
+	l := &retryLine{w: w, due: map[int]time.Time{}, done: make(chan struct{})}
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.done:
+				return
+			case <-tick.C:
+				l.draw()
+			}
+		}
+	}()
+	return l
+}
+
+// attempt notes an attempt: a retry due, or none any more.
+func (l *retryLine) attempt(a delivery.Attempt) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a.RetryAt.IsZero() {
+		delete(l.due, a.Delivery)
+	} else {
+		l.due[a.Delivery] = a.RetryAt
+	}
+	l.clear()
+}
+
+// settled forgets a delivery that has settled, clearing the line before the delivery's own.
+func (l *retryLine) settled(r delivery.Result) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.due, r.Delivery)
+	l.clear()
+}
+
+func (l *retryLine) draw() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.due) == 0 {
+		l.clear()
+		return
+	}
+	var next time.Time
+	for _, at := range l.due {
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	fmt.Fprintf(l.w, "\r\033[K%d waiting for a retry; the next in %v (Ctrl-C stops)", len(l.due), max(time.Until(next).Round(time.Second), 0))
+	l.shown = true
+}
+
+func (l *retryLine) clear() {
+	if l.shown {
+		fmt.Fprint(l.w, "\r\033[K")
+		l.shown = false
+	}
+}
+
+// stop ends the line, clearing it.
+func (l *retryLine) stop() {
+	if l == nil {
+		return
+	}
+	l.stopped.Do(func() { close(l.done) })
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.clear()
 }

@@ -804,3 +804,16 @@ func TestSendSaysWhileRetrying(t *testing.T) {
 	quiet := runWahook(t, "", "send", "--target", srv.URL, "--provider", "itniotech", "--type", "text", "--time-scale", "0.001", "--quiet")
 	assert.NotContains(t, quiet.stdout, "retrying")
 }
+
+// TestSendRetryLine: on a terminal, a live line shows the deliveries waiting for a retry and the
+// next one's countdown, and is gone once they settle.
+func TestSendRetryLine(t *testing.T) {
+	defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Writer) bool { return true }
+	srv := hooktest.Server(t, http.NotFoundHandler())
+	got := runWahook(t, "", "send", "--target", srv.URL, "--provider", "itniotech", "--type", "text", "--retries", "2500ms")
+	assert.Equal(t, 1, got.code)
+	assert.Regexp(t, `\r\x1b\[K1 waiting for a retry; the next in [12]s \(Ctrl-C stops\)`, got.stderr)
+	assert.True(t, strings.HasSuffix(got.stderr, "\r\x1b[K"), "cleared at the end: %q", got.stderr)
+	assert.Contains(t, got.stdout, "attempt 1 of 2 failed: 404")
+}
