@@ -147,6 +147,12 @@ func TestREADMERunsTopToBottom(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 
 	text := string(out)
+	// What the commands write (bin/, corpus/, wahook-crashes/, ...) is ignored by .gitignore.
+	status := exec.Command("git", "status", "--porcelain")
+	status.Dir = dir
+	untracked, err := status.Output()
+	require.NoError(t, err)
+	assert.Empty(t, string(untracked), "the README's commands leave files .gitignore does not cover")
 	for i, c := range cmds {
 		// A background command's own output follows its end marker: up to the next command's begin.
 		m := regexp.MustCompile(fmt.Sprintf(`(?s)::begin %d\n(.*?)::end %d (\d+)\n(.*?)(::begin|$)`, i, i)).FindStringSubmatch(text)
@@ -175,6 +181,15 @@ func copyCheckout(t *testing.T) string {
 		t.Skip("not a git checkout: the README runs in a copy of one")
 	}
 	dir := t.TempDir()
+	defer func() {
+		// A repository of its own, so that what the commands leave behind shows as untracked.
+		for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"-c", "user.name=readme", "-c", "user.email=readme@localhost", "commit", "-qm", "copy"}} {
+			git := exec.Command("git", args...)
+			git.Dir = dir
+			out, err := git.CombinedOutput()
+			require.NoError(t, err, "git %v: %s", args, out)
+		}
+	}()
 	for _, name := range strings.Split(strings.TrimSuffix(string(list), "\x00"), "\x00") {
 		b, err := os.ReadFile(filepath.Join(root, name))
 		if os.IsNotExist(err) {
