@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -166,4 +167,36 @@ func TestMaxFailuresAndBudget(t *testing.T) {
 		_, err := conformance.Execute(t.Context(), bad, nil)
 		assert.ErrorIs(t, err, conformance.ErrBadConfig)
 	}
+}
+
+// TestSameSeedSameBytes: the same seed, provider and profile send the same multiset of request
+// bodies, canaries included, whatever the receiver's timing: here it answers after a random pause,
+// and 500s every video message.
+func TestSameSeedSameBytes(t *testing.T) {
+	record := func() map[string]int {
+		var mu sync.Mutex
+		seen := map[string]int{}
+		ref := reference()
+		srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body := peek(r)
+			mu.Lock()
+			seen[string(body)]++
+			mu.Unlock()
+			time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+			if messageType(body) == "video" {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			ref.ServeHTTP(w, r)
+		}))
+		execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Profile: conformance.Strict, Seed: 7})
+		return seen
+	}
+	first, second := record(), record()
+	total := 0
+	for _, n := range first {
+		total += n
+	}
+	assert.Greater(t, total, 400)
+	assert.Equal(t, first, second, "the same bodies, as often")
 }
