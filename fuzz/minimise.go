@@ -32,6 +32,11 @@ func minimise(body []byte, reproduces func([]byte) bool, budget int) []byte {
 		if enc, err := encode(doc); err == nil && (bytes.Equal(enc, body) || try(enc)) {
 			s := &shrinker{doc: doc, best: enc, try: try, spent: spent}
 			s.node(doc, func(v any) { s.doc = v })
+			if len(s.best) >= len(enc) && !spent() {
+				// No progress: try again structure first, one whole part at a time, the deepest
+				// containers before the keys that hold plain values.
+				s.structure(s.doc)
+			}
 			return s.best
 		}
 	}
@@ -239,6 +244,59 @@ func (s *shrinker) object(obj map[string]any) {
 	for _, k := range keys {
 		s.node(obj[k], func(v any) { obj[k] = v })
 	}
+}
+
+// structure drops the members of every object one at a time, those holding objects or arrays first,
+// deepest first, then the others; it keeps each drop that still reproduces. It is the slow, thorough
+// pass, for a payload the halving of node could not shrink at all.
+func (s *shrinker) structure(v any) {
+	switch n := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(n))
+		for k := range n {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			ci, cj := depth(n[keys[i]]), depth(n[keys[j]])
+			if ci != cj {
+				return ci > cj
+			}
+			return keys[i] < keys[j]
+		})
+		for _, k := range keys {
+			if s.spent() {
+				return
+			}
+			child := n[k]
+			delete(n, k)
+			if !s.attempt() {
+				n[k] = child
+				s.structure(child)
+			}
+		}
+	case []any:
+		for _, child := range n {
+			s.structure(child)
+		}
+	}
+}
+
+// depth is how deep v nests: 0 for a plain value.
+func depth(v any) int {
+	d := 0
+	switch n := v.(type) {
+	case map[string]any:
+		for _, c := range n {
+			d = max(d, depth(c))
+		}
+		return d + 1
+	case []any:
+		for _, c := range n {
+			d = max(d, depth(c))
+		}
+		return d + 1
+	}
+	return 0
 }
 
 // shrinkBytes cuts runs of bytes out of b while it reproduces, never a character of valid UTF-8 in

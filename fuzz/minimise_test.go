@@ -179,3 +179,21 @@ func TestDropRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestMinimiseStructurePass: the thorough pass drops whole parts one at a time, containers first,
+// and leaves what the defect needs.
+func TestMinimiseStructurePass(t *testing.T) {
+	doc, err := schemas.Decode([]byte(`{"a":{"b":{"c":"x","d":[1,2]},"e":"y"},"f":{"g":1},"h":"z"}`))
+	require.NoError(t, err)
+	enc, err := encode(doc)
+	require.NoError(t, err)
+	calls := 0
+	s := &shrinker{doc: doc, best: enc, spent: func() bool { return calls >= 100 }, try: func(b []byte) bool {
+		calls++
+		return strings.Contains(string(b), `"c":"x"`)
+	}}
+	s.structure(s.doc)
+	assert.Equal(t, `{"a":{"b":{"c":"x"}}}`, string(s.best))
+	assert.Equal(t, 1, depth("plain")+1)
+	assert.Equal(t, 3, depth(doc))
+}

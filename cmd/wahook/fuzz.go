@@ -163,6 +163,8 @@ func printFuzzReport(w io.Writer, rep *fuzz.Report) {
 		switch {
 		case fd.Outcome == fuzz.OutcomeDied:
 			fmt.Fprintf(w, "  candidates: %s\n", fd.Note)
+		case fd.Confirmed && len(fd.Minimised) >= len(fd.Original):
+			fmt.Fprintf(w, "  not minimised: no smaller payload reproduced within the budget (%d bytes)\n", len(fd.Original))
 		case fd.Confirmed:
 			fmt.Fprintf(w, "  minimised: %d bytes (from %d)\n", len(fd.Minimised), len(fd.Original))
 		default:

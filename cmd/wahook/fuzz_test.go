@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/schemas"
 )
@@ -255,4 +256,17 @@ func TestFuzzCommandHTTPS(t *testing.T) {
 	code := run(t.Context(), []string{"fuzz", "--target", srv.URL, "--provider", "innopaas", "--count", "200", "--out", t.TempDir(), "--insecure"}, nil, &stdout, &stderr)
 	assert.Equal(t, 0, code, "%s%s", stdout.String(), stderr.String())
 	assert.Contains(t, stdout.String(), "fuzz done: 200 payloads")
+}
+
+// A confirmed finding that could not be shrunk says so, rather than "minimised: 441 bytes (from 441)".
+func TestFuzzReportSaysNotMinimised(t *testing.T) {
+	body := []byte(`{"a":1}`)
+	var out strings.Builder
+	printFuzzReport(&out, &fuzz.Report{Findings: []*fuzz.Finding{
+		{Signature: "5xx/500/x", Outcome: fuzz.Outcome5xx, Status: 500, Confirmed: true, Original: body, Minimised: body, Hits: 2},
+		{Signature: "5xx/502/y", Outcome: fuzz.Outcome5xx, Status: 502, Confirmed: true, Original: body, Minimised: body[:2], Hits: 1},
+	}})
+	assert.Contains(t, out.String(), "  not minimised: no smaller payload reproduced within the budget (7 bytes)\n")
+	assert.Contains(t, out.String(), "  minimised: 2 bytes (from 7)\n")
+	assert.Contains(t, out.String(), "findings by kind: 5xx 2\n")
 }
