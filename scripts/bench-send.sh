@@ -3,12 +3,12 @@
 #
 # One invocation builds wahook and internal/benchsink (a receiver that answers 200 "ok" to any POST,
 # HTTP/1.1 keep-alive), starts the sink on a free port of 127.0.0.1 and alternates ROUNDS rounds of
-#   wrk   -t2 -c16 -d5s, POSTing a fixed ~700-byte JSON body (Lua script)
-#   hey   -z 5s -c 16 -m POST, with the same body
-#   wahook send --provider itniotech --type all --count 100000 --workers 16 --retries none --output json
+#   wrk   -t2 -c32 -d5s, POSTing a fixed ~700-byte JSON body (Lua script)
+#   hey   -z 5s -c 32 -m POST, with the same body
+#   wahook send --provider itniotech --type all --count 120000 --workers 32 --retries none --quiet
 # and prints requests/s for each and the ratios wahook/wrk and wahook/hey, per round and over the
-# medians. wahook's rate is acked / durationMs from its JSON summary: the send phase only, without
-# generating the 100,000 payloads up front or writing the report (its wall time is printed beside).
+# medians. wahook's rate is acked over the whole process's wall time, as a user would time it:
+# generating every unique payload, sending and reporting included. Its peak RSS is printed beside.
 #
 # It installs what it lacks and says so: wrk with apt-get (skipped, with a line saying so, when apt-get
 # cannot be used), hey with `go install` into a temporary GOBIN. Loopback only; every step is bounded
@@ -21,9 +21,9 @@ cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
 ROUNDS=${ROUNDS:-3}
-COUNT=${COUNT:-100000}
+COUNT=${COUNT:-120000}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-CONNS=16
+CONNS=32
 
 say() { echo "bench-send: $*"; }
 
@@ -129,15 +129,23 @@ run_hey() {
 		END { printf "%.0f %d %s\n", rps, n, cpu }' "$work/hey.out"
 }
 run_wahook() {
-	timed "$work/send.json" timeout 300 "$work/wahook" send --target "$target" --provider itniotech --type all \
-		--count "$COUNT" --workers "$CONNS" --retries none --output json ||
-		{ say "wahook send failed: $(cat "$work/send.json.err")" >&2; return 1; }
-	# The summary comes first in the report; "acked" and "durationMs" are keys of it alone. The rate is
-	# acked / durationMs: the send phase only.
-	awk -v cpu="$(cat "$work/send.json.cpu")" -F'[:,]' '
-		/"acked":/ && acked == "" { acked = $2 + 0 }
-		/"durationMs":/ && ms == "" { ms = $2 + 0 }
-		END { if (ms > 0) printf "%.0f %d %s %.0f\n", acked / (ms / 1000), acked, cpu, ms }' "$work/send.json"
+	local start end rss=""
+	start=$(date +%s%N)
+	if [ -x /usr/bin/time ]; then
+		timed "$work/send.out" timeout 300 /usr/bin/time -f '%M' -o "$work/send.rss" "$work/wahook" send --target "$target" \
+			--provider itniotech --type all --count "$COUNT" --workers "$CONNS" --retries none --quiet ||
+			{ say "wahook send failed: $(cat "$work/send.out.err")" >&2; return 1; }
+		rss=$(tail -n 1 "$work/send.rss")
+	else
+		timed "$work/send.out" timeout 300 "$work/wahook" send --target "$target" \
+			--provider itniotech --type all --count "$COUNT" --workers "$CONNS" --retries none --quiet ||
+			{ say "wahook send failed: $(cat "$work/send.out.err")" >&2; return 1; }
+	fi
+	end=$(date +%s%N)
+	# "scheduled N: A acked, ..." is the summary's first line; the rate is acked over the wall time.
+	awk -v cpu="$(cat "$work/send.out.cpu")" -v ns=$((end - start)) -v rss="${rss:-?}" '
+		/^scheduled/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "acked,") acked = $i + 0 }
+		END { if (ns > 0) printf "%.0f %d %s %.0f %s\n", acked / (ns / 1e9), acked, cpu, ns / 1e6, rss }' "$work/send.out"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
@@ -159,10 +167,10 @@ for round in $(seq "$ROUNDS"); do
 		heys+=("$h")
 		say "round $round: hey    $(printf '%7.0f' "$h") requests/s   $(per_request "$cpu" "$n") µs of client CPU per request"
 	fi
-	read -r x n cpu ms < <(run_wahook) || true
+	read -r x n cpu ms rss < <(run_wahook) || true
 	x=${x:-0}
 	wahooks+=("$x")
-	say "round $round: wahook $(printf '%7.0f' "$x") requests/s   $(per_request "$cpu" "$n") µs of client CPU per request, generating and reporting included ($n acked in ${ms}ms of sending)"
+	say "round $round: wahook $(printf '%7.0f' "$x") requests/s   $(per_request "$cpu" "$n") µs of client CPU per request ($n acked in ${ms}ms, the whole process; peak RSS ${rss} KiB)"
 	say "round $round: wahook/wrk $(ratio "$x" "$w"), wahook/hey $(ratio "$x" "$h")"
 done
 

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -174,11 +176,25 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout, std
 			}
 		}
 	}
+	var progress *progressLine
+	if (out.live == nil || opts.output != "text") && isTerminal(stderr) {
+		// No line per delivery on the terminal: a progress line says how far the run is.
+		progress = newProgressLine(stderr)
+		defer progress.stop()
+		onResult := sopts.OnResult
+		sopts.OnResult = func(r delivery.Result) {
+			progress.settled(r)
+			if onResult != nil {
+				onResult(r)
+			}
+		}
+	}
 	plan, err := send.Prepare(sopts)
 	if err != nil {
 		return flagError(err)
 	}
 	attempts = len(plan.Options.Retries) + 1
+	progress.expect(plan)
 	if opts.output == "json" && plan.Count > maxJSONReport {
 		return fmt.Errorf("--output json holds the whole report in memory: at most %d payloads, not %d; --output jsonl writes each delivery as it settles, for runs of any size", maxJSONReport, plan.Count)
 	}
@@ -197,6 +213,7 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout, std
 
 	// An ended ctx still runs: every payload counts as cancelled, and the report says so.
 	summary, runErr := out.run(ctx, engine, plan)
+	progress.stop() // before the summary, which it would otherwise run into
 	if err := out.finish(summary); err != nil {
 		return err
 	}
@@ -722,4 +739,77 @@ func (l *retryLine) stop() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.clear()
+}
+
+// progressLine is the live line a terminal shows during a run that prints no line per delivery:
+// deliveries settled of those scheduled, the rate, and how they ended. nil does nothing.
+type progressLine struct {
+	w                      io.Writer
+	start                  time.Time
+	total                  int // payloads, 0 for a run of a fixed duration
+	acked, failed, count   atomic.Int64
+	done                   chan struct{}
+	stopped                sync.Once
+	wg                     sync.WaitGroup
+}
+
+func newProgressLine(w io.Writer) *progressLine {
+	l := &progressLine{w: w, start: time.Now(), done: make(chan struct{})}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.done:
+				return
+			case <-tick.C:
+				l.draw()
+			}
+		}
+	}()
+	return l
+}
+
+// expect notes how many payloads the plan sends.
+func (l *progressLine) expect(plan send.Plan) {
+	if l != nil && plan.Count < math.MaxInt {
+		l.total = plan.Count
+	}
+}
+
+func (l *progressLine) settled(r delivery.Result) {
+	if l == nil {
+		return
+	}
+	l.count.Add(1)
+	switch r.Outcome {
+	case delivery.Acked:
+		l.acked.Add(1)
+	case delivery.Failed:
+		l.failed.Add(1)
+	}
+}
+
+func (l *progressLine) draw() {
+	n := l.count.Load()
+	of := ""
+	if l.total > 0 {
+		of = fmt.Sprintf(" of %d payloads", l.total)
+	}
+	rate := float64(n) / max(time.Since(l.start).Seconds(), 1e-9)
+	fmt.Fprintf(l.w, "\r\033[K%d settled%s, %.0f/s: %d acked, %d failed", n, of, rate, l.acked.Load(), l.failed.Load())
+}
+
+// stop ends the line and clears it, before the summary is printed; again, it does nothing.
+func (l *progressLine) stop() {
+	if l == nil {
+		return
+	}
+	l.stopped.Do(func() {
+		close(l.done)
+		l.wg.Wait()
+		fmt.Fprint(l.w, "\r\033[K")
+	})
 }

@@ -817,3 +817,16 @@ func TestSendRetryLine(t *testing.T) {
 	assert.True(t, strings.HasSuffix(got.stderr, "\r\x1b[K"), "cleared at the end: %q", got.stderr)
 	assert.Contains(t, got.stdout, "attempt 1 of 2 failed: 404")
 }
+
+// TestSendProgressLine: on a terminal, a run that prints no line per delivery shows how far it is,
+// and clears the line before its summary.
+func TestSendProgressLine(t *testing.T) {
+	defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Writer) bool { return true }
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { time.Sleep(2 * time.Millisecond) }))
+	got := runWahook(t, "", "send", "--target", srv.URL, "--provider", "itniotech", "--count", "400", "--quiet", "--retries", "none")
+	assert.Equal(t, 0, got.code, got.stderr)
+	assert.Regexp(t, `\r\x1b\[K\d+ settled of 400 payloads, \d+/s: \d+ acked, 0 failed`, got.stderr)
+	assert.True(t, strings.HasSuffix(got.stderr, "\r\x1b[K"), "cleared: %q", got.stderr)
+	assert.True(t, strings.HasPrefix(got.stdout, "scheduled 400: 400 acked"), got.stdout)
+}
