@@ -744,13 +744,13 @@ func (l *retryLine) stop() {
 // progressLine is the live line a terminal shows during a run that prints no line per delivery:
 // deliveries settled of those scheduled, the rate, and how they ended. nil does nothing.
 type progressLine struct {
-	w                      io.Writer
-	start                  time.Time
-	total                  int // payloads, 0 for a run of a fixed duration
-	acked, failed, count   atomic.Int64
-	done                   chan struct{}
-	stopped                sync.Once
-	wg                     sync.WaitGroup
+	w                    io.Writer
+	start                time.Time
+	total                int // payloads, 0 for a run of a fixed duration
+	acked, failed, count atomic.Int64
+	done                 chan struct{}
+	stopped              sync.Once
+	wg                   sync.WaitGroup
 }
 
 func newProgressLine(w io.Writer) *progressLine {
