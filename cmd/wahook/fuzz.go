@@ -43,9 +43,12 @@ mutation catalogue, and byte-level mutations (flips, truncation, insertions, spl
 
 A 5xx, a timeout, a dropped connection, a receiver that stops answering, or a 4xx to a payload the
 provider can send is a finding; with --inspect (as for wahook conform), so is a 2xx to a payload the
-provider can send that the receiver then reports having misread (a "misread" finding, one per field). Each new finding is confirmed, minimised, and written to --out as a
-reproducer: payload.json (minimised), original.json, headers.txt, finding.json and reproduce.sh (a
-curl command). Findings are deduplicated: a receiver broken one way yields one reproducer.
+provider can send that the receiver then reports having misread (a "misread" finding, one per field).
+Each new finding is confirmed and minimised. Findings are deduplicated: a receiver broken one way
+yields one finding, however many inputs hit it (a key the schema does not know is one class, whatever
+its spelling). When the run ends they are ranked, most inputs first, and the top --max-findings are
+written to --out as reproducers: payload.json (minimised), original.json, up to three other inputs in
+examples/, headers.txt, finding.json and reproduce.sh (a curl command).
 
 Fuzzing stops at --duration or --count, when the receiver dies, or on Ctrl-C; what was found is
 written in every case.
