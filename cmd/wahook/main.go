@@ -81,6 +81,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newSendCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newFuzzCmd())
+	root.AddCommand(newProxyCmd())
 	return root
 }
 

@@ -202,7 +202,7 @@ func New(opts Options) (*Server, error) {
 // Start listens on Options.Listen and serves in the background; URL is set when it returns. ctx
 // bounds listening only: stop the server with Shutdown or Close.
 func (s *Server) Start(ctx context.Context) error {
-	if err := checkListen(s.opts.Listen); err != nil {
+	if err := CheckListen(s.opts.Listen); err != nil {
 		return err
 	}
 	var lc net.ListenConfig
@@ -219,9 +219,9 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// checkListen refuses a listen address that is not host:port, suggesting the one meant: a port
+// CheckListen refuses a listen address that is not host:port, suggesting the one meant: a port
 // alone, or a URL, is the common slip.
-func checkListen(addr string) error {
+func CheckListen(addr string) error {
 	if _, _, err := net.SplitHostPort(addr); err == nil {
 		return nil
 	}

@@ -1,0 +1,345 @@
+// Package proxy stands between a provider and a receiver: every request it takes is forwarded to the
+// receiver byte for byte, and the receiver's answer goes back unchanged, so the provider sees the
+// receiver as before. On the way, each body is checked against the provider's schema, and what the
+// real provider sends that the documents do not say (violations, undocumented keys, message types)
+// adds up in a drift summary: what a maintainer needs to update the schemas and schemas/QUIRKS.md.
+//
+//	p, err := proxy.New(proxy.Options{Forward: "http://127.0.0.1:8080/webhook"})
+//	http.ListenAndServe("127.0.0.1:9090", p) // GET /v1/drift answers the summary so far
+package proxy
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxBody is the body cap, Meta's for a webhook: 3 MiB.
+	DefaultMaxBody = schemas.DefaultMaxBytes
+	// DefaultTimeout bounds the wait for the receiver's answer.
+	DefaultTimeout = 30 * time.Second
+)
+
+// DriftPath is the proxy's own endpoint: GET answers the drift summary so far, as JSON.
+const DriftPath = "/v1/drift"
+
+// Options configure a Proxy.
+type Options struct {
+	// Forward is the receiver's URL; each request's path and query are appended to it.
+	Forward string
+	// Provider is the format the bodies are checked against; "" or schemas.Auto recognises it.
+	Provider schemas.Provider
+	// Strict counts the properties no document shows as violations of the delivery; they are in the
+	// drift summary's undocumented keys either way.
+	Strict bool
+	// MaxBody caps a request body; a longer one is answered 413 and not forwarded. 0 means
+	// DefaultMaxBody.
+	MaxBody int64
+	// Timeout bounds the wait for the receiver's answer head; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// OnDelivery, when set, sees each forwarded request once its answer has gone back.
+	OnDelivery func(Delivery)
+}
+
+// Delivery is one forwarded request, as the proxy saw it.
+type Delivery struct {
+	Time      time.Time        `json:"time"`
+	Provider  schemas.Provider `json:"provider,omitempty"`
+	Type      string           `json:"type,omitempty"`
+	MessageID string           `json:"messageId,omitempty"`
+	// Status is the receiver's answer, 0 when none came (the proxy answered 502).
+	Status  int           `json:"status"`
+	Latency time.Duration `json:"latency"`
+	// Valid reports the body valid by the provider's schema; Violations say why not.
+	Valid      bool     `json:"valid"`
+	Violations []string `json:"violations,omitempty"`
+	// Error says why the receiver gave no answer.
+	Error string `json:"error,omitempty"`
+}
+
+// Drift sums up what the deliveries showed of the provider that its document does not say.
+type Drift struct {
+	Deliveries int `json:"deliveries"`
+	Valid      int `json:"valid"`
+	// Violations counts the schema's violations by JSON pointer (array indices as 0).
+	Violations []Count `json:"violations"`
+	// UndocumentedKeys counts the keys no document shows, by pointer, with a value seen.
+	UndocumentedKeys []Count `json:"undocumentedKeys"`
+	// UnknownTypes counts the message types the provider's schema does not define.
+	UnknownTypes []Count `json:"unknownTypes"`
+	// Unrecognised counts the bodies that are neither provider's webhook.
+	Unrecognised int `json:"unrecognised"`
+}
+
+// Count is how often something was seen, with an example where one helps.
+type Count struct {
+	Key     string `json:"key"`
+	Count   int    `json:"count"`
+	Example string `json:"example,omitempty"`
+}
+
+// Proxy forwards webhooks to a receiver and keeps the drift summary. It is an http.Handler, safe
+// for concurrent use.
+type Proxy struct {
+	opts      Options
+	forward   *url.URL
+	validator *schemas.Validator
+	rp        *httputil.ReverseProxy
+
+	mu         sync.Mutex
+	drift      Drift
+	violations map[string]int
+	keys       map[string]*Count
+	types      map[string]int
+}
+
+// ErrBadOptions is wrapped by New's refusal of unusable options; a *delivery.FieldError in the chain
+// names the field.
+var ErrBadOptions = errors.New("bad proxy options")
+
+// New checks opts and returns the proxy.
+func New(opts Options) (*Proxy, error) {
+	bad := func(field string, err error) error {
+		return fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: field, Err: err})
+	}
+	forward, err := delivery.CheckURL(opts.Forward)
+	if err != nil {
+		return nil, bad("Forward", err)
+	}
+	if opts.Provider == "" {
+		opts.Provider = schemas.Auto
+	}
+	if opts.Provider != schemas.Auto {
+		if _, err := mockprovider.Lookup(opts.Provider); err != nil {
+			return nil, bad("Provider", err)
+		}
+	}
+	switch {
+	case opts.MaxBody < 0:
+		return nil, bad("MaxBody", fmt.Errorf("negative (%d)", opts.MaxBody))
+	case opts.Timeout < 0:
+		return nil, bad("Timeout", fmt.Errorf("negative (%v)", opts.Timeout))
+	}
+	opts.MaxBody = cmp.Or(opts.MaxBody, DefaultMaxBody)
+	opts.Timeout = cmp.Or(opts.Timeout, DefaultTimeout)
+	// Strict always: the undocumented keys go to the summary whatever Options.Strict says.
+	validator, err := schemas.New(schemas.Options{Strict: true})
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{opts: opts, forward: forward, validator: validator,
+		violations: map[string]int{}, keys: map[string]*Count{}, types: map[string]int{}}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = opts.Timeout
+	transport.DisableCompression = true // no Accept-Encoding of the proxy's own
+	p.rp = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// No X-Forwarded-* and no other header of the proxy's: the receiver sees the provider's.
+			pr.Out.URL = forwardURL(forward, pr.In.URL)
+			pr.Out.Host = ""
+		},
+		Transport:     transport,
+		FlushInterval: -1, // an answer goes back as it comes, never held whole
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if d, ok := r.Context().Value(deliveryKey{}).(*Delivery); ok {
+				d.Error = err.Error()
+			}
+			http.Error(w, "wahook proxy: the receiver gave no answer", http.StatusBadGateway)
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			if d, ok := resp.Request.Context().Value(deliveryKey{}).(*Delivery); ok {
+				d.Status = resp.StatusCode
+			}
+			return nil
+		},
+	}
+	return p, nil
+}
+
+// forwardURL is the receiver's URL with the request's path appended and its query.
+func forwardURL(forward, in *url.URL) *url.URL {
+	out := *forward
+	if in.Path != "" && in.Path != "/" {
+		out.Path = strings.TrimSuffix(forward.Path, "/") + in.Path
+		out.RawPath = ""
+	}
+	out.RawQuery = strings.Trim(strings.Join([]string{forward.RawQuery, in.RawQuery}, "&"), "&")
+	return &out
+}
+
+type deliveryKey struct{}
+
+// ServeHTTP forwards the request, or answers GET DriftPath itself.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == DriftPath {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(p.Drift())
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, p.opts.MaxBody+1))
+	if err != nil {
+		http.Error(w, "wahook proxy: the request body could not be read", http.StatusBadRequest)
+		return
+	}
+	if int64(len(body)) > p.opts.MaxBody {
+		http.Error(w, fmt.Sprintf("wahook proxy: body over %d bytes: not forwarded", p.opts.MaxBody), http.StatusRequestEntityTooLarge)
+		return
+	}
+	d := &Delivery{Time: time.Now()}
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	r = r.WithContext(contextWith(r, d))
+	start := time.Now()
+	p.rp.ServeHTTP(w, r)
+	d.Latency = time.Since(start)
+	p.check(d, body)
+	if p.opts.OnDelivery != nil {
+		p.opts.OnDelivery(*d)
+	}
+}
+
+// check validates body and adds what it shows to the summary.
+func (p *Proxy) check(d *Delivery, body []byte) {
+	provider := p.opts.Provider
+	if provider == schemas.Auto {
+		provider, _ = schemas.Detect(body)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.drift.Deliveries++
+	if provider == "" {
+		p.drift.Unrecognised++
+		d.Violations = []string{"matches neither provider's webhook format"}
+		return
+	}
+	d.Provider = provider
+	prov, err := mockprovider.Lookup(provider)
+	if err != nil {
+		return
+	}
+	doc, derr := schemas.Decode(body)
+	if derr == nil {
+		d.Type = text(doc, prov.MessagePointer+"/type")
+		d.MessageID = text(doc, prov.IDPointer)
+		if d.Type != "" && !slices.Contains(schemas.Types(provider), d.Type) {
+			p.types[d.Type]++
+		}
+	}
+	rep, err := p.validator.Validate(provider, body)
+	if err != nil {
+		d.Violations = []string{err.Error()}
+		return
+	}
+	for _, v := range rep.Violations {
+		ptr := normalise(v.Instance)
+		if strings.HasSuffix(v.Keyword, "unevaluatedProperties") {
+			c := p.keys[ptr]
+			if c == nil {
+				c = &Count{Key: ptr, Example: example(doc, v.Instance)}
+				p.keys[ptr] = c
+			}
+			c.Count++
+			if !p.opts.Strict {
+				continue
+			}
+		}
+		p.violations[ptr]++
+		d.Violations = append(d.Violations, v.String())
+	}
+	d.Valid = len(d.Violations) == 0
+	if d.Valid {
+		p.drift.Valid++
+	}
+}
+
+// Drift returns the summary of the deliveries so far.
+func (p *Proxy) Drift() Drift {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.drift
+	d.Violations = counts(p.violations)
+	d.UnknownTypes = counts(p.types)
+	d.UndocumentedKeys = make([]Count, 0, len(p.keys))
+	for _, c := range p.keys {
+		d.UndocumentedKeys = append(d.UndocumentedKeys, *c)
+	}
+	sortCounts(d.UndocumentedKeys)
+	return d
+}
+
+func counts(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, n := range m {
+		out = append(out, Count{Key: k, Count: n})
+	}
+	sortCounts(out)
+	return out
+}
+
+// sortCounts orders counts most seen first, then by key.
+func sortCounts(cs []Count) {
+	slices.SortFunc(cs, func(a, b Count) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Key, b.Key)) })
+}
+
+// text is the string at ptr in doc, "" when there is none.
+func text(doc any, ptr string) string {
+	v, err := jsonpointer.Get(doc, ptr)
+	if err != nil {
+		return ""
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// example is the JSON of the value at ptr, cut to a readable length.
+func example(doc any, ptr string) string {
+	v, err := jsonpointer.Get(doc, ptr)
+	if err != nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	if len(b) > 80 {
+		b = append(b[:77:77], "..."...)
+	}
+	return string(b)
+}
+
+// normalise writes array indices of a pointer as 0, so that one key in every element counts once.
+func normalise(ptr string) string {
+	tokens, err := jsonpointer.Split(ptr)
+	if err != nil {
+		return ptr
+	}
+	var b strings.Builder
+	for _, t := range tokens {
+		if t != "" && strings.Trim(t, "0123456789") == "" {
+			t = "0"
+		}
+		b.WriteString("/" + jsonpointer.Escape(t))
+	}
+	return b.String()
+}
+
+// contextWith is r's context carrying d, for the reverse proxy's hooks to fill in.
+func contextWith(r *http.Request, d *Delivery) context.Context {
+	return context.WithValue(r.Context(), deliveryKey{}, d)
+}
