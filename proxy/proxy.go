@@ -208,46 +208,55 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := &Delivery{Time: time.Now()}
 	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	r = r.WithContext(contextWith(r, d))
+	// Checked before it goes on, so that the summary counts a delivery by the time its answer is back.
+	p.check(d, body)
 	start := time.Now()
 	p.rp.ServeHTTP(w, r)
 	d.Latency = time.Since(start)
-	p.check(d, body)
 	if p.opts.OnDelivery != nil {
 		p.opts.OnDelivery(*d)
 	}
 }
 
-// check validates body and adds what it shows to the summary.
+// check validates body and adds what it shows to the summary. The validation runs outside the lock,
+// so that concurrent deliveries are checked side by side.
 func (p *Proxy) check(d *Delivery, body []byte) {
 	provider := p.opts.Provider
 	if provider == schemas.Auto {
 		provider, _ = schemas.Detect(body)
 	}
+	var (
+		doc     any
+		rep     *schemas.Report
+		err     error
+		unknown bool
+	)
+	if provider != "" {
+		d.Provider = provider
+		if prov, lerr := mockprovider.Lookup(provider); lerr == nil {
+			if doc, err = schemas.Decode(body); err == nil {
+				d.Type = text(doc, prov.MessagePointer+"/type")
+				d.MessageID = text(doc, prov.IDPointer)
+				unknown = d.Type != "" && !slices.Contains(schemas.Types(provider), d.Type)
+			}
+		}
+		rep, err = p.validator.Validate(provider, body)
+	}
+
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.drift.Deliveries++
-	if provider == "" {
+	switch {
+	case provider == "":
 		p.drift.Unrecognised++
 		d.Violations = []string{"matches neither provider's webhook format"}
 		return
-	}
-	d.Provider = provider
-	prov, err := mockprovider.Lookup(provider)
-	if err != nil {
-		return
-	}
-	doc, derr := schemas.Decode(body)
-	if derr == nil {
-		d.Type = text(doc, prov.MessagePointer+"/type")
-		d.MessageID = text(doc, prov.IDPointer)
-		if d.Type != "" && !slices.Contains(schemas.Types(provider), d.Type) {
-			p.types[d.Type]++
-		}
-	}
-	rep, err := p.validator.Validate(provider, body)
-	if err != nil {
+	case err != nil:
 		d.Violations = []string{err.Error()}
 		return
+	}
+	if unknown {
+		p.types[d.Type]++
 	}
 	for _, v := range rep.Violations {
 		ptr := normalise(v.Instance)

@@ -76,7 +76,10 @@ func TestForwardsUnchanged(t *testing.T) {
 			for i := range direct.headers {
 				assert.Equal(t, direct.headers[i], proxied.headers[i], "headers as sent, request %d", i)
 			}
-			require.Len(t, seen, len(direct.bodies))
+			// OnDelivery runs once the answer has gone back: the last may come just after send returns.
+			require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == len(direct.bodies) }, 5*time.Second, time.Millisecond)
+			mu.Lock()
+			defer mu.Unlock()
 			for _, d := range seen {
 				assert.Equal(t, http.StatusOK, d.Status)
 				assert.Equal(t, p, d.Provider)
@@ -144,13 +147,14 @@ func TestNoAnswer(t *testing.T) {
 		case <-time.After(time.Second):
 		}
 	}))
-	var got proxy.Delivery
-	px, err := proxy.New(proxy.Options{Forward: slow.URL, Timeout: 100 * time.Millisecond, OnDelivery: func(d proxy.Delivery) { got = d }})
+	delivered := make(chan proxy.Delivery, 1)
+	px, err := proxy.New(proxy.Options{Forward: slow.URL, Timeout: 100 * time.Millisecond, OnDelivery: func(d proxy.Delivery) { delivered <- d }})
 	require.NoError(t, err)
 	resp, err := http.Post(serve(t, px).URL, "application/json", strings.NewReader(`{}`))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	got := <-delivered
 	assert.Zero(t, got.Status)
 	assert.Contains(t, got.Error, "timeout")
 }

@@ -665,18 +665,7 @@ type retryLine struct {
 
 func newRetryLine(w io.Writer) *retryLine {
 	l := &retryLine{w: w, due: map[int]time.Time{}, done: make(chan struct{})}
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-l.done:
-				return
-			case <-tick.C:
-				l.draw()
-			}
-		}
-	}()
+	go redraw(time.Second, l.done, l.draw)
 	return l
 }
 
@@ -758,16 +747,7 @@ func newProgressLine(w io.Writer) *progressLine {
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-l.done:
-				return
-			case <-tick.C:
-				l.draw()
-			}
-		}
+		redraw(250*time.Millisecond, l.done, l.draw)
 	}()
 	return l
 }
@@ -812,4 +792,18 @@ func (l *progressLine) stop() {
 		l.wg.Wait()
 		fmt.Fprint(l.w, "\r\033[K")
 	})
+}
+
+// redraw calls draw every interval until done is closed: the live lines' loop.
+func redraw(every time.Duration, done <-chan struct{}, draw func()) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+			draw()
+		}
+	}
 }
