@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wahook/wahook/internal/jsonrecord"
 	"github.com/wahook/wahook/internal/media"
 
 	"github.com/spf13/cobra"
@@ -529,13 +530,13 @@ func formatDuration(d time.Duration) string {
 var sendFormats = []string{"text", "json", "jsonl"}
 
 // sendReport is the head of the --output json document, whose "results" follow the summary, one
-// delivery.ResultRecord per line, and the last line of --output jsonl. Durations are milliseconds,
+// jsonrecord.Result per line, and the last line of --output jsonl. Durations are milliseconds,
 // as numbers.
 type sendReport struct {
-	Target   string                 `json:"target"`
-	Provider schemas.Provider       `json:"provider"`
-	Seed     uint64                 `json:"seed"`
-	Summary  delivery.SummaryRecord `json:"summary"`
+	Target   string             `json:"target"`
+	Provider schemas.Provider   `json:"provider"`
+	Seed     uint64             `json:"seed"`
+	Summary  jsonrecord.Summary `json:"summary"`
 }
 
 // sendOutput writes a send's report in one of sendFormats: text and jsonl a line per delivery as it
@@ -587,7 +588,7 @@ func (o *sendOutput) liveBytes(count int) int64 {
 
 // finish writes what follows the deliveries: the summary, or the whole json document.
 func (o *sendOutput) finish(s delivery.Summary) error {
-	o.head.Summary = s.Record()
+	o.head.Summary = jsonrecord.OfSummary(s)
 	var err error
 	switch o.format {
 	case "text":
@@ -612,10 +613,10 @@ func (o *sendOutput) finish(s delivery.Summary) error {
 	return nil
 }
 
-// recordLine is a delivery as --output jsonl writes it: its delivery.ResultRecord on one line.
+// recordLine is a delivery as --output jsonl writes it: its jsonrecord.Result on one line.
 func recordLine(dst []byte, r delivery.Result) []byte {
 	// A record holds strings, numbers and times only: it always encodes.
-	b, _ := json.Marshal(r.Record(delivery.MaxResponseBody))
+	b, _ := json.Marshal(jsonrecord.OfResult(r, delivery.MaxResponseBody))
 	return append(append(dst, b...), '\n')
 }
 
@@ -636,7 +637,7 @@ func (o *sendOutput) writeJSON() error {
 	enc.SetEscapeHTML(false)
 	for i, res := range o.results {
 		line.Reset()
-		if err := enc.Encode(res.Record(delivery.MaxResponseBody)); err != nil {
+		if err := enc.Encode(jsonrecord.OfResult(res, delivery.MaxResponseBody)); err != nil {
 			return err
 		}
 		if i > 0 {

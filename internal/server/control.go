@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/jsonrecord"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 	"github.com/wahook/wahook/send"
@@ -127,7 +128,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.cutCancelled.Add(int64(unreached))
 	}
 	slices.SortFunc(records, func(a, b Record) int { return a.Delivery - b.Delivery })
-	resp := SendResponse{Run: run, Summary: Summary{SummaryRecord: summary.Record(), PendingRetries: pending}, Results: records, ResultsOmitted: omitted}
+	resp := SendResponse{Run: run, Summary: Summary{Summary: jsonrecord.OfSummary(summary), PendingRetries: pending}, Results: records, ResultsOmitted: omitted}
 	if runErr != nil {
 		resp.Interrupted = runErr.Error()
 		if cause := context.Cause(ctx); cause != nil {
@@ -299,7 +300,7 @@ func parseFilter(q url.Values) (func(*Record) bool, int, error) {
 				return bad("status: %q, want acked, failed, cancelled or an HTTP status code", truncate(v, 40))
 			}
 			keeps = append(keeps, func(rec *Record) bool {
-				return slices.ContainsFunc(rec.Attempts, func(a delivery.AttemptRecord) bool { return a.Status == code })
+				return slices.ContainsFunc(rec.Attempts, func(a jsonrecord.Attempt) bool { return a.Status == code })
 			})
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/jsonrecord"
 	"github.com/wahook/wahook/internal/server"
 )
 
@@ -30,13 +31,13 @@ func TestPage(t *testing.T) {
 	)
 	srv.AddRecord(server.Record{
 		Run: "send-1", Time: time.Now(), Provider: "innopaas", Status: 500, LatencyMs: 12.5,
-		ResultRecord: delivery.ResultRecord{
+		Result: jsonrecord.Result{
 			ID: hostileID, Type: hostileType, Outcome: delivery.Failed,
-			Attempts: []delivery.AttemptRecord{{Attempt: 1, Status: 500, Error: hostileErr, Class: delivery.ClassHTTPStatus}},
+			Attempts: []jsonrecord.Attempt{{Attempt: 1, Status: 500, Error: hostileErr, Class: delivery.ClassHTTPStatus}},
 		},
 	})
 	srv.AddRecord(server.Record{Run: "timer", Time: time.Now(), Provider: "itniotech", Status: 200,
-		ResultRecord: delivery.ResultRecord{ID: "wamid.ok", Type: "text", Outcome: delivery.Acked}})
+		Result: jsonrecord.Result{ID: "wamid.ok", Type: "text", Outcome: delivery.Acked}})
 
 	status, _, body = get(t, c, srv.URL()+"/")
 	require.Equal(t, http.StatusOK, status)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/jsonrecord"
 )
 
 // Record is one settled delivery as the server reports it, in /v1/send answers, /v1/deliveries and
@@ -20,7 +21,7 @@ type Record struct {
 	// Status and LatencyMs are those of the last attempt; Status is 0 without a response.
 	Status    int     `json:"status"`
 	LatencyMs float64 `json:"latencyMs"`
-	delivery.ResultRecord
+	jsonrecord.Result
 }
 
 // MaxRecordBody is how much of a receiver's answer the records in the ring keep (GET /v1/deliveries
@@ -45,16 +46,16 @@ type SendResponse struct {
 
 // Summary counts a run's deliveries and attempts; Scheduled == Acked + Failed + Cancelled.
 type Summary struct {
-	delivery.SummaryRecord
+	jsonrecord.Summary
 	// PendingRetries counts the cancelled deliveries that were waiting for a retry.
 	PendingRetries int `json:"pendingRetries"`
 }
 
 // newRecord makes the record of r, keeping at most maxBody bytes of each response body.
 func newRecord(run string, r delivery.Result, at time.Time, maxBody int) Record {
-	rec := Record{Run: run, Time: at, Provider: r.Provider, ResultRecord: r.Record(maxBody)}
+	rec := Record{Run: run, Time: at, Provider: r.Provider, Result: jsonrecord.OfResult(r, maxBody)}
 	if last, ok := r.Last(); ok {
-		rec.Status, rec.LatencyMs = last.Status, delivery.Milliseconds(last.Latency)
+		rec.Status, rec.LatencyMs = last.Status, jsonrecord.Milliseconds(last.Latency)
 	}
 	return rec
 }

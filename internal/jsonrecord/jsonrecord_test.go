@@ -1,4 +1,4 @@
-package delivery_test
+package jsonrecord_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/jsonrecord"
 )
 
 func TestRecords(t *testing.T) {
@@ -18,7 +19,7 @@ func TestRecords(t *testing.T) {
 		PendingRetry: true, RetryAt: retryAt,
 		Attempts: []delivery.Attempt{{Attempt: 1, Status: 500, Latency: 1500 * time.Microsecond, Body: []byte("ab\xffcdef")}},
 	}
-	rec := r.Record(4)
+	rec := jsonrecord.OfResult(r, 4)
 	require.Len(t, rec.Attempts, 1)
 	assert.Equal(t, "ab\uFFFDc", rec.Attempts[0].Body, "cut at maxBody, invalid UTF-8 replaced")
 	assert.True(t, rec.Attempts[0].BodyTruncated)
@@ -27,7 +28,7 @@ func TestRecords(t *testing.T) {
 	assert.Equal(t, retryAt, *rec.RetryAt)
 	assert.Equal(t, "m1", rec.ID)
 
-	s := delivery.Summary{Scheduled: 2, Acked: 1, Cancelled: 1, Rate: 123.456, Duration: 2 * time.Second}.Record()
+	s := jsonrecord.OfSummary(delivery.Summary{Scheduled: 2, Acked: 1, Cancelled: 1, Rate: 123.456, Duration: 2 * time.Second})
 	b, err := json.Marshal(s)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"errors":{}`, "an empty map, never null")
