@@ -268,7 +268,11 @@ func sizeClass(n int) int { return sort.SearchInts(lengthClasses, n+1) }
 
 // hasPath reports whether doc has a value at the normalised pointer ptr: an index token "0" matches any
 // element of an array, and fuzzKeyToken any field the fuzzer added.
-func hasPath(doc any, ptr string) bool {
+func hasPath(doc any, ptr string) bool { return valueAt(doc, ptr, func(any) bool { return true }) }
+
+// valueAt reports whether doc has, at the normalised pointer ptr (as hasPath matches it), a value
+// is accepts.
+func valueAt(doc any, ptr string, is func(any) bool) bool {
 	tokens, err := jsonpointer.Split(ptr)
 	if err != nil {
 		return false
@@ -276,7 +280,7 @@ func hasPath(doc any, ptr string) bool {
 	var match func(v any, tokens []string) bool
 	match = func(v any, tokens []string) bool {
 		if len(tokens) == 0 {
-			return true
+			return is(v)
 		}
 		switch d := v.(type) {
 		case map[string]any:

@@ -193,15 +193,5 @@ func pointerOf(path []string) string {
 // one token, so that one defect reached through different elements of an array, or through different
 // made-up fields, has one signature.
 func normalise(ptr string) string {
-	tokens, err := jsonpointer.Split(ptr)
-	if err != nil {
-		return ptr
-	}
-	for i, t := range tokens {
-		if t != "" && strings.Trim(t, "0123456789") == "" {
-			tokens[i] = "0"
-		}
-		tokens[i] = foldKey(tokens[i])
-	}
-	return pointerOf(tokens)
+	return jsonpointer.Generalise(ptr, func(t string) string { return foldKey(jsonpointer.IndexAsZero(t)) })
 }

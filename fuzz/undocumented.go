@@ -73,11 +73,14 @@ func (k *schemaKeys) fold(doc any, trigger string) string {
 	if err != nil || key == "0" || !isObjectAt(doc, parent) {
 		return trigger
 	}
+	if k.known[trigger] {
+		return trigger // most triggers: no need to list the fields of this payload
+	}
 	fields := documented(k.p, doc)
 	if fields == nil {
 		return trigger
 	}
-	if _, ok := fields[trigger]; ok || k.known[trigger] {
+	if _, ok := fields[trigger]; ok {
 		return trigger
 	}
 	for ptr, f := range fields {
@@ -93,18 +96,21 @@ func (k *schemaKeys) fold(doc any, trigger string) string {
 
 // hasUndocumented reports whether doc has a key the schema does not define where doc has it.
 func (k *schemaKeys) hasUndocumented(doc any) bool {
-	fields := documented(k.p, doc)
-	if fields == nil {
-		return false
-	}
+	var fields map[string]schemas.Field // listed only for a key the known set lacks
+	listed := false
 	var walk func(v any, ptr string) bool
 	walk = func(v any, ptr string) bool {
 		switch d := v.(type) {
 		case map[string]any:
 			for key, child := range d {
 				at := normalise(ptr + "/" + jsonpointer.Escape(key))
-				if _, ok := fields[at]; !ok && !k.known[at] {
-					return true
+				if !k.known[at] {
+					if !listed {
+						fields, listed = documented(k.p, doc), true
+					}
+					if _, ok := fields[at]; !ok {
+						return fields != nil // no fields at all: the schema cannot say
+					}
 				}
 				if walk(child, at) {
 					return true
@@ -124,39 +130,7 @@ func (k *schemaKeys) hasUndocumented(doc any) bool {
 
 // isObjectAt reports whether doc has an object at the normalised pointer ptr ("" is doc itself).
 func isObjectAt(doc any, ptr string) bool {
-	if ptr == "" {
-		_, ok := doc.(map[string]any)
-		return ok
-	}
-	found := false
-	var match func(v any, tokens []string)
-	match = func(v any, tokens []string) {
-		if found {
-			return
-		}
-		if len(tokens) == 0 {
-			_, found = v.(map[string]any)
-			return
-		}
-		switch d := v.(type) {
-		case map[string]any:
-			if child, ok := d[tokens[0]]; ok {
-				match(child, tokens[1:])
-			}
-		case []any:
-			if tokens[0] == "0" {
-				for _, child := range d {
-					match(child, tokens[1:])
-				}
-			}
-		}
-	}
-	tokens, err := jsonpointer.Split(ptr)
-	if err != nil {
-		return false
-	}
-	match(doc, tokens)
-	return found
+	return valueAt(doc, ptr, func(v any) bool { _, ok := v.(map[string]any); return ok })
 }
 
 // misspelt reports whether key is name written wrong: another letter case, or one or two characters

@@ -1,7 +1,8 @@
 // Package message is wahook's provider-neutral model of one inbound WhatsApp message: what a webhook
 // receiver should have understood from a callback, whichever provider sent it. The provider parsers
-// (mockprovider.Parse) produce it, the generator knows it for every payload it makes, and Diff says
-// field by field where a receiver's understanding differs from it.
+// (mockprovider.Parse) produce it, the generator records it with the payloads it draws
+// (mockprovider.Payload.Message), and Diff says field by field where a receiver's understanding
+// differs from it.
 //
 // Its JSON form, described by schemas/message.schema.json, is what a receiver reports back to wahook.
 // MAPPING.md, beside this file, says which field of each provider's webhook becomes which field here.

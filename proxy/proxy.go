@@ -233,14 +233,17 @@ func (p *Proxy) check(d *Delivery, body []byte) {
 	)
 	if provider != "" {
 		d.Provider = provider
-		if prov, lerr := mockprovider.Lookup(provider); lerr == nil {
-			if doc, err = schemas.Decode(body); err == nil {
+		doc, err = schemas.Decode(body)
+		if err == nil {
+			if prov, lerr := mockprovider.Lookup(provider); lerr == nil {
 				d.Type = text(doc, prov.MessagePointer+"/type")
 				d.MessageID = text(doc, prov.IDPointer)
 				unknown = d.Type != "" && !slices.Contains(schemas.Types(provider), d.Type)
 			}
+			rep, err = p.validator.ValidateValue(provider, doc) // decoded once, not again by Validate
+		} else {
+			rep, err = p.validator.Validate(provider, body) // which words why the bytes do not decode
 		}
-		rep, err = p.validator.Validate(provider, body)
 	}
 
 	p.mu.Lock()
@@ -259,8 +262,8 @@ func (p *Proxy) check(d *Delivery, body []byte) {
 		p.types[d.Type]++
 	}
 	for _, v := range rep.Violations {
-		ptr := normalise(v.Instance)
-		if strings.HasSuffix(v.Keyword, "unevaluatedProperties") {
+		ptr := jsonpointer.Generalise(v.Instance, jsonpointer.IndexAsZero) // one key in every element counts once
+		if v.Undocumented() {
 			c := p.keys[ptr]
 			if c == nil {
 				c = &Count{Key: ptr, Example: example(doc, v.Instance)}
@@ -330,22 +333,6 @@ func example(doc any, ptr string) string {
 		b = append(b[:77:77], "..."...)
 	}
 	return string(b)
-}
-
-// normalise writes array indices of a pointer as 0, so that one key in every element counts once.
-func normalise(ptr string) string {
-	tokens, err := jsonpointer.Split(ptr)
-	if err != nil {
-		return ptr
-	}
-	var b strings.Builder
-	for _, t := range tokens {
-		if t != "" && strings.Trim(t, "0123456789") == "" {
-			t = "0"
-		}
-		b.WriteString("/" + jsonpointer.Escape(t))
-	}
-	return b.String()
 }
 
 // contextWith is r's context carrying d, for the reverse proxy's hooks to fill in.

@@ -243,7 +243,9 @@ func TestStrictManyUndocumentedKeys(t *testing.T) {
 			assert.Equal(t, "/message/text/x000099", r.Violations[99].Instance)
 			for _, viol := range r.Violations {
 				assert.Equal(t, "property is not documented (strict mode)", viol.Message)
+				assert.True(t, viol.Undocumented())
 			}
+			assert.False(t, schemas.Violation{Instance: "/message/type", Message: "value must be one of ..."}.Undocumented())
 		})
 	}
 	lenient := newValidator(t, false)

@@ -45,6 +45,10 @@ type Violation struct {
 	Message string `json:"message"`
 }
 
+// Undocumented reports whether v is strict mode's refusal of a property no document shows, rather
+// than a breach of what the documents say.
+func (v Violation) Undocumented() bool { return v.Message == notDocumented }
+
 // String writes the violation on one line: the pointer (control characters escaped, long keys cut)
 // and the message.
 func (v Violation) String() string {

@@ -197,6 +197,9 @@ func TestAddressHints(t *testing.T) {
 		{[]string{"serve", "--listen", "8787"}, `--listen 8787: "8787" is not host:port: did you mean 127.0.0.1:8787?`},
 		{[]string{"serve", "--listen", "http://127.0.0.1:8787/"}, `"http://127.0.0.1:8787/" is not host:port: did you mean 127.0.0.1:8787?`},
 		{[]string{"gen", "--out", "corpus", "--media-base-url", "127.0.0.1:8787"}, `--media-base-url: "127.0.0.1:8787" has no scheme: did you mean http://127.0.0.1:8787?`},
+		{[]string{"serve", "--media-base-url", "127.0.0.1:8787"}, `--media-base-url: "127.0.0.1:8787" has no scheme: did you mean http://127.0.0.1:8787?`},
+		{[]string{"serve", "--target", "127.0.0.1:8080/webhook", "--every", "1s"}, `--target: "127.0.0.1:8080/webhook" has no scheme: did you mean http://127.0.0.1:8080/webhook?`},
+		{[]string{"proxy", "--forward", "127.0.0.1:8080/webhook"}, `--forward: "127.0.0.1:8080/webhook" has no scheme: did you mean http://127.0.0.1:8080/webhook?`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

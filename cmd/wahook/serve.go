@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -129,7 +128,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		return fmt.Errorf("--ring-size: %d, want at least 1", opts.ringSize)
 	}
 	if opts.mediaBaseURL != "" {
-		if err := serveCheckURL(opts.mediaBaseURL); err != nil {
+		if err := mockprovider.CheckMediaBaseURL(opts.mediaBaseURL); err != nil {
 			return fmt.Errorf("--media-base-url: %w", err)
 		}
 	}
@@ -164,7 +163,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		if _, err := prov.ParseRetries(opts.retries); err != nil {
 			return fmt.Errorf("--retries: %w", err)
 		}
-		if err := serveCheckURL(opts.url); err != nil {
+		if _, err := delivery.CheckURL(opts.url); err != nil {
 			return fmt.Errorf("--target: %w", err)
 		}
 		if opts.every < server.MinEvery {
@@ -208,20 +207,6 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 	fmt.Fprintf(stderr, "wahook serve: shutdown: %d in flight cancelled, %d pending retries reported\n", st.Cancelled, st.PendingRetries)
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
-}
-
-// serveCheckURL accepts an absolute http or https URL with a host.
-func serveCheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return err
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q: scheme must be http or https", raw)
-	case u.Host == "":
-		return fmt.Errorf("%q has no host", raw)
 	}
 	return nil
 }

@@ -33,6 +33,30 @@ func Escape(name string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(name, "~", "~0"), "/", "~1")
 }
 
+// Generalise rewrites each token of ptr with f (array indices as "0", say), so that one field of
+// every element of an array, or of every object a name stands for, is one pointer. A pointer that
+// does not split is kept as it is.
+func Generalise(ptr string, f func(token string) string) string {
+	tokens, err := Split(ptr)
+	if err != nil {
+		return ptr
+	}
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(Escape(f(t)))
+	}
+	return b.String()
+}
+
+// IndexAsZero is an array index written as "0", any other token as it is: for Generalise.
+func IndexAsZero(token string) string {
+	if token != "" && strings.Trim(token, "0123456789") == "" {
+		return "0"
+	}
+	return token
+}
+
 // Parent splits a pointer into its parent's pointer and its last token (unescaped).
 func Parent(ptr string) (parent, last string, err error) {
 	i := strings.LastIndex(ptr, "/")

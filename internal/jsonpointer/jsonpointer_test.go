@@ -2,6 +2,7 @@ package jsonpointer
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +63,18 @@ func TestEdits(t *testing.T) {
 	before, err := json.Marshal(orig)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"a":{"b/c":[1,{"d~e":"x"}]},"f":null}`, string(before), "Clone is deep")
+}
+
+func TestGeneralise(t *testing.T) {
+	tests := []struct{ ptr, want string }{
+		{"", ""},
+		{"/message/contacts/2/phones/10/phone", "/message/contacts/0/phones/0/phone"},
+		{"/a~1b/007", "/a~1b/0"},
+		{"/x1/1x", "/x1/1x"},
+		{"no-slash", "no-slash"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Generalise(tt.ptr, IndexAsZero), tt.ptr)
+	}
+	assert.Equal(t, "/A/B", Generalise("/a/b", strings.ToUpper))
 }

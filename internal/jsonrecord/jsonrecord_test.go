@@ -17,12 +17,13 @@ func TestRecords(t *testing.T) {
 	r := delivery.Result{
 		Delivery: 3, Index: 1, PayloadID: "m1", Type: "text", Outcome: delivery.Cancelled,
 		PendingRetry: true, RetryAt: retryAt,
-		Attempts: []delivery.Attempt{{Attempt: 1, Status: 500, Latency: 1500 * time.Microsecond, Body: []byte("ab\xffcdef")}},
+		Attempts: []delivery.Attempt{{Attempt: 1, Status: 500, Latency: 1500 * time.Microsecond, Body: []byte("ab\xffcdef"), BodyClipped: true}},
 	}
 	rec := jsonrecord.OfResult(r, 4)
 	require.Len(t, rec.Attempts, 1)
 	assert.Equal(t, "ab\uFFFDc", rec.Attempts[0].Body, "cut at maxBody, invalid UTF-8 replaced")
 	assert.True(t, rec.Attempts[0].BodyTruncated)
+	assert.True(t, rec.Attempts[0].BodyClipped, "the run's body budget, as the engine said")
 	assert.Equal(t, 1.5, rec.Attempts[0].LatencyMs)
 	require.NotNil(t, rec.RetryAt)
 	assert.Equal(t, retryAt, *rec.RetryAt)

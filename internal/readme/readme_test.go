@@ -4,14 +4,13 @@ package readme
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wahook/wahook/internal/hooktest"
 )
 
 // imports are the packages a snippet may name, by the name it uses.
@@ -34,15 +33,6 @@ func TestGoSnippetsCompile(t *testing.T) {
 	require.NoError(t, err)
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllSubmatch(readme, -1)
 	require.NotEmpty(t, blocks)
-	root, err := filepath.Abs("../..")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	goMod := fmt.Sprintf("module readmecheck\n\ngo 1.25.0\n\nrequire github.com/wahook/wahook v0.0.0\n\nreplace github.com/wahook/wahook => %s\n", root)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
-
 	var src strings.Builder
 	used := map[string]bool{"testing": true, "http": true, "message": true}
 	for i, b := range blocks {
@@ -55,7 +45,7 @@ func TestGoSnippetsCompile(t *testing.T) {
 		fmt.Fprintf(&src, "\n// README.md, Go block %d\nfunc snippet%d(t *testing.T, body []byte, stored message.Message, myWebhookHandler http.Handler) error {\n%s\treturn nil\n}\n", i+1, i+1, body)
 	}
 	var head strings.Builder
-	head.WriteString("package readmecheck\n\nimport (\n")
+	head.WriteString("package scratch\n\nimport (\n")
 	names := make([]string, 0, len(used))
 	for name := range used {
 		names = append(names, name)
@@ -65,11 +55,7 @@ func TestGoSnippetsCompile(t *testing.T) {
 		fmt.Fprintf(&head, "\t%q\n", imports[name])
 	}
 	head.WriteString(")\n")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "snippets.go"), []byte(head.String()+src.String()), 0o644))
-
-	cmd := exec.Command("go", "vet", "./...")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	out, err := cmd.CombinedOutput()
+	goCmd := hooktest.Module(t, "../..", map[string]string{"snippets.go": head.String() + src.String()})
+	out, err := goCmd("vet", "./...")
 	require.NoError(t, err, "README.md's Go blocks do not compile:\n%s\n%s", out, head.String()+src.String())
 }
