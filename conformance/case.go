@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
@@ -76,8 +76,8 @@ type Request struct {
 	Provider schemas.Provider `json:"provider,omitempty"`
 }
 
-func (r Request) payload() delivery.Payload {
-	return delivery.Payload{ID: r.MessageID, Body: r.Body, ContentType: r.ContentType, Header: r.Header}
+func (r Request) payload() engine.Payload {
+	return engine.Payload{ID: r.MessageID, Body: r.Body, ContentType: r.ContentType, Header: r.Header}
 }
 
 // Expect is the answer a case asks for.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
@@ -156,9 +157,9 @@ func TestCasesDocumentedFreshIdentity(t *testing.T) {
 			require.NoError(t, err)
 			body := c.Requests[0].Body
 			require.NotEqual(t, original, body, c.ID)
-			before, err := schemas.Decode(original)
+			before, err := jsoninput.Decode(original)
 			require.NoError(t, err)
-			after, err := schemas.Decode(body)
+			after, err := jsoninput.Decode(body)
 			require.NoError(t, err)
 			restored := body
 			for _, ptr := range prov.IdentityPointers {
@@ -316,7 +317,7 @@ func TestCasesOutOfOrderSameSender(t *testing.T) {
 			sent [2]time.Time
 		)
 		for i, req := range []conformance.Request{newer, older} {
-			docs[i], err = schemas.Decode(req.Body)
+			docs[i], err = jsoninput.Decode(req.Body)
 			require.NoError(t, err)
 			id, err := jsonpointer.Get(docs[i], prov.IDPointer)
 			require.NoError(t, err)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/inspect"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
@@ -164,7 +164,7 @@ func signed(header http.Header, t mockprovider.Target, prov *mockprovider.Provid
 
 func (c Config) settings(needTarget bool) (*settings, error) {
 	bad := func(field string, err error) error {
-		return fmt.Errorf("%w: %w", ErrBadConfig, &delivery.FieldError{Field: field, Err: err})
+		return fmt.Errorf("%w: %w", ErrBadConfig, &engine.FieldError{Field: field, Err: err})
 	}
 	s := &settings{Config: c}
 	var err error
@@ -221,7 +221,7 @@ func (c Config) settings(needTarget bool) (*settings, error) {
 	}
 	if c.TLS.CAFile != "" && c.TLS.RootCAs == nil {
 		// Read once, as the engine would: a bad file is refused before any case runs.
-		if s.TLS.RootCAs, err = delivery.LoadCAFile(c.TLS.CAFile); err != nil {
+		if s.TLS.RootCAs, err = engine.LoadCAFile(c.TLS.CAFile); err != nil {
 			return nil, bad("TLS.CAFile", err)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // reproduce writes the payloads of a failing case under the payload directory and returns a shell
@@ -86,7 +86,7 @@ func (r *runner) reproduceCommand(c Case) (string, []string) {
 // trust in the target's certificate, and the same timeout when it is not send's default.
 func (r *runner) sendOptions() string {
 	var b strings.Builder
-	if r.s.Timeout != delivery.DefaultTimeout {
+	if r.s.Timeout != engine.DefaultTimeout {
 		b.WriteString(" --timeout " + r.s.Timeout.String())
 	}
 	if r.s.TLS.Insecure {

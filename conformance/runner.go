@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/inspect"
 )
 
@@ -21,7 +22,7 @@ type runner struct {
 	s       *settings
 	cases   []Case
 	probe   Request
-	engine  *delivery.Engine
+	engine  *engine.Engine
 	started time.Time
 	// inspector GETs Config.InspectURL; nil without one, or with Config.Inspect.
 	inspector *inspect.Client
@@ -70,7 +71,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := delivery.New(delivery.Options{
+	eng, err := engine.New(engine.Options{
 		Target:   s.URL,
 		Timeout:  s.Timeout,
 		Workers:  burstSize,
@@ -87,7 +88,7 @@ func newRunner(cfg Config) (*runner, error) {
 		// The inspect endpoint is the receiver's own, over the same trust as its webhook URL.
 		inspector = inspect.New(s.InspectURL, s.InspectTimeout, s.TLS.RootCAs, s.TLS.Insecure)
 	}
-	return &runner{s: s, cases: cases, probe: probe, engine: engine, inspector: inspector, payloadDir: s.PayloadDir, started: time.Now()}, nil
+	return &runner{s: s, cases: cases, probe: probe, engine: eng, inspector: inspector, payloadDir: s.PayloadDir, started: time.Now()}, nil
 }
 
 // close releases the runner's connections.
@@ -252,7 +253,7 @@ func (r *runner) judge(c Case, obs []Observation) (failed bool, decisive Observa
 func (r *runner) send(ctx context.Context, reqs []Request, concurrent bool) []Observation {
 	out := make([]Observation, len(reqs))
 	if concurrent {
-		payloads := make([]delivery.Payload, len(reqs))
+		payloads := make([]engine.Payload, len(reqs))
 		for i, req := range reqs {
 			payloads[i] = req.payload()
 		}
@@ -263,7 +264,7 @@ func (r *runner) send(ctx context.Context, reqs []Request, concurrent bool) []Ob
 		return out
 	}
 	for i, req := range reqs {
-		report, _ := r.engine.Run(ctx, []delivery.Payload{req.payload()})
+		report, _ := r.engine.Run(ctx, []engine.Payload{req.payload()})
 		out[i] = r.observe(report.Results[0])
 	}
 	return out

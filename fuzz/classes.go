@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
@@ -226,7 +227,7 @@ type parsed struct {
 }
 
 func parse(body []byte) parsed {
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	if err != nil {
 		return parsed{err: err}
 	}

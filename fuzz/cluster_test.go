@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fuzz"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -43,7 +44,7 @@ func allowList(t *testing.T, p schemas.Provider, next http.HandlerFunc) http.Han
 		for i := range uint64(50) {
 			pl, err := g.Generate(p, typ, i)
 			require.NoError(t, err)
-			doc, err := schemas.Decode(pl.Body)
+			doc, err := jsoninput.Decode(pl.Body)
 			require.NoError(t, err)
 			collect(doc)
 		}

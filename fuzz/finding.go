@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
@@ -24,7 +26,7 @@ import (
 // minimised (under minCtx: the run's deadline), unless its minimised payload shows it to be a finding
 // already made, which it then joins as an example. Findings are written out when the run ends
 // (finish), ranked, so that the ones kept are the ones most inputs hit.
-func (f *fuzzer) record(ctx, minCtx context.Context, in Input, outcome Outcome, a delivery.Attempt) error {
+func (f *fuzzer) record(ctx, minCtx context.Context, in fuzzInput, outcome Outcome, a delivery.Attempt) error {
 	if outcome == OutcomeMisread {
 		return f.recordMisread(ctx, minCtx, in, a)
 	}
@@ -110,7 +112,7 @@ func (fd *Finding) hit(body []byte) {
 // recordMisread records an acknowledged input the receiver misread. Its trigger is the first model
 // field it got wrong ("/media/caption"), so that each field misread is one finding, however many
 // inputs show it. Minimising keeps the inputs on which that field is still misread.
-func (f *fuzzer) recordMisread(ctx, minCtx context.Context, in Input, a delivery.Attempt) error {
+func (f *fuzzer) recordMisread(ctx, minCtx context.Context, in fuzzInput, a delivery.Attempt) error {
 	lines := f.misread(ctx, in)
 	if len(lines) == 0 {
 		return nil // the receiver has caught up since
@@ -151,7 +153,7 @@ func (f *fuzzer) confirm(ctx, minCtx context.Context, fd *Finding, unconfirmed s
 // withFreshID returns body with a message id never sent before, so that a deduplicating receiver
 // processes it again instead of keeping what it understood of the first copy.
 func (f *fuzzer) withFreshID(body []byte) []byte {
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	if err != nil {
 		return body
 	}
@@ -295,7 +297,7 @@ func (f *fuzzer) reproduces(ctx context.Context, fd *Finding, body []byte) bool 
 		}
 		body = f.withFreshID(body)
 	}
-	rep, _ := f.engine.Run(ctx, []delivery.Payload{{ID: "reproduce", Body: body, ContentType: fd.ContentType}})
+	rep, _ := f.engine.Run(ctx, []engine.Payload{{ID: "reproduce", Body: body, ContentType: fd.ContentType}})
 	if len(rep.Results) == 0 {
 		return false
 	}
@@ -303,7 +305,7 @@ func (f *fuzzer) reproduces(ctx context.Context, fd *Finding, body []byte) bool 
 	if !ok || a.Class == delivery.ClassCancelled {
 		return false
 	}
-	in := Input{Body: body, ContentType: fd.ContentType}
+	in := fuzzInput{Body: body, ContentType: fd.ContentType}
 	if fd.Outcome == OutcomeMisread {
 		if !a.OK() {
 			return false
@@ -321,7 +323,7 @@ func (f *fuzzer) requestHeader(contentType string) map[string][]string {
 		h[k] = slices.Clone(v)
 	}
 	if contentType == "" {
-		contentType = delivery.DefaultContentType
+		contentType = engine.DefaultContentType
 	}
 	h["Content-Type"] = []string{contentType}
 	return h
@@ -331,7 +333,7 @@ func (f *fuzzer) requestHeader(contentType string) map[string][]string {
 // that does not decode is classed by why (so every broken-JSON input of a receiver that 500s on bad
 // JSON shares one signature); one that decodes is named by the first JSON path where it departs from
 // its valid base, with array indices normalised. body is in.Body parsed.
-func triggerOf(in Input, body parsed) string {
+func triggerOf(in fuzzInput, body parsed) string {
 	if body.err != nil {
 		return decodeTrigger(body.err)
 	}
@@ -341,7 +343,7 @@ func triggerOf(in Input, body parsed) string {
 	if in.Base == nil { // a catalogue mutation: its id, or the field it edits, names it
 		return in.Trigger
 	}
-	base, err := schemas.Decode(in.Base)
+	base, err := jsoninput.Decode(in.Base)
 	if err != nil {
 		return in.Trigger
 	}
@@ -353,7 +355,7 @@ func triggerOf(in Input, body parsed) string {
 
 // decodeTrigger names a payload that does not decode by why, in terms shared by every such payload.
 func decodeTrigger(err error) string {
-	for _, e := range []error{schemas.ErrEmpty, schemas.ErrTooLarge, schemas.ErrTooDeep, schemas.ErrNotUTF8, schemas.ErrDuplicateKey} {
+	for _, e := range []error{jsoninput.ErrEmpty, jsoninput.ErrTooLarge, jsoninput.ErrTooDeep, jsoninput.ErrNotUTF8, jsoninput.ErrDuplicateKey} {
 		if errors.Is(err, e) {
 			return "input:" + strings.ReplaceAll(e.Error(), " ", "-")
 		}

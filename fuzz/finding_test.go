@@ -51,84 +51,84 @@ func TestRetrigger(t *testing.T) {
 	long := `{"message":{"type":"text","text":{"body":"` + strings.Repeat("a", 1001) + `"}}}`
 	tests := []struct {
 		name      string
-		in        Input
+		in        fuzzInput
 		trigger   string
 		minimised string
 		want      string
 		class     string
 	}{
 		{
-			name: "not UTF-8 at first, a long text once minimised", in: Input{Body: []byte("{\"a\":\"\xff\"}")},
+			name: "not UTF-8 at first, a long text once minimised", in: fuzzInput{Body: []byte("{\"a\":\"\xff\"}")},
 			trigger: "input:payload-is-not-valid-UTF-8", minimised: long,
 			want: "/message/text/body", class: "string, 512-4095 bytes",
 		},
 		{
-			name: "unknown fields at first, a long text once minimised", in: Input{Body: []byte(long)},
+			name: "unknown fields at first, a long text once minimised", in: fuzzInput{Body: []byte(long)},
 			trigger: "mutation:unknown-fields", minimised: long,
 			want: "/message/text/body", class: "string, 512-4095 bytes",
 		},
 		{
-			name: "a mutation with nothing notable left keeps its id", in: Input{Body: []byte(`{"message":{"text":{}}}`)},
+			name: "a mutation with nothing notable left keeps its id", in: fuzzInput{Body: []byte(`{"message":{"text":{}}}`)},
 			trigger: "mutation:missing-message-type", minimised: `{"message":{"text":{"body":"a"}}}`,
 			want: "mutation:missing-message-type",
 		},
 		{
-			name: "the trigger is still there", in: Input{Body: []byte(`{"message":{"location":{"latitude":"x","longitude":1}}}`)},
+			name: "the trigger is still there", in: fuzzInput{Body: []byte(`{"message":{"location":{"latitude":"x","longitude":1}}}`)},
 			trigger: "/message/location/latitude", minimised: `{"message":{"location":{"latitude":""}}}`,
 			want: "/message/location/latitude",
 		},
 		{
-			name: "a removed field cannot be in the payload", in: Input{Body: []byte(`{"message":{"text":{"body":"hi"}}}`)},
+			name: "a removed field cannot be in the payload", in: fuzzInput{Body: []byte(`{"message":{"text":{"body":"hi"}}}`)},
 			trigger: "/message/type", minimised: `{"message":{"text":{"body":"h"}}}`,
 			want: "/message/type",
 		},
 		{
-			name: "an edited field the defect does not need", in: Input{Body: []byte(`{"id":"","message":{"text":{"body":"x` + "\u202e" + `"}}}`)},
+			name: "an edited field the defect does not need", in: fuzzInput{Body: []byte(`{"id":"","message":{"text":{"body":"x` + "\u202e" + `"}}}`)},
 			trigger: "/id", minimised: `{"message":{"text":{"body":"` + "\u202e" + `"}}}`,
 			want: "/message/text/body", class: "string, 1-7 bytes, format U+202E",
 		},
 		{
-			name: "a fuzz-added field, under any name", in: Input{Body: []byte(`{"body":{"x_fuzz_1a2b":null}}`)},
+			name: "a fuzz-added field, under any name", in: fuzzInput{Body: []byte(`{"body":{"x_fuzz_1a2b":null}}`)},
 			trigger: "/body/x_fuzz_*", minimised: `{"body":{"x_fuzz_1a2b":null}}`,
 			want: "/body/x_fuzz_*",
 		},
 		{
-			name: "a required field edited, a long text refused", in: Input{Body: []byte(`{"appId":"-1","message":{"text":{"body":"a"}}}`)},
+			name: "a required field edited, a long text refused", in: fuzzInput{Body: []byte(`{"appId":"-1","message":{"text":{"body":"a"}}}`)},
 			trigger: "/appId", minimised: `{"appId":"-","timestamp":1,"message":{"text":{"body":"` + strings.Repeat("a", 1001) + `"}}}`,
 			want: "/message/text/body", class: "string, 512-4095 bytes",
 		},
 		{
-			name: "a field whose absence is the point", in: Input{Body: []byte(`{"message":{"location":{"latitude":true}}}`)},
+			name: "a field whose absence is the point", in: fuzzInput{Body: []byte(`{"message":{"location":{"latitude":true}}}`)},
 			trigger: "/message/location/latitude", minimised: `{"message":{"location":{}}}`,
 			want: "/message/location/latitude",
 		},
 		{
-			name: "a top-level field dropped, nothing notable left", in: Input{Body: []byte(`{"id":"x","message":{"type":"location"}}`)},
+			name: "a top-level field dropped, nothing notable left", in: fuzzInput{Body: []byte(`{"id":"x","message":{"type":"location"}}`)},
 			trigger: "/id", minimised: `{"message":{"type":"location"}}`,
 			want: "/message/type",
 		},
 		{
-			name: "a number the defect needs", in: Input{Body: []byte(`{"timestamp":2147483648}`)},
+			name: "a number the defect needs", in: fuzzInput{Body: []byte(`{"timestamp":2147483648}`)},
 			trigger: "/timestamp", minimised: `{"timestamp":2147483648}`,
 			want: "/timestamp", class: "number, integer below 2^53",
 		},
 		{
-			name: "not JSON at first, nothing notable once minimised", in: Input{Body: []byte(`{"message":`)},
+			name: "not JSON at first, nothing notable once minimised", in: fuzzInput{Body: []byte(`{"message":`)},
 			trigger: "input:not-json", minimised: `{"message":{"type":"location"}}`,
 			want: "/message/type",
 		},
 		{
-			name: "not JSON at first, an empty object once minimised", in: Input{Body: []byte(`{`)},
+			name: "not JSON at first, an empty object once minimised", in: fuzzInput{Body: []byte(`{`)},
 			trigger: "input:not-json", minimised: `{}`,
 			want: "input:object",
 		},
 		{
-			name: "JSON but not an object", in: Input{Body: []byte(`[1,`)},
+			name: "JSON but not an object", in: fuzzInput{Body: []byte(`[1,`)},
 			trigger: "input:not-json", minimised: `[1]`,
 			want: "input:not-an-object",
 		},
 		{
-			name: "still not JSON, for another reason", in: Input{Body: []byte("{\"a\":\"\xff")},
+			name: "still not JSON, for another reason", in: fuzzInput{Body: []byte("{\"a\":\"\xff")},
 			trigger: "input:payload-is-not-valid-UTF-8", minimised: `{"a":`,
 			want: "input:not-json",
 		},

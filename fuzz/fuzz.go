@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/dispatch"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/inspect"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
@@ -50,12 +52,12 @@ var ErrNotAcked = errors.New("target does not ack a valid message")
 
 // ErrBadOptions is returned for Options that cannot run: a negative bound, more Workers than the
 // delivery engine takes, credentials or headers that cannot be sent, or an Out that is not a
-// directory wahook can write to. A *delivery.FieldError in the chain names the field.
+// directory wahook can write to. A *engine.FieldError in the chain names the field.
 var ErrBadOptions = errors.New("bad fuzz options")
 
 // optionError is the refusal of one field of Options.
 func optionError(field string, err error) error {
-	return fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: field, Err: err})
+	return fmt.Errorf("%w: %w", ErrBadOptions, &engine.FieldError{Field: field, Err: err})
 }
 
 // Options configure a fuzzing run. Negative numbers are refused with ErrBadOptions; zero means the
@@ -70,7 +72,7 @@ type Options struct {
 	Duration time.Duration
 	Count    uint64
 	Seed     uint64
-	// Workers is the number of concurrent requests, at most delivery.MaxWorkers; 0 means 4.
+	// Workers is the number of concurrent requests, at most engine.MaxWorkers; 0 means 4.
 	Workers int
 	// Out is where reproducers are written; "" means "wahook-crashes". It must be a directory, or a
 	// path where one can be made; it is made when the first finding is written.
@@ -204,8 +206,8 @@ func (o *Options) check() error {
 			return optionError("InspectURL", err)
 		}
 	}
-	if o.Workers > delivery.MaxWorkers {
-		return optionError("Workers", fmt.Errorf("at most %d, got %d", delivery.MaxWorkers, o.Workers))
+	if o.Workers > engine.MaxWorkers {
+		return optionError("Workers", fmt.Errorf("at most %d, got %d", engine.MaxWorkers, o.Workers))
 	}
 	if o.Duration == 0 && o.Count == 0 {
 		o.Duration = 30 * time.Second
@@ -217,7 +219,7 @@ func (o *Options) check() error {
 		o.Out = "wahook-crashes"
 	}
 	if o.Timeout == 0 {
-		o.Timeout = delivery.DefaultTimeout
+		o.Timeout = engine.DefaultTimeout
 	}
 	if o.MinimiseBudget == 0 {
 		o.MinimiseBudget = 400
@@ -279,7 +281,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	prov, dopts, err := opts.Target.Delivery(opts.Version)
+	prov, dopts, err := dispatch.Options(opts.Target, opts.Version)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
@@ -293,11 +295,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	dopts.Workers = opts.Workers
-	engine, err := delivery.New(dopts)
+	eng, err := engine.New(dopts)
 	if err != nil {
 		return nil, err
 	}
-	defer engine.Close()
+	defer eng.Close()
 	canaries, err := mockprovider.New(mockprovider.Options{Seed: opts.Seed ^ 0xCA7A7, MediaBaseURL: opts.MediaBaseURL})
 	if err != nil {
 		return nil, err
@@ -312,7 +314,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		defer inspector.Close()
 	}
 	f := &fuzzer{
-		opts: opts, prov: prov, src: src, validator: validator, engine: engine, canaries: canaries, inspector: inspector, keys: keys,
+		opts: opts, prov: prov, src: src, validator: validator, engine: eng, canaries: canaries, inspector: inspector, keys: keys,
 		header: header, seen: map[string]*Finding{}, bySignature: map[string]*Finding{},
 		report: &Report{Target: opts.URL, Provider: opts.Provider, Seed: opts.Seed, Findings: []*Finding{}},
 	}
@@ -377,7 +379,7 @@ type fuzzer struct {
 	prov      *mockprovider.Provider
 	src       *source
 	validator *schemas.Validator
-	engine    *delivery.Engine
+	engine    *engine.Engine
 	inspector *inspect.Client // nil without Options.InspectURL
 	freshIDs  uint64          // numbers the ids misread reproductions are sent with
 	canaries  *mockprovider.Generator
@@ -395,8 +397,8 @@ type fuzzer struct {
 
 // batch is a run of consecutive inputs, made ahead of sending.
 type batch struct {
-	inputs   []Input
-	payloads []delivery.Payload
+	inputs   []fuzzInput
+	payloads []engine.Payload
 	err      error
 }
 
@@ -411,12 +413,12 @@ func (f *fuzzer) produce(ctx context.Context, size uint64) <-chan batch {
 			if f.opts.Count > 0 {
 				n = min(n, f.opts.Count-next)
 			}
-			b := batch{inputs: make([]Input, 0, n), payloads: make([]delivery.Payload, 0, n)}
+			b := batch{inputs: make([]fuzzInput, 0, n), payloads: make([]engine.Payload, 0, n)}
 			for i := next; i < next+n && b.err == nil; i++ {
 				in, err := f.src.input(i)
 				b.err = err
 				b.inputs = append(b.inputs, in)
-				b.payloads = append(b.payloads, delivery.Payload{ID: strconv.FormatUint(i, 10), Body: in.Body, ContentType: in.ContentType})
+				b.payloads = append(b.payloads, engine.Payload{ID: strconv.FormatUint(i, 10), Body: in.Body, ContentType: in.ContentType})
 			}
 			next += n
 			select {
@@ -509,7 +511,7 @@ func (f *fuzzer) progress(start time.Time) {
 }
 
 // classify decides whether an answer is a finding.
-func (f *fuzzer) classify(ctx context.Context, in Input, a delivery.Attempt) (Outcome, bool) {
+func (f *fuzzer) classify(ctx context.Context, in fuzzInput, a delivery.Attempt) (Outcome, bool) {
 	switch {
 	case a.OK():
 		return OutcomeMisread, len(f.misread(ctx, in)) > 0
@@ -528,7 +530,7 @@ func (f *fuzzer) classify(ctx context.Context, in Input, a delivery.Attempt) (Ou
 // misread asks the receiver what it understood of in, which it acknowledged, and returns where that
 // differs from what in says, one line per field; nil without Options.InspectURL, for an input the
 // provider could not send, or for a receiver that agrees.
-func (f *fuzzer) misread(ctx context.Context, in Input) []string {
+func (f *fuzzer) misread(ctx context.Context, in fuzzInput) []string {
 	if f.inspector == nil || !strings.HasPrefix(in.ContentType, "application/json") {
 		return nil
 	}
@@ -577,7 +579,7 @@ func (f *fuzzer) canary(ctx context.Context) (bool, delivery.Attempt) {
 	if err != nil {
 		return false, delivery.Attempt{}
 	}
-	rep, _ := f.engine.Run(ctx, []delivery.Payload{pl.Delivery()})
+	rep, _ := f.engine.Run(ctx, []engine.Payload{dispatch.Payload(pl)})
 	if len(rep.Results) == 0 {
 		return false, delivery.Attempt{}
 	}

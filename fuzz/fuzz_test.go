@@ -26,8 +26,10 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/fuzz"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/internal/hostile"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -60,7 +62,7 @@ func careful(t testing.TB, p schemas.Provider) http.HandlerFunc {
 // decoded returns the payload's document, or nil.
 func decoded(r *http.Request) (any, []byte) {
 	body, _ := io.ReadAll(r.Body)
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	if err != nil {
 		return nil, body
 	}
@@ -117,7 +119,7 @@ func TestFindsDefects(t *testing.T) {
 			defect: func(next http.HandlerFunc) http.HandlerFunc {
 				return func(w http.ResponseWriter, r *http.Request) {
 					_, body := decoded(r)
-					doc, err := schemas.Decode(body)
+					doc, err := jsoninput.Decode(body)
 					if err == nil && containsRune(doc, '\u202e') {
 						panic("bidi override")
 					}
@@ -227,12 +229,12 @@ func TestStopsWhenTheReceiverDies(t *testing.T) {
 		return srv.URL
 	}
 	stickerKiller := func(body []byte) bool {
-		doc, err := schemas.Decode(body)
+		doc, err := jsoninput.Decode(body)
 		v, _ := jsonpointer.Get(doc, "/message/type")
 		return err == nil && v == "sticker"
 	}
 	bidiKiller := func(body []byte) bool {
-		doc, err := schemas.Decode(body)
+		doc, err := jsoninput.Decode(body)
 		return err == nil && containsRune(doc, '\u202e')
 	}
 	tests := []struct {
@@ -340,7 +342,7 @@ func serveUntilU202E() {
 	fmt.Printf("http://%s/webhook\n", l.Addr())
 	srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		doc, err := schemas.Decode(body)
+		doc, err := jsoninput.Decode(body)
 		if err == nil && containsRune(doc, '\u202e') {
 			os.Exit(3)
 		}
@@ -478,7 +480,7 @@ func TestTwoDefectsInOneField(t *testing.T) {
 			for _, fd := range rep.Findings {
 				assert.Equal(t, fuzz.Outcome5xx, fd.Outcome)
 				assert.Equal(t, "/message/text/body", fd.Trigger)
-				doc, err := schemas.Decode(fd.Minimised)
+				doc, err := jsoninput.Decode(fd.Minimised)
 				require.NoError(t, err)
 				text, err := jsonpointer.Get(doc, "/message/text/body")
 				require.NoError(t, err)
@@ -562,7 +564,7 @@ func TestBadOptions(t *testing.T) {
 	}{
 		{"negative duration", func(o *fuzz.Options) { o.Duration = -time.Second }, "Duration", "must not be negative, got -1s"},
 		{"negative workers", func(o *fuzz.Options) { o.Workers = -3 }, "Workers", "must not be negative, got -3"},
-		{"too many workers", func(o *fuzz.Options) { o.Workers = delivery.MaxWorkers + 1 }, "Workers", fmt.Sprintf("at most %d, got %d", delivery.MaxWorkers, delivery.MaxWorkers+1)},
+		{"too many workers", func(o *fuzz.Options) { o.Workers = engine.MaxWorkers + 1 }, "Workers", fmt.Sprintf("at most %d, got %d", engine.MaxWorkers, engine.MaxWorkers+1)},
 		{"negative timeout", func(o *fuzz.Options) { o.Timeout = -1 }, "Timeout", "must not be negative, got -1ns"},
 		{"negative budget", func(o *fuzz.Options) { o.MinimiseBudget = -1 }, "MinimiseBudget", "must not be negative, got -1"},
 		{"negative max findings", func(o *fuzz.Options) { o.MaxFindings = -1 }, "MaxFindings", "must not be negative, got -1"},
@@ -578,7 +580,7 @@ func TestBadOptions(t *testing.T) {
 			tt.edit(&opts)
 			_, err := fuzz.Run(t.Context(), opts)
 			require.ErrorIs(t, err, fuzz.ErrBadOptions)
-			var oe *delivery.FieldError
+			var oe *engine.FieldError
 			require.ErrorAs(t, err, &oe)
 			assert.Equal(t, tt.field, oe.Field)
 			assert.EqualError(t, oe.Err, tt.want)

@@ -13,9 +13,9 @@ import (
 	"github.com/wahook/wahook/schemas"
 )
 
-// Input is one payload the fuzzer sends.
-type Input struct {
-	// Index is the input's position in the run; the same seed gives the same Input at each index.
+// fuzzInput is one payload the fuzzer sends.
+type fuzzInput struct {
+	// Index is the input's position in the run; the same seed gives the same input at each index.
 	Index uint64 `json:"index"`
 	// Body and ContentType are what is sent.
 	Body        []byte `json:"-"`
@@ -66,11 +66,11 @@ func newSource(p schemas.Provider, seed uint64, mediaBaseURL string) (*source, e
 }
 
 // input builds input i. It is a pure function of (seed, i).
-func (s *source) input(i uint64) (Input, error) {
+func (s *source) input(i uint64) (fuzzInput, error) {
 	seed := mockprovider.PayloadSeed(s.seed, i)
 	rng := rand.New(rand.NewPCG(seed, i))
 	types := s.provider.Types()
-	in := Input{Index: i, Type: types[rng.IntN(len(types))]}
+	in := fuzzInput{Index: i, Type: types[rng.IntN(len(types))]}
 	// Nine in twenty inputs vary a field, one in eight applies the catalogue (the dearest to make:
 	// decoded and re-encoded, and fixed cases that wahook conform already sends), the rest mutate bytes.
 	kind := rng.IntN(40)
@@ -79,7 +79,7 @@ func (s *source) input(i uint64) (Input, error) {
 	}
 	base, err := s.gens[rng.IntN(len(s.gens))].Generate(s.provider.Name, in.Type, i)
 	if err != nil {
-		return Input{}, err
+		return fuzzInput{}, err
 	}
 	in.Base, in.ContentType = base.Body, base.ContentType
 	if kind < 18 {
@@ -101,7 +101,7 @@ func (s *source) input(i uint64) (Input, error) {
 }
 
 // mutate applies a random catalogue mutation that fits a random type.
-func (s *source) mutate(rng *rand.Rand, i uint64, in *Input) error {
+func (s *source) mutate(rng *rand.Rand, i uint64, in *fuzzInput) error {
 	for {
 		m := s.mutations[rng.IntN(len(s.mutations))]
 		if !m.AppliesTo(in.Type) {

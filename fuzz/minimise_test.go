@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
-	"github.com/wahook/wahook/schemas"
+	"github.com/wahook/wahook/internal/jsoninput"
 )
 
 // TestMinimise shrinks payloads against predicates that stand for receivers' defects, and checks that
 // what is left is what the defect needs and no more.
 func TestMinimise(t *testing.T) {
 	text := func(body []byte) string {
-		doc, err := schemas.Decode(body)
+		doc, err := jsoninput.Decode(body)
 		if err != nil {
 			return ""
 		}
@@ -132,7 +132,7 @@ func FuzzMinimise(f *testing.F) {
 		assert.LessOrEqual(t, len(got), len(body), "minimising never grows")
 		assert.True(t, reproduces(got), "the minimised payload reproduces: %q in %q", needle, got)
 		original, minimised := parse(body), parse(got)
-		trigger := triggerOf(Input{Body: body, Base: body}, original)
+		trigger := triggerOf(fuzzInput{Body: body, Base: body}, original)
 		retrigger(original, trigger, minimised)
 		retrigger(original, "/a/0/x_fuzz_*", minimised)
 		essenceOf(minimised)
@@ -183,7 +183,7 @@ func TestDropRuns(t *testing.T) {
 // TestMinimiseStructurePass: the thorough pass drops whole parts one at a time, containers first,
 // and leaves what the defect needs.
 func TestMinimiseStructurePass(t *testing.T) {
-	doc, err := schemas.Decode([]byte(`{"a":{"b":{"c":"x","d":[1,2]},"e":"y"},"f":{"g":1},"h":"z"}`))
+	doc, err := jsoninput.Decode([]byte(`{"a":{"b":{"c":"x","d":[1,2]},"e":"y"},"f":{"g":1},"h":"z"}`))
 	require.NoError(t, err)
 	enc, err := encode(doc)
 	require.NoError(t, err)

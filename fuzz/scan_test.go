@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
-	"github.com/wahook/wahook/schemas"
 )
 
 // FuzzScan runs the raw-JSON value finder and the byte-level editors on arbitrary bytes: no panic,
@@ -26,9 +26,9 @@ func FuzzScan(f *testing.F) {
 		vary(rng, body)
 		_, _, _, err := mutateBytes(rng, body, func() ([]byte, error) { return body, nil })
 		require.NoError(t, err)
-		triggerOf(Input{Body: body, Base: body}, parse(body))
+		triggerOf(fuzzInput{Body: body, Base: body}, parse(body))
 		sp, ok := pickValue(body, n)
-		doc, err := schemas.Decode(body)
+		doc, err := jsoninput.Decode(body)
 		if !ok || err != nil {
 			return // not JSON, or a repeated key: a pointer cannot name one of two equal keys
 		}

@@ -3,6 +3,7 @@ package fuzz
 import (
 	"strings"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/spelling"
 	"github.com/wahook/wahook/mockprovider"
@@ -36,7 +37,7 @@ func schemaKeysOf(p *mockprovider.Provider, g *mockprovider.Generator) (*schemaK
 			if err != nil {
 				return nil, err
 			}
-			doc, err := schemas.Decode(pl.Body)
+			doc, err := jsoninput.Decode(pl.Body)
 			if err != nil {
 				return nil, err
 			}

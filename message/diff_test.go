@@ -13,7 +13,7 @@ import (
 func sample() message.Message {
 	return message.Message{
 		Provider: "itniotech", MessageID: "m1", From: message.Sender{Phone: "8613530411151", Name: "Amanda"},
-		Business: "639518159038", SentAt: time.Date(2023, 8, 30, 11, 59, 56, 0, time.UTC), Type: "image", Kind: message.KindImage,
+		Business: "639518159038", SentAt: time.Date(2023, 8, 30, 11, 59, 56, 0, time.UTC), Type: "image", Kind: "image",
 		Media:   &message.Media{FilePath: "/f/1.jpg", ID: "id1", MIMEType: "image/jpeg", SHA256: "abc", Caption: "Graceful furnish"},
 		Context: &message.Context{MessageID: "wamid.1", Forwarded: true},
 	}
@@ -57,7 +57,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffJSON(t *testing.T) {
-	sent := message.Message{Provider: "innopaas", Type: "location", Kind: message.KindLocation,
+	sent := message.Message{Provider: "innopaas", Type: "location", Kind: "location",
 		Location: &message.Location{Latitude: 22.636734008789, Longitude: 113.8, Name: "HQ"},
 		Contacts: []message.Contact{{Name: message.Name{Formatted: "A"}}, {Name: message.Name{Formatted: "B"}}}}
 	got := `{"provider":"innopaas","messageId":"","from":{"phone":""},"business":"","sentAt":"0001-01-01T00:00:00Z","type":"location","kind":"location",

@@ -13,26 +13,8 @@ import (
 	"time"
 )
 
-// Kinds are the neutral message kinds; Message.Type keeps the provider's own word.
-const (
-	KindText        = "text"
-	KindImage       = "image"
-	KindAudio       = "audio"
-	KindVideo       = "video"
-	KindSticker     = "sticker"
-	KindDocument    = "document"
-	KindLocation    = "location"
-	KindContacts    = "contacts"
-	KindReaction    = "reaction"
-	KindButton      = "button"
-	KindInteractive = "interactive"
-	KindError       = "error" // a message the provider could not deliver: unknown or unsupported
-	KindOrder       = "order"
-	KindSystem      = "system"
-)
-
 // Message is one inbound message. Exactly the content field of its Kind is set (Media for the five
-// media kinds, Errors for KindError); Context may accompany any kind.
+// media kinds, Errors for "error"); Context may accompany any kind.
 type Message struct {
 	// Provider names the provider that sent it: "innopaas", "itniotech".
 	Provider string `json:"provider"`
@@ -47,7 +29,10 @@ type Message struct {
 	Business string `json:"business"`
 	// SentAt is when the customer sent it, an instant.
 	SentAt time.Time `json:"sentAt"`
-	// Type is the provider's word for the message type; Kind the neutral one.
+	// Type is the provider's word for the message type; Kind the neutral one: "text", "image",
+	// "audio", "video", "sticker", "document", "location", "contacts", "reaction", "button",
+	// "interactive", "order", "system", or "error" for a message the provider could not deliver
+	// (unknown or unsupported).
 	Type string `json:"type"`
 	Kind string `json:"kind"`
 
@@ -192,7 +177,7 @@ type Section struct {
 	Rows  []Reply `json:"rows,omitempty"`
 }
 
-// Error is why the provider could not deliver a message's content (KindError). Code is text
+// Error is why the provider could not deliver a message's content (Kind "error"). Code is text
 // whatever form the provider sent it in; Details holds an object as its JSON text.
 type Error struct {
 	Code    string `json:"code"`

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // Credentials are what a customer configures at the provider so that its receiver can tell the
@@ -29,12 +29,12 @@ type Credentials struct {
 
 // Auth is how a provider lets a receiver tell its webhooks from anyone else's. Each provider declares
 // one (Provider.Auth), and everything that sends or checks credentials goes through it: the delivery
-// engine (Target.Delivery), the conformance suite's auth cases and reproduce commands, the fuzzer,
+// engine (through Target.Headers and Target.Sign), the conformance suite's auth cases and reproduce commands, the fuzzer,
 // and the reference receiver. A provider that signs its bodies is one more Auth, not a change to any
 // of them.
 type Auth interface {
-	// Check refuses credentials the scheme cannot carry or send, with a *delivery.FieldError whose
-	// Field is the Credentials field: "User", "Token" or "Secret".
+	// Check refuses credentials the scheme cannot carry or send. Target.Check reports its error as
+	// one of the field "Credentials" (the built-in schemes name the very field: "Credentials.Token").
 	Check(c Credentials) error
 	// Header returns the headers sent verbatim with every delivery for c, whatever its body, with
 	// names spelled as the provider sends them; none for zero credentials.
@@ -67,7 +67,7 @@ func credentialFields(c Credentials) []struct{ name, value string } {
 func refuseCredentials(c Credentials, why error, allowed ...string) error {
 	for _, f := range credentialFields(c) {
 		if f.value != "" && !slices.Contains(allowed, f.name) {
-			return &delivery.FieldError{Field: f.name, Err: why}
+			return &engine.FieldError{Field: f.name, Err: why}
 		}
 	}
 	return nil
@@ -120,8 +120,8 @@ func (a headerAuth) Check(c Credentials) error {
 		return err
 	}
 	for _, f := range credentialFields(c)[:2] {
-		if err := delivery.CheckHeaderValue(f.value); err != nil {
-			return &delivery.FieldError{Field: f.name, Err: err}
+		if err := engine.CheckHeaderValue(f.value); err != nil {
+			return &engine.FieldError{Field: f.name, Err: err}
 		}
 	}
 	return nil

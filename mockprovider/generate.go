@@ -11,7 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/message"
@@ -160,7 +161,7 @@ func New(opts Options) (*Generator, error) {
 // CheckMediaBaseURL reports whether raw can prefix media links: an absolute http or https URL with a
 // host and no query or fragment, which the media path is appended to.
 func CheckMediaBaseURL(raw string) error {
-	u, err := delivery.CheckURL(raw)
+	u, err := engine.CheckURL(raw)
 	switch {
 	case err != nil:
 		return err
@@ -260,7 +261,7 @@ func appendWritten(dst []byte, prov *Provider, typ string, index, seed uint64) (
 	if err != nil {
 		return fail(err)
 	}
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	if err != nil {
 		return fail(fmt.Errorf("Write gave no JSON document: %w", err))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/mockprovider"
@@ -68,7 +69,7 @@ func TestEveryGeneratedPayloadValidates(t *testing.T) {
 						require.True(t, r.Valid(), "payload %d: %v\n%s", i, r.Violations, pl.Body)
 						assert.Equal(t, p.Name, pl.Provider)
 						assert.Equal(t, typ, pl.Type)
-						doc, err := schemas.Decode(pl.Body)
+						doc, err := jsoninput.Decode(pl.Body)
 						require.NoError(t, err)
 						id, err := jsonpointer.Get(doc, p.IDPointer)
 						require.NoError(t, err)
@@ -275,7 +276,7 @@ func TestQuirkModes(t *testing.T) {
 						for i := range uint64(payloads / len(p.Types())) {
 							pl, err := g.Generate(p.Name, typ, i)
 							require.NoError(t, err)
-							doc, err := schemas.Decode(pl.Body)
+							doc, err := jsoninput.Decode(pl.Body)
 							require.NoError(t, err)
 							form := q.Form(doc)
 							if !q.AppliesTo(typ) {
@@ -365,7 +366,7 @@ func TestProviderDescriptions(t *testing.T) {
 			pl, err := g.Generate(p.Name, typ, 0)
 			require.NoError(t, err)
 			assert.Contains(t, string(pl.Body), `"`+p.Event+`"`, "%s %s", p.Name, typ)
-			doc, err := schemas.Decode(pl.Body)
+			doc, err := jsoninput.Decode(pl.Body)
 			require.NoError(t, err)
 			for _, ptr := range p.IdentityPointers {
 				v, err := jsonpointer.Get(doc, ptr)
@@ -410,7 +411,7 @@ func TestSentAtRefusesOtherForms(t *testing.T) {
 		t.Run(string(tt.provider)+" "+tt.body, func(t *testing.T) {
 			p, err := mockprovider.Lookup(tt.provider)
 			require.NoError(t, err)
-			doc, err := schemas.Decode([]byte(tt.body))
+			doc, err := jsoninput.Decode([]byte(tt.body))
 			require.NoError(t, err)
 			got, err := p.SentAt(doc)
 			if tt.wantErr != "" {

@@ -89,7 +89,7 @@ func writeInnoPaaS(b *builder, typ string) error {
 	m.EventID = writeInnoPaaSEnvelope(b, innoPaaSEvent, sent)
 	m.MessageID, m.Business, m.SentAt = b.payload.ID, to, sent.UTC()
 	if typ == "unknown" {
-		m.Kind = message.KindError
+		m.Kind = "error"
 	}
 	w.str("id", b.payload.ID)
 	w.str("accountName", "IW"+f.digits(6))
@@ -433,10 +433,10 @@ func renderContactCard(w *jsonWriter, k contactKeys, c message.Contact) {
 // without a message.
 func carryInnoPaaS(m *message.Message) {
 	if md := m.Media; md != nil {
-		if m.Kind != message.KindImage && m.Kind != message.KindDocument {
+		if m.Kind != "image" && m.Kind != "document" {
 			md.Caption = ""
 		}
-		if m.Kind != message.KindDocument {
+		if m.Kind != "document" {
 			md.Filename = ""
 		}
 		md.Animated = nil
@@ -454,7 +454,7 @@ func carryInnoPaaS(m *message.Message) {
 func renderInnoPaaS(b *builder, m *message.Message) error {
 	f, w := b.f, &b.w
 	m.Type = m.Kind
-	if m.Kind == message.KindError {
+	if m.Kind == "error" {
 		m.Type = "unknown"
 	}
 	m.MessageID = f.hex(24)
@@ -484,10 +484,10 @@ func renderInnoPaaS(b *builder, m *message.Message) error {
 		}
 		m.Media.FilePath, m.Media.ID = "", ""
 		w.object(m.Type)
-		if m.Kind == message.KindImage || m.Kind == message.KindDocument {
+		if m.Kind == "image" || m.Kind == "document" {
 			w.str("caption", m.Media.Caption)
 		}
-		if m.Kind == message.KindDocument {
+		if m.Kind == "document" {
 			w.str("filename", m.Media.Filename)
 		}
 		w.str("mimeType", m.Media.MIMEType)

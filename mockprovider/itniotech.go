@@ -66,7 +66,7 @@ func writeITNIOTech(b *builder, typ string) error {
 	b.payload.SentAt = sent.Truncate(1e9)
 	m.MessageID, m.Business, m.SentAt = b.payload.ID, business, b.payload.SentAt.UTC()
 	if typ == "unknown" || typ == "unsupported" {
-		m.Kind = message.KindError
+		m.Kind = "error"
 	}
 
 	w.beginObject()
@@ -288,13 +288,13 @@ func carryITNIOTech(m *message.Message) {
 	m.EventID, m.WAMID = "", ""
 	m.SentAt = m.SentAt.Truncate(time.Second)
 	if md := m.Media; md != nil {
-		if m.Kind == message.KindAudio || m.Kind == message.KindSticker {
+		if m.Kind == "audio" || m.Kind == "sticker" {
 			md.Caption = ""
 		}
-		if m.Kind != message.KindVideo && m.Kind != message.KindDocument {
+		if m.Kind != "video" && m.Kind != "document" {
 			md.Filename = ""
 		}
-		if m.Kind != message.KindSticker {
+		if m.Kind != "sticker" {
 			md.Animated = nil
 		}
 	}
@@ -310,7 +310,7 @@ func carryITNIOTech(m *message.Message) {
 func renderITNIOTech(b *builder, m *message.Message) error {
 	f, w := b.f, &b.w
 	m.Type = m.Kind
-	if m.Kind == message.KindError {
+	if m.Kind == "error" {
 		m.Type = "unknown"
 	}
 	m.MessageID = f.hex(32)

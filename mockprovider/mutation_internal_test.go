@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
@@ -123,7 +124,7 @@ func TestSystematicCoversTheSchema(t *testing.T) {
 				for i := range uint64(6) {
 					pl, err := g.generateSeed(p, typ, i, PayloadSeed(1000, i), true)
 					require.NoError(t, err)
-					doc, err := schemas.Decode(pl.Body)
+					doc, err := jsoninput.Decode(pl.Body)
 					require.NoError(t, err)
 					fields, err := schemas.Fields(p.Name, doc)
 					require.NoError(t, err)
@@ -199,7 +200,7 @@ func TestSystematicEditsOnlyItsField(t *testing.T) {
 				assert.Less(t, len(pl.Body), len(base.Body), m.ID)
 				continue
 			}
-			got, err := schemas.Decode(pl.Body)
+			got, err := jsoninput.Decode(pl.Body)
 			require.NoError(t, err, m.ID)
 			if strings.HasPrefix(m.ID, "wrong-type.") {
 				wrong, err := jsonpointer.Get(got, m.Pointer)

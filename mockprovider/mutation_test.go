@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -194,11 +195,11 @@ func TestQuirkMutationsCarryTheirForms(t *testing.T) {
 							break
 						}
 						require.NoError(t, err)
-						doc, err := schemas.Decode(pl.Body)
+						doc, err := jsoninput.Decode(pl.Body)
 						require.NoError(t, err)
 						plain, err := other.Generate(p.Name, typ, i)
 						require.NoError(t, err)
-						plainDoc, err := schemas.Decode(plain.Body)
+						plainDoc, err := jsoninput.Decode(plain.Body)
 						require.NoError(t, err)
 						for _, q := range quirks {
 							assert.Equal(t, tt.mode, q.Form(doc), "%s #%d: %s\n%s", typ, i, q.ID, pl.Body)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/schemas"
 )
@@ -33,7 +34,7 @@ func Parse(p schemas.Provider, body []byte) (message.Message, error) {
 	if err != nil {
 		return message.Message{}, fmt.Errorf("parse %s: %w", p, err)
 	}
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	if err != nil {
 		return message.Message{}, fmt.Errorf("parse %s: %w: %w", p, ErrInvalidPayload, err)
 	}
@@ -47,7 +48,7 @@ func Parse(p schemas.Provider, body []byte) (message.Message, error) {
 	return ParseValid(p, doc)
 }
 
-// ParseValid is Parse for a payload a receiver has already decoded with schemas.Decode and found
+// ParseValid is Parse for a payload a receiver has already decoded with jsoninput.Decode and found
 // valid by p's schema, as one that validates first has it: it maps doc without checking it again,
 // so that the payload is not decoded and validated twice on every request. Given anything else, it
 // returns a message with the fields it could read.
@@ -186,10 +187,10 @@ func contactCards(cards []map[string]any, keys cardKeys) []message.Contact {
 
 // neutralKind is the model's kind for a provider's message type: the media, text and other types
 // keep their word; the provider's words for a message it could not deliver (errorTypes) are
-// KindError.
+// "error".
 func neutralKind(typ string, errorTypes ...string) string {
 	if slices.Contains(errorTypes, typ) {
-		return message.KindError
+		return "error"
 	}
 	return strings.ToLower(typ)
 }

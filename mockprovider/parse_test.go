@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -46,7 +47,7 @@ func TestParseDocumented(t *testing.T) {
 				require.NoError(t, json.Unmarshal(got, &doc))
 				assert.NoError(t, model.Validate(doc), "the message fits schemas/message.schema.json")
 				assert.Empty(t, message.Diff(expected, m, nil))
-				decoded, err := schemas.Decode(f.Bytes())
+				decoded, err := jsoninput.Decode(f.Bytes())
 				require.NoError(t, err)
 				valid, err := mockprovider.ParseValid(p, decoded)
 				require.NoError(t, err)

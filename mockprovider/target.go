@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -18,7 +18,7 @@ import (
 // customer's credentials, extra headers, the bound on each attempt and the trust in an https
 // receiver. Every options struct that delivers embeds it (send.Options, conformance.Config,
 // fuzz.Options, wahook serve's timer), so these settings are named, checked and turned into the
-// engine's options in one place. Its errors are *delivery.FieldError values naming the field as
+// engine's options in one place. Each of its errors starts with the name of the field it refuses, as
 // spelled here ("URL", "Credentials.User", "TLS.CAFile").
 type Target struct {
 	// URL is the receiver's URL, http or https.
@@ -31,7 +31,7 @@ type Target struct {
 	// same name, compared case-insensitively, under this spelling; it must not hold two names that
 	// differ only in letter case (the CLI merges such lines in order).
 	Header http.Header
-	// Timeout bounds each attempt; 0 means delivery.DefaultTimeout.
+	// Timeout bounds each attempt; 0 means 10 seconds.
 	Timeout time.Duration
 	// TLS says which certificates of an https receiver to trust.
 	TLS TLS
@@ -39,8 +39,8 @@ type Target struct {
 
 // TLS is the trust in an https receiver's certificate.
 type TLS struct {
-	// CAFile names a PEM file of certificates to trust instead of the system's; Target.Delivery reads
-	// it once.
+	// CAFile names a PEM file of certificates to trust instead of the system's; it is read once,
+	// before anything is sent.
 	CAFile string
 	// RootCAs are certificates to trust, with CAFile's.
 	RootCAs *x509.CertPool
@@ -53,37 +53,37 @@ type TLS struct {
 func (t Target) Check(needURL bool) (*Provider, error) {
 	prov, err := Lookup(t.Provider)
 	if err != nil {
-		return nil, &delivery.FieldError{Field: "Provider", Err: err}
+		return nil, &engine.FieldError{Field: "Provider", Err: err}
 	}
 	if needURL || t.URL != "" {
-		if _, err := delivery.CheckURL(t.URL); err != nil {
-			return nil, &delivery.FieldError{Field: "URL", Err: err}
+		if _, err := engine.CheckURL(t.URL); err != nil {
+			return nil, &engine.FieldError{Field: "URL", Err: err}
 		}
 	}
 	if t.Timeout < 0 {
-		return nil, &delivery.FieldError{Field: "Timeout", Err: fmt.Errorf("negative (%v)", t.Timeout)}
+		return nil, &engine.FieldError{Field: "Timeout", Err: fmt.Errorf("negative (%v)", t.Timeout)}
 	}
 	for _, f := range credentialFields(t.Credentials) {
 		// An unset credential is ""; one of blanks is a mistake, and cannot be got wrong on purpose.
 		if f.value != "" && strings.TrimSpace(f.value) == "" {
-			return nil, &delivery.FieldError{Field: "Credentials." + f.name, Err: errors.New("the value is blank")}
+			return nil, &engine.FieldError{Field: "Credentials." + f.name, Err: errors.New("the value is blank")}
 		}
 	}
 	if err := prov.Auth.Check(t.Credentials); err != nil {
-		var fe *delivery.FieldError
+		var fe *engine.FieldError
 		if errors.As(err, &fe) {
-			if !errors.Is(fe.Err, delivery.ErrBadHeader) {
-				fe = &delivery.FieldError{Field: fe.Field, Err: fmt.Errorf("%s: %w", prov.Name, fe.Err)}
+			if !errors.Is(fe.Err, engine.ErrBadHeader) {
+				fe = &engine.FieldError{Field: fe.Field, Err: fmt.Errorf("%s: %w", prov.Name, fe.Err)}
 			}
-			return nil, &delivery.FieldError{Field: "Credentials." + fe.Field, Err: fe.Err}
+			return nil, &engine.FieldError{Field: "Credentials." + fe.Field, Err: fe.Err}
 		}
-		return nil, &delivery.FieldError{Field: "Credentials", Err: err}
+		return nil, &engine.FieldError{Field: "Credentials", Err: err}
 	}
 	if err := checkExtraHeader(t.Header); err != nil {
-		return nil, &delivery.FieldError{Field: "Header", Err: err}
+		return nil, &engine.FieldError{Field: "Header", Err: err}
 	}
 	if t.TLS.Insecure && (t.TLS.CAFile != "" || t.TLS.RootCAs != nil) {
-		return nil, &delivery.FieldError{Field: "TLS.Insecure", Err: errors.New("cannot be combined with a CA file or root CAs")}
+		return nil, &engine.FieldError{Field: "TLS.Insecure", Err: errors.New("cannot be combined with a CA file or root CAs")}
 	}
 	return prov, nil
 }
@@ -98,15 +98,15 @@ func checkExtraHeader(extra http.Header) error {
 		}
 		seen[strings.ToLower(k)] = k
 	}
-	return delivery.CheckHeader(extra)
+	return engine.CheckHeader(extra)
 }
 
-// badHeader is a refusal of extra headers that delivery has no word for; it matches
-// delivery.ErrBadHeader, as delivery's own refusals do.
+// badHeader is a refusal of extra headers that the engine has no word for; it matches
+// engine.ErrBadHeader, as the engine's own refusals do.
 type badHeader string
 
 func (e badHeader) Error() string      { return string(e) }
-func (badHeader) Is(target error) bool { return target == delivery.ErrBadHeader }
+func (badHeader) Is(target error) bool { return target == engine.ErrBadHeader }
 
 // Headers returns the headers the provider sends with every webhook to t, whatever its body: a
 // User-Agent naming wahook at version, the credentials its Auth sends verbatim, and the extras,
@@ -155,31 +155,4 @@ func (t Target) Sign(prov *Provider, body []byte) http.Header {
 		deleteFold(h, k)
 	}
 	return h
-}
-
-// Delivery checks t and returns the delivery engine's options for it: URL, headers (Headers), the
-// body signature of its provider's Auth, timeout and trust, with the CA file read once. The caller
-// adds the rest (workers, retries, rate).
-func (t Target) Delivery(version string) (*Provider, delivery.Options, error) {
-	prov, err := t.Check(true)
-	if err != nil {
-		return nil, delivery.Options{}, err
-	}
-	roots, caFile := t.TLS.RootCAs, t.TLS.CAFile
-	if caFile != "" && roots == nil {
-		// Read once here, so that every engine made from these options trusts the same certificates
-		// and a bad file is refused before anything is sent.
-		if roots, err = delivery.LoadCAFile(caFile); err != nil {
-			return nil, delivery.Options{}, &delivery.FieldError{Field: "TLS.CAFile", Err: err}
-		}
-		caFile = ""
-	}
-	opts := delivery.Options{
-		Target: t.URL, Header: t.headers(prov, version), Timeout: t.Timeout,
-		CAFile: caFile, RootCAs: roots, Insecure: t.TLS.Insecure,
-	}
-	if probe := prov.Auth.Sign(t.Credentials, nil); probe != nil {
-		opts.Sign = func(body []byte) http.Header { return t.Sign(prov, body) }
-	}
-	return prov, opts, nil
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -40,7 +40,7 @@ func TestAuthHeader(t *testing.T) {
 			auth := lookup(t, tt.provider).Auth
 			err := auth.Check(tt.creds)
 			if tt.field != "" {
-				var fe *delivery.FieldError
+				var fe *engine.FieldError
 				require.ErrorAs(t, err, &fe)
 				assert.Equal(t, tt.field, fe.Field)
 				if tt.wantErr != nil {
@@ -62,7 +62,7 @@ func TestTargetHeaders(t *testing.T) {
 		version string
 		want    http.Header
 		wantErr error
-		field   string // the field the *delivery.FieldError names
+		field   string // the field the *engine.FieldError names
 		wantMsg string
 	}{
 		{
@@ -100,17 +100,17 @@ func TestTargetHeaders(t *testing.T) {
 		{name: "a blank credential", target: mockprovider.Target{Provider: schemas.InnoPaaS, Credentials: mockprovider.Credentials{User: "  "}},
 			field: "Credentials.User", wantMsg: "Credentials.User: the value is blank"},
 		{name: "extras differing only in case", target: mockprovider.Target{Provider: schemas.ITNIOTech, Header: http.Header{"X-A": {"one"}, "x-a": {"two"}}},
-			wantErr: delivery.ErrBadHeader, field: "Header", wantMsg: `Header: "X-A" and "x-a" differ only in letter case: give their values under one name`},
+			wantErr: engine.ErrBadHeader, field: "Header", wantMsg: `Header: "X-A" and "x-a" differ only in letter case: give their values under one name`},
 		{name: "extra name not a token", target: mockprovider.Target{Provider: schemas.ITNIOTech, Header: http.Header{"X(bad": {"v"}}},
-			wantErr: delivery.ErrBadHeader, field: "Header", wantMsg: "Header: name \"X(bad\" is not a token: use letters, digits and !#$%&'*+-.^_`|~"},
+			wantErr: engine.ErrBadHeader, field: "Header", wantMsg: "Header: name \"X(bad\" is not a token: use letters, digits and !#$%&'*+-.^_`|~"},
 		{name: "empty extra Host", target: mockprovider.Target{Provider: schemas.ITNIOTech, Header: http.Header{"Host": {""}}},
-			wantErr: delivery.ErrBadHeader, field: "Header", wantMsg: "Header: Host is empty: leave it out to send the target's"},
+			wantErr: engine.ErrBadHeader, field: "Header", wantMsg: "Header: Host is empty: leave it out to send the target's"},
 		{name: "control character in the token", target: mockprovider.Target{Provider: schemas.InnoPaaS, Credentials: mockprovider.Credentials{User: "alice", Token: "a\x01b"}},
-			wantErr: delivery.ErrBadHeader, field: "Credentials.Token", wantMsg: "Credentials.Token: control character 0x01 at byte 1 of the value"},
+			wantErr: engine.ErrBadHeader, field: "Credentials.Token", wantMsg: "Credentials.Token: control character 0x01 at byte 1 of the value"},
 		{name: "line break in the user", target: mockprovider.Target{Provider: schemas.InnoPaaS, Credentials: mockprovider.Credentials{User: "alice\r\nX-Injected: 1"}},
-			wantErr: delivery.ErrBadHeader, field: "Credentials.User"},
+			wantErr: engine.ErrBadHeader, field: "Credentials.User"},
 		{name: "a credential is never quoted", target: mockprovider.Target{Provider: schemas.InnoPaaS, Header: http.Header{"Authorization": {"Bearer s3cret\x01"}}},
-			wantErr: delivery.ErrBadHeader, field: "Header", wantMsg: "Header: Authorization: control character 0x01 at byte 13 of the value"},
+			wantErr: engine.ErrBadHeader, field: "Header", wantMsg: "Header: Authorization: control character 0x01 at byte 13 of the value"},
 		{name: "negative timeout", target: mockprovider.Target{Provider: schemas.InnoPaaS, Timeout: -time.Second},
 			field: "Timeout", wantMsg: "Timeout: negative (-1s)"},
 		{name: "insecure with a CA file", target: mockprovider.Target{Provider: schemas.InnoPaaS, TLS: mockprovider.TLS{Insecure: true, CAFile: "ca.pem"}},
@@ -124,7 +124,7 @@ func TestTargetHeaders(t *testing.T) {
 				if tt.wantErr != nil {
 					require.ErrorIs(t, err, tt.wantErr)
 				}
-				var fe *delivery.FieldError
+				var fe *engine.FieldError
 				require.ErrorAs(t, err, &fe)
 				assert.Equal(t, tt.field, fe.Field)
 				if tt.wantMsg != "" {
@@ -142,7 +142,7 @@ func TestTargetHeaders(t *testing.T) {
 
 func TestTargetCheckURL(t *testing.T) {
 	_, err := mockprovider.Target{Provider: schemas.InnoPaaS}.Check(true)
-	var fe *delivery.FieldError
+	var fe *engine.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "URL", fe.Field)
 
@@ -185,7 +185,7 @@ func TestHMACSignature(t *testing.T) {
 		})
 	}
 	assert.Nil(t, auth.Sign(mockprovider.Credentials{}, body), "no secret, no signature")
-	var fe *delivery.FieldError
+	var fe *engine.FieldError
 	require.ErrorAs(t, auth.Check(mockprovider.Credentials{User: "u"}), &fe)
 	assert.Equal(t, "User", fe.Field)
 }

@@ -24,7 +24,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -111,16 +112,16 @@ type Proxy struct {
 	types      map[string]int
 }
 
-// ErrBadOptions is wrapped by New's refusal of unusable options; a *delivery.FieldError in the chain
+// ErrBadOptions is wrapped by New's refusal of unusable options; a *engine.FieldError in the chain
 // names the field.
 var ErrBadOptions = errors.New("bad proxy options")
 
 // New checks opts and returns the proxy.
 func New(opts Options) (*Proxy, error) {
 	bad := func(field string, err error) error {
-		return fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: field, Err: err})
+		return fmt.Errorf("%w: %w", ErrBadOptions, &engine.FieldError{Field: field, Err: err})
 	}
-	forward, err := delivery.CheckURL(opts.Forward)
+	forward, err := engine.CheckURL(opts.Forward)
 	if err != nil {
 		return nil, bad("Forward", err)
 	}
@@ -233,7 +234,7 @@ func (p *Proxy) check(d *Delivery, body []byte) {
 	)
 	if provider != "" {
 		d.Provider = provider
-		doc, err = schemas.Decode(body)
+		doc, err = jsoninput.Decode(body)
 		if err == nil {
 			if prov, lerr := mockprovider.Lookup(provider); lerr == nil {
 				d.Type = text(doc, prov.MessagePointer+"/type")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wahook/wahook/fixtures"
 	"github.com/wahook/wahook/internal/corpus"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -24,7 +25,7 @@ func generated(t *testing.T) ([]corpus.Entry, []any) {
 	var docs []any
 	for pl, err := range corpus.ReadPayloads(generatedDir) {
 		require.NoError(t, err)
-		doc, err := schemas.Decode(pl.Body)
+		doc, err := jsoninput.Decode(pl.Body)
 		if err != nil {
 			continue // never reaches a schema
 		}
@@ -58,7 +59,7 @@ func TestAcceptorNeverAcceptsWhatTheLibraryRejects(t *testing.T) {
 		for _, p := range schemas.Providers() {
 			t.Run(fmt.Sprintf("%s/%s/fixtures", mode, p), func(t *testing.T) {
 				for _, f := range fixtures.All() {
-					doc, err := schemas.Decode(f.Bytes())
+					doc, err := jsoninput.Decode(f.Bytes())
 					if err != nil {
 						continue
 					}
@@ -94,7 +95,7 @@ func TestAcceptorAcceptsValidPayloads(t *testing.T) {
 				if f.Verdict != fixtures.Valid {
 					continue
 				}
-				doc, err := schemas.Decode(f.Bytes())
+				doc, err := jsoninput.Decode(f.Bytes())
 				require.NoError(t, err, f.File)
 				require.True(t, v.FullVerdict(f.Provider, doc), "%s is valid in both modes", f.File)
 				assert.True(t, v.Accepts(f.Provider, doc), "%s is valid but not accepted", f.File)
@@ -131,7 +132,7 @@ func FuzzAcceptor(f *testing.F) {
 		`"errors":[{"code":-2147483648,"details":"d","title":"t"}]}}`))
 	modes := bothModes(f)
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		doc, err := schemas.Decode(payload)
+		doc, err := jsoninput.Decode(payload)
 		if err != nil {
 			return
 		}

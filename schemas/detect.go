@@ -1,12 +1,16 @@
 package schemas
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/wahook/wahook/internal/jsoninput"
+)
 
 // Detect recognises the provider of a payload by its envelope: the top-level keys its schema documents.
 // It works on payloads that are broken further down, so that their violations can be reported against
 // the right format. It returns false when the payload is not a JSON object or matches neither provider.
 func Detect(payload []byte) (Provider, bool) {
-	doc, err := Decode(payload)
+	doc, err := jsoninput.Decode(payload)
 	if err != nil {
 		return "", false
 	}

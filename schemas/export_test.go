@@ -1,5 +1,7 @@
 package schemas
 
+import "github.com/wahook/wahook/internal/jsoninput"
+
 // FullVerdict and Accepts expose the two paths of ValidateValue to the tests, which check that the
 // acceptance path never accepts what the library rejects.
 func (v *Validator) FullVerdict(p Provider, doc any) bool { return v.schemas[p].Validate(doc) == nil }
@@ -26,7 +28,7 @@ func (m *measuring) add(vs ...Violation) {
 // LargestCall validates payload and also returns the most violations one library call produced: what
 // bounded validation bounds.
 func (v *Validator) LargestCall(p Provider, payload []byte) (*Report, int, error) {
-	doc, err := Decode(payload)
+	doc, err := jsoninput.Decode(payload)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
@@ -35,7 +36,7 @@ func FuzzValidate(f *testing.F) {
 				r, err := v.Validate(p, payload)
 				require.NoError(t, err)
 				if r.Valid() {
-					_, err := schemas.Decode(payload)
+					_, err := jsoninput.Decode(payload)
 					assert.NoError(t, err)
 				}
 				for _, viol := range r.Violations {
@@ -69,7 +70,7 @@ func FuzzBoundedAgreesWithWhole(f *testing.F) {
 		pairs = append(pairs, pair{whole, bounded})
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		doc, err := schemas.Decode(payload)
+		doc, err := jsoninput.Decode(payload)
 		if err != nil {
 			return
 		}

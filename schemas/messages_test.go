@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
@@ -134,7 +135,7 @@ func TestInstancesAreJSONPointers(t *testing.T) {
 		for path, v := range bothPaths(t, false) {
 			raw, err := fixtures.Read("documented/itniotech/text-forwarded-context.json")
 			require.NoError(t, err)
-			doc, err := schemas.Decode(raw)
+			doc, err := jsoninput.Decode(raw)
 			require.NoError(t, err)
 			require.NoError(t, jsonpointer.Set(doc, "/message/context/frequently_forwarded ", "maybe"))
 			r := validate(t, v, schemas.ITNIOTech, doc)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
@@ -117,7 +118,7 @@ func TestRequiredFields(t *testing.T) {
 				var docs []any
 				for _, f := range fixtures.ForType(p, typ) {
 					if f.Verdict == fixtures.Valid {
-						doc, err := schemas.Decode(f.Bytes())
+						doc, err := jsoninput.Decode(f.Bytes())
 						require.NoError(t, err)
 						docs = append(docs, doc)
 					}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/schemas"
 )
@@ -28,7 +29,7 @@ func validDoc(t *testing.T, p schemas.Provider, typ string) any {
 	t.Helper()
 	for _, f := range fixtures.ForType(p, typ) {
 		if f.Verdict == fixtures.Valid {
-			doc, err := schemas.Decode(f.Bytes())
+			doc, err := jsoninput.Decode(f.Bytes())
 			require.NoError(t, err)
 			return doc
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/wahook/wahook/internal/jsoninput"
 )
 
 // Options tune a Validator. The zero value validates against the documented formats with the default limits.
@@ -17,12 +18,15 @@ type Options struct {
 	Strict bool
 	// MaxBytes caps the payload size; 0 means DefaultMaxBytes.
 	MaxBytes int
-	// MaxDepth caps the nesting of arrays and objects; 0 means DefaultMaxDepth.
+	// MaxDepth caps the nesting of arrays and objects; 0 means 64.
 	MaxDepth int
 	// MaxViolations caps the violations a Report lists; 0 means DefaultMaxViolations. A payload with more
 	// is checked only until the cap is passed, so that a hostile one costs bounded time and memory.
 	MaxViolations int
 }
+
+// DefaultMaxBytes is the size cap Meta documents for WhatsApp webhooks, 3 MiB.
+const DefaultMaxBytes = jsoninput.DefaultMaxBytes
 
 // DefaultMaxViolations is enough to see what is wrong with a payload, and few enough to read.
 const DefaultMaxViolations = 100
@@ -99,7 +103,7 @@ func newValidator(opts Options, itemsWindow, keysWindow int) (*Validator, error)
 		opts.MaxBytes = DefaultMaxBytes
 	}
 	if opts.MaxDepth <= 0 {
-		opts.MaxDepth = DefaultMaxDepth
+		opts.MaxDepth = jsoninput.DefaultMaxDepth
 	}
 	if opts.MaxViolations <= 0 {
 		opts.MaxViolations = DefaultMaxViolations
@@ -180,7 +184,7 @@ func (v *Validator) Validate(p Provider, payload []byte) (*Report, error) {
 	if _, ok := v.schemas[p]; !ok && p != Auto {
 		return nil, fmt.Errorf("validate: %w %q", ErrUnknownProvider, p)
 	}
-	doc, err := decodeLimited(payload, v.opts.MaxBytes, v.opts.MaxDepth)
+	doc, err := jsoninput.DecodeLimited(payload, v.opts.MaxBytes, v.opts.MaxDepth)
 	if err != nil {
 		return &Report{Provider: p.unlessAuto(), Violations: []Violation{{Keyword: KeywordInput, Message: err.Error()}}}, nil
 	}

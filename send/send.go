@@ -21,9 +21,11 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/dispatch"
+	"github.com/wahook/wahook/internal/engine"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
-	"github.com/wahook/wahook/schemas"
 )
 
 // Options describe one send: where to (Target), what, and how the provider would deliver it.
@@ -70,7 +72,7 @@ type Options struct {
 }
 
 // ErrBadOptions is wrapped by the errors Run, Stream and Prepare return for unusable options, before
-// anything is sent; a refusal of one field is a *delivery.FieldError in the chain.
+// anything is sent; a refusal of one field is a *engine.FieldError in the chain.
 var ErrBadOptions = errors.New("bad send options")
 
 // Run generates (or takes) the payloads opts describe and delivers them as the provider would. The
@@ -85,19 +87,19 @@ func Run(ctx context.Context, opts Options) (delivery.Report, error) {
 	if err != nil {
 		return delivery.Report{}, err
 	}
-	return delivery.Run(ctx, plan.Options, payloads)
+	return engine.Run(ctx, plan.Options, payloads)
 }
 
 // Stream is Run in constant memory, whatever the Count: each payload is generated when a worker is
 // ready for it, and each result reaches opts.OnResult as it settles and is then dropped. The summary
 // counts every payload, those an ended ctx kept from being sent as cancelled (see
-// delivery.Engine.Stream).
+// engine.Engine.Stream).
 func Stream(ctx context.Context, opts Options) (delivery.Summary, error) {
 	plan, err := Prepare(opts)
 	if err != nil {
 		return delivery.Summary{}, err
 	}
-	e, err := delivery.New(plan.Options)
+	e, err := engine.New(plan.Options)
 	if err != nil {
 		return delivery.Summary{}, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
@@ -108,20 +110,20 @@ func Stream(ctx context.Context, opts Options) (delivery.Summary, error) {
 // Plan is a send ready to go: the engine's options, and Count payloads that Payload makes one at a
 // time, the same payload for the same index.
 type Plan struct {
-	Options delivery.Options
+	Options engine.Options
 	Count   int
-	Payload func(i int) (delivery.Payload, error)
+	Payload func(i int) (engine.Payload, error)
 	// endless: a plan of Options.Duration, whose Count only says it has no end.
 	endless bool
 }
 
-// All makes every payload of the plan, for delivery.Run. A plan of a fixed duration has no end, so
+// All makes every payload of the plan, for engine.Run. A plan of a fixed duration has no end, so
 // it has no list of payloads either: All refuses it.
-func (p Plan) All() ([]delivery.Payload, error) {
+func (p Plan) All() ([]engine.Payload, error) {
 	if p.endless {
-		return nil, fmt.Errorf("%w: %w", ErrBadOptions, &delivery.FieldError{Field: "Duration", Err: errors.New("a run of a fixed duration has no list of payloads: use Stream")})
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, &engine.FieldError{Field: "Duration", Err: errors.New("a run of a fixed duration has no list of payloads: use Stream")})
 	}
-	out := make([]delivery.Payload, p.Count)
+	out := make([]engine.Payload, p.Count)
 	for i := range out {
 		var err error
 		if out[i], err = p.Payload(i); err != nil {
@@ -135,13 +137,13 @@ func (p Plan) All() ([]delivery.Payload, error) {
 func Prepare(opts Options) (Plan, error) {
 	// The cause stays in the chain, so that callers can tell ErrUnknownType from ErrNotApplicable.
 	bad := func(err error) error { return fmt.Errorf("%w: %w", ErrBadOptions, err) }
-	prov, dopts, err := opts.Target.Delivery(opts.Version)
+	prov, dopts, err := dispatch.Options(opts.Target, opts.Version)
 	if err != nil {
 		return Plan{}, bad(err)
 	}
 	retries, err := prov.ParseRetries(opts.Retries)
 	if err != nil {
-		return Plan{}, bad(&delivery.FieldError{Field: "Retries", Err: err})
+		return Plan{}, bad(&engine.FieldError{Field: "Retries", Err: err})
 	}
 	var plan Plan
 	if len(opts.Bodies) > 0 {
@@ -150,17 +152,17 @@ func Prepare(opts Options) (Plan, error) {
 		}
 		given := givenPayloads(prov, opts.Bodies)
 		plan.Count = len(given)
-		plan.Payload = func(i int) (delivery.Payload, error) { return given[i], nil }
+		plan.Payload = func(i int) (engine.Payload, error) { return given[i], nil }
 	} else if plan, err = generator(prov, opts); err != nil {
 		return Plan{}, bad(err)
 	}
 	switch {
 	case opts.Duration < 0:
-		return Plan{}, bad(&delivery.FieldError{Field: "Duration", Err: fmt.Errorf("negative (%v)", opts.Duration)})
+		return Plan{}, bad(&engine.FieldError{Field: "Duration", Err: fmt.Errorf("negative (%v)", opts.Duration)})
 	case opts.Duration > 0 && (opts.Count > 0 || len(opts.Bodies) > 0):
-		return Plan{}, bad(&delivery.FieldError{Field: "Duration", Err: errors.New("cannot be combined with a count or given payloads")})
+		return Plan{}, bad(&engine.FieldError{Field: "Duration", Err: errors.New("cannot be combined with a count or given payloads")})
 	case opts.Duration > 0 && opts.Shuffle:
-		return Plan{}, bad(&delivery.FieldError{Field: "Duration", Err: errors.New("cannot be combined with shuffle, which draws the whole order up front")})
+		return Plan{}, bad(&engine.FieldError{Field: "Duration", Err: errors.New("cannot be combined with shuffle, which draws the whole order up front")})
 	case opts.Duration > 0:
 		plan.Count, plan.Payload, plan.endless = math.MaxInt, forDuration(opts.Duration, plan.Payload), true
 	}
@@ -169,7 +171,7 @@ func Prepare(opts Options) (Plan, error) {
 	for k := range opts.Header {
 		if strings.EqualFold(k, "Content-Type") {
 			payload := plan.Payload
-			plan.Payload = func(i int) (delivery.Payload, error) {
+			plan.Payload = func(i int) (engine.Payload, error) {
 				p, err := payload(i)
 				p.ContentType = ""
 				return p, err
@@ -185,15 +187,15 @@ func Prepare(opts Options) (Plan, error) {
 }
 
 // forDuration ends payload's schedule once d has passed since its first payload was asked for.
-func forDuration(d time.Duration, payload func(int) (delivery.Payload, error)) func(int) (delivery.Payload, error) {
+func forDuration(d time.Duration, payload func(int) (engine.Payload, error)) func(int) (engine.Payload, error) {
 	var end time.Time
-	return func(i int) (delivery.Payload, error) {
+	return func(i int) (engine.Payload, error) {
 		now := time.Now()
 		if end.IsZero() {
 			end = now.Add(d)
 		}
 		if !now.Before(end) {
-			return delivery.Payload{}, delivery.ErrNoMore
+			return engine.Payload{}, engine.ErrNoMore
 		}
 		return payload(i)
 	}
@@ -222,7 +224,7 @@ func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 			return Plan{}, fmt.Errorf("mutation %s: %w to any of the chosen types", m.ID, mockprovider.ErrNotApplicable)
 		}
 	}
-	payload := func(i int) (delivery.Payload, error) {
+	payload := func(i int) (engine.Payload, error) {
 		typ := types[i%len(types)]
 		var (
 			pl  mockprovider.Payload
@@ -235,19 +237,19 @@ func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 			_, pl, err = g.AppendGenerate(make([]byte, 0, 1024), prov.Name, typ, uint64(i))
 		}
 		if err != nil {
-			return delivery.Payload{}, fmt.Errorf("generate %s payload %d: %w", typ, i, err)
+			return engine.Payload{}, fmt.Errorf("generate %s payload %d: %w", typ, i, err)
 		}
-		return pl.Delivery(), nil
+		return dispatch.Payload(pl), nil
 	}
 	return Plan{Count: count, Payload: payload}, nil
 }
 
 // givenPayloads wraps bodies read from files; their id and type are read from them when they parse.
-func givenPayloads(prov *mockprovider.Provider, bodies [][]byte) []delivery.Payload {
-	out := make([]delivery.Payload, len(bodies))
+func givenPayloads(prov *mockprovider.Provider, bodies [][]byte) []engine.Payload {
+	out := make([]engine.Payload, len(bodies))
 	for i, body := range bodies {
-		out[i] = delivery.Payload{ID: fmt.Sprintf("file-%d", i+1), Provider: string(prov.Name), Body: body}
-		doc, err := schemas.Decode(body)
+		out[i] = engine.Payload{ID: fmt.Sprintf("file-%d", i+1), Provider: string(prov.Name), Body: body}
+		doc, err := jsoninput.Decode(body)
 		if err != nil {
 			continue
 		}

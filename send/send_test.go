@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/dispatch"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -88,7 +90,7 @@ func TestPrepare(t *testing.T) {
 		typ := []string{"text", "image"}[i%2]
 		want, err := g.Generate(schemas.InnoPaaS, typ, uint64(i))
 		require.NoError(t, err)
-		assert.Equal(t, want.Delivery(), p, "payload %d is the generator's", i)
+		assert.Equal(t, dispatch.Payload(want), p, "payload %d is the generator's", i)
 	}
 	assert.Equal(t, opts.URL, dopts.Target)
 	assert.Equal(t, http.Header{"User-Agent": {"wahook/v9 (+https://github.com/wahook/wahook)"}, "UserName": {"alice"}, "Authorization": {"tok"}, "X-Trace": {"1"}}, dopts.Header)
@@ -131,7 +133,7 @@ func TestPrepare(t *testing.T) {
 		text := []byte(`{"messageId":"m-1","eventType":"up-message-event","message":{"type":"text"}}`)
 		payloads, _, err := prepareAll(send.Options{Target: mockprovider.Target{URL: opts.URL, Provider: schemas.ITNIOTech}, Bodies: [][]byte{text, []byte("not json"), nil}})
 		require.NoError(t, err)
-		assert.Equal(t, []delivery.Payload{
+		assert.Equal(t, []engine.Payload{
 			{ID: "m-1", Provider: "itniotech", Type: "text", Body: text},
 			{ID: "file-2", Provider: "itniotech", Body: []byte("not json")},
 			{ID: "file-3", Provider: "itniotech"},
@@ -202,7 +204,7 @@ func BenchmarkSend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := delivery.New(dopts)
+	e, err := engine.New(dopts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -235,10 +237,10 @@ func TestSendUserInfo(t *testing.T) {
 }
 
 // prepareAll is send.Prepare with every payload of the plan made.
-func prepareAll(opts send.Options) ([]delivery.Payload, delivery.Options, error) {
+func prepareAll(opts send.Options) ([]engine.Payload, engine.Options, error) {
 	plan, err := send.Prepare(opts)
 	if err != nil {
-		return nil, delivery.Options{}, err
+		return nil, engine.Options{}, err
 	}
 	payloads, err := plan.All()
 	return payloads, plan.Options, err
@@ -255,7 +257,7 @@ func TestDurationHasNoList(t *testing.T) {
 		func() error { _, err := send.Run(t.Context(), opts); return err }(),
 	} {
 		require.ErrorIs(t, err, send.ErrBadOptions)
-		var fe *delivery.FieldError
+		var fe *engine.FieldError
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, "Duration", fe.Field)
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/fuzz"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // fuzzOptions is what the fuzz command line asks for.
@@ -142,7 +142,7 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 	if live {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
-	if errors.Is(err, fuzz.ErrBadOptions) || errors.Is(err, delivery.ErrBadOptions) {
+	if errors.Is(err, fuzz.ErrBadOptions) || errors.Is(err, engine.ErrBadOptions) {
 		return flagError(err)
 	}
 	if rep != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/hooktest"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -32,7 +33,7 @@ func fuzzReceiver(t *testing.T, p schemas.Provider) *httptest.Server {
 	require.NoError(t, err)
 	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if doc, err := schemas.Decode(body); err == nil && strings.Contains(fmt.Sprint(doc), "\u202e") {
+		if doc, err := jsoninput.Decode(body); err == nil && strings.Contains(fmt.Sprint(doc), "\u202e") {
 			http.Error(w, "index out of range", http.StatusInternalServerError)
 			return
 		}
@@ -178,7 +179,7 @@ func TestFuzzCommandInterrupted(t *testing.T) {
 	var bidi atomic.Int64
 	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if doc, err := schemas.Decode(body); err == nil && strings.Contains(fmt.Sprint(doc), "\u202e") {
+		if doc, err := jsoninput.Decode(body); err == nil && strings.Contains(fmt.Sprint(doc), "\u202e") {
 			if bidi.Add(1) == 3 {
 				cancel() // Ctrl-C, once the first of them has been answered
 			}
@@ -209,7 +210,7 @@ func TestFuzzCommandInterrupted(t *testing.T) {
 		}
 		payload, err := os.ReadFile(filepath.Join(out, e.Name(), "payload.json"))
 		require.NoError(t, err)
-		doc, err := schemas.Decode(payload)
+		doc, err := jsoninput.Decode(payload)
 		require.NoError(t, err)
 		assert.Contains(t, fmt.Sprint(doc), "\u202e", "the payload carries the defect's trigger")
 	}

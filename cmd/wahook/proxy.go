@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/server"
 	"github.com/wahook/wahook/proxy"
 	"github.com/wahook/wahook/schemas"
@@ -83,7 +83,7 @@ func runProxy(ctx context.Context, opts proxyOptions, stdout, stderr io.Writer) 
 	}
 	px, err := proxy.New(popts)
 	if err != nil {
-		var fe *delivery.FieldError
+		var fe *engine.FieldError
 		if errors.As(err, &fe) && proxyFlags[fe.Field] != "" {
 			return fmt.Errorf("%s: %w", proxyFlags[fe.Field], fe.Err)
 		}

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/jsonrecord"
 	"github.com/wahook/wahook/internal/media"
 
@@ -110,7 +111,7 @@ report of what was done is still printed; the deliveries cut short count as canc
 	f.Float64Var(&opts.timeScale, "time-scale", opts.timeScale, "multiply retry delays by this factor")
 	f.Float64Var(&opts.duplicates, "duplicates", 0, "fraction (0 to 1) of payloads delivered a second time")
 	f.BoolVar(&opts.shuffle, "shuffle", false, "deliver in a seeded random order")
-	f.IntVar(&opts.workers, "workers", opts.workers, fmt.Sprintf("requests in flight at once (1 to %d)", delivery.MaxWorkers))
+	f.IntVar(&opts.workers, "workers", opts.workers, fmt.Sprintf("requests in flight at once (1 to %d)", engine.MaxWorkers))
 	f.Float64Var(&opts.rate, "rate", 0, "cap on requests per second, retries included (default no cap)")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads (default "+mockprovider.DefaultMediaBaseURL+", where wahook serve hosts them)")
 	f.StringVar(&opts.mediaFault, "media-fault", "", "ask the media host to fail announced downloads: 404, slow or corrupt")
@@ -199,21 +200,21 @@ func runSend(ctx context.Context, opts sendOptions, stdin io.Reader, stdout, std
 	if opts.output == "json" && plan.Count > maxJSONReport {
 		return fmt.Errorf("--output json holds the whole report in memory: at most %d payloads, not %d; --output jsonl writes each delivery as it settles, for runs of any size", maxJSONReport, plan.Count)
 	}
-	if opts.shuffle && plan.Count > delivery.MaxShuffle {
-		return fmt.Errorf("--shuffle draws the whole delivery order up front: at most %d payloads, not %d", delivery.MaxShuffle, plan.Count)
+	if opts.shuffle && plan.Count > engine.MaxShuffle {
+		return fmt.Errorf("--shuffle draws the whole delivery order up front: at most %d payloads, not %d", engine.MaxShuffle, plan.Count)
 	}
-	engine, err := delivery.New(plan.Options)
+	eng, err := engine.New(plan.Options)
 	if err != nil {
 		return flagError(err)
 	}
-	defer engine.Close()
+	defer eng.Close()
 	if err := probe(ctx, opts.url, opts.timeout); err != nil && ctx.Err() == nil {
 		return err
 	}
 	defer tuneSendGC(out.liveBytes(plan.Count))()
 
 	// An ended ctx still runs: every payload counts as cancelled, and the report says so.
-	summary, runErr := out.run(ctx, engine, plan)
+	summary, runErr := out.run(ctx, eng, plan)
 	progress.stop() // before the summary, which it would otherwise run into
 	if err := out.finish(summary); err != nil {
 		return err
@@ -294,14 +295,14 @@ const maxSendFile = 64 << 20
 func probe(ctx context.Context, target string, timeout time.Duration) error {
 	u, err := url.Parse(target)
 	if err != nil {
-		return err // delivery.New has accepted it already
+		return err // engine.New has accepted it already
 	}
 	port := u.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	if timeout <= 0 {
-		timeout = delivery.DefaultTimeout
+		timeout = engine.DefaultTimeout
 	}
 	dialer := net.Dialer{Timeout: timeout}
 	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
@@ -565,15 +566,15 @@ func newSendOutput(format string, w io.Writer, opts send.Options, quiet bool) *s
 func (o *sendOutput) streams() bool { return o.format != "json" }
 
 // run runs plan on engine: streaming for the live formats, holding every result for json.
-func (o *sendOutput) run(ctx context.Context, engine *delivery.Engine, plan send.Plan) (delivery.Summary, error) {
+func (o *sendOutput) run(ctx context.Context, eng *engine.Engine, plan send.Plan) (delivery.Summary, error) {
 	if o.streams() {
-		return engine.Stream(ctx, plan.Count, plan.Payload)
+		return eng.Stream(ctx, plan.Count, plan.Payload)
 	}
 	payloads, err := plan.All()
 	if err != nil {
 		return delivery.Summary{}, err
 	}
-	report, err := engine.Run(ctx, payloads)
+	report, err := eng.Run(ctx, payloads)
 	o.results = report.Results
 	return report.Summary, err
 }
@@ -616,7 +617,7 @@ func (o *sendOutput) finish(s delivery.Summary) error {
 // recordLine is a delivery as --output jsonl writes it: its jsonrecord.Result on one line.
 func recordLine(dst []byte, r delivery.Result) []byte {
 	// A record holds strings, numbers and times only: it always encodes.
-	b, _ := json.Marshal(jsonrecord.OfResult(r, delivery.MaxResponseBody))
+	b, _ := json.Marshal(jsonrecord.OfResult(r, engine.MaxResponseBody))
 	return append(append(dst, b...), '\n')
 }
 
@@ -637,7 +638,7 @@ func (o *sendOutput) writeJSON() error {
 	enc.SetEscapeHTML(false)
 	for i, res := range o.results {
 		line.Reset()
-		if err := enc.Encode(jsonrecord.OfResult(res, delivery.MaxResponseBody)); err != nil {
+		if err := enc.Encode(jsonrecord.OfResult(res, engine.MaxResponseBody)); err != nil {
 			return err
 		}
 		if i > 0 {

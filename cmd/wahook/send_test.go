@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/internal/hooktest"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -117,7 +118,7 @@ func messageField(t *testing.T, p schemas.Provider, body []byte, field string) s
 	t.Helper()
 	prov, err := mockprovider.Lookup(p)
 	require.NoError(t, err)
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	require.NoError(t, err)
 	v, err := jsonpointer.Get(doc, prov.MessagePointer+"/"+field)
 	require.NoError(t, err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/server"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -141,7 +141,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 	}
 	if opts.caFile != "" {
 		// Read once, here: a file changed or removed later cannot fail the server's deliveries.
-		roots, err := delivery.LoadCAFile(opts.caFile)
+		roots, err := engine.LoadCAFile(opts.caFile)
 		if err != nil {
 			return fmt.Errorf("--ca-file: %w", err)
 		}
@@ -163,7 +163,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		if _, err := prov.ParseRetries(opts.retries); err != nil {
 			return fmt.Errorf("--retries: %w", err)
 		}
-		if _, err := delivery.CheckURL(opts.url); err != nil {
+		if _, err := engine.CheckURL(opts.url); err != nil {
 			return fmt.Errorf("--target: %w", err)
 		}
 		if opts.every < server.MinEvery {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/headerline"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -42,7 +42,7 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags, usage targetUsage) {
 	// A value of its own: pflag would let the second of two flags sharing a slice replace the first's.
 	f.StringArrayVar(&t.authHeaders, "auth-header", nil, "old spelling of --header")
 	mustRegister(f.MarkHidden("auth-header"))
-	t.timeout = delivery.DefaultTimeout
+	t.timeout = engine.DefaultTimeout
 	f.DurationVar(&t.timeout, "timeout", t.timeout, "bound on each request")
 	f.StringVar(&t.caFile, "ca-file", "", "PEM certificates to trust for an https target (instead of the system's)")
 	f.BoolVar(&t.insecure, "insecure", false, "do not verify the https target's certificate")
@@ -86,9 +86,9 @@ func (t targetFlags) target() (mockprovider.Target, error) {
 	}, nil
 }
 
-// flagNames names the flag that sets each field the libraries may refuse with a *delivery.FieldError,
+// flagNames names the flag that sets each field the libraries may refuse with a *engine.FieldError,
 // for every command: what the commands share, they name alike. The engine's own field names (Target,
-// CAFile, Insecure) stand beside Target's for refusals that come from delivery.New.
+// CAFile, Insecure) stand beside Target's for refusals that come from engine.New.
 var flagNames = map[string]string{
 	"URL": "--target", "Target": "--target", "Provider": "--provider",
 	"Credentials.User": "--auth-user", "Credentials.Token": "--auth-token", "Header": "--header",
@@ -105,7 +105,7 @@ var flagNames = map[string]string{
 // flagError reports a library's refusal of one field under the name of the flag that set it. Other
 // errors, and fields no flag sets, are returned as they are.
 func flagError(err error) error {
-	var fe *delivery.FieldError
+	var fe *engine.FieldError
 	if errors.As(err, &fe) {
 		if flag := flagNames[fe.Field]; flag != "" {
 			err = fmt.Errorf("%s: %w", flag, fe.Err)

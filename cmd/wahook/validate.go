@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/regularfile"
 	"github.com/wahook/wahook/schemas"
 )
@@ -158,7 +159,7 @@ func validateFile(ctx context.Context, v *schemas.Validator, p schemas.Provider,
 		}
 		res.Violations = append(res.Violations, schemas.Violation{
 			Keyword: schemas.KeywordInput,
-			Message: fmt.Sprintf("%v: more than %d bytes", schemas.ErrTooLarge, maxBytes),
+			Message: fmt.Sprintf("%v: more than %d bytes", jsoninput.ErrTooLarge, maxBytes),
 		})
 		return res, nil
 	}

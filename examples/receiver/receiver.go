@@ -36,6 +36,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
@@ -49,7 +50,7 @@ const (
 	// defaultSeenIDs is how many message ids the duplicate check remembers.
 	defaultSeenIDs = 100_000
 	// maxDepth is the deepest nesting accepted; no documented payload nests deeper than 8.
-	maxDepth = schemas.DefaultMaxDepth
+	maxDepth = jsoninput.DefaultMaxDepth
 )
 
 // Options configure a receiver.
@@ -199,7 +200,7 @@ func (h *handler) accept(body []byte) (Message, int, string) {
 	if err := checkJSON(body); err != nil {
 		return Message{}, http.StatusBadRequest, err.Error()
 	}
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	if err != nil {
 		return Message{}, http.StatusBadRequest, err.Error()
 	}

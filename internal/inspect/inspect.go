@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // Placeholder is replaced by the message id in an inspect URL.
@@ -26,7 +26,7 @@ const DefaultTimeout = 5 * time.Second
 
 // CheckURL refuses an inspect URL that is not http(s) or has no {id} placeholder.
 func CheckURL(raw string) error {
-	if _, err := delivery.CheckURL(raw); err != nil {
+	if _, err := engine.CheckURL(raw); err != nil {
 		return err
 	}
 	switch {

@@ -35,8 +35,8 @@ type Attempt struct {
 	Class        delivery.ErrorClass `json:"class,omitempty"`
 	Error        string              `json:"error,omitempty"`
 	// Body is the start of the receiver's answer, as UTF-8 text. BodyTruncated says there was more
-	// (past delivery.MaxResponseBody, or past the maxBody of OfResult); BodyClipped says the run's
-	// body budget was spent, so only the start was kept (see delivery.Options.BodyBudget).
+	// (past engine.MaxResponseBody, or past the maxBody of OfResult); BodyClipped says the run's
+	// body budget was spent, so only the start was kept (see engine.Options.BodyBudget).
 	Body          string `json:"body"`
 	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
 	BodyClipped   bool   `json:"bodyClipped,omitempty"`

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/jsonrecord"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -89,7 +90,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The ring keeps a short record; the answer carries the bodies as the engine kept them.
-		full := newRecord(run, res, now, delivery.MaxResponseBody)
+		full := newRecord(run, res, now, engine.MaxResponseBody)
 		full.Seq = rec.Seq
 		records = append(records, full)
 	}
@@ -104,23 +105,23 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	s.opts.trust(&plan.Options)
 	plan.Options.BodyBudget = runBodyBudget
-	engine, err := delivery.New(plan.Options)
+	eng, err := engine.New(plan.Options)
 	if err != nil {
-		if errors.Is(err, delivery.ErrBadOptions) {
+		if errors.Is(err, engine.ErrBadOptions) {
 			badRequest(w, requestError(err))
 		} else {
 			writeError(w, http.StatusInternalServerError, "%v", err)
 		}
 		return
 	}
-	defer engine.Close()
+	defer eng.Close()
 
 	release, err := s.admit(ctx, max(plan.Options.Workers, 1)) // the engine's default is 1
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "%s waited for deliveries in flight to drop under the server's cap: %v", run, context.Cause(ctx))
 		return
 	}
-	summary, runErr := engine.Stream(ctx, plan.Count, plan.Payload)
+	summary, runErr := eng.Stream(ctx, plan.Count, plan.Payload)
 	release()
 	mu.Lock()
 	defer mu.Unlock()
@@ -150,7 +151,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 const MaxAnswerResults = 1000
 
 // runBodyBudget is how many bytes of response bodies one /v1/send run keeps in all (see
-// delivery.Options.BodyBudget): the answer holds at most MaxAnswerResults records, and concurrent runs
+// engine.Options.BodyBudget): the answer holds at most MaxAnswerResults records, and concurrent runs
 // must not each hold the engine's default 64 MiB.
 const runBodyBudget = 4 << 20
 

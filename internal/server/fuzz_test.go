@@ -6,14 +6,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/server"
 	"github.com/wahook/wahook/send"
 )
 
 // FuzzDecodeSendRequest holds DecodeSendRequest to its contract: it never panics, every error it
 // returns is ErrBadRequest, and the options it accepts are ones PrepareSend takes or refuses with a
-// clear ErrBadSend, and whose engine options delivery.New accepts, but for a target's host name.
+// clear ErrBadSend, and whose engine options engine.New accepts, but for a target's host name.
 func FuzzDecodeSendRequest(f *testing.F) {
 	for _, seed := range []string{
 		`{"target":"http://127.0.0.1:8080/webhook","provider":"innopaas"}`,
@@ -55,11 +55,11 @@ func FuzzDecodeSendRequest(f *testing.F) {
 		}
 		require.NotEmpty(t, payloads)
 		require.Empty(t, opts.TLS.CAFile, "the control API never names a file for the engine to read")
-		e, err := delivery.New(dopts)
+		e, err := engine.New(dopts)
 		if err != nil {
 			// The engine alone checks the target's host name (http://:0 has none); the handler answers
 			// its refusal 400, naming "target".
-			var oe *delivery.FieldError
+			var oe *engine.FieldError
 			require.ErrorAs(t, err, &oe, "decoded options the engine refuses")
 			require.Equal(t, "Target", oe.Field, "decoded options the engine refuses")
 			return
@@ -69,10 +69,10 @@ func FuzzDecodeSendRequest(f *testing.F) {
 }
 
 // prepareAll is send.Prepare with every payload of the plan made.
-func prepareAll(opts send.Options) ([]delivery.Payload, delivery.Options, error) {
+func prepareAll(opts send.Options) ([]engine.Payload, engine.Options, error) {
 	plan, err := send.Prepare(opts)
 	if err != nil {
-		return nil, delivery.Options{}, err
+		return nil, engine.Options{}, err
 	}
 	payloads, err := plan.All()
 	return payloads, plan.Options, err

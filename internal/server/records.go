@@ -26,7 +26,7 @@ type Record struct {
 
 // MaxRecordBody is how much of a receiver's answer the records in the ring keep (GET /v1/deliveries
 // and the page): the ring holds thousands of them. The answer to POST /v1/send carries what the
-// engine kept, up to delivery.MaxResponseBody per attempt (less once the run's delivery.BodyBudget
+// engine kept, up to engine.MaxResponseBody per attempt (less once the run's delivery.BodyBudget
 // is spent, which its bodyClipped says).
 const MaxRecordBody = 1 << 10
 

@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/media"
 
-	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 	"github.com/wahook/wahook/send"
@@ -35,7 +35,7 @@ const (
 	// MaxCount caps "count".
 	MaxCount = 100_000
 	// MaxWorkers caps "workers": the engine's own bound, as for wahook send.
-	MaxWorkers = delivery.MaxWorkers
+	MaxWorkers = engine.MaxWorkers
 	// MaxRetries caps the number of delays in "retries".
 	MaxRetries = 32
 	// MaxTimeout caps "timeout", the bound on one attempt.
@@ -302,7 +302,7 @@ func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 }
 
 // requestFields names the field of a /v1/send body that sets each option send.Prepare or the engine
-// may refuse by name (a *delivery.FieldError).
+// may refuse by name (a *engine.FieldError).
 var requestFields = map[string]string{
 	"Credentials.User": "authUser", "Credentials.Token": "authToken", "Header": "header", "URL": "target",
 	"Target": "target", "Timeout": "timeout", "Workers": "workers", "TimeScale": "timeScale", "Rate": "rate",
@@ -313,7 +313,7 @@ var requestFields = map[string]string{
 // naming the JSON field that set the option, its message bounded, since it may quote a header name of
 // any length. Other errors are returned as they are.
 func requestError(err error) error {
-	var fe *delivery.FieldError
+	var fe *engine.FieldError
 	if errors.As(err, &fe) {
 		if name := requestFields[fe.Field]; name != "" {
 			return fmt.Errorf("%w: %s: %s", ErrBadRequest, name, truncate(fe.Err.Error(), 200))

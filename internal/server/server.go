@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/mockprovider"
 )
 
@@ -444,7 +445,7 @@ func (s *Server) cut(ctx context.Context, r delivery.Result) {
 
 // trust gives the engine options of one of the server's sends its TLS settings: no verification
 // when the server or the send asks for none, else the server's RootCAs.
-func (o *Options) trust(d *delivery.Options) {
+func (o *Options) trust(d *engine.Options) {
 	d.Insecure = d.Insecure || o.TLS.Insecure
 	if !d.Insecure {
 		d.RootCAs = o.TLS.RootCAs

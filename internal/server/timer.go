@@ -5,7 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/dispatch"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 	"github.com/wahook/wahook/send"
@@ -20,7 +21,7 @@ type timer struct {
 	provider schemas.Provider
 	types    []string
 	every    time.Duration
-	engine   *delivery.Engine
+	engine   *engine.Engine
 	gen      *mockprovider.Generator // made when the server binds, once its URL is known
 	inFlight atomic.Int32
 }
@@ -64,11 +65,11 @@ func newTimer(opts Options) (*timer, error) {
 	dopts := plan.Options
 	dopts.Workers = timerMaxInFlight
 	opts.trust(&dopts)
-	engine, err := delivery.New(dopts)
+	eng, err := engine.New(dopts)
 	if err != nil {
 		return bad("%w", err)
 	}
-	return &timer{provider: prov.Name, types: types, every: every, engine: engine}, nil
+	return &timer{provider: prov.Name, types: types, every: every, engine: eng}, nil
 }
 
 // startTimer makes the timer's generator, its links pointing at the server, and starts its loop.
@@ -126,7 +127,7 @@ func (s *Server) timerDeliver(index uint64) {
 	go func() {
 		defer s.tasks.done()
 		defer t.inFlight.Add(-1)
-		report, _ := t.engine.Run(s.work, []delivery.Payload{p.Delivery()})
+		report, _ := t.engine.Run(s.work, []engine.Payload{dispatch.Payload(p)})
 		for _, res := range report.Results {
 			res.Index = int(index)
 			rec := s.ring.add(newRecord("timer", res, time.Now(), MaxRecordBody))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wahook/wahook/conformance"
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
@@ -410,7 +411,7 @@ func decode(body []byte) (doc any, prov *mockprovider.Provider, ok bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	doc, err := schemas.Decode(body)
+	doc, err := jsoninput.Decode(body)
 	if err != nil {
 		return nil, nil, false
 	}

@@ -29,9 +29,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/examples/receiver"
 	"github.com/wahook/wahook/examples/receiver/broken"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/headerline"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		name, value, err := headerline.Parse(line)
 		if err == nil {
 			// A header no sender can send could never arrive: every request would be refused.
-			err = delivery.CheckHeaderField(name, value)
+			err = engine.CheckHeaderField(name, value)
 		}
 		if err != nil {
 			return fail(fmt.Errorf("--auth-header: %w", err))

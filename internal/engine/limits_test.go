@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // TestWorkersCostNothingUntilUsed: connection slots are made as requests need them, so the largest
@@ -22,18 +22,18 @@ func TestWorkersCostNothingUntilUsed(t *testing.T) {
 	const target = "http://127.0.0.1:1/webhook"
 	allocs := func(workers int) float64 {
 		return testing.AllocsPerRun(20, func() {
-			e, err := delivery.New(delivery.Options{Target: target, Workers: workers})
+			e, err := engine.New(engine.Options{Target: target, Workers: workers})
 			if err != nil {
 				panic(err)
 			}
 			e.Close()
 		})
 	}
-	one, most := allocs(1), allocs(delivery.MaxWorkers)
-	assert.LessOrEqual(t, most, one+2, "New with %d workers allocates per worker", delivery.MaxWorkers)
+	one, most := allocs(1), allocs(engine.MaxWorkers)
+	assert.LessOrEqual(t, most, one+2, "New with %d workers allocates per worker", engine.MaxWorkers)
 
 	srv, opened := countingServer(t)
-	report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, Workers: delivery.MaxWorkers}, makePayloads(3))
+	report, err := engine.Run(context.Background(), engine.Options{Target: srv.URL, Workers: engine.MaxWorkers}, makePayloads(3))
 	require.NoError(t, err)
 	assert.Equal(t, 3, report.Summary.Acked)
 	assert.LessOrEqual(t, opened.Load(), int32(3))
@@ -46,7 +46,7 @@ func TestRateSaturates(t *testing.T) {
 		rec := &recorder{}
 		srv := serve(t, rec)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		report, err := delivery.Run(ctx, delivery.Options{Target: srv.URL, Workers: 4, Rate: rate}, makePayloads(5))
+		report, err := engine.Run(ctx, engine.Options{Target: srv.URL, Workers: 4, Rate: rate}, makePayloads(5))
 		cancel()
 		require.ErrorIs(t, err, context.DeadlineExceeded, "rate %v", rate)
 		assert.Len(t, rec.Hits(), 1, "rate %v: only the first request goes out", rate)
@@ -65,13 +65,13 @@ func TestRetryDelaySaturates(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	report, err := delivery.Run(ctx, delivery.Options{
+	report, err := engine.Run(ctx, engine.Options{
 		Target: srv.URL, Retries: []time.Duration{2_000_000 * time.Hour, 2_000_000 * time.Hour}, TimeScale: 10,
 	}, makePayloads(1))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Len(t, rec.Hits(), 1, "the retry is not due within the run")
 	res := report.Results[0]
-	assert.Equal(t, delivery.Cancelled, res.Outcome)
+	assert.Equal(t, engine.Cancelled, res.Outcome)
 	assert.True(t, res.PendingRetry)
 	assert.Greater(t, res.RetryAt.Sub(start), 200*365*24*time.Hour, "due in about 292 years")
 }
@@ -79,7 +79,7 @@ func TestRetryDelaySaturates(t *testing.T) {
 // TestBodyBudget: a run keeps whole response bodies until it has kept Options.BodyBudget bytes of
 // them; after that each attempt keeps clippedBody bytes and says so, while short bodies stay whole.
 func TestBodyBudget(t *testing.T) {
-	assert.Equal(t, 64<<20, delivery.DefaultBodyBudget)
+	assert.Equal(t, 64<<20, engine.DefaultBodyBudget)
 	big := strings.Repeat("e", 30_000)
 	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -91,7 +91,7 @@ func TestBodyBudget(t *testing.T) {
 		_, _ = io.WriteString(w, big)
 	}))
 	// One worker, so that the bodies are read in payload order.
-	report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, BodyBudget: 100_000}, makePayloads(6))
+	report, err := engine.Run(context.Background(), engine.Options{Target: srv.URL, BodyBudget: 100_000}, makePayloads(6))
 	require.NoError(t, err)
 	for i, res := range report.Results {
 		a := res.Attempts[0]
@@ -100,7 +100,7 @@ func TestBodyBudget(t *testing.T) {
 			assert.Equal(t, big, string(a.Body), "attempt %d", i)
 			assert.False(t, a.BodyClipped, "attempt %d", i)
 		case i < 5:
-			assert.Equal(t, big[:delivery.ClippedBody], string(a.Body), "attempt %d", i)
+			assert.Equal(t, big[:engine.ClippedBody], string(a.Body), "attempt %d", i)
 			assert.True(t, a.BodyClipped, "attempt %d", i)
 			assert.False(t, a.BodyTruncated, "attempt %d: clipped, not truncated", i)
 			assert.Equal(t, http.StatusInternalServerError, a.Status)
@@ -112,7 +112,7 @@ func TestBodyBudget(t *testing.T) {
 	assert.True(t, report.Results[4].Attempts[0].BodyClipped)
 
 	// The default budget keeps all of a modest run's bodies.
-	report, err = delivery.Run(context.Background(), delivery.Options{Target: srv.URL}, makePayloads(5))
+	report, err = engine.Run(context.Background(), engine.Options{Target: srv.URL}, makePayloads(5))
 	require.NoError(t, err)
 	for _, res := range report.Results {
 		assert.Equal(t, big, string(res.Attempts[0].Body))
@@ -123,15 +123,15 @@ func TestBodyBudget(t *testing.T) {
 // 10 seconds; one given a Timeout keeps it. That attempts end at the engine's bound is
 // TestErrorClasses's to show, with a short one.
 func TestDefaultTimeout(t *testing.T) {
-	assert.Equal(t, 10*time.Second, delivery.DefaultTimeout)
+	assert.Equal(t, 10*time.Second, engine.DefaultTimeout)
 	for _, tt := range []struct {
 		given, want time.Duration
 	}{
-		{0, delivery.DefaultTimeout},
+		{0, engine.DefaultTimeout},
 		{time.Millisecond, time.Millisecond},
 		{time.Hour, time.Hour},
 	} {
-		e, err := delivery.New(delivery.Options{Target: "http://127.0.0.1:1/", Timeout: tt.given})
+		e, err := engine.New(engine.Options{Target: "http://127.0.0.1:1/", Timeout: tt.given})
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, e.Timeout(), "Timeout %v", tt.given)
 		e.Close()

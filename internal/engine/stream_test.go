@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // TestStreamMatchesRun: Stream delivers what Run delivers, in the same order, with the same
@@ -21,20 +21,20 @@ func TestStreamMatchesRun(t *testing.T) {
 	payloads := makePayloads(200)
 	for _, shuffle := range []bool{false, true} {
 		t.Run(fmt.Sprintf("shuffle=%v", shuffle), func(t *testing.T) {
-			opts := func(onResult func(delivery.Result)) delivery.Options {
-				return delivery.Options{Duplicates: 0.3, Shuffle: shuffle, Seed: 7, OnResult: onResult}
+			opts := func(onResult func(engine.Result)) engine.Options {
+				return engine.Options{Duplicates: 0.3, Shuffle: shuffle, Seed: 7, OnResult: onResult}
 			}
 			runRec, streamRec := &recorder{}, &recorder{}
 			o := opts(nil)
 			o.Target = serve(t, runRec).URL
-			report, err := delivery.Run(context.Background(), o, payloads)
+			report, err := engine.Run(context.Background(), o, payloads)
 			require.NoError(t, err)
 
-			var results []delivery.Result
-			o = opts(func(r delivery.Result) { results = append(results, r) })
+			var results []engine.Result
+			o = opts(func(r engine.Result) { results = append(results, r) })
 			o.Target = serve(t, streamRec).URL
 			calls := 0
-			summary, err := stream(o, len(payloads), func(i int) (delivery.Payload, error) {
+			summary, err := stream(o, len(payloads), func(i int) (engine.Payload, error) {
 				calls++
 				return payloads[i], nil
 			})
@@ -56,10 +56,10 @@ func TestStreamMatchesRun(t *testing.T) {
 	}
 }
 
-func stream(o delivery.Options, n int, payload func(int) (delivery.Payload, error)) (delivery.Summary, error) {
-	e, err := delivery.New(o)
+func stream(o engine.Options, n int, payload func(int) (engine.Payload, error)) (engine.Summary, error) {
+	e, err := engine.New(o)
 	if err != nil {
-		return delivery.Summary{}, err
+		return engine.Summary{}, err
 	}
 	defer e.Close()
 	return e.Stream(context.Background(), n, payload)
@@ -72,10 +72,10 @@ func TestStreamPayloadError(t *testing.T) {
 	payloads := makePayloads(10)
 	boom := errors.New("boom")
 	results := 0
-	summary, err := stream(delivery.Options{Target: serve(t, rec).URL, OnResult: func(delivery.Result) { results++ }}, 10,
-		func(i int) (delivery.Payload, error) {
+	summary, err := stream(engine.Options{Target: serve(t, rec).URL, OnResult: func(engine.Result) { results++ }}, 10,
+		func(i int) (engine.Payload, error) {
 			if i == 4 {
-				return delivery.Payload{}, boom
+				return engine.Payload{}, boom
 			}
 			return payloads[i], nil
 		})
@@ -97,7 +97,7 @@ func TestStreamHugeCount(t *testing.T) {
 	defer cancel()
 	var heap uint64
 	settled := 0
-	e, err := delivery.New(delivery.Options{Target: serve(t, okHandler).URL, Workers: 4, OnResult: func(delivery.Result) {
+	e, err := engine.New(engine.Options{Target: serve(t, okHandler).URL, Workers: 4, OnResult: func(engine.Result) {
 		if settled++; settled == 300 {
 			runtime.GC()
 			var m runtime.MemStats
@@ -109,8 +109,8 @@ func TestStreamHugeCount(t *testing.T) {
 	require.NoError(t, err)
 	defer e.Close()
 	body := []byte(`{"id":"x"}`)
-	summary, err := e.Stream(ctx, n, func(i int) (delivery.Payload, error) {
-		return delivery.Payload{ID: fmt.Sprint(i), Body: body}, nil
+	summary, err := e.Stream(ctx, n, func(i int) (engine.Payload, error) {
+		return engine.Payload{ID: fmt.Sprint(i), Body: body}, nil
 	})
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, n, summary.Scheduled)
@@ -122,9 +122,9 @@ func TestStreamHugeCount(t *testing.T) {
 // TestStreamRefusesHugeShuffle: a shuffled run draws its whole schedule, so a count it cannot hold
 // is refused up front, naming the field.
 func TestStreamRefusesHugeShuffle(t *testing.T) {
-	_, err := stream(delivery.Options{Target: "http://127.0.0.1:1/", Shuffle: true}, delivery.MaxShuffle+1,
-		func(int) (delivery.Payload, error) { panic("no payload is made") })
-	var fe *delivery.FieldError
+	_, err := stream(engine.Options{Target: "http://127.0.0.1:1/", Shuffle: true}, engine.MaxShuffle+1,
+		func(int) (engine.Payload, error) { panic("no payload is made") })
+	var fe *engine.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "Shuffle", fe.Field)
 }
@@ -134,10 +134,10 @@ func TestStreamRefusesHugeShuffle(t *testing.T) {
 func TestStreamCancelledBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	e, err := delivery.New(delivery.Options{Target: "http://127.0.0.1:1/"})
+	e, err := engine.New(engine.Options{Target: "http://127.0.0.1:1/"})
 	require.NoError(t, err)
 	defer e.Close()
-	summary, err := e.Stream(ctx, 1000, func(int) (delivery.Payload, error) { return delivery.Payload{}, nil })
+	summary, err := e.Stream(ctx, 1000, func(int) (engine.Payload, error) { return engine.Payload{}, nil })
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1000, summary.Scheduled)
 	assert.Equal(t, 1000, summary.Cancelled)
@@ -152,7 +152,7 @@ func TestPercentilesPastExact(t *testing.T) {
 		in[i] = time.Duration(i+1) * 997 * time.Nanosecond // 1µs to 0.3s
 	}
 	rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { in[i], in[j] = in[j], in[i] })
-	got := delivery.Percentiles(in)
+	got := engine.Percentiles(in)
 	exact := func(p int) time.Duration { return time.Duration((p*n+99)/100) * 997 }
 	for _, c := range []struct {
 		p   int
@@ -173,9 +173,9 @@ func TestPercentilesPastExact(t *testing.T) {
 func TestStreamNoMore(t *testing.T) {
 	rec := &recorder{}
 	payloads := makePayloads(10)
-	summary, err := stream(delivery.Options{Target: serve(t, rec).URL, Duplicates: 0.5, Seed: 3}, 1_000_000, func(i int) (delivery.Payload, error) {
+	summary, err := stream(engine.Options{Target: serve(t, rec).URL, Duplicates: 0.5, Seed: 3}, 1_000_000, func(i int) (engine.Payload, error) {
 		if i == 6 {
-			return delivery.Payload{}, delivery.ErrNoMore
+			return engine.Payload{}, engine.ErrNoMore
 		}
 		return payloads[i], nil
 	})

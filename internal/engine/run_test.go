@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // itnioRetries is a schedule of minutes, as a provider documents; scale turns it into milliseconds.
@@ -41,7 +41,7 @@ func TestRetryDelays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := delivery.New(delivery.Options{Target: "http://127.0.0.1:1/", Retries: itnioRetries, TimeScale: tt.timeScale})
+			e, err := engine.New(engine.Options{Target: "http://127.0.0.1:1/", Retries: itnioRetries, TimeScale: tt.timeScale})
 			require.NoError(t, err)
 			defer e.Close()
 			assert.Equal(t, tt.want, e.RetryDelays())
@@ -58,13 +58,13 @@ func TestRetryDueTime(t *testing.T) {
 	srv := serve(t, rec)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	report, err := delivery.Run(ctx, delivery.Options{
+	report, err := engine.Run(ctx, engine.Options{
 		Target: srv.URL, Retries: itnioRetries, TimeScale: scale * 100, // 15s: never due within the test
-		OnAttempt: func(delivery.Attempt) { cancel() },
+		OnAttempt: func(engine.Attempt) { cancel() },
 	}, makePayloads(1))
 	require.ErrorIs(t, err, context.Canceled)
 	res := report.Results[0]
-	assert.Equal(t, delivery.Cancelled, res.Outcome)
+	assert.Equal(t, engine.Cancelled, res.Outcome)
 	require.True(t, res.PendingRetry)
 	require.Len(t, res.Attempts, 1)
 	a := res.Attempts[0]
@@ -76,12 +76,12 @@ func TestRetrySchedule(t *testing.T) {
 	tests := []struct {
 		name     string
 		failures int // answers 503 this many times, then 200
-		outcome  delivery.Outcome
+		outcome  engine.Outcome
 		attempts int
 	}{
-		{"acked first time", 0, delivery.Acked, 1},
-		{"acked on the third attempt", 2, delivery.Acked, 3},
-		{"failed after every retry", 100, delivery.Failed, 4},
+		{"acked first time", 0, engine.Acked, 1},
+		{"acked on the third attempt", 2, engine.Acked, 3},
+		{"failed after every retry", 100, engine.Failed, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,8 +92,8 @@ func TestRetrySchedule(t *testing.T) {
 				}
 			}}
 			srv := serve(t, rec)
-			report, err := delivery.Run(context.Background(),
-				delivery.Options{Target: srv.URL, Retries: itnioRetries, TimeScale: scale}, makePayloads(1))
+			report, err := engine.Run(context.Background(),
+				engine.Options{Target: srv.URL, Retries: itnioRetries, TimeScale: scale}, makePayloads(1))
 			require.NoError(t, err)
 			res := report.Results[0]
 			assert.Equal(t, tt.outcome, res.Outcome)
@@ -131,10 +131,10 @@ func TestRetryWaitDoesNotHoldWorker(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	acked := 0
-	report, err := delivery.Run(ctx, delivery.Options{
+	report, err := engine.Run(ctx, engine.Options{
 		Target: srv.URL, Retries: []time.Duration{time.Hour},
-		OnResult: func(r delivery.Result) {
-			if r.Outcome == delivery.Acked {
+		OnResult: func(r engine.Result) {
+			if r.Outcome == engine.Acked {
 				if acked++; acked == 2 {
 					cancel()
 				}
@@ -148,16 +148,16 @@ func TestRetryWaitDoesNotHoldWorker(t *testing.T) {
 }
 
 func TestDuplicates(t *testing.T) {
-	run := func(seed uint64, shuffle bool) (delivery.Report, *recorder) {
+	run := func(seed uint64, shuffle bool) (engine.Report, *recorder) {
 		rec := &recorder{}
 		srv := serve(t, rec)
-		report, err := delivery.Run(context.Background(), delivery.Options{
+		report, err := engine.Run(context.Background(), engine.Options{
 			Target: srv.URL, Workers: 8, Duplicates: 0.3, Seed: seed, Shuffle: shuffle,
 		}, makePayloads(1000))
 		require.NoError(t, err)
 		return report, rec
 	}
-	duplicated := func(r delivery.Report) []int {
+	duplicated := func(r engine.Report) []int {
 		var idx []int
 		for _, res := range r.Results {
 			if res.Duplicate {
@@ -206,8 +206,8 @@ func TestShuffle(t *testing.T) {
 	order := func(shuffle bool, seed uint64) []string {
 		rec := &recorder{}
 		srv := serve(t, rec)
-		_, err := delivery.Run(context.Background(),
-			delivery.Options{Target: srv.URL, Shuffle: shuffle, Seed: seed}, makePayloads(50))
+		_, err := engine.Run(context.Background(),
+			engine.Options{Target: srv.URL, Shuffle: shuffle, Seed: seed}, makePayloads(50))
 		require.NoError(t, err)
 		return rec.IDs()
 	}
@@ -230,8 +230,8 @@ func TestShuffle(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	srv := serve(t, okHandler)
 	start := time.Now()
-	report, err := delivery.Run(context.Background(),
-		delivery.Options{Target: srv.URL, Workers: 4, Rate: 100}, makePayloads(31))
+	report, err := engine.Run(context.Background(),
+		engine.Options{Target: srv.URL, Workers: 4, Rate: 100}, makePayloads(31))
 	require.NoError(t, err)
 	assert.Equal(t, 31, report.Summary.Acked)
 	first, last := report.Results[0].Attempts[0].Start, report.Results[0].Attempts[0].Start
@@ -269,7 +269,7 @@ func TestLimiterSlots(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, delivery.LimiterSlots(tt.rate, tt.arrivals...))
+			assert.Equal(t, tt.want, engine.LimiterSlots(tt.rate, tt.arrivals...))
 		})
 	}
 }
@@ -282,17 +282,17 @@ func TestCallbacks(t *testing.T) {
 	}}
 	srv := serve(t, rec)
 	var attempts, results []string
-	report, err := delivery.Run(context.Background(), delivery.Options{
+	report, err := engine.Run(context.Background(), engine.Options{
 		Target: srv.URL, Workers: 4, Retries: []time.Duration{time.Millisecond},
 		// No locking: calls never overlap.
-		OnAttempt: func(a delivery.Attempt) { attempts = append(attempts, a.PayloadID) },
-		OnResult:  func(r delivery.Result) { results = append(results, r.PayloadID) },
+		OnAttempt: func(a engine.Attempt) { attempts = append(attempts, a.PayloadID) },
+		OnResult:  func(r engine.Result) { results = append(results, r.PayloadID) },
 	}, makePayloads(10))
 	require.NoError(t, err)
 	assert.Len(t, attempts, 20)
 	assert.Len(t, results, 10)
 	assert.Equal(t, 20, report.Summary.Attempts)
-	assert.Equal(t, 10, report.Summary.Errors[delivery.ClassHTTPStatus])
+	assert.Equal(t, 10, report.Summary.Errors[engine.ClassHTTPStatus])
 	assert.Equal(t, 20, report.Summary.Latency.Count, "acked and failed attempts both count")
 }
 
@@ -320,11 +320,11 @@ func TestCancelKeepsAccounts(t *testing.T) {
 	defer cancel()
 	var acked atomic.Int32
 	var cancelledAt atomic.Int64
-	report, err := delivery.Run(ctx, delivery.Options{
+	report, err := engine.Run(ctx, engine.Options{
 		Target: srv.URL, Workers: 4, Duplicates: 0.2, Seed: 7,
 		Retries: itnioRetries, TimeScale: 0.01, // a 600ms wait before the first retry
-		OnResult: func(r delivery.Result) {
-			if r.Outcome == delivery.Acked && acked.Add(1) == 20 {
+		OnResult: func(r engine.Result) {
+			if r.Outcome == engine.Acked && acked.Add(1) == 20 {
 				cancelledAt.Store(time.Now().UnixNano())
 				cancel()
 			}
@@ -353,7 +353,7 @@ func TestCancelKeepsAccounts(t *testing.T) {
 		k := key{res.Index, res.Duplicate}
 		assert.False(t, seen[k], "two results for %v", k)
 		seen[k] = true
-		if res.Outcome != delivery.Cancelled {
+		if res.Outcome != engine.Cancelled {
 			continue
 		}
 		last, attempted := res.Last()
@@ -363,11 +363,11 @@ func TestCancelKeepsAccounts(t *testing.T) {
 			assert.False(t, res.PendingRetry)
 		case res.PendingRetry:
 			pending++
-			assert.NotEqual(t, delivery.ClassCancelled, last.Class)
+			assert.NotEqual(t, engine.ClassCancelled, last.Class)
 			assert.False(t, res.RetryAt.IsZero())
 		default:
 			inFlight++
-			assert.Equal(t, delivery.ClassCancelled, last.Class)
+			assert.Equal(t, engine.ClassCancelled, last.Class)
 		}
 	}
 	assert.Equal(t, 200, len(seen)-s.Duplicates)
@@ -382,7 +382,7 @@ func TestCancelledBeforeStart(t *testing.T) {
 	cancel()
 	rec := &recorder{}
 	srv := serve(t, rec)
-	report, err := delivery.Run(ctx, delivery.Options{Target: srv.URL, Workers: 3, Rate: 1}, makePayloads(10))
+	report, err := engine.Run(ctx, engine.Options{Target: srv.URL, Workers: 3, Rate: 1}, makePayloads(10))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 10, report.Summary.Cancelled)
 	assert.Zero(t, report.Summary.Attempts)
@@ -390,7 +390,7 @@ func TestCancelledBeforeStart(t *testing.T) {
 }
 
 func TestEmptyRun(t *testing.T) {
-	report, err := delivery.Run(context.Background(), delivery.Options{Target: "http://127.0.0.1:1"}, nil)
+	report, err := engine.Run(context.Background(), engine.Options{Target: "http://127.0.0.1:1"}, nil)
 	require.NoError(t, err)
 	assert.Zero(t, report.Summary.Scheduled)
 	assert.Empty(t, report.Results)
@@ -412,16 +412,16 @@ func TestNoGoroutineLeak(t *testing.T) {
 			}
 		}))
 		defer slow.Close()
-		opts := delivery.Options{Target: slow.URL, Workers: 6, Retries: itnioRetries, TimeScale: 0.0001, Rate: 2000}
+		opts := engine.Options{Target: slow.URL, Workers: 6, Retries: itnioRetries, TimeScale: 0.0001, Rate: 2000}
 		for i := range 10 {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i*5)*time.Millisecond)
-			_, err := delivery.Run(ctx, opts, makePayloads(30))
+			_, err := engine.Run(ctx, opts, makePayloads(30))
 			cancel()
 			if err != nil {
 				require.ErrorIs(t, err, context.DeadlineExceeded)
 			}
 		}
-		e, err := delivery.New(opts)
+		e, err := engine.New(opts)
 		require.NoError(t, err)
 		var wg sync.WaitGroup
 		for range 3 { // concurrent runs on one engine
@@ -461,17 +461,17 @@ func TestPercentiles(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []time.Duration
-		want delivery.LatencyStats
+		want engine.LatencyStats
 	}{
-		{"none", nil, delivery.LatencyStats{}},
-		{"one", ms(7), delivery.LatencyStats{Count: 1, Min: 7e6, Mean: 7e6, P50: 7e6, P90: 7e6, P99: 7e6, Max: 7e6}},
-		{"four", ms(40, 10, 30, 20), delivery.LatencyStats{Count: 4, Min: 10e6, Mean: 25e6, P50: 20e6, P90: 40e6, P99: 40e6, Max: 40e6}},
-		{"hundred", ms(hundred...), delivery.LatencyStats{Count: 100, Min: 1e6, Mean: 50500e3, P50: 50e6, P90: 90e6, P99: 99e6, Max: 100e6}},
+		{"none", nil, engine.LatencyStats{}},
+		{"one", ms(7), engine.LatencyStats{Count: 1, Min: 7e6, Mean: 7e6, P50: 7e6, P90: 7e6, P99: 7e6, Max: 7e6}},
+		{"four", ms(40, 10, 30, 20), engine.LatencyStats{Count: 4, Min: 10e6, Mean: 25e6, P50: 20e6, P90: 40e6, P99: 40e6, Max: 40e6}},
+		{"hundred", ms(hundred...), engine.LatencyStats{Count: 100, Min: 1e6, Mean: 50500e3, P50: 50e6, P90: 90e6, P99: 99e6, Max: 100e6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := slices.Clone(tt.in)
-			assert.Equal(t, tt.want, delivery.Percentiles(in))
+			assert.Equal(t, tt.want, engine.Percentiles(in))
 			assert.Equal(t, tt.in, in, "input left as it was")
 		})
 	}
@@ -484,9 +484,9 @@ func TestSummaryIgnoresCancelledLatency(t *testing.T) {
 		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the client hanging up
 		<-r.Context().Done()
 	}))
-	report, err := delivery.Run(ctx, delivery.Options{Target: srv.URL}, makePayloads(1))
+	report, err := engine.Run(ctx, engine.Options{Target: srv.URL}, makePayloads(1))
 	require.True(t, errors.Is(err, context.DeadlineExceeded), err)
 	assert.Equal(t, 1, report.Summary.Attempts)
-	assert.Equal(t, delivery.ClassCancelled, report.Results[0].Attempts[0].Class)
+	assert.Equal(t, engine.ClassCancelled, report.Results[0].Attempts[0].Class)
 	assert.Zero(t, report.Summary.Latency.Count)
 }

@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 func TestCheckHeaderField(t *testing.T) {
@@ -49,30 +49,30 @@ func TestCheckHeaderField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
-			err := delivery.CheckHeaderField(tt.name, tt.value)
+			err := engine.CheckHeaderField(tt.name, tt.value)
 			if tt.wantErr == "" {
 				assert.NoError(t, err)
 				return
 			}
 			require.Error(t, err)
 			assert.Equal(t, tt.wantErr, err.Error())
-			assert.ErrorIs(t, err, delivery.ErrBadHeader)
+			assert.ErrorIs(t, err, engine.ErrBadHeader)
 		})
 	}
 }
 
 func TestCheckHeader(t *testing.T) {
-	assert.NoError(t, delivery.CheckHeader(nil))
-	assert.NoError(t, delivery.CheckHeader(http.Header{"A": {"1", "2"}, "b": nil}))
+	assert.NoError(t, engine.CheckHeader(nil))
+	assert.NoError(t, engine.CheckHeader(http.Header{"A": {"1", "2"}, "b": nil}))
 	// The first bad line in name order is reported, whatever the map's order.
 	for range 20 {
-		err := delivery.CheckHeader(http.Header{"Z(": {"v"}, "A": {"ok", "x\ny"}, "M M": nil})
+		err := engine.CheckHeader(http.Header{"Z(": {"v"}, "A": {"ok", "x\ny"}, "M M": nil})
 		require.Error(t, err)
 		assert.Equal(t, "A: control character 0x0a at byte 1 of the value", err.Error())
 	}
-	assert.NoError(t, delivery.CheckHeaderName("Host"))
-	assert.ErrorIs(t, delivery.CheckHeaderName("Ho st"), delivery.ErrBadHeader)
-	err := delivery.CheckHeaderValue("tok\x00en")
-	require.ErrorIs(t, err, delivery.ErrBadHeader)
+	assert.NoError(t, engine.CheckHeaderName("Host"))
+	assert.ErrorIs(t, engine.CheckHeaderName("Ho st"), engine.ErrBadHeader)
+	err := engine.CheckHeaderValue("tok\x00en")
+	require.ErrorIs(t, err, engine.ErrBadHeader)
 	assert.Equal(t, "control character 0x00 at byte 3 of the value", err.Error(), "the value itself, maybe a credential, is not quoted")
 }

@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // rawServer accepts connections on 127.0.0.1 and hands each to handle, for answers net/http's server
@@ -77,9 +77,9 @@ func TestRequestOnTheWire(t *testing.T) {
 		"X-Multi":    {"one", "two"},
 		"User-Agent": {"InnoPaaS-Webhook/1.0"},
 	}
-	payload := delivery.Payload{ID: "m1", Body: []byte("hello"), ContentType: "application/json; charset=utf-8"}
-	report, err := delivery.Run(context.Background(),
-		delivery.Options{Target: target + "/webhook?token=a%20b", Header: header}, []delivery.Payload{payload})
+	payload := engine.Payload{ID: "m1", Body: []byte("hello"), ContentType: "application/json; charset=utf-8"}
+	report, err := engine.Run(context.Background(),
+		engine.Options{Target: target + "/webhook?token=a%20b", Header: header}, []engine.Payload{payload})
 	require.NoError(t, err)
 	require.Equal(t, 1, report.Summary.Acked, report.Results[0].Attempts[0].Err)
 	host := strings.TrimPrefix(target, "http://")
@@ -109,7 +109,7 @@ func TestUserAgent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
 			srv := serve(t, rec)
-			_, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, Header: tt.header}, makePayloads(1))
+			_, err := engine.Run(context.Background(), engine.Options{Target: srv.URL, Header: tt.header}, makePayloads(1))
 			require.NoError(t, err)
 			require.Len(t, rec.Hits(), 1)
 			assert.Equal(t, tt.want, rec.Hits()[0].Header.Values("User-Agent"))
@@ -122,10 +122,10 @@ func TestBasicAuthFromTargetURL(t *testing.T) {
 	srv := serve(t, rec)
 	target := strings.Replace(srv.URL, "http://", "http://hook-user:p%40ss@", 1)
 
-	_, err := delivery.Run(context.Background(), delivery.Options{Target: target}, makePayloads(1))
+	_, err := engine.Run(context.Background(), engine.Options{Target: target}, makePayloads(1))
 	require.NoError(t, err)
-	_, err = delivery.Run(context.Background(),
-		delivery.Options{Target: target, Header: http.Header{"authorization": {"Bearer given"}}}, makePayloads(1))
+	_, err = engine.Run(context.Background(),
+		engine.Options{Target: target, Header: http.Header{"authorization": {"Bearer given"}}}, makePayloads(1))
 	require.NoError(t, err)
 
 	hits := rec.Hits()
@@ -169,27 +169,27 @@ func TestUnsendableHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
 			srv := serve(t, rec)
-			opts := delivery.Options{Target: srv.URL, Retries: []time.Duration{time.Millisecond, time.Millisecond}}
+			opts := engine.Options{Target: srv.URL, Retries: []time.Duration{time.Millisecond, time.Millisecond}}
 
 			payloads := makePayloads(2)
 			payloads[0].Header = tt.header
-			report, err := delivery.Run(context.Background(), opts, payloads)
+			report, err := engine.Run(context.Background(), opts, payloads)
 			require.NoError(t, err)
-			assert.Equal(t, delivery.Acked, report.Results[1].Outcome)
+			assert.Equal(t, engine.Acked, report.Results[1].Outcome)
 			res := report.Results[0]
 
 			withOpts := opts
 			withOpts.Header = tt.header
-			_, newErr := delivery.New(withOpts)
+			_, newErr := engine.New(withOpts)
 			if tt.wantErr == "" {
 				assert.NoError(t, newErr)
-				assert.Equal(t, delivery.Acked, res.Outcome, "attempts: %+v", res.Attempts)
+				assert.Equal(t, engine.Acked, res.Outcome, "attempts: %+v", res.Attempts)
 				assert.Equal(t, []string{"m0000", "m0001"}, rec.IDs())
 				return
 			}
-			assert.Equal(t, delivery.Failed, res.Outcome)
+			assert.Equal(t, engine.Failed, res.Outcome)
 			require.Len(t, res.Attempts, 1, "not retried: nothing would change")
-			assert.Equal(t, delivery.ClassOther, res.Attempts[0].Class)
+			assert.Equal(t, engine.ClassOther, res.Attempts[0].Class)
 			assert.Equal(t, fmt.Sprintf("header: %s; nothing was sent, and it is not retried", tt.wantErr), res.Attempts[0].Err)
 			assert.Equal(t, []string{"m0001"}, rec.IDs())
 			assert.EqualError(t, newErr, "bad delivery options: Header: "+tt.wantErr)
@@ -201,7 +201,7 @@ func TestUnsendableHeaders(t *testing.T) {
 // again, so the next delivery succeeds on a new one instead of failing as a reset.
 func TestIdleConnectionClosedByReceiver(t *testing.T) {
 	srv, opened := countingServer(t)
-	e, err := delivery.New(delivery.Options{Target: srv.URL, Workers: 2})
+	e, err := engine.New(engine.Options{Target: srv.URL, Workers: 2})
 	require.NoError(t, err)
 	defer e.Close()
 
@@ -237,13 +237,13 @@ func TestCancelInterruptsPromptly(t *testing.T) {
 				<-arrived
 				cancel()
 			}()
-			report, err := delivery.Run(ctx, delivery.Options{Target: srv.URL, Insecure: scheme == "https", Timeout: time.Minute}, makePayloads(3))
+			report, err := engine.Run(ctx, engine.Options{Target: srv.URL, Insecure: scheme == "https", Timeout: time.Minute}, makePayloads(3))
 			require.ErrorIs(t, err, context.Canceled)
 			s := report.Summary
 			assert.Equal(t, 3, s.Cancelled)
 			assert.Equal(t, s.Scheduled, s.Acked+s.Failed+s.Cancelled)
 			a := report.Results[0].Attempts[0]
-			assert.Equal(t, delivery.ClassCancelled, a.Class)
+			assert.Equal(t, engine.ClassCancelled, a.Class)
 			assert.Contains(t, a.Err, "context canceled")
 			assert.Less(t, a.Latency, time.Minute, "cut by the cancellation, not by the timeout")
 		})
@@ -260,10 +260,10 @@ func TestResponseHeads(t *testing.T) {
 			_, _ = io.WriteString(conn, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"+
 				"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
 		})
-		report, err := delivery.Run(context.Background(), delivery.Options{Target: target}, makePayloads(1))
+		report, err := engine.Run(context.Background(), engine.Options{Target: target}, makePayloads(1))
 		require.NoError(t, err)
 		a := report.Results[0].Attempts[0]
-		assert.Equal(t, delivery.ClassNone, a.Class, a.Err)
+		assert.Equal(t, engine.ClassNone, a.Class, a.Err)
 		assert.Equal(t, 201, a.Status)
 		assert.Equal(t, "ok", string(a.Body))
 	})
@@ -279,11 +279,11 @@ func TestResponseHeads(t *testing.T) {
 			}
 		})
 		start := time.Now()
-		report, err := delivery.Run(context.Background(), delivery.Options{Target: target}, makePayloads(1))
+		report, err := engine.Run(context.Background(), engine.Options{Target: target}, makePayloads(1))
 		require.NoError(t, err)
 		assert.Less(t, time.Since(start), 2*time.Second, "must not wait for the 10s timeout")
 		a := report.Results[0].Attempts[0]
-		assert.Equal(t, delivery.ClassProtocol, a.Class, a.Err)
+		assert.Equal(t, engine.ClassProtocol, a.Class, a.Err)
 		assert.Equal(t, "response head longer than 65536 bytes", a.Err)
 	})
 }
@@ -294,11 +294,11 @@ func TestAnswerBeforeBodyRead(t *testing.T) {
 	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "too large", http.StatusRequestEntityTooLarge)
 	}))
-	payload := delivery.Payload{ID: "big", Body: []byte(strings.Repeat("x", 8<<20))}
-	report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL}, []delivery.Payload{payload})
+	payload := engine.Payload{ID: "big", Body: []byte(strings.Repeat("x", 8<<20))}
+	report, err := engine.Run(context.Background(), engine.Options{Target: srv.URL}, []engine.Payload{payload})
 	require.NoError(t, err)
 	a := report.Results[0].Attempts[0]
-	assert.Equal(t, delivery.ClassHTTPStatus, a.Class, a.Err)
+	assert.Equal(t, engine.ClassHTTPStatus, a.Class, a.Err)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, a.Status)
 }
 
@@ -330,11 +330,11 @@ func TestCloseClosesConnections(t *testing.T) {
 		}
 	})
 
-	_, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, Workers: 4}, makePayloads(20))
+	_, err := engine.Run(context.Background(), engine.Options{Target: srv.URL, Workers: 4}, makePayloads(20))
 	require.NoError(t, err)
 	assert.Eventually(t, func() bool { return open.Load() == 0 }, time.Second, 5*time.Millisecond, "after Run")
 
-	e, err := delivery.New(delivery.Options{Target: srv.URL + "/slow", Workers: 2})
+	e, err := engine.New(engine.Options{Target: srv.URL + "/slow", Workers: 2})
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {

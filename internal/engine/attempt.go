@@ -1,4 +1,4 @@
-package delivery
+package engine
 
 import (
 	"context"
@@ -13,92 +13,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// ErrorClass says what kind of failure an attempt met, so reports can group failures without parsing
-// error strings.
-type ErrorClass string
-
-// The error classes. ClassNone marks a successful attempt.
-const (
-	ClassNone       ErrorClass = ""
-	ClassTimeout    ErrorClass = "timeout"     // no complete answer within Options.Timeout
-	ClassRefused    ErrorClass = "refused"     // nothing listening at the target
-	ClassReset      ErrorClass = "reset"       // the connection closed or reset before a full answer
-	ClassTLS        ErrorClass = "tls"         // handshake or certificate verification failed
-	ClassRedirect   ErrorClass = "redirect"    // a 3xx, which providers do not follow
-	ClassHTTPStatus ErrorClass = "http-status" // an answer that is neither 2xx nor 3xx
-	ClassProtocol   ErrorClass = "protocol"    // an answer that is not HTTP/1.1 the engine can read
-	ClassCancelled  ErrorClass = "cancelled"   // the run's context ended during the attempt
-	ClassOther      ErrorClass = "other"       // anything else, such as a DNS failure
-)
-
-// The verdicts on an attempt that got no HTTP answer, for the tools that check a target with one
-// request before testing it: see Attempt.NoAnswer.
-var (
-	// ErrUnreachable means nothing at the target's address took a connection: it was refused, the
-	// name does not resolve, or no connection came within the timeout.
-	ErrUnreachable = errors.New("target unreachable")
-	// ErrNoAnswer means a connection was made but no HTTP answer came on it: the receiver reset or
-	// closed it, was too slow, answered something that is not HTTP, or failed the TLS handshake.
-	ErrNoAnswer = errors.New("no answer from the target")
-)
-
-// Attempt records one HTTP request of a delivery.
-type Attempt struct {
-	// Delivery is the index of the delivery's Result in Report.Results.
-	Delivery int
-	// PayloadID, Provider and Type are copied from the Payload.
-	PayloadID string
-	Provider  string
-	Type      string
-	// Attempt counts the delivery's attempts from 1.
-	Attempt int
-	// Duplicate is set on every attempt of a duplicate copy (see Options.Duplicates).
-	Duplicate bool
-	// RequestBytes is the length of the request body.
-	RequestBytes int
-	// Status is the response's status code, 0 when no response came.
-	Status int
-	// Start is when the request was sent, Latency how long until the response body was read.
-	Start   time.Time
-	Latency time.Duration
-	// Body holds the start of the response body, at most MaxResponseBody bytes.
-	Body []byte
-	// BodyTruncated is set when the response body was longer than MaxResponseBody. The rest was never
-	// read and the connection was closed.
-	BodyTruncated bool
-	// BodyClipped is set when Body holds only the first clippedBody bytes of what was read, because the
-	// run had already kept Options.BodyBudget bytes of response bodies.
-	BodyClipped bool
-	// Class is ClassNone for a 2xx, else the kind of failure.
-	Class ErrorClass
-	// Err describes the failure for people: the status line, or what the engine was doing when the
-	// exchange failed and how much of the answer had come ("timeout after 2s while reading the
-	// response head: got 2 bytes"). It is "" for a 2xx.
-	Err string
-	// RetryAt is when the delivery's next attempt is due, after this one failed; zero when none
-	// follows (it succeeded, was the last the schedule allows, or the run ended).
-	RetryAt time.Time
-	// unreached is set when the attempt failed before any connection to the target was open.
-	unreached bool
-}
-
-// OK reports whether the attempt was acknowledged with a 2xx.
-func (a Attempt) OK() bool { return a.Class == ClassNone }
-
-// NoAnswer returns nil when the attempt got an HTTP answer, whatever its status. Otherwise it returns
-// an error wrapping ErrUnreachable, when nothing at target took a connection, or ErrNoAnswer, and
-// saying why in the attempt's words: "target unreachable: http://127.0.0.1:9/: connection refused".
-// A cancelled attempt gets one wrapping ErrNoAnswer too: check the run's context first.
-func (a Attempt) NoAnswer(target string) error {
-	switch {
-	case a.Status != 0:
-		return nil
-	case a.unreached:
-		return fmt.Errorf("%w: %s: %s", ErrUnreachable, target, a.Err)
-	}
-	return fmt.Errorf("%w: %s: %s", ErrNoAnswer, target, a.Err)
-}
 
 // attempt sends one request for d on a connection of the engine, w's while it lasts, and records it.
 // ctx is the run's context: its end makes the attempt ClassCancelled, whereas running out of
@@ -125,7 +39,7 @@ func (e *Engine) attempt(ctx context.Context, w *worker, d *delivery) Attempt {
 		a.Class = classify(ctx, err)
 		a.Err = e.describe(ctx, a.Class, r, err)
 		var f *failure
-		a.unreached = errors.As(err, &f) && f.stage == stageConnect && a.Class != ClassCancelled
+		a.Unreached = errors.As(err, &f) && f.stage == stageConnect && a.Class != ClassCancelled
 		return a
 	}
 	switch {

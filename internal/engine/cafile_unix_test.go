@@ -1,6 +1,6 @@
 //go:build unix
 
-package delivery_test
+package engine_test
 
 import (
 	"path/filepath"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // TestCAFileNotRegular: a named pipe or a device given as the CA file is refused at once, rather than
@@ -23,12 +23,12 @@ func TestCAFileNotRegular(t *testing.T) {
 	for _, path := range []string{fifo, "/dev/zero"} {
 		done := make(chan error, 1)
 		go func() {
-			_, err := delivery.New(delivery.Options{Target: "https://127.0.0.1:1/", CAFile: path})
+			_, err := engine.New(engine.Options{Target: "https://127.0.0.1:1/", CAFile: path})
 			done <- err
 		}()
 		select {
 		case err := <-done:
-			require.ErrorIs(t, err, delivery.ErrBadOptions)
+			require.ErrorIs(t, err, engine.ErrBadOptions)
 			assert.Regexp(t, regexp.QuoteMeta(path)+": a (named pipe|device), not a regular file", err.Error())
 		case <-time.After(5 * time.Second):
 			t.Fatalf("New with CA file %s did not return", path)

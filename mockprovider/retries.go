@@ -5,14 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/wahook/wahook/delivery"
 )
-
-// Delivery returns the payload as the delivery engine takes it.
-func (p Payload) Delivery() delivery.Payload {
-	return delivery.Payload{ID: p.ID, Provider: string(p.Provider), Type: p.Type, Body: p.Body, ContentType: p.ContentType}
-}
 
 // ParseRetries reads a retry schedule: "provider" (or "") for the provider's own, "none", or a
 // comma-separated list of durations such as "1m,3m,5m".

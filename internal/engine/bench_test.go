@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // BenchmarkRun delivers b.N payloads to a loopback receiver that answers 200 at once, so it measures
@@ -18,7 +18,7 @@ import (
 // sends the same requests with net/http's Transport and records nothing.
 func BenchmarkRun(b *testing.B) {
 	srv := serve(b, okHandler)
-	e, err := delivery.New(delivery.Options{Target: srv.URL, Workers: 8})
+	e, err := engine.New(engine.Options{Target: srv.URL, Workers: 8})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func BenchmarkNetHTTPClient(b *testing.B) {
 					failed.Add(1)
 					continue
 				}
-				req.Header["Content-Type"] = []string{delivery.DefaultContentType}
+				req.Header["Content-Type"] = []string{engine.DefaultContentType}
 				resp, err := tr.RoundTrip(req)
 				if err != nil {
 					failed.Add(1)

@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"bufio"
@@ -20,47 +20,47 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 func TestNewRejectsBadOptions(t *testing.T) {
 	const target = "http://127.0.0.1:1/webhook"
 	tests := []struct {
 		name  string
-		opts  delivery.Options
+		opts  engine.Options
 		field string // the field the FieldError names
 	}{
-		{"no target", delivery.Options{}, "Target"},
-		{"ftp scheme", delivery.Options{Target: "ftp://127.0.0.1/x"}, "Target"},
-		{"no scheme", delivery.Options{Target: "127.0.0.1:8080/webhook"}, "Target"},
-		{"no host", delivery.Options{Target: "http:///webhook"}, "Target"},
-		{"unparsable", delivery.Options{Target: "http://[::1/x"}, "Target"},
-		{"non-ASCII host", delivery.Options{Target: "http://bücher.example/webhook"}, "Target"},
-		{"negative timeout", delivery.Options{Target: target, Timeout: -time.Second}, "Timeout"},
-		{"negative workers", delivery.Options{Target: target, Workers: -1}, "Workers"},
-		{"negative rate", delivery.Options{Target: target, Rate: -1}, "Rate"},
-		{"negative time scale", delivery.Options{Target: target, TimeScale: -0.5}, "TimeScale"},
-		{"duplicates above 1", delivery.Options{Target: target, Duplicates: 1.5}, "Duplicates"},
-		{"negative retry", delivery.Options{Target: target, Retries: []time.Duration{time.Minute, -time.Minute}}, "Retries"},
-		{"insecure with CA file", delivery.Options{Target: target, Insecure: true, CAFile: "ca.pem"}, "Insecure"},
-		{"insecure with root CAs", delivery.Options{Target: target, Insecure: true, RootCAs: x509.NewCertPool()}, "Insecure"},
-		{"missing CA file", delivery.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")}, "CAFile"},
-		{"CA file is a directory", delivery.Options{Target: target, CAFile: t.TempDir()}, "CAFile"},
-		{"too many workers", delivery.Options{Target: target, Workers: delivery.MaxWorkers + 1}, "Workers"},
-		{"absurdly many workers", delivery.Options{Target: target, Workers: 100_000_000_000}, "Workers"},
-		{"negative body budget", delivery.Options{Target: target, BodyBudget: -1}, "BodyBudget"},
-		{"header name not a token", delivery.Options{Target: target, Header: http.Header{"X(bad": {"v"}}}, "Header"},
-		{"control character in a header value", delivery.Options{Target: target, Header: http.Header{"Authorization": {"a\x01b"}}}, "Header"},
-		{"line break in a header value", delivery.Options{Target: target, Header: http.Header{"X-A": {"a\r\nX-B: c"}}}, "Header"},
-		{"Host with a space", delivery.Options{Target: target, Header: http.Header{"Host": {"bad host"}}}, "Header"},
-		{"empty Host", delivery.Options{Target: target, Header: http.Header{"Host": {""}}}, "Header"},
+		{"no target", engine.Options{}, "Target"},
+		{"ftp scheme", engine.Options{Target: "ftp://127.0.0.1/x"}, "Target"},
+		{"no scheme", engine.Options{Target: "127.0.0.1:8080/webhook"}, "Target"},
+		{"no host", engine.Options{Target: "http:///webhook"}, "Target"},
+		{"unparsable", engine.Options{Target: "http://[::1/x"}, "Target"},
+		{"non-ASCII host", engine.Options{Target: "http://bücher.example/webhook"}, "Target"},
+		{"negative timeout", engine.Options{Target: target, Timeout: -time.Second}, "Timeout"},
+		{"negative workers", engine.Options{Target: target, Workers: -1}, "Workers"},
+		{"negative rate", engine.Options{Target: target, Rate: -1}, "Rate"},
+		{"negative time scale", engine.Options{Target: target, TimeScale: -0.5}, "TimeScale"},
+		{"duplicates above 1", engine.Options{Target: target, Duplicates: 1.5}, "Duplicates"},
+		{"negative retry", engine.Options{Target: target, Retries: []time.Duration{time.Minute, -time.Minute}}, "Retries"},
+		{"insecure with CA file", engine.Options{Target: target, Insecure: true, CAFile: "ca.pem"}, "Insecure"},
+		{"insecure with root CAs", engine.Options{Target: target, Insecure: true, RootCAs: x509.NewCertPool()}, "Insecure"},
+		{"missing CA file", engine.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")}, "CAFile"},
+		{"CA file is a directory", engine.Options{Target: target, CAFile: t.TempDir()}, "CAFile"},
+		{"too many workers", engine.Options{Target: target, Workers: engine.MaxWorkers + 1}, "Workers"},
+		{"absurdly many workers", engine.Options{Target: target, Workers: 100_000_000_000}, "Workers"},
+		{"negative body budget", engine.Options{Target: target, BodyBudget: -1}, "BodyBudget"},
+		{"header name not a token", engine.Options{Target: target, Header: http.Header{"X(bad": {"v"}}}, "Header"},
+		{"control character in a header value", engine.Options{Target: target, Header: http.Header{"Authorization": {"a\x01b"}}}, "Header"},
+		{"line break in a header value", engine.Options{Target: target, Header: http.Header{"X-A": {"a\r\nX-B: c"}}}, "Header"},
+		{"Host with a space", engine.Options{Target: target, Header: http.Header{"Host": {"bad host"}}}, "Header"},
+		{"empty Host", engine.Options{Target: target, Header: http.Header{"Host": {""}}}, "Header"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := delivery.New(tt.opts)
-			require.ErrorIs(t, err, delivery.ErrBadOptions)
+			e, err := engine.New(tt.opts)
+			require.ErrorIs(t, err, engine.ErrBadOptions)
 			assert.Nil(t, e)
-			var oe *delivery.FieldError
+			var oe *engine.FieldError
 			require.ErrorAs(t, err, &oe)
 			assert.Equal(t, tt.field, oe.Field)
 			assert.Equal(t, "bad delivery options: "+tt.field+": "+oe.Err.Error(), err.Error())
@@ -68,25 +68,25 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 
 	t.Run("message", func(t *testing.T) {
-		_, err := delivery.New(delivery.Options{Target: target, Workers: delivery.MaxWorkers + 1})
+		_, err := engine.New(engine.Options{Target: target, Workers: engine.MaxWorkers + 1})
 		assert.EqualError(t, err, "bad delivery options: Workers: 257, at most 256")
 	})
 	t.Run("CA file without certificates", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "ca.pem")
 		require.NoError(t, os.WriteFile(path, []byte("not a certificate\n"), 0o600))
-		_, err := delivery.New(delivery.Options{Target: target, CAFile: path})
-		require.ErrorIs(t, err, delivery.ErrBadOptions)
+		_, err := engine.New(engine.Options{Target: target, CAFile: path})
+		require.ErrorIs(t, err, engine.ErrBadOptions)
 		assert.EqualError(t, err, "bad delivery options: CAFile: "+path+" holds no PEM certificate")
 	})
 	t.Run("CA file larger than the limit", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "huge.pem")
-		require.NoError(t, os.WriteFile(path, make([]byte, delivery.CAFileLimit+1), 0o600))
-		_, err := delivery.New(delivery.Options{Target: target, CAFile: path})
-		require.ErrorIs(t, err, delivery.ErrBadOptions)
+		require.NoError(t, os.WriteFile(path, make([]byte, engine.CAFileLimit+1), 0o600))
+		_, err := engine.New(engine.Options{Target: target, CAFile: path})
+		require.ErrorIs(t, err, engine.ErrBadOptions)
 		assert.Contains(t, err.Error(), "is larger than 4194304 bytes")
 	})
 	t.Run("missing CA file keeps the cause", func(t *testing.T) {
-		_, err := delivery.New(delivery.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")})
+		_, err := engine.New(engine.Options{Target: target, CAFile: filepath.Join(t.TempDir(), "missing.pem")})
 		require.ErrorIs(t, err, fs.ErrNotExist)
 	})
 }
@@ -96,12 +96,12 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 	tests := []struct {
 		name    string
 		header  http.Header // Options.Header
-		payload delivery.Payload
+		payload engine.Payload
 		check   func(t *testing.T, h hit)
 	}{
 		{
 			name:    "default content type",
-			payload: delivery.Payload{Body: []byte("{}")},
+			payload: engine.Payload{Body: []byte("{}")},
 			check: func(t *testing.T, h hit) {
 				assert.Equal(t, []string{"application/json"}, h.Header.Values("Content-Type"))
 			},
@@ -109,7 +109,7 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 		{
 			name:    "payload content type wins",
 			header:  http.Header{"Content-Type": {"text/plain"}},
-			payload: delivery.Payload{Body: []byte("{}"), ContentType: "application/json; charset=utf-8"},
+			payload: engine.Payload{Body: []byte("{}"), ContentType: "application/json; charset=utf-8"},
 			check: func(t *testing.T, h hit) {
 				assert.Equal(t, []string{"application/json; charset=utf-8"}, h.Header.Values("Content-Type"))
 			},
@@ -117,7 +117,7 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 		{
 			name:    "content type from the options header",
 			header:  http.Header{"content-type": {"text/plain"}},
-			payload: delivery.Payload{Body: []byte("{}")},
+			payload: engine.Payload{Body: []byte("{}")},
 			check: func(t *testing.T, h hit) {
 				assert.Equal(t, []string{"text/plain"}, h.Header.Values("Content-Type"))
 			},
@@ -130,7 +130,7 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 				"Authorization": {auth},
 				"X-Multi":       {"one", "two"},
 			},
-			payload: delivery.Payload{Body: []byte("{}")},
+			payload: engine.Payload{Body: []byte("{}")},
 			check: func(t *testing.T, h hit) {
 				assert.Equal(t, []string{"InnoPaaS-Webhook/1.0"}, h.Header.Values("User-Agent"))
 				assert.Equal(t, []string{"IW1 account"}, h.Header.Values("Username"))
@@ -142,7 +142,7 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 		{
 			name:    "payload header replaces the options header of any case",
 			header:  http.Header{"X-Signature": {"run-wide"}, "X-Keep": {"kept"}},
-			payload: delivery.Payload{Body: []byte("{}"), Header: http.Header{"x-signature": {"per-payload"}}},
+			payload: engine.Payload{Body: []byte("{}"), Header: http.Header{"x-signature": {"per-payload"}}},
 			check: func(t *testing.T, h hit) {
 				assert.Equal(t, []string{"per-payload"}, h.Header.Values("X-Signature"))
 				assert.Equal(t, []string{"kept"}, h.Header.Values("X-Keep"))
@@ -151,7 +151,7 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 		{
 			name:    "payload keys that differ only in case are all sent",
 			header:  http.Header{"X-A": {"run-wide"}},
-			payload: delivery.Payload{Body: []byte("{}"), Header: http.Header{"X-A": {"one"}, "x-a": {"two"}}},
+			payload: engine.Payload{Body: []byte("{}"), Header: http.Header{"X-A": {"one"}, "x-a": {"two"}}},
 			check: func(t *testing.T, h hit) {
 				// In key order, whatever the map's: X-A before x-a.
 				assert.Equal(t, []string{"one", "two"}, h.Header.Values("X-A"))
@@ -160,7 +160,7 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 		{
 			name:    "host header sets the request host",
 			header:  http.Header{"host": {"receiver.example"}},
-			payload: delivery.Payload{Body: []byte("{}")},
+			payload: engine.Payload{Body: []byte("{}")},
 			check: func(t *testing.T, h hit) {
 				assert.Equal(t, "receiver.example", h.Host)
 			},
@@ -170,8 +170,8 @@ func TestHeadersArriveAsGiven(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
 			srv := serve(t, rec)
-			report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, Header: tt.header},
-				[]delivery.Payload{tt.payload})
+			report, err := engine.Run(context.Background(), engine.Options{Target: srv.URL, Header: tt.header},
+				[]engine.Payload{tt.payload})
 			require.NoError(t, err)
 			require.Equal(t, 1, report.Summary.Acked)
 			hits := rec.Hits()
@@ -210,7 +210,7 @@ func TestHeaderKeysVerbatim(t *testing.T) {
 	}()
 
 	header := http.Header{"UserName": {"alice"}, "x-lower": {"v"}}
-	report, err := delivery.Run(context.Background(), delivery.Options{Target: "http://" + ln.Addr().String(), Header: header},
+	report, err := engine.Run(context.Background(), engine.Options{Target: "http://" + ln.Addr().String(), Header: header},
 		makePayloads(1))
 	require.NoError(t, err)
 	assert.Equal(t, 1, report.Summary.Acked)
@@ -237,19 +237,19 @@ func TestErrorClasses(t *testing.T) {
 		handler http.HandlerFunc // nil: use target
 		target  string
 		status  int
-		class   delivery.ErrorClass
+		class   engine.ErrorClass
 	}{
 		{
 			name:    "2xx acks",
 			handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) },
 			status:  http.StatusAccepted,
-			class:   delivery.ClassNone,
+			class:   engine.ClassNone,
 		},
 		{
 			name:    "500",
 			handler: func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) },
 			status:  http.StatusInternalServerError,
-			class:   delivery.ClassHTTPStatus,
+			class:   engine.ClassHTTPStatus,
 		},
 		{
 			name: "302 is not followed",
@@ -257,7 +257,7 @@ func TestErrorClasses(t *testing.T) {
 				http.Redirect(w, r, elsewhere.URL, http.StatusFound)
 			},
 			status: http.StatusFound,
-			class:  delivery.ClassRedirect,
+			class:  engine.ClassRedirect,
 		},
 		{
 			name: "no answer times out",
@@ -269,7 +269,7 @@ func TestErrorClasses(t *testing.T) {
 				case <-release:
 				}
 			},
-			class: delivery.ClassTimeout,
+			class: engine.ClassTimeout,
 		},
 		{
 			name: "connection closed without an answer",
@@ -279,7 +279,7 @@ func TestErrorClasses(t *testing.T) {
 					conn.Close()
 				}
 			},
-			class: delivery.ClassReset,
+			class: engine.ClassReset,
 		},
 		{
 			name: "connection reset",
@@ -290,12 +290,12 @@ func TestErrorClasses(t *testing.T) {
 					conn.Close()
 				}
 			},
-			class: delivery.ClassReset,
+			class: engine.ClassReset,
 		},
 		{
 			name:   "connection refused",
 			target: refusedURL,
-			class:  delivery.ClassRefused,
+			class:  engine.ClassRefused,
 		},
 	}
 	for _, tt := range tests {
@@ -305,8 +305,8 @@ func TestErrorClasses(t *testing.T) {
 				target = serve(t, tt.handler).URL
 			}
 			start := time.Now()
-			report, err := delivery.Run(context.Background(),
-				delivery.Options{Target: target, Timeout: 200 * time.Millisecond}, makePayloads(1))
+			report, err := engine.Run(context.Background(),
+				engine.Options{Target: target, Timeout: 200 * time.Millisecond}, makePayloads(1))
 			require.NoError(t, err)
 			assert.Less(t, time.Since(start), 2*time.Second)
 			require.Len(t, report.Results, 1)
@@ -315,15 +315,15 @@ func TestErrorClasses(t *testing.T) {
 			a := res.Attempts[0]
 			assert.Equal(t, tt.class, a.Class, a.Err)
 			assert.Equal(t, tt.status, a.Status)
-			if tt.class == delivery.ClassNone {
-				assert.Equal(t, delivery.Acked, res.Outcome)
+			if tt.class == engine.ClassNone {
+				assert.Equal(t, engine.Acked, res.Outcome)
 				assert.Empty(t, a.Err)
 			} else {
-				assert.Equal(t, delivery.Failed, res.Outcome)
+				assert.Equal(t, engine.Failed, res.Outcome)
 				assert.NotEmpty(t, a.Err)
 				assert.Equal(t, 1, report.Summary.Errors[tt.class])
 			}
-			if tt.class == delivery.ClassTimeout {
+			if tt.class == engine.ClassTimeout {
 				assert.GreaterOrEqual(t, a.Latency, 200*time.Millisecond)
 			}
 		})
@@ -341,19 +341,19 @@ func TestResponseBodyCappedAt64KiB(t *testing.T) {
 		}
 	}))
 	exact := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, strings.Repeat("y", delivery.MaxResponseBody))
+		_, _ = io.WriteString(w, strings.Repeat("y", engine.MaxResponseBody))
 	}))
 
 	start := time.Now()
-	report, err := delivery.Run(context.Background(), delivery.Options{Target: endless.URL}, makePayloads(1))
+	report, err := engine.Run(context.Background(), engine.Options{Target: endless.URL}, makePayloads(1))
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 2*time.Second, "must not wait for the 10s timeout")
 	a := report.Results[0].Attempts[0]
 	assert.Len(t, a.Body, 65536)
 	assert.True(t, a.BodyTruncated)
-	assert.Equal(t, delivery.ClassNone, a.Class, "a 200 is an ack however long its body")
+	assert.Equal(t, engine.ClassNone, a.Class, "a 200 is an ack however long its body")
 
-	report, err = delivery.Run(context.Background(), delivery.Options{Target: exact.URL}, makePayloads(1))
+	report, err = engine.Run(context.Background(), engine.Options{Target: exact.URL}, makePayloads(1))
 	require.NoError(t, err)
 	a = report.Results[0].Attempts[0]
 	assert.Len(t, a.Body, 65536)
@@ -364,7 +364,7 @@ func TestResponseBodyKept(t *testing.T) {
 	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, `{"error":"bad signature"}`, http.StatusUnauthorized)
 	}))
-	report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL}, makePayloads(1))
+	report, err := engine.Run(context.Background(), engine.Options{Target: srv.URL}, makePayloads(1))
 	require.NoError(t, err)
 	a := report.Results[0].Attempts[0]
 	assert.Equal(t, "{\"error\":\"bad signature\"}\n", string(a.Body))
@@ -377,7 +377,7 @@ func TestResponseBodyKept(t *testing.T) {
 func TestConnectionsReused(t *testing.T) {
 	for _, workers := range []int{1, 4} {
 		srv, opened := countingServer(t)
-		report, err := delivery.Run(context.Background(), delivery.Options{Target: srv.URL, Workers: workers},
+		report, err := engine.Run(context.Background(), engine.Options{Target: srv.URL, Workers: workers},
 			makePayloads(40))
 		require.NoError(t, err)
 		assert.Equal(t, 40, report.Summary.Acked)
@@ -391,24 +391,24 @@ func TestTLS(t *testing.T) {
 	require.NoError(t, os.WriteFile(caFile,
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
 
-	loaded, err := delivery.LoadCAFile(caFile)
+	loaded, err := engine.LoadCAFile(caFile)
 	require.NoError(t, err)
 
 	tests := []struct {
 		name  string
-		opts  delivery.Options
-		class delivery.ErrorClass
+		opts  engine.Options
+		class engine.ErrorClass
 	}{
-		{"self-signed rejected by default", delivery.Options{}, delivery.ClassTLS},
-		{"insecure", delivery.Options{Insecure: true}, delivery.ClassNone},
-		{"server certificate as CA file", delivery.Options{CAFile: caFile}, delivery.ClassNone},
-		{"server certificate as root CA", delivery.Options{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}, delivery.ClassNone},
-		{"CA file loaded once as root CAs", delivery.Options{RootCAs: loaded}, delivery.ClassNone},
+		{"self-signed rejected by default", engine.Options{}, engine.ClassTLS},
+		{"insecure", engine.Options{Insecure: true}, engine.ClassNone},
+		{"server certificate as CA file", engine.Options{CAFile: caFile}, engine.ClassNone},
+		{"server certificate as root CA", engine.Options{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}, engine.ClassNone},
+		{"CA file loaded once as root CAs", engine.Options{RootCAs: loaded}, engine.ClassNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.Target = srv.URL
-			report, err := delivery.Run(context.Background(), tt.opts, makePayloads(1))
+			report, err := engine.Run(context.Background(), tt.opts, makePayloads(1))
 			require.NoError(t, err)
 			a := report.Results[0].Attempts[0]
 			assert.Equal(t, tt.class, a.Class, a.Err)
@@ -417,11 +417,11 @@ func TestTLS(t *testing.T) {
 
 	t.Run("https to a plain http receiver", func(t *testing.T) {
 		plain := serve(t, okHandler)
-		report, err := delivery.Run(context.Background(),
-			delivery.Options{Target: strings.Replace(plain.URL, "http:", "https:", 1)}, makePayloads(1))
+		report, err := engine.Run(context.Background(),
+			engine.Options{Target: strings.Replace(plain.URL, "http:", "https:", 1)}, makePayloads(1))
 		require.NoError(t, err)
 		a := report.Results[0].Attempts[0]
-		assert.Equal(t, delivery.ClassTLS, a.Class, a.Err)
+		assert.Equal(t, engine.ClassTLS, a.Class, a.Err)
 	})
 }
 
@@ -431,7 +431,7 @@ func TestLoadCAFile(t *testing.T) {
 	empty := filepath.Join(dir, "empty.pem")
 	require.NoError(t, os.WriteFile(empty, []byte("not a certificate\n"), 0o600))
 	huge := filepath.Join(dir, "huge.pem")
-	require.NoError(t, os.WriteFile(huge, make([]byte, delivery.CAFileLimit+1), 0o600))
+	require.NoError(t, os.WriteFile(huge, make([]byte, engine.CAFileLimit+1), 0o600))
 	tests := []struct {
 		name, path, wantErr string
 	}{
@@ -442,19 +442,19 @@ func TestLoadCAFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pool, err := delivery.LoadCAFile(tt.path)
+			pool, err := engine.LoadCAFile(tt.path)
 			assert.Nil(t, pool)
 			assert.EqualError(t, err, tt.wantErr)
-			_, err = delivery.New(delivery.Options{Target: "https://127.0.0.1:1/", CAFile: tt.path})
+			_, err = engine.New(engine.Options{Target: "https://127.0.0.1:1/", CAFile: tt.path})
 			assert.EqualError(t, err, "bad delivery options: CAFile: "+tt.wantErr)
 		})
 	}
 }
 
 func TestRunAfterClose(t *testing.T) {
-	e, err := delivery.New(delivery.Options{Target: "http://127.0.0.1:1"})
+	e, err := engine.New(engine.Options{Target: "http://127.0.0.1:1"})
 	require.NoError(t, err)
 	e.Close()
 	_, err = e.Run(context.Background(), makePayloads(1))
-	require.True(t, errors.Is(err, delivery.ErrClosed), err)
+	require.True(t, errors.Is(err, engine.ErrClosed), err)
 }

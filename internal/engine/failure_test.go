@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/hostile"
 )
 
@@ -53,7 +53,7 @@ func TestFailureWording(t *testing.T) {
 	tests := []struct {
 		name    string
 		target  string
-		class   delivery.ErrorClass
+		class   engine.ErrorClass
 		status  int
 		err     string // a regular expression for the whole of Attempt.Err
 		verdict error  // what NoAnswer wraps; nil for an answer with a status
@@ -61,98 +61,98 @@ func TestFailureWording(t *testing.T) {
 		{
 			name:    "a status line a byte at a time is a timeout, with the bytes that came",
 			target:  hostileURL(hostile.Slowloris, hostile.Options{Interval: timeout / 5}),
-			class:   delivery.ClassTimeout,
+			class:   engine.ClassTimeout,
 			err:     `timeout after 500ms while reading the response head: got [1-9]\d* bytes`,
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "a receiver that never reads",
 			target:  hostileURL(hostile.NeverReads, hostile.Options{}),
-			class:   delivery.ClassTimeout,
+			class:   engine.ClassTimeout,
 			err:     `timeout after 500ms while reading the response head: got 0 bytes`,
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "a reset after reading, from a target that never answered HTTP, may be a TLS port",
 			target:  hostileURL(hostile.ResetAfterRead, hostile.Options{}),
-			class:   delivery.ClassReset,
+			class:   engine.ClassReset,
 			err:     regexp.QuoteMeta("the connection was reset without an answer" + tlsHint),
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "a TLS port addressed as http",
 			target:  hostileURL(hostile.TLSForHTTP, hostile.Options{}),
-			class:   delivery.ClassReset,
+			class:   engine.ClassReset,
 			err:     `the connection (closed|was reset) without an answer` + regexp.QuoteMeta(tlsHint),
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "a plain port addressed as https",
 			target:  hostileURL(hostile.HTTPForTLS, hostile.Options{}),
-			class:   delivery.ClassTLS,
+			class:   engine.ClassTLS,
 			err:     regexp.QuoteMeta("http: server gave HTTP response to HTTPS client (is the target http://?)"),
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "garbage instead of HTTP",
 			target:  hostileURL(hostile.Garbage, hostile.Options{}),
-			class:   delivery.ClassProtocol,
+			class:   engine.ClassProtocol,
 			err:     regexp.QuoteMeta(`malformed HTTP status code "not"`),
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "a megabyte of headers",
 			target:  hostileURL(hostile.HugeHead, hostile.Options{}),
-			class:   delivery.ClassProtocol,
+			class:   engine.ClassProtocol,
 			err:     `response head longer than 65536 bytes`,
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "informational answers without end",
 			target:  hostileURL(hostile.InformationalStorm, hostile.Options{}),
-			class:   delivery.ClassProtocol,
+			class:   engine.ClassProtocol,
 			err:     `more than 5 1xx informational responses`,
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:    "a status line cut short",
 			target:  answerAndClose("HTTP/1.1 2"),
-			class:   delivery.ClassReset,
+			class:   engine.ClassReset,
 			err:     `the connection closed while reading the response head: got 10 bytes`,
-			verdict: delivery.ErrNoAnswer,
+			verdict: engine.ErrNoAnswer,
 		},
 		{
 			name:   "a body cut short",
 			target: answerAndClose("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
-			class:  delivery.ClassReset,
+			class:  engine.ClassReset,
 			status: 200,
 			err:    `200 OK, then the connection closed while reading the body: got 3 bytes`,
 		},
 		{
 			name:   "a body that stalls",
 			target: answer("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
-			class:  delivery.ClassTimeout,
+			class:  engine.ClassTimeout,
 			status: 200,
 			err:    `200 OK, then timeout after 500ms while reading the body: got 3 bytes`,
 		},
 		{
 			name:   "broken chunked framing",
 			target: answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
-			class:  delivery.ClassProtocol,
+			class:  engine.ClassProtocol,
 			status: 200,
 			err:    `200 OK, then .*chunk.*`,
 		},
 		{
 			name:    "nothing listening",
 			target:  refusedURL,
-			class:   delivery.ClassRefused,
+			class:   engine.ClassRefused,
 			err:     `connection refused`,
-			verdict: delivery.ErrUnreachable,
+			verdict: engine.ErrUnreachable,
 		},
 		{
 			name:   "a redirect is an answer",
 			target: hostileURL(hostile.RedirectLoop, hostile.Options{}),
-			class:  delivery.ClassRedirect,
+			class:  engine.ClassRedirect,
 			status: 302,
 			err:    `302 Found to http://127\.0\.0\.1:\d+/webhook \(redirects are not followed\)`,
 		},
@@ -160,8 +160,8 @@ func TestFailureWording(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := delivery.Options{Target: tt.target, Timeout: timeout, Insecure: strings.HasPrefix(tt.target, "https:")}
-			report, err := delivery.Run(context.Background(), opts, makePayloads(1))
+			opts := engine.Options{Target: tt.target, Timeout: timeout, Insecure: strings.HasPrefix(tt.target, "https:")}
+			report, err := engine.Run(context.Background(), opts, makePayloads(1))
 			require.NoError(t, err)
 			a := report.Results[0].Attempts[0]
 			assert.Equal(t, tt.class, a.Class, a.Err)
@@ -191,13 +191,13 @@ func TestResetAfterAnswersHasNoTLSHint(t *testing.T) {
 		}
 		_ = conn.(*net.TCPConn).SetLinger(0)
 	})
-	e, err := delivery.New(delivery.Options{Target: target})
+	e, err := engine.New(engine.Options{Target: target})
 	require.NoError(t, err)
 	defer e.Close()
 	report, err := e.Run(context.Background(), makePayloads(2))
 	require.NoError(t, err)
 	require.Equal(t, 1, report.Summary.Acked, report.Results)
 	a := report.Results[1].Attempts[0]
-	assert.Equal(t, delivery.ClassReset, a.Class, a.Err)
+	assert.Equal(t, engine.ClassReset, a.Class, a.Err)
 	assert.Equal(t, "the connection was reset without an answer (did the receiver crash?)", a.Err)
 }

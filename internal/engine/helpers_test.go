@@ -1,4 +1,4 @@
-package delivery_test
+package engine_test
 
 import (
 	"fmt"
@@ -12,15 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 )
 
 // makePayloads returns n payloads whose body is their id, so a receiver can tell them apart.
-func makePayloads(n int) []delivery.Payload {
-	ps := make([]delivery.Payload, n)
+func makePayloads(n int) []engine.Payload {
+	ps := make([]engine.Payload, n)
 	for i := range ps {
 		id := fmt.Sprintf("m%04d", i)
-		ps[i] = delivery.Payload{ID: id, Provider: "test", Type: "text", Body: []byte(id)}
+		ps[i] = engine.Payload{ID: id, Provider: "test", Type: "text", Body: []byte(id)}
 	}
 	return ps
 }

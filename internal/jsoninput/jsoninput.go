@@ -1,4 +1,7 @@
-package schemas
+// Package jsoninput reads untrusted bytes as a JSON payload, within limits of size and depth, and
+// refuses what receivers would read differently: a byte order mark, invalid UTF-8, duplicate keys.
+// The schemas validate what it decodes; the fuzzer classes its refusals.
+package jsoninput
 
 import (
 	"bytes"
@@ -16,8 +19,8 @@ const (
 	DefaultMaxDepth = 64
 )
 
-// Errors describing why bytes are not a usable payload. Validate reports them as violations; Detect
-// and Decode return them.
+// Errors describing why bytes are not a usable payload. schemas.Validator reports them as
+// violations; Decode returns them.
 var (
 	ErrEmpty    = errors.New("empty payload")
 	ErrTooLarge = errors.New("payload too large")
@@ -35,10 +38,11 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // or all as json.Number when one is out of float64's range, so that 1e400 survives to be reported by
 // the schema rather than by the parser. It refuses payloads over the default size and depth limits.
 func Decode(payload []byte) (any, error) {
-	return decodeLimited(payload, DefaultMaxBytes, DefaultMaxDepth)
+	return DecodeLimited(payload, DefaultMaxBytes, DefaultMaxDepth)
 }
 
-func decodeLimited(payload []byte, maxBytes, maxDepth int) (any, error) {
+// DecodeLimited is Decode within other limits.
+func DecodeLimited(payload []byte, maxBytes, maxDepth int) (any, error) {
 	if len(payload) > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), maxBytes)
 	}
