@@ -16,7 +16,9 @@ type Group string
 const (
 	GroupValid      Group = "valid"
 	GroupDocumented Group = "documented"
-	GroupTolerate   Group = "tolerate"
+	// GroupRecorded runs with Config.Corpus: each delivery of a recorded corpus, replayed.
+	GroupRecorded Group = "recorded"
+	GroupTolerate Group = "tolerate"
 	// GroupEquivalent runs with Config.Equivalent: each message in every provider's format.
 	GroupEquivalent Group = "equivalent"
 	GroupReject     Group = "reject"
@@ -26,7 +28,7 @@ const (
 
 // Groups returns the groups in the order the suite runs them.
 func Groups() []Group {
-	return []Group{GroupValid, GroupDocumented, GroupTolerate, GroupEquivalent, GroupReject, GroupDelivery, GroupAuth}
+	return []Group{GroupValid, GroupDocumented, GroupRecorded, GroupTolerate, GroupEquivalent, GroupReject, GroupDelivery, GroupAuth}
 }
 
 // Case is one check of the suite: what it sends and what answer it expects.
@@ -38,7 +40,7 @@ type Case struct {
 	// Description says what the case sends, in one line.
 	Description string `json:"description"`
 	// Type is the message type the case is about, if one; Mutation the catalogue mutation it applies
-	// (tolerate and reject); Fixture the documented example it replays (documented).
+	// (tolerate and reject); Fixture the documented example it replays (documented), or the corpus file (recorded).
 	Type     string `json:"type,omitempty"`
 	Mutation string `json:"mutation,omitempty"`
 	Fixture  string `json:"fixture,omitempty"`

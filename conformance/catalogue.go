@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/fixtures"
+	"github.com/wahook/wahook/internal/corpus"
 	"github.com/wahook/wahook/message"
 	"github.com/wahook/wahook/mockprovider"
 )
@@ -45,7 +47,7 @@ func buildCases(s *settings) ([]Case, error) {
 		return nil, err
 	}
 	b := &builder{s: s, gen: gen}
-	for _, add := range []func() error{b.valid, b.documented, b.tolerate, b.equivalent, b.reject, b.delivery, b.auth} {
+	for _, add := range []func() error{b.valid, b.documented, b.recorded, b.tolerate, b.equivalent, b.reject, b.delivery, b.auth} {
 		if err := add(); err != nil {
 			return nil, err
 		}
@@ -151,6 +153,58 @@ func (b *builder) documented() error {
 		err = b.add(Case{
 			ID: id, Group: GroupDocumented, Type: f.Type, Fixture: f.File, Expect: ExpectAck,
 			Requests: []Request{req}, Description: desc,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recorded: every payload of Config.Corpus that the receiver should take (a recorded delivery, or a
+// generated valid payload), of the suite's provider, with fresh identity fields as documented has.
+// A recording holds what the real provider sent, which its document may not describe: the case
+// expects the 2xx the provider got, and judges no model, which only the document would give.
+func (b *builder) recorded() error {
+	if b.s.Corpus == "" {
+		return nil
+	}
+	for pl, err := range corpus.ReadPayloads(b.s.Corpus) {
+		if err != nil {
+			return fmt.Errorf("corpus %s: %w", b.s.Corpus, err)
+		}
+		if pl.Provider != b.s.Provider || pl.Expect != mockprovider.Accept {
+			continue
+		}
+		name := strings.TrimPrefix(strings.TrimSuffix(pl.File, path.Ext(pl.File)), string(b.s.Provider)+"/")
+		id := caseID(GroupRecorded, b.s.Provider, name)
+		if pl.Line > 0 {
+			id = fmt.Sprintf("%s:%d", id, pl.Line)
+		}
+		typ := pl.Type
+		if !slices.Contains(b.s.prov.Types(), typ) {
+			typ = b.s.prov.Types()[0] // any generated payload gives fresh ids and times
+		}
+		fresh, err := b.gen.Generate(b.s.Provider, typ, index(id, 0))
+		if err != nil {
+			return err
+		}
+		body, err := refreshIdentity(b.s.prov, pl.Body, fresh.Body)
+		if err != nil {
+			body = pl.Body // not JSON, or not the provider's envelope: replayed as it came
+		}
+		fresh.Body, fresh.Type, fresh.Message = body, pl.Type, nil
+		if pl.ContentType != "" {
+			fresh.ContentType = pl.ContentType
+		}
+		desc := fmt.Sprintf("the %s delivery of %s, with fresh ids and times", cmp.Or(pl.Type, "unknown"), path.Join(b.s.Corpus, pl.File))
+		if pl.Recorded != nil {
+			desc = fmt.Sprintf("the %s delivery recorded at %s (the receiver answered %d), with fresh ids and times",
+				cmp.Or(pl.Type, "unknown"), pl.Recorded.Time.Format(time.RFC3339), pl.Recorded.Status)
+		}
+		err = b.add(Case{
+			ID: id, Group: GroupRecorded, Type: pl.Type, Fixture: pl.File, Expect: ExpectAck,
+			Requests: []Request{b.request(fresh)}, Description: desc,
 		})
 		if err != nil {
 			return err

@@ -107,8 +107,10 @@ type Report struct {
 	Provider schemas.Provider `json:"provider"`
 	Profile  Profile          `json:"profile"`
 	Seed     uint64           `json:"seed"`
-	Started  time.Time        `json:"started"`
-	Duration time.Duration    `json:"duration"`
+	// Version is wahook's, Config.Version.
+	Version  string        `json:"version,omitempty"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
 	// Timeout is the per-request timeout the run used.
 	Timeout time.Duration `json:"timeout"`
 	// PayloadDir holds the payloads of the failing cases; "" when none failed.

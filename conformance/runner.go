@@ -363,6 +363,7 @@ func (r *runner) report(results []Result) *Report {
 		Provider:   r.s.Provider,
 		Profile:    r.s.Profile,
 		Seed:       r.s.Seed,
+		Version:    r.s.Version,
 		Started:    r.started.Round(0).UTC(),
 		Duration:   time.Since(r.started),
 		Timeout:    r.s.Timeout,

@@ -24,6 +24,20 @@ func init() {
 		SentAtPointer:     "/body/sendTime",
 		SenderPointer:     "/body/from",
 		IdentityPointers:  []string{"/id", "/eventTime", "/body/id", "/body/wamid", "/body/sendTime"},
+		// Not the wamids, though they carry the sender's number in base64: receivers key on them.
+		Personal: []string{
+			"/body/from", "/body/to", "/body/customerProfile/name", "/body/context/from", "/body/text/body",
+			"/body/*/caption", "/body/*/link", "/body/*/filename", "/body/location/name", "/body/location/address",
+			"/body/system/body", "/body/system/newWaId", "/body/order/text",
+			"/body/contact/*/addresses/*/street", "/body/contact/*/addresses/*/city", "/body/contact/*/addresses/*/state",
+			"/body/contact/*/addresses/*/zip", "/body/contact/*/addresses/*/country", "/body/contact/*/addresses/*/countryCode",
+			"/body/contact/*/birthday", "/body/contact/*/emails/*/email", "/body/contact/*/name/*", "/body/contact/*/org/*",
+			"/body/contact/*/phones/*/phone", "/body/contact/*/phones/*/wa_id", "/body/contact/*/urls/*/url",
+			"/body/contacts/*/addresses/*/street", "/body/contacts/*/addresses/*/city", "/body/contacts/*/addresses/*/state",
+			"/body/contacts/*/addresses/*/zip", "/body/contacts/*/addresses/*/country", "/body/contacts/*/addresses/*/countryCode",
+			"/body/contacts/*/birthday", "/body/contacts/*/emails/*/email", "/body/contacts/*/name/*", "/body/contacts/*/org/*",
+			"/body/contacts/*/phones/*/phone", "/body/contacts/*/phones/*/wa_id", "/body/contacts/*/urls/*/url",
+		},
 		otherEvents: []otherEvent{
 			{Type: "whatsapp_message_status_updated", write: writeInnoPaaSStatus},
 			{Type: "whatsapp_template_status_updated", write: writeInnoPaaSTemplateStatus},

@@ -25,6 +25,15 @@ func init() {
 		SentAtPointer:     "/timestamp",
 		SenderPointer:     "/from/phone",
 		IdentityPointers:  []string{"/messageId", "/timestamp"},
+		Personal: []string{
+			"/businessPhone", "/from/name", "/from/phone", "/message/context/from", "/message/text/body",
+			"/message/*/caption", "/message/*/filePath", "/message/*/filename",
+			"/message/location/name", "/message/location/address",
+			"/message/contacts/*/addresses/*/street", "/message/contacts/*/addresses/*/city", "/message/contacts/*/addresses/*/state",
+			"/message/contacts/*/addresses/*/zip", "/message/contacts/*/addresses/*/country", "/message/contacts/*/addresses/*/country_code",
+			"/message/contacts/*/birthday", "/message/contacts/*/emails/*/email", "/message/contacts/*/name/*", "/message/contacts/*/org/*",
+			"/message/contacts/*/phones/*/phone", "/message/contacts/*/urls/*/url",
+		},
 		// The context, where the first two live, may come with a message of any type.
 		quirks: []quirk{
 			{ID: "itniotech/context-flags-as-strings", Example: `forwarded "true"`, Table: "forwarded true",

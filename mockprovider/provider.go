@@ -42,6 +42,10 @@ type Provider struct {
 	// and times above and any other the provider sends (InnoPaaS's wamid and eventTime). A replayed
 	// example takes them from a fresh payload, so that a deduplicating receiver does not drop it.
 	IdentityPointers []string
+	// Personal are the JSON pointers of the personal data a webhook carries (phone numbers, names, text
+	// bodies, captions, media links and file names, emails, addresses, birthdays, organisations), where a
+	// "*" segment matches any one key or array index: what wahook proxy --redact replaces.
+	Personal []string
 	// RetrySchedule is the wait before each new attempt after a failed delivery.
 	RetrySchedule []time.Duration
 	// TypeObjectKeys names, for a message type whose object may arrive under more than one key, those
@@ -310,6 +314,11 @@ func Register(p *Provider) error {
 	for field, ptr := range map[string]string{"MessagePointer": p.MessagePointer, "IDPointer": p.IDPointer, "SentAtPointer": p.SentAtPointer} {
 		if _, err := jsonpointer.Split(ptr); err != nil || ptr == "" {
 			return fmt.Errorf("register provider %q: %s %q is not a JSON pointer into the payload", p.Name, field, ptr)
+		}
+	}
+	for _, ptr := range p.Personal {
+		if !strings.HasPrefix(ptr, "/") {
+			return fmt.Errorf("register provider %q: Personal %q is not a JSON pointer into the payload", p.Name, ptr)
 		}
 	}
 	p.types = types

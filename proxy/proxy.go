@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,9 +25,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wahook/wahook/internal/corpus"
 	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/internal/redact"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -58,6 +61,20 @@ type Options struct {
 	Timeout time.Duration
 	// OnDelivery, when set, sees each forwarded request once its answer has gone back.
 	OnDelivery func(Delivery)
+	// Record, when set, is a directory to record every delivery in as it arrives, in wahook gen's
+	// layout and manifest format, with the receiver's status and the request's headers less
+	// credentials: a corpus that wahook send --corpus and wahook conform --corpus replay. It must be
+	// empty, or Force set.
+	Record string
+	// Force lets Record name a directory that holds files; a manifest there is replaced.
+	Force bool
+	// Redact replaces the personal data of each recorded body (phone numbers, names, text, captions,
+	// media links, emails, addresses) with generated values of the same shape and script, the same
+	// fake for the same value throughout the recording; ids, types, structure, key order and number
+	// formats stay. The fakes are keyed with a secret made for the recording and not kept, so they
+	// cannot be traced back. A body of no known provider has every string replaced; one that is not
+	// JSON, every letter and digit. What is forwarded is never changed.
+	Redact bool
 }
 
 // Delivery is one forwarded request, as the proxy saw it.
@@ -74,6 +91,10 @@ type Delivery struct {
 	Violations []string `json:"violations,omitempty"`
 	// Error says why the receiver gave no answer.
 	Error string `json:"error,omitempty"`
+	// File is where the delivery was recorded, relative to Options.Record; RecordError says why it
+	// could not be.
+	File        string `json:"file,omitempty"`
+	RecordError string `json:"recordError,omitempty"`
 }
 
 // Drift sums up what the deliveries showed of the provider that its document does not say.
@@ -88,6 +109,20 @@ type Drift struct {
 	UnknownTypes []Count `json:"unknownTypes"`
 	// Unrecognised counts the bodies that are neither provider's webhook.
 	Unrecognised int `json:"unrecognised"`
+	// QuirkForms counts, for each documented quirk the deliveries carried, which of its two forms
+	// they came in (schemas/QUIRKS.md): the answer the documents do not give.
+	QuirkForms []QuirkCount `json:"quirkForms"`
+}
+
+// QuirkCount is how often the deliveries carried each form of one documented quirk.
+type QuirkCount struct {
+	ID string `json:"id"`
+	// Example counts the form the document's example shows, described by ExampleForm; Table the form
+	// its table documents.
+	Example     int    `json:"example"`
+	ExampleForm string `json:"exampleForm"`
+	Table       int    `json:"table"`
+	TableForm   string `json:"tableForm"`
 }
 
 // Count is how often something was seen, with an example where one helps.
@@ -105,11 +140,15 @@ type Proxy struct {
 	validator *schemas.Validator
 	rp        *httputil.ReverseProxy
 
+	recorder *corpus.Recorder // nil without Options.Record
+	redactor *redact.Redactor // nil without Options.Redact
+
 	mu         sync.Mutex
 	drift      Drift
 	violations map[string]int
 	keys       map[string]*Count
 	types      map[string]int
+	quirks     map[string]*QuirkCount
 }
 
 // ErrBadOptions is wrapped by New's refusal of unusable options; a *engine.FieldError in the chain
@@ -147,7 +186,18 @@ func New(opts Options) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{opts: opts, forward: forward, validator: validator,
-		violations: map[string]int{}, keys: map[string]*Count{}, types: map[string]int{}}
+		violations: map[string]int{}, keys: map[string]*Count{}, types: map[string]int{}, quirks: map[string]*QuirkCount{}}
+	switch {
+	case opts.Redact && opts.Record == "":
+		return nil, bad("Redact", errors.New("redacts recordings: give Record too"))
+	case opts.Force && opts.Record == "":
+		return nil, bad("Force", errors.New("applies to Record: give Record too"))
+	}
+	if opts.Redact {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand.Read does not fail
+		p.redactor = redact.New(key)
+	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.ResponseHeaderTimeout = opts.Timeout
 	transport.DisableCompression = true // no Accept-Encoding of the proxy's own
@@ -172,7 +222,22 @@ func New(opts Options) (*Proxy, error) {
 			return nil
 		},
 	}
+	if opts.Record != "" {
+		// Last, so that no check above can fail after the directory was made.
+		if p.recorder, err = corpus.NewRecorder(opts.Record, opts.Force); err != nil {
+			return nil, bad("Record", err)
+		}
+	}
 	return p, nil
+}
+
+// Close ends the recording: nothing is recorded after it. It does not stop the deliveries in flight;
+// shut the server that serves the proxy down first.
+func (p *Proxy) Close() error {
+	if p.recorder == nil {
+		return nil
+	}
+	return p.recorder.Close()
 }
 
 // forwardURL is the receiver's URL with the request's path appended and its query.
@@ -210,41 +275,58 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	r = r.WithContext(contextWith(r, d))
 	// Checked before it goes on, so that the summary counts a delivery by the time its answer is back.
-	p.check(d, body)
+	rec := p.check(d, body)
 	start := time.Now()
 	p.rp.ServeHTTP(w, r)
 	d.Latency = time.Since(start)
+	if p.recorder != nil {
+		p.record(d, r, rec)
+	}
 	if p.opts.OnDelivery != nil {
 		p.opts.OnDelivery(*d)
 	}
 }
 
+// received is what check learnt of a body, for the recording.
+type received struct {
+	body []byte
+	doc  any // nil when the body is not JSON
+	prov *mockprovider.Provider
+	// verdict is the schema's on the body as it came.
+	verdict mockprovider.SchemaVerdict
+}
+
 // check validates body and adds what it shows to the summary. The validation runs outside the lock,
 // so that concurrent deliveries are checked side by side.
-func (p *Proxy) check(d *Delivery, body []byte) {
+func (p *Proxy) check(d *Delivery, body []byte) received {
+	rec := received{body: body, verdict: mockprovider.NotChecked}
 	provider := p.opts.Provider
 	if provider == schemas.Auto {
 		provider, _ = schemas.Detect(body)
 	}
 	var (
-		doc     any
 		rep     *schemas.Report
 		err     error
 		unknown bool
+		quirks  []mockprovider.QuirkForm
 	)
 	if provider != "" {
 		d.Provider = provider
-		doc, err = jsoninput.Decode(body)
+		rec.doc, err = jsoninput.Decode(body)
 		if err == nil {
 			if prov, lerr := mockprovider.Lookup(provider); lerr == nil {
-				d.Type = text(doc, prov.MessagePointer+"/type")
-				d.MessageID = text(doc, prov.IDPointer)
+				rec.prov = prov
+				d.Type = text(rec.doc, prov.MessagePointer+"/type")
+				d.MessageID = text(rec.doc, prov.IDPointer)
 				unknown = d.Type != "" && !slices.Contains(schemas.Types(provider), d.Type)
+				quirks = prov.QuirkForms(rec.doc)
 			}
-			rep, err = p.validator.ValidateValue(provider, doc) // decoded once, not again by Validate
+			rep, err = p.validator.ValidateValue(provider, rec.doc) // decoded once, not again by Validate
 		} else {
 			rep, err = p.validator.Validate(provider, body) // which words why the bytes do not decode
 		}
+	} else if p.recorder != nil {
+		rec.doc, _ = jsoninput.Decode(body) // for redaction: an unrecognised body may still be JSON
 	}
 
 	p.mu.Lock()
@@ -254,20 +336,34 @@ func (p *Proxy) check(d *Delivery, body []byte) {
 	case provider == "":
 		p.drift.Unrecognised++
 		d.Violations = []string{"matches neither provider's webhook format"}
-		return
+		return rec
 	case err != nil:
 		d.Violations = []string{err.Error()}
-		return
+		return rec
 	}
 	if unknown {
 		p.types[d.Type]++
+	}
+	for _, q := range quirks {
+		c := p.quirks[q.ID]
+		if c == nil {
+			c = &QuirkCount{ID: q.ID}
+			p.quirks[q.ID] = c
+		}
+		if q.Form == mockprovider.QuirksExample {
+			c.Example++
+			c.ExampleForm = q.Shape
+		} else {
+			c.Table++
+			c.TableForm = q.Shape
+		}
 	}
 	for _, v := range rep.Violations {
 		ptr := jsonpointer.Generalise(v.Instance, jsonpointer.IndexAsZero) // one key in every element counts once
 		if v.Undocumented() {
 			c := p.keys[ptr]
 			if c == nil {
-				c = &Count{Key: ptr, Example: example(doc, v.Instance)}
+				c = &Count{Key: ptr, Example: example(rec.doc, v.Instance)}
 				p.keys[ptr] = c
 			}
 			c.Count++
@@ -282,6 +378,69 @@ func (p *Proxy) check(d *Delivery, body []byte) {
 	if d.Valid {
 		p.drift.Valid++
 	}
+	rec.verdict = mockprovider.SchemaInvalid
+	if rep.Valid() { // the schema's verdict, whatever Strict counts
+		rec.verdict = mockprovider.SchemaValid
+	}
+	return rec
+}
+
+// record writes the delivery to the recording: its body (redacted with Options.Redact), the
+// receiver's status, and the request's headers less credentials.
+func (p *Proxy) record(d *Delivery, r *http.Request, rec received) {
+	body := rec.body
+	if p.redactor != nil {
+		body = p.redacted(rec)
+	}
+	header := r.Header.Clone()
+	for _, name := range credentialHeaders(rec.prov) {
+		header.Del(name)
+	}
+	e, err := p.recorder.Record(corpus.Recording{
+		Provider: d.Provider, Type: d.Type, ID: d.MessageID, Schema: rec.verdict,
+		ContentType: r.Header.Get("Content-Type"), Body: body,
+		Recorded: corpus.Recorded{Time: d.Time, Method: r.Method, Path: r.URL.RequestURI(), Header: header, Status: d.Status, Redacted: p.redactor != nil},
+	})
+	if err != nil {
+		d.RecordError = err.Error()
+		return
+	}
+	d.File = e.File
+}
+
+// redacted is rec's body with its personal data replaced: at the provider's Personal pointers, every
+// string of a JSON body of no known provider, every letter and digit of one that is not JSON.
+func (p *Proxy) redacted(rec received) []byte {
+	var patterns []string // nil: every string
+	if rec.prov != nil {
+		patterns = rec.prov.Personal
+	}
+	if rec.doc != nil {
+		if out, err := p.redactor.JSON(rec.body, patterns); err == nil {
+			return out
+		}
+	}
+	return p.redactor.Bytes(rec.body)
+}
+
+// credentialHeaders names the headers that carry credentials to a receiver of prov, or of any
+// provider when prov is nil, as their Auth sends them, and the generic ones.
+func credentialHeaders(prov *mockprovider.Provider) []string {
+	names := []string{"Authorization", "Proxy-Authorization", "Cookie"}
+	provs := mockprovider.Providers()
+	if prov != nil {
+		provs = []*mockprovider.Provider{prov}
+	}
+	probe := mockprovider.Credentials{User: "u", Token: "t", Secret: "s"}
+	for _, pr := range provs {
+		for name := range pr.Auth.Header(probe) {
+			names = append(names, name)
+		}
+		for name := range pr.Auth.Sign(probe, []byte("{}")) {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // Drift returns the summary of the deliveries so far.
@@ -296,6 +455,11 @@ func (p *Proxy) Drift() Drift {
 		d.UndocumentedKeys = append(d.UndocumentedKeys, *c)
 	}
 	sortCounts(d.UndocumentedKeys)
+	d.QuirkForms = make([]QuirkCount, 0, len(p.quirks))
+	for _, c := range p.quirks {
+		d.QuirkForms = append(d.QuirkForms, *c)
+	}
+	slices.SortFunc(d.QuirkForms, func(a, b QuirkCount) int { return strings.Compare(a.ID, b.ID) })
 	return d
 }
 

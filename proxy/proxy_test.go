@@ -2,9 +2,13 @@ package proxy_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/examples/receiver"
+	"github.com/wahook/wahook/internal/corpus"
+	"github.com/wahook/wahook/internal/jsoninput"
+	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/proxy"
 	"github.com/wahook/wahook/schemas"
@@ -167,3 +174,70 @@ func TestNewRefuses(t *testing.T) {
 }
 
 func httptestServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+// TestRecord: with Record every delivery lands in the recording as it was sent, less the credential
+// headers, with the receiver's status; with Redact the recording holds no sender's phone number or
+// name while the receiver still gets the real bytes; and the drift summary counts the quirk forms.
+func TestRecord(t *testing.T) {
+	for _, redacted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("redact=%v", redacted), func(t *testing.T) {
+			for _, p := range schemas.Providers() {
+				rec := &recording{receiver: receiver.New(receiver.Options{})}
+				dir := filepath.Join(t.TempDir(), "rec")
+				px, err := proxy.New(proxy.Options{Forward: serve(t, rec).URL, Record: dir, Redact: redacted})
+				require.NoError(t, err)
+				opts := send.Options{Target: mockprovider.Target{URL: serve(t, px).URL + "/webhook", Provider: p}, Seed: 5, Retries: "none"}
+				if p == schemas.InnoPaaS {
+					opts.Credentials = mockprovider.Credentials{User: "acme", Token: "Bearer s3cret"}
+				}
+				rep, err := send.Run(t.Context(), opts)
+				require.NoError(t, err)
+				require.Equal(t, rep.Summary.Scheduled, rep.Summary.Acked)
+				// A delivery is recorded once its answer has gone back: the last may land just after send returns.
+				require.Eventually(t, func() bool {
+					b, _ := os.ReadFile(filepath.Join(dir, corpus.ManifestFile))
+					return bytes.Count(b, []byte("\n")) == rep.Summary.Scheduled
+				}, 5*time.Second, time.Millisecond)
+				require.NoError(t, px.Close())
+
+				prov, err := mockprovider.Lookup(p)
+				require.NoError(t, err)
+				var recorded []string
+				for pl, err := range corpus.ReadPayloads(dir) {
+					require.NoError(t, err)
+					require.NotNil(t, pl.Recorded)
+					assert.Equal(t, http.StatusOK, pl.Recorded.Status)
+					assert.Equal(t, "/webhook", pl.Recorded.Path)
+					assert.Equal(t, redacted, pl.Recorded.Redacted)
+					assert.Equal(t, p, pl.Provider)
+					assert.Equal(t, mockprovider.SchemaValid, pl.Schema)
+					assert.NotEmpty(t, pl.Recorded.Header.Get("User-Agent"))
+					for name := range pl.Recorded.Header {
+						assert.NotContains(t, []string{"username", "authorization"}, strings.ToLower(name), "no credentials in the recording")
+					}
+					assert.NotContains(t, string(pl.Body), "s3cret")
+					recorded = append(recorded, string(pl.Body))
+				}
+				sent := slices.Clone(rec.bodies)
+				require.Len(t, recorded, len(sent))
+				if !redacted {
+					slices.Sort(sent)
+					slices.Sort(recorded)
+					assert.Equal(t, sent, recorded, "the recording holds what was sent")
+					continue
+				}
+				for _, body := range sent {
+					doc, err := jsoninput.Decode([]byte(body))
+					require.NoError(t, err)
+					phone, err := jsonpointer.Get(doc, prov.SenderPointer)
+					require.NoError(t, err)
+					for _, r := range recorded {
+						assert.NotContains(t, r, phone.(string), "the sender's number is redacted")
+					}
+					assert.NotContains(t, recorded, body)
+				}
+				assert.NotEmpty(t, px.Drift().QuirkForms, "the generated payloads carry the documented quirks")
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@
 package send
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,11 +22,13 @@ import (
 	"time"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/corpus"
 	"github.com/wahook/wahook/internal/dispatch"
 	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
 )
 
 // Options describe one send: where to (Target), what, and how the provider would deliver it.
@@ -45,6 +48,10 @@ type Options struct {
 	Mutation string
 	// Bodies, when set, are sent instead of generated payloads (wahook send --file).
 	Bodies [][]byte
+	// Corpus, when set, is a corpus directory (wahook gen, wahook proxy --record) whose payloads of
+	// Target.Provider are sent instead, in manifest order, each with its manifest's content type.
+	// They are read, and checked against the manifest's checksums, before anything is sent.
+	Corpus string
 	// Quirks chooses the documented quirk forms; "" means mix.
 	Quirks mockprovider.QuirkMode
 	// MediaBaseURL prefixes media links; "" means mockprovider.DefaultMediaBaseURL.
@@ -146,7 +153,17 @@ func Prepare(opts Options) (Plan, error) {
 		return Plan{}, bad(&engine.FieldError{Field: "Retries", Err: err})
 	}
 	var plan Plan
-	if len(opts.Bodies) > 0 {
+	if opts.Corpus != "" {
+		if opts.Mutation != "" || len(opts.Types) > 0 || len(opts.Bodies) > 0 || opts.Count > 0 {
+			return Plan{}, bad(&engine.FieldError{Field: "Corpus", Err: errors.New("cannot be combined with types, a count, a mutation or given payloads")})
+		}
+		given, err := corpusPayloads(opts.Corpus, prov.Name)
+		if err != nil {
+			return Plan{}, bad(&engine.FieldError{Field: "Corpus", Err: err})
+		}
+		plan.Count = len(given)
+		plan.Payload = func(i int) (engine.Payload, error) { return given[i], nil }
+	} else if len(opts.Bodies) > 0 {
 		if opts.Mutation != "" || len(opts.Types) > 0 {
 			return Plan{}, bad(errors.New("a given payload file cannot be combined with --type or --mutation"))
 		}
@@ -159,7 +176,7 @@ func Prepare(opts Options) (Plan, error) {
 	switch {
 	case opts.Duration < 0:
 		return Plan{}, bad(&engine.FieldError{Field: "Duration", Err: fmt.Errorf("negative (%v)", opts.Duration)})
-	case opts.Duration > 0 && (opts.Count > 0 || len(opts.Bodies) > 0):
+	case opts.Duration > 0 && (opts.Count > 0 || len(opts.Bodies) > 0 || opts.Corpus != ""):
 		return Plan{}, bad(&engine.FieldError{Field: "Duration", Err: errors.New("cannot be combined with a count or given payloads")})
 	case opts.Duration > 0 && opts.Shuffle:
 		return Plan{}, bad(&engine.FieldError{Field: "Duration", Err: errors.New("cannot be combined with shuffle, which draws the whole order up front")})
@@ -245,6 +262,35 @@ func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 }
 
 // givenPayloads wraps bodies read from files; their id and type are read from them when they parse.
+// corpusPayloads reads the payloads of provider in the corpus in dir, in manifest order.
+func corpusPayloads(dir string, provider schemas.Provider) ([]engine.Payload, error) {
+	var out []engine.Payload
+	others := map[schemas.Provider]int{}
+	for pl, err := range corpus.ReadPayloads(dir) {
+		if err != nil {
+			return nil, err
+		}
+		if pl.Provider != provider {
+			others[pl.Provider]++
+			continue
+		}
+		id := cmp.Or(pl.ID, pl.File)
+		out = append(out, engine.Payload{ID: id, Provider: string(provider), Type: pl.Type, Body: pl.Body, ContentType: pl.ContentType})
+	}
+	if len(out) == 0 {
+		var held []string
+		for p, n := range others {
+			held = append(held, fmt.Sprintf("%d of %s", n, cmp.Or(string(p), "no known provider")))
+		}
+		slices.Sort(held)
+		if len(held) == 0 {
+			return nil, fmt.Errorf("%s: the corpus holds no payloads", dir)
+		}
+		return nil, fmt.Errorf("%s: no payloads of %s (it holds %s)", dir, provider, strings.Join(held, ", "))
+	}
+	return out, nil
+}
+
 func givenPayloads(prov *mockprovider.Provider, bodies [][]byte) []engine.Payload {
 	out := make([]engine.Payload, len(bodies))
 	for i, body := range bodies {

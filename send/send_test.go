@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/corpus"
 	"github.com/wahook/wahook/internal/dispatch"
 	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/hooktest"
@@ -261,4 +263,48 @@ func TestDurationHasNoList(t *testing.T) {
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, "Duration", fe.Field)
 	}
+}
+
+// TestSendCorpus sends the payloads of one provider in a corpus gen wrote, in manifest order and
+// byte for byte, each with its manifest's content type; a corpus with none of the provider's is
+// refused before anything is sent.
+func TestSendCorpus(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "corpus")
+	_, err := corpus.Write(t.Context(), corpus.Options{Dir: dir, Count: 12, Seed: 4, Malformed: true, SystematicFirstType: true, SkipMutations: []string{"oversized-body"}})
+	require.NoError(t, err)
+	var want []corpus.Payload
+	for pl, err := range corpus.ReadPayloads(dir) {
+		require.NoError(t, err)
+		if pl.Provider == schemas.ITNIOTech {
+			want = append(want, pl)
+		}
+	}
+	require.NotEmpty(t, want)
+
+	var mu sync.Mutex
+	var got []corpus.Payload
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, corpus.Payload{Entry: corpus.Entry{ContentType: r.Header.Get("Content-Type")}, Body: body})
+		mu.Unlock()
+	}))
+	rep, err := send.Run(t.Context(), send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Corpus: dir, Retries: "none"})
+	require.NoError(t, err)
+	assert.Equal(t, len(want), rep.Summary.Scheduled)
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.Equal(t, string(want[i].Body), string(got[i].Body), "payload %d (%s) byte for byte, in manifest order", i, want[i].File)
+		assert.Equal(t, want[i].ContentType, got[i].ContentType, "payload %d (%s)", i, want[i].File)
+		assert.Equal(t, want[i].Type, rep.Results[i].Type)
+	}
+
+	only := filepath.Join(t.TempDir(), "innopaas-only")
+	_, err = corpus.Write(t.Context(), corpus.Options{Dir: only, Count: 2, Providers: []schemas.Provider{schemas.InnoPaaS}})
+	require.NoError(t, err)
+	_, err = send.Run(t.Context(), send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Corpus: only})
+	require.ErrorIs(t, err, send.ErrBadOptions)
+	assert.Contains(t, err.Error(), "Corpus: "+only+": no payloads of itniotech (it holds 2 of innopaas)")
+	_, err = send.Run(t.Context(), send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Corpus: only, Count: 3})
+	assert.ErrorContains(t, err, "Corpus: cannot be combined with types, a count, a mutation or given payloads")
 }

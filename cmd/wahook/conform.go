@@ -25,6 +25,8 @@ type conformOptions struct {
 	run        string
 	list       bool
 	junit      string
+	html       string
+	summaryMD  string
 	json       string
 	payloadDir string
 	seed       uint64
@@ -34,6 +36,7 @@ type conformOptions struct {
 	inspectTimeout time.Duration
 	ignore         []string
 	equivalent     bool
+	corpus         string
 	// pace
 	concurrency int
 	maxFailures int
@@ -50,6 +53,8 @@ checks each answer. The groups of cases:
 
   valid       generated messages of every type, several variants each: must be acked (2xx)
   documented  every example of the provider's document, quirks included, with fresh ids: 2xx
+  recorded    with --corpus DIR only: every delivery of a corpus recorded by wahook proxy --record
+              (or every valid payload of one wahook gen wrote), of --provider, with fresh ids: 2xx
   tolerate    what the provider can legitimately send (unknown fields and types, other events,
               16 KiB texts, 64 KiB contact lists, ...): 2xx
   equivalent  with --equivalent only, for a receiver that takes every provider's webhooks at one
@@ -74,8 +79,10 @@ With --equivalent, an understanding that differs between the formats of one mess
 
 Output: the failures, each with expected and observed answers and a command that reproduces it
 (its payloads kept in --payload-dir, credentials read from $WAHOOK_<HEADER> variables), then
-"N passed, M failed, K skipped". --junit and --json are checked before the cases run and written
-after them, each complete or not at all.
+"N passed, M failed, K skipped". --junit, --json, --html (one page to open in a browser: a matrix
+of message types against groups, each failure with its payload and answer) and --summary-md (Markdown
+for a CI summary page) are checked before the cases run and written after them, each complete or not
+at all.
 
 Exit status: 0 when no case failed, 1 when any failed, 2 when the suite could not run (bad usage,
 an unwritable report file, an unreachable target or no HTTP answer to a valid message, credentials
@@ -85,6 +92,7 @@ refused, interrupted).`,
   wahook conform --target $URL --provider itniotech -H 'X-Hook-Secret: s3cret' --run '^reject/'
   wahook conform --target $URL --provider itniotech --inspect 'http://127.0.0.1:8080/messages/{id}' --ignore /media/caption
   wahook conform --target $URL --provider innopaas --equivalent
+  wahook conform --target $URL --provider itniotech --corpus recorded
   wahook conform --provider itniotech --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -104,6 +112,8 @@ refused, interrupted).`,
 	f.StringVar(&opts.run, "run", "", "run only the cases whose id matches this regular expression")
 	f.BoolVar(&opts.list, "list", false, "print the case ids and descriptions without sending anything")
 	f.StringVar(&opts.junit, "junit", "", "write a JUnit XML report to this file")
+	f.StringVar(&opts.html, "html", "", "write a self-contained HTML report to this file")
+	f.StringVar(&opts.summaryMD, "summary-md", "", "write a Markdown summary to this file (such as $GITHUB_STEP_SUMMARY)")
 	f.StringVar(&opts.json, "json", "", "write the full report as JSON to this file")
 	f.StringVar(&opts.payloadDir, "payload-dir", "", "keep the payloads of failing cases, which the reproduce commands read, in this directory (default: a new temporary one)")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed sends the same bytes")
@@ -114,6 +124,7 @@ refused, interrupted).`,
 	f.IntVar(&opts.concurrency, "concurrency", conformance.DefaultConcurrency, "cases in flight at once (1 runs them one by one); a case that may kill the receiver always runs alone")
 	f.IntVar(&opts.maxFailures, "max-failures", 0, "stop after this many failed cases and skip the rest (0: no limit)")
 	f.DurationVar(&opts.budget, "budget", 0, "wall-time budget for the whole run: cases not started when it runs out are skipped, and the run exits 2 unless a case failed (0: none)")
+	f.StringVar(&opts.corpus, "corpus", "", "replay the deliveries of this corpus directory (wahook proxy --record, wahook gen) as the recorded group")
 	f.BoolVar(&opts.equivalent, "equivalent", false, "the receiver takes every provider's webhooks at --target: send each shared message in every format, and check it is understood alike")
 
 	var profiles []string
@@ -145,15 +156,15 @@ func (o conformOptions) config() (conformance.Config, error) {
 		PayloadDir: o.payloadDir,
 		Version:    versionString(),
 		Program:    invokedAs(os.Args[0]),
-		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore, Equivalent: o.equivalent,
+		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore, Equivalent: o.equivalent, Corpus: o.corpus,
 		Concurrency: o.concurrency, MaxFailures: o.maxFailures, Budget: o.budget,
 	}, nil
 }
 
 func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writer) error {
 	if opts.list {
-		if opts.junit != "" || opts.json != "" {
-			return errors.New("conform: --list sends nothing: --junit and --json do not apply")
+		if opts.junit != "" || opts.json != "" || opts.html != "" || opts.summaryMD != "" {
+			return errors.New("conform: --list sends nothing: --junit, --json, --html and --summary-md do not apply")
 		}
 		return listCases(opts, stdout)
 	}
@@ -169,7 +180,8 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 	}
 	// The report files are reserved before the suite runs: a path that cannot be written is a usage
 	// error found in a second, not after minutes of cases.
-	outputs, err := outfile.Reserve(outfile.File{Name: junitReportName, Path: opts.junit}, outfile.File{Name: jsonReportName, Path: opts.json})
+	outputs, err := outfile.Reserve(outfile.File{Name: junitReportName, Path: opts.junit}, outfile.File{Name: jsonReportName, Path: opts.json},
+		outfile.File{Name: htmlReportName, Path: opts.html}, outfile.File{Name: markdownReportName, Path: opts.summaryMD})
 	if err != nil {
 		return reportFileError(err)
 	}
@@ -351,17 +363,24 @@ func roundLatency(d time.Duration) time.Duration {
 
 // The names of the report files, for messages, and the flags that ask for them.
 const (
-	junitReportName = "junit report"
-	jsonReportName  = "json report"
+	junitReportName    = "junit report"
+	jsonReportName     = "json report"
+	htmlReportName     = "html report"
+	markdownReportName = "markdown summary"
 )
 
-var reportFlags = map[string]string{junitReportName: "--junit", jsonReportName: "--json"}
+var reportFlags = map[string]string{junitReportName: "--junit", jsonReportName: "--json", htmlReportName: "--html", markdownReportName: "--summary-md"}
 
 // writeReport writes r as the report file f asks for.
 func writeReport(r *conformance.Report) func(f outfile.File, w io.Writer) error {
 	return func(f outfile.File, w io.Writer) error {
-		if f.Name == junitReportName {
+		switch f.Name {
+		case junitReportName:
 			return r.WriteJUnit(w)
+		case htmlReportName:
+			return r.WriteHTML(w)
+		case markdownReportName:
+			return r.WriteMarkdown(w)
 		}
 		return r.WriteJSON(w)
 	}

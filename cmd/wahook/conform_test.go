@@ -150,7 +150,7 @@ func TestConformUsage(t *testing.T) {
 		// A filter that picks nothing is the same mistake with --list as without.
 		{[]string{"--list", "--run", "^nothing"}, "wahook: conform: bad conformance config: no case id matches run \"^nothing\"\n"},
 		{[]string{"--list", "--provider", "itniotech", "--run", "^reject/innopaas/"}, "wahook: conform: bad conformance config: no case id matches run \"^reject/innopaas/\"\n"},
-		{[]string{"--list", "--provider", "innopaas", "--junit", "r.xml"}, "wahook: conform: --list sends nothing: --junit and --json do not apply\n"},
+		{[]string{"--list", "--provider", "innopaas", "--junit", "r.xml"}, "wahook: conform: --list sends nothing: --junit, --json, --html and --summary-md do not apply\n"},
 		// An empty credential would make the wrong-credentials case send the right one.
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "", "--auth-token", "t"}, "wahook: conform: --auth-user: the value is empty\n"},
 		{[]string{"--target", "http://x", "--provider", "innopaas", "--auth-user", "u", "--auth-token", " "}, "wahook: conform: --auth-token: the value is blank\n"},

@@ -39,6 +39,7 @@ type sendOptions struct {
 	seed         uint64
 	mutation     string
 	files        []string // "-" is stdin
+	corpus       string   // a corpus directory to send
 	retries      string
 	timeScale    float64
 	duplicates   float64
@@ -65,7 +66,8 @@ headers and retry schedule, and prints one line per delivery as it settles, then
 
 The payloads are generated (one of each --type unless --count says otherwise, dealt in turn to the
 types; --mutation sends that mutation of each instead, see wahook list mutations), or read from each
---file, sent byte for byte. A delivery is acked by a 2xx; anything else, a timeout or a broken
+--file, sent byte for byte, or those of --provider in the corpus at --corpus DIR (written by wahook
+gen or recorded by wahook proxy --record), in manifest order. A delivery is acked by a 2xx; anything else, a timeout or a broken
 connection is a failed attempt, retried on the schedule of --retries: provider (1, 3 and 5 minutes),
 none, or a list such as 10s,1m. --time-scale 0.001 turns minutes into tens of milliseconds.
 Redirects are not followed.
@@ -90,6 +92,9 @@ report of what was done is still printed; the deliveries cut short count as canc
 			if f.Changed("count") && len(opts.files) > 0 {
 				return errors.New("--count applies to generated payloads, not to --file")
 			}
+			if opts.corpus != "" && (len(opts.files) > 0 || f.Changed("count") || f.Changed("type") || f.Changed("mutation")) {
+				return errors.New("--corpus sends the corpus as it is: not with --file, --count, --type or --mutation")
+			}
 			if err := refuseEmptyCredentials(cmd); err != nil {
 				return err
 			}
@@ -107,6 +112,7 @@ report of what was done is still printed; the deliveries cut short count as canc
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: payloads, duplicates and order all follow from it")
 	f.StringVar(&opts.mutation, "mutation", "", "send this mutation of each payload (see wahook list mutations)")
 	f.StringArrayVar(&opts.files, "file", nil, "send this payload file as is (repeatable; - reads stdin)")
+	f.StringVar(&opts.corpus, "corpus", "", "send the payloads of --provider in this corpus directory (wahook gen, wahook proxy --record), in manifest order")
 	f.StringVar(&opts.retries, "retries", opts.retries, "retry schedule: provider, none, or delays such as 1m,3m,5m")
 	f.Float64Var(&opts.timeScale, "time-scale", opts.timeScale, "multiply retry delays by this factor")
 	f.Float64Var(&opts.duplicates, "duplicates", 0, "fraction (0 to 1) of payloads delivered a second time")
@@ -279,7 +285,7 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (send.Opt
 	}
 	return send.Options{
 		Target: target, Types: types, Count: o.count, Seed: o.seed, Mutation: o.mutation,
-		Duration: o.duration, Bodies: bodies, MediaBaseURL: o.mediaBaseURL, MediaFault: o.mediaFault, Version: versionString(),
+		Duration: o.duration, Bodies: bodies, Corpus: o.corpus, MediaBaseURL: o.mediaBaseURL, MediaFault: o.mediaFault, Version: versionString(),
 		Retries: o.retries, TimeScale: o.timeScale, Duplicates: o.duplicates,
 		Shuffle: o.shuffle, Workers: o.workers, Rate: o.rate,
 	}, nil

@@ -93,7 +93,7 @@ func stripComment(cmd string) string {
 }
 
 // readmePorts are the loopback ports the README's commands listen on.
-var readmePorts = []int{8080, 8081, 8082, 8083, 8787, 8788, 9090}
+var readmePorts = []int{8080, 8081, 8082, 8083, 8787, 8788, 9090, 9091}
 
 // TestREADMERunsTopToBottom runs README.md's commands in order, in one shell, in a copy of the
 // checkout: every section must run after the one before it (no port taken twice, nothing missing),
