@@ -3,10 +3,7 @@ package conformance
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -16,7 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/wahook/wahook/internal/htmlreport"
 )
 
 // WriteHTML writes the report as one self-contained HTML page, as wahook conform --html does: the run's
@@ -38,17 +36,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 //go:embed html/report.html
 var htmlSource string
 
-//go:embed html/copy.js
-var copyScript string
-
-var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"copyScript": func() template.JS { return template.JS(copyScript) },
-	"barsWidth":  func(n int) int { return max(1, n) * 32 },
-	"scriptHash": func() string {
-		sum := sha256.Sum256([]byte(copyScript))
-		return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-	},
-}).Parse(htmlSource))
+var htmlPage = template.Must(template.New("report").Funcs(htmlreport.Funcs()).Parse(htmlSource))
 
 // htmlView is what the page shows, worked out in Go so that the template only lays it out.
 type htmlView struct {
@@ -128,7 +116,7 @@ func (r *Report) htmlView() htmlView {
 	for _, t := range types {
 		row := htmlRow{Type: t}
 		for _, g := range v.Groups {
-			row.Cells = append(row.Cells, htmlCell{Anchor: anchor("cell", string(g), t), Type: t, Group: g})
+			row.Cells = append(row.Cells, htmlCell{Anchor: htmlreport.Anchor("cell", string(g), t), Type: t, Group: g})
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -140,7 +128,7 @@ func (r *Report) htmlView() htmlView {
 	}
 	for _, res := range r.Results {
 		c := cells[string(res.Group)+"\x00"+cmp.Or(res.Type, envelopeRow)]
-		hc := htmlCase{Result: res, Anchor: anchor("case", res.ID), Took: res.Duration.Round(time.Microsecond).String()}
+		hc := htmlCase{Result: res, Anchor: htmlreport.Anchor("case", res.ID), Took: res.Duration.Round(time.Microsecond).String()}
 		switch res.Outcome {
 		case Pass:
 			c.Pass++
@@ -179,7 +167,7 @@ func (r *Report) htmlView() htmlView {
 	ran := slices.DeleteFunc(slices.Clone(r.Results), func(res Result) bool { return res.Outcome == Skip })
 	slices.SortStableFunc(ran, func(a, b Result) int { return cmp.Compare(b.Duration, a.Duration) })
 	for _, res := range ran[:min(10, len(ran))] {
-		v.Slowest = append(v.Slowest, htmlCase{Result: res, Anchor: anchor("case", res.ID), Took: res.Duration.Round(time.Microsecond).String()})
+		v.Slowest = append(v.Slowest, htmlCase{Result: res, Anchor: htmlreport.Anchor("case", res.ID), Took: res.Duration.Round(time.Microsecond).String()})
 	}
 	return v
 }
@@ -189,25 +177,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// anchor makes an id attribute from parts: letters, digits and dashes only, so that no case id or
-// message type can break out of it, and unique for distinct parts.
-func anchor(parts ...string) string {
-	var b strings.Builder
-	for i, p := range parts {
-		if i > 0 {
-			b.WriteString("--")
-		}
-		for _, c := range []byte(p) {
-			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, "-%02x", c)
-			}
-		}
-	}
-	return b.String()
 }
 
 // maxShownPayload bounds the bytes of one payload the page shows: a 3 MiB body would make it unusable.
@@ -233,7 +202,7 @@ func (r *Report) htmlPayloads(res Result) []htmlPayload {
 		}
 		if err == nil {
 			var marked bool
-			p.Body, marked = prettyJSON(body, mark)
+			p.Body, marked = htmlreport.JSON(body, mark)
 			if marked {
 				p.Marked = mark
 			}
@@ -249,111 +218,6 @@ func markedPointer(mutation string) string {
 		return "/" + strings.ReplaceAll(rest, ".", "/")
 	}
 	return ""
-}
-
-// prettyJSON lays body out indented, escaped for HTML, with the value at mark in a <mark>. A body that
-// is not one JSON value is shown as it is (invalid UTF-8 replaced), escaped.
-func prettyJSON(body []byte, mark string) (template.HTML, bool) {
-	var b strings.Builder
-	marked := false
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	type frame struct {
-		object bool
-		n      int    // members so far
-		key    string // the pending key of an object
-		path   string
-	}
-	var stack []frame
-	indent := func() { b.WriteString("\n" + strings.Repeat("  ", len(stack))) }
-	esc := func(s string) { b.WriteString(template.HTMLEscapeString(s)) }
-	writeValue := func(tok json.Token) {
-		switch t := tok.(type) {
-		case string:
-			q, _ := json.Marshal(t)
-			esc(string(q))
-		case json.Number:
-			esc(t.String())
-		case bool:
-			esc(fmt.Sprint(t))
-		case nil:
-			esc("null")
-		}
-	}
-	fail := func() (template.HTML, bool) {
-		return template.HTML(template.HTMLEscapeString(strings.ToValidUTF8(string(body), "\uFFFD"))), false
-	}
-	if !utf8.Valid(body) || !json.Valid(body) {
-		return fail()
-	}
-	markDepth := -1
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fail()
-		}
-		// Where the token sits: a key of an object, or a value.
-		path := ""
-		if n := len(stack); n > 0 {
-			top := &stack[n-1]
-			if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-				stack = stack[:n-1]
-				if top.n > 0 {
-					indent()
-				}
-				esc(string(d))
-				if markDepth == len(stack) {
-					b.WriteString("</mark>")
-					markDepth = -1
-				}
-				continue
-			}
-			if top.object && top.key == "" {
-				key, _ := tok.(string)
-				if top.n > 0 {
-					b.WriteString(",")
-				}
-				indent()
-				q, _ := json.Marshal(key)
-				esc(string(q) + ": ")
-				top.key = key
-				top.n++
-				continue
-			}
-			if top.object {
-				path = top.path + "/" + strings.ReplaceAll(strings.ReplaceAll(top.key, "~", "~0"), "/", "~1")
-				top.key = ""
-			} else {
-				if top.n > 0 {
-					b.WriteString(",")
-				}
-				indent()
-				path = fmt.Sprintf("%s/%d", top.path, top.n)
-				top.n++
-			}
-		}
-		open := mark != "" && path == mark && !marked
-		if open {
-			b.WriteString(`<mark id="marked">`)
-			marked = true
-		}
-		if d, ok := tok.(json.Delim); ok {
-			esc(string(d))
-			stack = append(stack, frame{object: d == '{', path: path})
-			if open {
-				markDepth = len(stack) - 1
-			}
-			continue
-		}
-		writeValue(tok)
-		if open {
-			b.WriteString("</mark>")
-		}
-	}
-	return template.HTML(b.String()), marked
 }
 
 // histogram buckets the wall times of the cases of group g that ran, by powers of two from 1 ms.

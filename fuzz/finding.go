@@ -83,6 +83,7 @@ func (f *fuzzer) record(ctx, minCtx context.Context, in fuzzInput, outcome Outco
 // add takes fd as a new finding. Its reproducer is written when the run ends; an Out that can no
 // longer take one stops the run now, rather than let it go on finding what it cannot keep.
 func (f *fuzzer) add(fd *Finding) error {
+	fd.Found = time.Since(f.start)
 	f.bySignature[fd.Signature] = fd
 	f.report.Findings = append(f.report.Findings, fd)
 	if err := checkOut(f.opts.Out); err != nil {

@@ -148,6 +148,8 @@ type Finding struct {
 	Note string `json:"note,omitempty"`
 	// Dir is the reproducer's directory.
 	Dir string `json:"dir,omitempty"`
+	// Found is when in the run the first input with this signature was answered.
+	Found time.Duration `json:"found"`
 
 	essence essence
 	// examples are up to maxExamples other inputs that hit the finding, written as examples/NN.json.
@@ -181,6 +183,17 @@ type Report struct {
 	Dropped int `json:"dropped,omitempty"`
 	// Interrupted reports that the run was cancelled before its bound.
 	Interrupted bool `json:"interrupted"`
+	// Timeline holds the totals at the end of each second the run sent in, for a picture of its pace.
+	Timeline []Tick `json:"timeline,omitempty"`
+}
+
+// Tick is a run's totals at the end of one second of it.
+type Tick struct {
+	// Second counts from the first input, 0 for the first second.
+	Second int `json:"second"`
+	// Sent and Findings are the running totals of inputs and findings.
+	Sent     uint64 `json:"sent"`
+	Findings int    `json:"findings"`
 }
 
 // check refuses what cannot run, before any traffic, then fills in the defaults.
@@ -376,6 +389,7 @@ func (f *fuzzer) finish() error {
 // fuzzer is the state of one run.
 type fuzzer struct {
 	opts      Options
+	start     time.Time // when the loop began sending
 	prov      *mockprovider.Provider
 	src       *source
 	validator *schemas.Validator
@@ -436,6 +450,7 @@ func (f *fuzzer) produce(ctx context.Context, size uint64) <-chan batch {
 // once, but is not allowed to stretch the run by a minimisation.
 func (f *fuzzer) loop(parent context.Context) error {
 	start := time.Now()
+	f.start = start
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	if f.opts.Duration > 0 {
@@ -504,6 +519,12 @@ func (f *fuzzer) progress(start time.Time) {
 	f.report.Stats.Findings = len(f.report.Findings)
 	if s := f.report.Elapsed.Seconds(); s > 0 {
 		f.report.Rate = float64(f.report.Sent) / s
+	}
+	tick := Tick{Second: int(f.report.Elapsed / time.Second), Sent: f.report.Sent, Findings: len(f.report.Findings)}
+	if n := len(f.report.Timeline); n > 0 && f.report.Timeline[n-1].Second == tick.Second {
+		f.report.Timeline[n-1] = tick
+	} else {
+		f.report.Timeline = append(f.report.Timeline, tick)
 	}
 	if f.opts.OnProgress != nil {
 		f.opts.OnProgress(f.report.Stats)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wahook/wahook/fuzz"
 	"github.com/wahook/wahook/internal/engine"
+	"github.com/wahook/wahook/internal/outfile"
 )
 
 // fuzzOptions is what the fuzz command line asks for.
@@ -19,6 +20,7 @@ type fuzzOptions struct {
 	targetFlags
 	duration              time.Duration
 	count                 uint64
+	html                  string
 	countGiven            bool
 	seed                  uint64
 	workers               int
@@ -82,6 +84,7 @@ unreachable target or no HTTP answer to a valid message, or a valid message not 
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: the same seed sends the same payloads")
 	f.IntVar(&opts.workers, "workers", opts.workers, "requests in flight at once")
 	f.StringVar(&opts.out, "out", opts.out, "directory for reproducers")
+	f.StringVar(&opts.html, "html", "", "write a self-contained HTML report of the findings to this file")
 	f.BoolVar(&opts.quiet, "quiet", false, "no live status line")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of media links in payloads")
 	f.IntVar(&opts.maxFindings, "max-findings", fuzz.DefaultMaxFindings, "findings to keep and write, those most inputs hit first; the rest are reported as dropped")
@@ -120,6 +123,16 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 	if err := opts.refuseZero(); err != nil {
 		return err
 	}
+	// Reserved before any traffic: an unwritable path is a usage error found at once.
+	outputs, err := outfile.Reserve(outfile.File{Name: "html report", Path: opts.html})
+	if err != nil {
+		var fileErr *outfile.Error
+		if errors.As(err, &fileErr) {
+			return fmt.Errorf("--html %s: %w", fileErr.Path, fileErr.Err)
+		}
+		return err
+	}
+	defer outputs.Discard()
 	fopts := fuzz.Options{
 		Target: target, Seed: opts.seed, Workers: opts.workers, Out: opts.out,
 		Version: versionString(), MediaBaseURL: opts.mediaBaseURL, MaxFindings: opts.maxFindings,
@@ -149,6 +162,9 @@ func runFuzz(ctx context.Context, opts fuzzOptions, stdout, stderr io.Writer) er
 		// Printed even when the run stopped on an error (a reproducer it could not write): what was
 		// found is still worth telling.
 		printFuzzReport(stdout, rep)
+		if werr := outputs.Commit(func(_ outfile.File, w io.Writer) error { return rep.WriteHTML(w) }); werr != nil {
+			return fmt.Errorf("--html: %w", werr)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("fuzz: %w", err)
