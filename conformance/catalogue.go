@@ -47,7 +47,7 @@ func buildCases(s *settings) ([]Case, error) {
 		return nil, err
 	}
 	b := &builder{s: s, gen: gen}
-	for _, add := range []func() error{b.valid, b.documented, b.recorded, b.tolerate, b.equivalent, b.reject, b.delivery, b.auth} {
+	for _, add := range []func() error{b.valid, b.classes, b.documented, b.recorded, b.tolerate, b.equivalent, b.reject, b.delivery, b.auth} {
 		if err := add(); err != nil {
 			return nil, err
 		}

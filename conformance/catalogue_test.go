@@ -62,8 +62,15 @@ func TestCases(t *testing.T) {
 			prov, err := mockprovider.Lookup(p)
 			require.NoError(t, err)
 
-			// valid: three variants of every type.
-			assert.Equal(t, 3*len(prov.Types()), groups[conformance.GroupValid])
+			// valid: three variants of every type, and the payloads that carry the value classes.
+			classes := 0
+			for _, c := range cs {
+				if strings.Contains(c.ID, "/classes-") {
+					classes++
+				}
+			}
+			assert.Equal(t, 3*len(prov.Types())+classes, groups[conformance.GroupValid])
+			assert.Greater(t, classes, 5*len(prov.Types()), "several classes cases per type")
 			for _, typ := range prov.Types() {
 				assert.Contains(t, ids, fmt.Sprintf("valid/%s/%s/3", p, typ))
 			}

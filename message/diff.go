@@ -31,8 +31,9 @@ func (d Difference) String() string {
 // one Difference per field that differs, in the model's field order. Instants are compared as
 // instants, numbers as numbers (a number written as a string too), strings exactly, with no Unicode
 // normalisation. A field the message has and got lacks differs, unless its pointer is in ignore or
-// under one there ("/media/caption", "/contacts"); fields got has beyond the message's are not
-// judged.
+// under one there ("/media/caption", "/contacts"). Of the fields got has beyond the message's, only a
+// true flag is judged: the model leaves a false flag out, so a receiver that reports one true has
+// read false (or "false") as true; other extra fields are not judged.
 func Diff(sent, got Message, ignore []string) []Difference {
 	g, err := json.Marshal(got)
 	if err != nil {
@@ -93,6 +94,20 @@ func (d *differ) object(path string, want, got map[string]any, order []string) {
 		g, present := got[k]
 		d.value(p, w, g, present)
 	}
+	for _, k := range sortedKeys(got) {
+		if _, sent := want[k]; !sent && got[k] == true && !d.ignored(path+"/"+escape(k)) {
+			d.add(path+"/"+escape(k), false, true, true)
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (d *differ) value(path string, want, got any, present bool) {

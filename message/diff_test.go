@@ -40,6 +40,9 @@ func TestDiff(t *testing.T) {
 		{"strings exactly", func(m *message.Message) { m.From.Name = "Amanda " }, nil,
 			[]string{`/from/name: sent "Amanda", receiver has "Amanda "`}},
 		{"extra fields are not judged", func(m *message.Message) { m.Text = &message.Text{Body: "x"} }, nil, nil},
+		{"a false flag read as true", func(m *message.Message) { m.Context.FrequentlyForwarded = true }, nil,
+			[]string{`/context/frequentlyForwarded: sent false, receiver has true`}},
+		{"a false flag read as true, ignored", func(m *message.Message) { m.Context.FrequentlyForwarded = true }, []string{"/context/frequentlyForwarded"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

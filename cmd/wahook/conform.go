@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,6 +38,8 @@ type conformOptions struct {
 	ignore         []string
 	equivalent     bool
 	corpus         string
+	coverage       bool
+	output         string
 	// pace
 	concurrency int
 	maxFailures int
@@ -111,6 +114,8 @@ refused, interrupted).`,
 	f.StringVar(&opts.profile, "profile", opts.profile, "standard (reject cases must not get a 5xx) or strict (they must get a 4xx)")
 	f.StringVar(&opts.run, "run", "", "run only the cases whose id matches this regular expression")
 	f.BoolVar(&opts.list, "list", false, "print the case ids and descriptions without sending anything")
+	f.BoolVar(&opts.coverage, "coverage", false, "print which cases carry each value class (wahook list values) in each field of each message type, without sending anything")
+	f.StringVarP(&opts.output, "output", "o", "text", "output format of --coverage: text or json")
 	f.StringVar(&opts.junit, "junit", "", "write a JUnit XML report to this file")
 	f.StringVar(&opts.html, "html", "", "write a self-contained HTML report to this file")
 	f.StringVar(&opts.summaryMD, "summary-md", "", "write a Markdown summary to this file (such as $GITHUB_STEP_SUMMARY)")
@@ -162,6 +167,9 @@ func (o conformOptions) config() (conformance.Config, error) {
 }
 
 func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writer) error {
+	if opts.coverage {
+		return printCoverage(opts, stdout)
+	}
 	if opts.list {
 		if opts.junit != "" || opts.json != "" || opts.html != "" || opts.summaryMD != "" {
 			return errors.New("conform: --list sends nothing: --junit, --json, --html and --summary-md do not apply")
@@ -226,6 +234,40 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 }
 
 // listCases prints the ids and descriptions of the cases, of both providers when none is given.
+// printCoverage prints the value-class coverage of the suite of --provider (or of each provider).
+func printCoverage(opts conformOptions, stdout io.Writer) error {
+	if !slices.Contains(outputFormats, opts.output) {
+		return fmt.Errorf("--output: unknown format %q (want text or json)", opts.output)
+	}
+	base, err := opts.config()
+	if err != nil {
+		return err
+	}
+	providers := schemas.Providers()
+	if base.Provider != "" {
+		providers = []schemas.Provider{base.Provider}
+	}
+	type row struct {
+		Provider schemas.Provider `json:"provider"`
+		conformance.CoverageRow
+	}
+	var rows []row
+	for _, p := range providers {
+		cfg := base
+		cfg.Provider = p
+		cov, err := conformance.Coverage(cfg)
+		if err != nil {
+			return fmt.Errorf("conform: %w", flagError(err))
+		}
+		for _, r := range cov {
+			rows = append(rows, row{p, r})
+		}
+	}
+	return printRows(stdout, opts.output, rows, "PROVIDER\tTYPE\tFIELD\tCLASS\tCASES\tFIRST", func(r row) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s", r.Provider, r.Type, r.Field, r.Class, r.Cases, r.First)
+	})
+}
+
 func listCases(opts conformOptions, stdout io.Writer) error {
 	base, err := opts.config()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wahook/wahook/internal/valueclass"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -22,26 +23,29 @@ type listOptions struct {
 }
 
 // listables are the catalogues list prints.
-var listables = []string{"types", "mutations"}
+var listables = []string{"types", "mutations", "values"}
 
 func newListCmd() *cobra.Command {
 	opts := listOptions{provider: allValues, output: "text"}
 	cmd := &cobra.Command{
-		Use:   "list types|mutations [flags]",
-		Short: "Print the message types or the mutation catalogue of each provider",
+		Use:   "list types|mutations|values [flags]",
+		Short: "Print the message types, the mutation catalogue or the value classes",
 		Long: `List prints a catalogue wahook generates from.
 
   types      every message type of each provider
   mutations  every mutation gen --malformed applies: its id, what a receiver should do with the
              result (reject or tolerate), what the provider's schema says about it, the message
              types it applies to, and what it does; the named mutations first, then those derived
-             from the schema (systematic)`,
+             from the schema (systematic)
+  values     the value classes the conformance suite carries in every field the schema allows them
+             in: their family, an example, and the misreading each exposes (see conform --coverage)`,
 		Example: `  wahook list types
   wahook list mutations --provider itniotech
-  wahook list mutations --output json`,
+  wahook list mutations --output json
+  wahook list values`,
 		ValidArgs: listables,
 		Args: func(_ *cobra.Command, args []string) error {
-			want := strings.Join(listables, " or ")
+			want := strings.Join(listables[:len(listables)-1], ", ") + " or " + listables[len(listables)-1]
 			switch {
 			case len(args) == 0:
 				return fmt.Errorf("list: what to list? want %s", want)
@@ -107,6 +111,10 @@ func runList(opts listOptions, stdout io.Writer) error {
 		}
 		return printRows(stdout, opts.output, list, "PROVIDER\tTYPE", func(r typeRow) string {
 			return fmt.Sprintf("%s\t%s", r.Provider, r.Type)
+		})
+	case "values":
+		return printRows(stdout, opts.output, valueclass.All(), "FAMILY\tCLASS\tEXAMPLE\tEXPOSES", func(c valueclass.Class) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s", c.Family, c.Name, c.Example, c.Exposes)
 		})
 	default: // mutations
 		list := []mutationRow{}

@@ -89,9 +89,9 @@ func TestListErrors(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{"nothing to list", []string{"list"}, "wahook: list: what to list? want types or mutations\n"},
-		{"unknown catalogue", []string{"list", "foo"}, "wahook: list: unknown catalogue \"foo\" (want types or mutations)\n"},
-		{"two catalogues", []string{"list", "types", "mutations"}, "wahook: list: one catalogue at a time, got 2 arguments (want types or mutations)\n"},
+		{"nothing to list", []string{"list"}, "wahook: list: what to list? want types, mutations or values\n"},
+		{"unknown catalogue", []string{"list", "foo"}, "wahook: list: unknown catalogue \"foo\" (want types, mutations or values)\n"},
+		{"two catalogues", []string{"list", "types", "mutations"}, "wahook: list: one catalogue at a time, got 2 arguments (want types, mutations or values)\n"},
 		{"unknown provider", []string{"list", "types", "--provider", "no-such-provider"}, "wahook: --provider: unknown provider \"no-such-provider\" (want one of " + providerList + ")\n"},
 		{"unknown output", []string{"list", "mutations", "-o", "yaml"}, "wahook: --output: unknown format \"yaml\" (want text or json)\n"},
 	}

@@ -56,6 +56,9 @@ type Defect struct {
 	Silent bool
 	// Only names the one provider whose format has what the defect gets wrong; "" means both.
 	Only schemas.Provider
+	// MinFailed, when set, is how many cases at least must fail: a defect of one value class
+	// (wahook list values) must be caught by several, not by one lucky payload.
+	MinFailed int
 }
 
 // Case returns the id of the case that must fail, for provider p.
@@ -304,6 +307,57 @@ func Defects() []Defect {
 				m.SentAt = time.UnixMilli(m.SentAt.Unix()).UTC()
 			}),
 			WantFailed: "documented/%s/text", WantReason: "misread 1 field: /sentAt: sent ",
+		},
+		// One silent defect per value-class family: each must fail several cases of the default suite.
+		{
+			Name: "trims text (strings)", Silent: true, Run: "^valid/", MinFailed: 3,
+			New: misreading(func(m *message.Message) {
+				if m.Text != nil {
+					m.Text.Body = strings.TrimSpace(m.Text.Body)
+				}
+				if m.Media != nil {
+					m.Media.Caption = strings.TrimSpace(m.Media.Caption)
+				}
+			}),
+			WantFailed: "valid/%s/text/classes-2", WantReason: "/text/body: sent ",
+		},
+		{
+			Name: "float32 coordinates (numbers)", Silent: true, Run: "^valid/", MinFailed: 3,
+			New: misreading(func(m *message.Message) {
+				if m.Location != nil {
+					m.Location.Latitude = float64(float32(m.Location.Latitude))
+					m.Location.Longitude = float64(float32(m.Location.Longitude))
+				}
+			}),
+			WantFailed: "valid/%s/location/1", WantReason: "/location/",
+		},
+		{
+			Name: "forwarded from the key's presence (booleans)", Silent: true, Run: "^valid/", Only: schemas.ITNIOTech, MinFailed: 3,
+			New: misreadingBody(func(body []byte, m *message.Message) {
+				if bytes.Contains(body, []byte(`"forwarded":`)) {
+					if m.Context == nil {
+						m.Context = &message.Context{}
+					}
+					m.Context.Forwarded = true
+				}
+			}),
+			WantFailed: "valid/%s/text/classes-1", WantReason: "/context/forwarded: sent false",
+		},
+		{
+			Name: "send time in whole seconds (instants)", Silent: true, Run: "^valid/", Only: schemas.InnoPaaS, MinFailed: 3,
+			New: misreading(func(m *message.Message) {
+				m.SentAt = m.SentAt.Round(time.Second)
+			}),
+			WantFailed: "valid/%s/text/1", WantReason: "/sentAt: sent ",
+		},
+		{
+			Name: "message ids cut to 64 characters (ids)", Silent: true, Run: "^valid/", MinFailed: 3,
+			New: misreading(func(m *message.Message) {
+				if r := []rune(m.MessageID); len(r) > 64 {
+					m.MessageID = string(r[:64])
+				}
+			}),
+			WantFailed: "valid/%s/text/classes-1", WantReason: "/messageId: sent ",
 		},
 		{
 			Name: "drops context", Silent: true, Run: "^documented/", Only: schemas.InnoPaaS,
