@@ -64,10 +64,11 @@ func leaves(doc any) []leaf {
 }
 
 // classes: for every message type, payloads that carry the value classes (internal/valueclass) in
-// their fields, packed: payload k gives each field the k-th class of its family, so that every field
-// meets every class of its family in as few cases as the family has classes. A class the schema
-// refuses in a field is left out of it (the provider cannot send it there); the case's description
-// names what each field carries. Their truth is what mockprovider.Parse reads of them.
+// their fields, packed twice over: payload k gives each field the k-th step of its family (classes
+// that can share one value, in one value), so that every field meets every class of its family in
+// as few cases as the family has steps. A step the schema refuses in a field is tried again one
+// class at a time; a class it refuses alone is left out (the provider cannot send it there). The
+// case's description names what each field carries. Their truth is what mockprovider.Parse reads of them.
 func (b *builder) classes() error {
 	v, err := validatorFor(b.s.Provider)
 	if err != nil {
@@ -81,14 +82,18 @@ func (b *builder) classes() error {
 		}
 		n := 0
 		for _, base := range bases {
-			for k := 0; ; k++ {
-				id := caseID(GroupValid, b.s.Provider, fmt.Sprintf("%s/classes-%d", typ, n+1))
+			// Each field's queue of steps still to give it: its family's, then, for a step of several
+			// classes the schema refused together, each of them alone.
+			queues := map[string][]valueclass.Step{}
+			for {
+				n++
+				id := caseID(GroupValid, b.s.Provider, fmt.Sprintf("%s/classes-%d", typ, n))
 				fresh, err := b.gen.Generate(b.s.Provider, typ, index(id, 0))
 				if err != nil {
 					return err
 				}
 				// Every payload made from a base is the same message but for its identity, so that
-				// each of its fields meets each class of its family in turn.
+				// each of its fields meets each step of its family in turn.
 				if fresh.Body, err = refreshIdentity(b.s.prov, base.body, fresh.Body); err != nil {
 					return err
 				}
@@ -97,64 +102,69 @@ func (b *builder) classes() error {
 					return err
 				}
 				assigned := map[string]assignment{}
-				more := false
 				for _, l := range leaves(doc) {
 					if skip[l.ptr] || !base.fields[jsonpointer.Generalise(l.ptr, jsonpointer.IndexAsZero)] {
 						continue
 					}
-					// The k-th class that applies to the value, and whether there are more.
-					var (
-						class valueclass.Class
-						value any
-						seen  int
-					)
-					for _, c := range valueclass.For(valueclass.FamilyOf(l.key, l.value)) {
-						v, ok := c.Apply(l.value)
+					q, started := queues[l.ptr]
+					if !started {
+						q = valueclass.Steps(valueclass.FamilyOf(l.key, l.value))
+					}
+					for len(q) > 0 {
+						st := q[0]
+						q = q[1:]
+						value, names, ok := st.Apply(l.value)
 						if !ok {
 							continue
 						}
-						if seen == k {
-							class, value = c, v
+						raw, err := marshal(value)
+						if err != nil {
+							return err
 						}
-						if seen++; seen > k+1 {
-							more = true
-							break
-						}
+						assigned[l.ptr] = assignment{step: st, classes: names, raw: raw}
+						break
 					}
-					if seen <= k {
-						continue
-					}
-					raw, err := marshal(value)
-					if err != nil {
-						return err
-					}
-					assigned[l.ptr] = assignment{class: class.Name, raw: raw}
+					queues[l.ptr] = q
 				}
 				if len(assigned) == 0 {
+					n--
 					break
 				}
-				body, err := allowed(v, b.s.Provider, fresh.Body, assigned)
+				body, refused, err := allowed(v, b.s.Provider, fresh.Body, assigned)
 				if err != nil {
 					return fmt.Errorf("%s: %w", id, err)
 				}
-				if len(assigned) > 0 {
-					n++
-					// The truth is what the parser reads of these bytes: the generator drew other values.
-					m, err := mockprovider.Parse(b.s.Provider, body)
-					if err != nil {
-						return fmt.Errorf("%s: %w", id, err)
-					}
-					fresh.Body, fresh.Message = body, &m
-					err = b.add(Case{
-						ID: id, Group: GroupValid, Type: typ, Expect: ExpectAck, Requests: []Request{b.request(fresh)},
-						Description: fmt.Sprintf("%s carrying value classes: %s", aMessage(typ), describe(assigned)),
-					})
-					if err != nil {
-						return err
+				for ptr, a := range refused {
+					if len(a.step) > 1 { // together refused: perhaps one at a time is not
+						queues[ptr] = append(queues[ptr], a.step.Singles()...)
 					}
 				}
-				if !more {
-					break
+				if len(assigned) == 0 {
+					n--
+					continue
+				}
+				// The truth is what the parser reads of these bytes: the generator drew other values.
+				// A provider described with no parser (only a format) is judged on its status.
+				fresh.Body, fresh.Message = body, nil
+				// The id classes changed the id a receiver files the message under.
+				if after, err := decodeNumbers(body); err == nil {
+					if id, err := jsonpointer.Get(after, b.s.prov.IDPointer); err == nil {
+						if id, ok := id.(string); ok {
+							fresh.ID = id
+						}
+					}
+				}
+				if m, err := mockprovider.Parse(b.s.Provider, body); err == nil {
+					fresh.Message = &m
+				} else if !errors.Is(err, mockprovider.ErrNoParser) {
+					return fmt.Errorf("%s: %w", id, err)
+				}
+				err = b.add(Case{
+					ID: id, Group: GroupValid, Type: typ, Expect: ExpectAck, Requests: []Request{b.request(fresh)},
+					Description: fmt.Sprintf("%s carrying value classes: %s", aMessage(typ), describe(assigned)),
+				})
+				if err != nil {
+					return err
 				}
 			}
 		}
@@ -231,15 +241,18 @@ func (b *builder) bases(typ string) ([]base, error) {
 	}
 }
 
-// assignment is the value of one class given to one field.
+// assignment is the value of one step of classes given to one field.
 type assignment struct {
-	class string
-	raw   []byte
+	step    valueclass.Step
+	classes []string // those of the step the value carries
+	raw     []byte
 }
 
 // allowed applies the assignments to body and drops those the schema refuses, until it accepts what
-// is left: a refusal names the field it is about, or a parent of it.
-func allowed(v *schemas.Validator, p schemas.Provider, body []byte, assigned map[string]assignment) ([]byte, error) {
+// is left: a refusal names the field it is about, or a parent of it. It returns the body and the
+// assignments it dropped.
+func allowed(v *schemas.Validator, p schemas.Provider, body []byte, assigned map[string]assignment) ([]byte, map[string]assignment, error) {
+	refused := map[string]assignment{}
 	for range len(assigned) + 1 {
 		values := make(map[string][]byte, len(assigned))
 		for ptr, a := range assigned {
@@ -247,30 +260,34 @@ func allowed(v *schemas.Validator, p schemas.Provider, body []byte, assigned map
 		}
 		out, err := replaceValues(body, values)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rep, err := v.Validate(p, out)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if rep.Valid() {
-			return out, nil
+			return out, refused, nil
 		}
 		dropped := false
 		for _, viol := range rep.Violations {
-			for ptr := range assigned {
+			for ptr, a := range assigned {
 				if ptr == viol.Instance || strings.HasPrefix(ptr, viol.Instance+"/") || strings.HasPrefix(viol.Instance, ptr+"/") {
+					refused[ptr] = a
 					delete(assigned, ptr)
 					dropped = true
 				}
 			}
 		}
 		if !dropped { // a refusal of no one field: give up the lot rather than guess
-			clear(assigned)
-			return body, nil
+			break
 		}
 	}
-	return body, nil
+	for ptr, a := range assigned {
+		refused[ptr] = a
+	}
+	clear(assigned)
+	return body, refused, nil
 }
 
 // describe lists the assignments for a case's description, by pointer.
@@ -282,7 +299,7 @@ func describe(assigned map[string]assignment) string {
 	slices.Sort(ptrs)
 	parts := make([]string, len(ptrs))
 	for i, ptr := range ptrs {
-		parts[i] = ptr + " " + assigned[ptr].class
+		parts[i] = ptr + " " + strings.Join(assigned[ptr].classes, "+")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -42,7 +42,7 @@ func failingRun(t *testing.T) *conformance.Report {
 		}
 	}))
 	return execute(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech},
-		Run: `^(valid|documented)/itniotech/(text|image)|^reject/itniotech/wrong-type\.message\.(text\.body|image\.id)`})
+		Run: `^valid/itniotech/(text|image)/[0-9]$|^documented/itniotech/(text|image)|^reject/itniotech/wrong-type\.message\.(text\.body|image\.id)`})
 }
 
 // TestHTMLReport parses the HTML report of a failing run: its matrix (against a golden file of its

@@ -60,9 +60,13 @@ func ParseValid(p schemas.Provider, doc any) (message.Message, error) {
 	return parseValid(prov, doc)
 }
 
+// ErrNoParser is returned by Parse and ParseValid for a provider registered with a format only: no
+// parser reads its webhooks into the message model.
+var ErrNoParser = errors.New("the provider has no parser")
+
 func parseValid(prov *Provider, doc any) (message.Message, error) {
 	if prov.parse == nil {
-		return message.Message{}, fmt.Errorf("parse %s: the provider has no parser", prov.Name)
+		return message.Message{}, fmt.Errorf("parse %s: %w", prov.Name, ErrNoParser)
 	}
 	root, _ := doc.(map[string]any) // the schema requires an object
 	m, err := prov.parse(root)

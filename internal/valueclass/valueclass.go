@@ -238,6 +238,59 @@ func Of(key string, v any) []string {
 	return out
 }
 
+// steps pack each family's classes into as few values as can carry them: the classes of a step go
+// into one value together (a string with surrounding whitespace, a newline, combining marks, bidi
+// text, characters above U+FFFF, an emoji sequence and JSON escapes all at once), and only classes
+// that exclude each other (empty and long; a flag's four forms) need values of their own.
+var steps = map[Family][][]string{
+	String:  {{"inner-newline-tab", "combining-marks", "bidi", "above-bmp", "emoji-sequence", "json-escapes", "surrounding-whitespace"}, {"empty"}, {"long"}},
+	Number:  {{"negative", "many-decimals", "exponent-form"}, {"integer-valued"}, {"numeric-string"}, {"number-form"}},
+	Boolean: {{"true"}, {"false"}, {"string-true"}, {"string-false"}},
+	Instant: {{"whole-seconds"}, {"millis-000"}, {"millis-999"}, {"epoch-2038"}},
+	ID:      {{"longest-id", "unusual-id-characters"}},
+}
+
+// Step is classes applied together to one value.
+type Step []Class
+
+// Steps returns family f's classes packed into steps, in the order the suite gives them to a field.
+func Steps(f Family) []Step {
+	var out []Step
+	for _, names := range steps[f] {
+		var st Step
+		for _, n := range names {
+			for _, c := range classes {
+				if c.Name == n {
+					st = append(st, c)
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Apply makes v into a value of every class of the step that applies to it, in turn, and returns the
+// names of those it carries; false when none applies.
+func (st Step) Apply(v any) (any, []string, bool) {
+	var names []string
+	for _, c := range st {
+		if out, ok := c.Apply(v); ok {
+			v, names = out, append(names, c.Name)
+		}
+	}
+	return v, names, len(names) > 0
+}
+
+// Singles splits the step into steps of one class each.
+func (st Step) Singles() []Step {
+	out := make([]Step, len(st))
+	for i, c := range st {
+		out[i] = Step{c}
+	}
+	return out
+}
+
 // For returns the classes of family f.
 func For(f Family) []Class {
 	var out []Class
