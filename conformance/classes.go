@@ -70,37 +70,105 @@ func leaves(doc any) []leaf {
 // class at a time; a class it refuses alone is left out (the provider cannot send it there). The
 // case's description names what each field carries. Their truth is what mockprovider.Parse reads of them.
 func (b *builder) classes() error {
-	v, err := validatorFor(b.s.Provider)
+	tmpl, err := classTemplates(b.s.prov)
 	if err != nil {
 		return err
 	}
-	skip := map[string]bool{b.s.prov.MessagePointer + "/type": true}
-	for _, typ := range b.s.prov.Types() {
-		bases, err := b.bases(typ)
+	for _, t := range tmpl {
+		id := caseID(GroupValid, b.s.Provider, t.name)
+		if b.s.filter != nil && !b.s.filter.MatchString(id) {
+			continue // not run: spare the work, which is most of building the suite
+		}
+		fresh, err := b.gen.Generate(b.s.Provider, t.typ, index(id, 0))
 		if err != nil {
 			return err
 		}
+		// The template's message with this run's identity, its id classes made again from the
+		// fresh values, so that no two runs or cases send the same ids. One pass over the bytes:
+		// the template is the large one, with its 4096-character values.
+		freshDoc, err := decodeNumbers(fresh.Body)
+		if err != nil {
+			return err
+		}
+		values := map[string][]byte{}
+		for _, ptr := range b.s.prov.IdentityPointers {
+			v, err := jsonpointer.Get(freshDoc, ptr)
+			if err != nil || kind(v) == "" {
+				continue
+			}
+			if a, ok := t.assigned[ptr]; ok {
+				if out, _, ok := a.step.Apply(v); ok {
+					v = out
+				}
+			}
+			if values[ptr], err = marshal(v); err != nil {
+				return err
+			}
+			if s, ok := v.(string); ok && ptr == b.s.prov.IDPointer {
+				fresh.ID = s // the id a receiver files the message under, id classes and all
+			}
+		}
+		body, err := replaceValues(t.body, values)
+		if err != nil {
+			return err
+		}
+		// The truth is what the parser reads of these bytes: the generator drew other values. A
+		// provider described with no parser (only a format) is judged on its status.
+		fresh.Body, fresh.Message = body, nil
+		if m, err := mockprovider.Parse(b.s.Provider, body); err == nil {
+			fresh.Message = &m
+		} else if !errors.Is(err, mockprovider.ErrNoParser) {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		err = b.add(Case{
+			ID: id, Group: GroupValid, Type: t.typ, Expect: ExpectAck, Requests: []Request{b.request(fresh)},
+			Description: fmt.Sprintf("%s carrying value classes: %s", aMessage(t.typ), describe(t.assigned)),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// classTemplate is one classes case as the schema allows it, before a run gives it its identity.
+type classTemplate struct {
+	name, typ string
+	body      []byte
+	assigned  map[string]assignment
+}
+
+// templates holds each provider's classes cases: they depend on the provider alone (their bases
+// are drawn with a fixed seed), and working out which steps the schema allows where costs more than
+// the rest of the catalogue. Keyed by the *mockprovider.Provider, so that a provider registered again
+// under the same name is worked out again.
+var templates sync.Map
+
+func classTemplates(prov *mockprovider.Provider) ([]classTemplate, error) {
+	if t, ok := templates.Load(prov); ok {
+		return t.([]classTemplate), nil
+	}
+	v, err := validatorFor(prov.Name)
+	if err != nil {
+		return nil, err
+	}
+	var out []classTemplate
+	skip := map[string]bool{prov.MessagePointer + "/type": true}
+	for _, typ := range prov.Types() {
+		bases, err := bases(prov, typ)
+		if err != nil {
+			return nil, err
+		}
 		n := 0
 		for _, base := range bases {
-			// Each field's queue of steps still to give it: its family's, then, for a step of several
-			// classes the schema refused together, each of them alone.
+			doc, err := decodeNumbers(base.body)
+			if err != nil {
+				return nil, err
+			}
+			// Each field's queue of steps still to give it: its family's, then, for a step of
+			// several classes the schema refused together, each of them alone.
 			queues := map[string][]valueclass.Step{}
 			for {
-				n++
-				id := caseID(GroupValid, b.s.Provider, fmt.Sprintf("%s/classes-%d", typ, n))
-				fresh, err := b.gen.Generate(b.s.Provider, typ, index(id, 0))
-				if err != nil {
-					return err
-				}
-				// Every payload made from a base is the same message but for its identity, so that
-				// each of its fields meets each step of its family in turn.
-				if fresh.Body, err = refreshIdentity(b.s.prov, base.body, fresh.Body); err != nil {
-					return err
-				}
-				doc, err := decodeNumbers(fresh.Body)
-				if err != nil {
-					return err
-				}
 				assigned := map[string]assignment{}
 				for _, l := range leaves(doc) {
 					if skip[l.ptr] || !base.fields[jsonpointer.Generalise(l.ptr, jsonpointer.IndexAsZero)] {
@@ -119,7 +187,7 @@ func (b *builder) classes() error {
 						}
 						raw, err := marshal(value)
 						if err != nil {
-							return err
+							return nil, err
 						}
 						assigned[l.ptr] = assignment{step: st, classes: names, raw: raw}
 						break
@@ -127,49 +195,26 @@ func (b *builder) classes() error {
 					queues[l.ptr] = q
 				}
 				if len(assigned) == 0 {
-					n--
 					break
 				}
-				body, refused, err := allowed(v, b.s.Provider, fresh.Body, assigned)
+				body, refused, err := allowed(v, prov.Name, base.body, assigned)
 				if err != nil {
-					return fmt.Errorf("%s: %w", id, err)
+					return nil, fmt.Errorf("classes of %s %s: %w", prov.Name, typ, err)
 				}
 				for ptr, a := range refused {
 					if len(a.step) > 1 { // together refused: perhaps one at a time is not
 						queues[ptr] = append(queues[ptr], a.step.Singles()...)
 					}
 				}
-				if len(assigned) == 0 {
-					n--
-					continue
-				}
-				// The truth is what the parser reads of these bytes: the generator drew other values.
-				// A provider described with no parser (only a format) is judged on its status.
-				fresh.Body, fresh.Message = body, nil
-				// The id classes changed the id a receiver files the message under.
-				if after, err := decodeNumbers(body); err == nil {
-					if id, err := jsonpointer.Get(after, b.s.prov.IDPointer); err == nil {
-						if id, ok := id.(string); ok {
-							fresh.ID = id
-						}
-					}
-				}
-				if m, err := mockprovider.Parse(b.s.Provider, body); err == nil {
-					fresh.Message = &m
-				} else if !errors.Is(err, mockprovider.ErrNoParser) {
-					return fmt.Errorf("%s: %w", id, err)
-				}
-				err = b.add(Case{
-					ID: id, Group: GroupValid, Type: typ, Expect: ExpectAck, Requests: []Request{b.request(fresh)},
-					Description: fmt.Sprintf("%s carrying value classes: %s", aMessage(typ), describe(assigned)),
-				})
-				if err != nil {
-					return err
+				if len(assigned) > 0 {
+					n++
+					out = append(out, classTemplate{name: fmt.Sprintf("%s/classes-%d", typ, n), typ: typ, body: body, assigned: assigned})
 				}
 			}
 		}
 	}
-	return nil
+	t, _ := templates.LoadOrStore(prov, out)
+	return t.([]classTemplate), nil
 }
 
 // basesGenerator draws the bases of every suite.
@@ -189,7 +234,7 @@ type base struct {
 
 // bases picks, among the first basesTries payloads of typ, a few that between them have every field
 // any of them has: the one with the most, then each time the one adding most fields not yet had.
-func (b *builder) bases(typ string) ([]base, error) {
+func bases(prov *mockprovider.Provider, typ string) ([]base, error) {
 	// Drawn with a seed of their own, not the run's: which fields a base has decides which cases
 	// there are, and case ids do not change with the seed. The run's seed still makes every id and
 	// time (refreshIdentity), so that no two runs send the same message.
@@ -199,7 +244,7 @@ func (b *builder) bases(typ string) ([]base, error) {
 	}
 	var all []base
 	for i := range basesTries {
-		p, err := gen.Generate(b.s.Provider, typ, uint64(i))
+		p, err := gen.Generate(prov.Name, typ, uint64(i))
 		if err != nil {
 			return nil, err
 		}
