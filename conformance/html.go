@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bytes"
 	"cmp"
 	_ "embed"
 	"fmt"
@@ -25,12 +24,7 @@ import (
 // Content-Security-Policy that lets no other run. Everything the receiver answered and every payload
 // is escaped, as the hostile input it may be.
 func (r *Report) WriteHTML(w io.Writer) error {
-	var buf bytes.Buffer
-	if err := htmlPage.Execute(&buf, r.htmlView()); err != nil {
-		return fmt.Errorf("html report: %w", err)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return htmlreport.Write(w, htmlPage, r.htmlView())
 }
 
 //go:embed html/report.html
@@ -61,6 +55,7 @@ type htmlCell struct {
 	Anchor, Type     string
 	Group            Group
 	Pass, Fail, Skip int
+	Misread          int    // failed cases whose receiver acked but misread the message
 	Class            string // pass, fail, skip or empty
 	Cases            []htmlCase
 }
@@ -134,6 +129,9 @@ func (r *Report) htmlView() htmlView {
 			c.Pass++
 		case Fail:
 			c.Fail++
+			if len(res.Misread) > 0 {
+				c.Misread++
+			}
 			hc.Answer = "nothing"
 			if res.Observed != nil {
 				hc.Answer = res.Observed.describe()

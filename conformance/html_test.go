@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/wahook/wahook/conformance"
+	"github.com/wahook/wahook/internal/hooktest"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
@@ -190,4 +191,22 @@ func golden(t *testing.T, name, got string) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "run go test -run %s -update to write it", t.Name())
 	assert.Equal(t, string(want), got)
+}
+
+// TestHTMLReportMisread: a cell counts the cases whose receiver acked and misread the message, which
+// a status alone would pass.
+func TestHTMLReportMisread(t *testing.T) {
+	rec := &hooktest.Misreader{Provider: schemas.ITNIOTech, Spoil: hooktest.DropCaptions, AckBody: true}
+	report := execute(t, conformance.Config{Target: mockprovider.Target{URL: serve(t, rec).URL, Provider: schemas.ITNIOTech}, Run: "^documented/itniotech/(image|text)$"})
+	var page bytes.Buffer
+	require.NoError(t, report.WriteHTML(&page))
+	doc, err := html.Parse(&page)
+	require.NoError(t, err)
+	misread := map[string]string{}
+	walk(doc, func(n *html.Node) {
+		if n.Data == "td" && attr(n, "data-group") != "" {
+			misread[attr(n, "data-type")] = attr(n, "data-misread") + " " + text(n)
+		}
+	})
+	assert.Equal(t, map[string]string{"image": "1 1 failed (1 misread)", "text": "0 1 passed"}, misread)
 }

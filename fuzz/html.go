@@ -1,7 +1,6 @@
 package fuzz
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -19,12 +18,7 @@ import (
 // answer. Like conformance's report it needs no network and runs no script but its copy button's,
 // and escapes every payload and answer.
 func (r *Report) WriteHTML(w io.Writer) error {
-	var buf bytes.Buffer
-	if err := fuzzPage.Execute(&buf, r.htmlView()); err != nil {
-		return fmt.Errorf("html report: %w", err)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return htmlreport.Write(w, fuzzPage, r.htmlView())
 }
 
 //go:embed html/report.html

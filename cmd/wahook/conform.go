@@ -233,34 +233,46 @@ func runConform(ctx context.Context, opts conformOptions, stdout, stderr io.Writ
 	return nil
 }
 
-// listCases prints the ids and descriptions of the cases, of both providers when none is given.
+// suites is the command line's config for the suite of --provider, or for each provider's when none
+// is given: what --list and --coverage go over.
+func (o conformOptions) suites() ([]conformance.Config, error) {
+	base, err := o.config()
+	if err != nil {
+		return nil, err
+	}
+	providers := schemas.Providers()
+	if base.Provider != "" {
+		providers = []schemas.Provider{base.Provider}
+	}
+	out := make([]conformance.Config, len(providers))
+	for i, p := range providers {
+		out[i] = base
+		out[i].Provider = p
+	}
+	return out, nil
+}
+
 // printCoverage prints the value-class coverage of the suite of --provider (or of each provider).
 func printCoverage(opts conformOptions, stdout io.Writer) error {
 	if !slices.Contains(outputFormats, opts.output) {
 		return fmt.Errorf("--output: unknown format %q (want text or json)", opts.output)
 	}
-	base, err := opts.config()
+	suites, err := opts.suites()
 	if err != nil {
 		return err
-	}
-	providers := schemas.Providers()
-	if base.Provider != "" {
-		providers = []schemas.Provider{base.Provider}
 	}
 	type row struct {
 		Provider schemas.Provider `json:"provider"`
 		conformance.CoverageRow
 	}
 	var rows []row
-	for _, p := range providers {
-		cfg := base
-		cfg.Provider = p
+	for _, cfg := range suites {
 		cov, err := conformance.Coverage(cfg)
 		if err != nil {
 			return fmt.Errorf("conform: %w", flagError(err))
 		}
 		for _, r := range cov {
-			rows = append(rows, row{p, r})
+			rows = append(rows, row{cfg.Provider, r})
 		}
 	}
 	return printRows(stdout, opts.output, rows, "PROVIDER\tTYPE\tFIELD\tCLASS\tCASES\tFIRST", func(r row) string {
@@ -268,21 +280,16 @@ func printCoverage(opts conformOptions, stdout io.Writer) error {
 	})
 }
 
+// listCases prints the ids and descriptions of the cases, of both providers when none is given.
 func listCases(opts conformOptions, stdout io.Writer) error {
-	base, err := opts.config()
+	suites, err := opts.suites()
 	if err != nil {
 		return err
-	}
-	providers := schemas.Providers()
-	if base.Provider != "" {
-		providers = []schemas.Provider{base.Provider}
 	}
 	var buf bytes.Buffer // nothing is printed if the list turns out empty
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	listed := 0
-	for _, p := range providers {
-		cfg := base
-		cfg.Provider = p
+	for _, cfg := range suites {
 		cases, err := conformance.Cases(cfg)
 		if err != nil {
 			return fmt.Errorf("conform: %w", flagError(err))

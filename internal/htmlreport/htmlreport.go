@@ -23,6 +23,17 @@ var copyScript string
 //go:embed style.css
 var style string
 
+// Write renders page with data into w whole or not at all: a template that fails part-way writes
+// nothing.
+func Write(w io.Writer, page *template.Template, data any) error {
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, data); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
 // Funcs are the template functions a report page uses: copyScript and style (to inline), scriptHash
 // (for its Content-Security-Policy), and barsWidth (an SVG histogram's width for n bars).
 func Funcs() template.FuncMap {
