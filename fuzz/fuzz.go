@@ -52,7 +52,8 @@ var ErrNotAcked = errors.New("target does not ack a valid message")
 
 // ErrBadOptions is returned for Options that cannot run: a negative bound, more Workers than the
 // delivery engine takes, credentials or headers that cannot be sent, or an Out that is not a
-// directory wahook can write to. A *engine.FieldError in the chain names the field.
+// directory wahook can write to. A refusal of one field names
+// it: "bad fuzz options: Workers: ...".
 var ErrBadOptions = errors.New("bad fuzz options")
 
 // optionError is the refusal of one field of Options.
@@ -72,7 +73,7 @@ type Options struct {
 	Duration time.Duration
 	Count    uint64
 	Seed     uint64
-	// Workers is the number of concurrent requests, at most engine.MaxWorkers; 0 means 4.
+	// Workers is the number of concurrent requests, at most 256; 0 means 4.
 	Workers int
 	// Out is where reproducers are written; "" means "wahook-crashes". It must be a directory, or a
 	// path where one can be made; it is made when the first finding is written.

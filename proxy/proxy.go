@@ -151,8 +151,8 @@ type Proxy struct {
 	quirks     map[string]*QuirkCount
 }
 
-// ErrBadOptions is wrapped by New's refusal of unusable options; a *engine.FieldError in the chain
-// names the field.
+// ErrBadOptions is wrapped by New's refusal of unusable options, which names the field it refuses:
+// "bad proxy options: Forward: ...".
 var ErrBadOptions = errors.New("bad proxy options")
 
 // New checks opts and returns the proxy.

@@ -79,7 +79,7 @@ type Options struct {
 }
 
 // ErrBadOptions is wrapped by the errors Run, Stream and Prepare return for unusable options, before
-// anything is sent; a refusal of one field is a *engine.FieldError in the chain.
+// anything is sent; a refusal of one field names it: "bad send options: Retries: ...".
 var ErrBadOptions = errors.New("bad send options")
 
 // Run generates (or takes) the payloads opts describe and delivers them as the provider would. The
@@ -99,8 +99,7 @@ func Run(ctx context.Context, opts Options) (delivery.Report, error) {
 
 // Stream is Run in constant memory, whatever the Count: each payload is generated when a worker is
 // ready for it, and each result reaches opts.OnResult as it settles and is then dropped. The summary
-// counts every payload, those an ended ctx kept from being sent as cancelled (see
-// engine.Engine.Stream).
+// counts every payload, those an ended ctx kept from being sent as cancelled.
 func Stream(ctx context.Context, opts Options) (delivery.Summary, error) {
 	plan, err := Prepare(opts)
 	if err != nil {
