@@ -201,6 +201,9 @@ func New(opts Options) (*Proxy, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.ResponseHeaderTimeout = opts.Timeout
 	transport.DisableCompression = true // no Accept-Encoding of the proxy's own
+	// As many idle connections as a provider keeps open to it: with net/http's 2 per host, a
+	// provider delivering over 16 connections has the proxy dial the receiver anew for most requests.
+	transport.MaxIdleConnsPerHost = engine.MaxWorkers
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			// No X-Forwarded-* and no other header of the proxy's: the receiver sees the provider's.
