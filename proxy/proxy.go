@@ -142,6 +142,9 @@ type Proxy struct {
 
 	recorder *corpus.Recorder // nil without Options.Record
 	redactor *redact.Redactor // nil without Options.Redact
+	// providers and credentials are looked up once: each delivery needs them.
+	providers   map[schemas.Provider]*mockprovider.Provider
+	credentials map[*mockprovider.Provider][]string
 
 	mu         sync.Mutex
 	drift      Drift
@@ -186,7 +189,11 @@ func New(opts Options) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{opts: opts, forward: forward, validator: validator,
-		violations: map[string]int{}, keys: map[string]*Count{}, types: map[string]int{}, quirks: map[string]*QuirkCount{}}
+		violations: map[string]int{}, keys: map[string]*Count{}, types: map[string]int{}, quirks: map[string]*QuirkCount{},
+		providers: map[schemas.Provider]*mockprovider.Provider{}, credentials: credentialHeaders()}
+	for _, prov := range mockprovider.Providers() {
+		p.providers[prov.Name] = prov
+	}
 	switch {
 	case opts.Redact && opts.Record == "":
 		return nil, bad("Redact", errors.New("redacts recordings: give Record too"))
@@ -304,32 +311,35 @@ type received struct {
 func (p *Proxy) check(d *Delivery, body []byte) received {
 	rec := received{body: body, verdict: mockprovider.NotChecked}
 	provider := p.opts.Provider
-	if provider == schemas.Auto {
-		provider, _ = schemas.Detect(body)
-	}
 	var (
 		rep     *schemas.Report
 		err     error
 		unknown bool
 		quirks  []mockprovider.QuirkForm
 	)
+	// Decoded once: the validator recognises the provider from the same document it checks.
+	doc, decodeErr := jsoninput.Decode(body)
+	switch {
+	case decodeErr == nil:
+		rec.doc = doc
+		rep, err = p.validator.ValidateValue(provider, doc)
+		if err == nil {
+			provider = rep.Provider // "" when Auto recognised neither provider
+		}
+	case provider == schemas.Auto:
+		provider = "" // bytes that do not decode have no envelope to recognise
+	default:
+		rep, err = p.validator.Validate(provider, body) // which words why the bytes do not decode
+	}
 	if provider != "" {
 		d.Provider = provider
-		rec.doc, err = jsoninput.Decode(body)
-		if err == nil {
-			if prov, lerr := mockprovider.Lookup(provider); lerr == nil {
-				rec.prov = prov
-				d.Type = text(rec.doc, prov.MessagePointer+"/type")
-				d.MessageID = text(rec.doc, prov.IDPointer)
-				unknown = d.Type != "" && !slices.Contains(schemas.Types(provider), d.Type)
-				quirks = prov.QuirkForms(rec.doc)
-			}
-			rep, err = p.validator.ValidateValue(provider, rec.doc) // decoded once, not again by Validate
-		} else {
-			rep, err = p.validator.Validate(provider, body) // which words why the bytes do not decode
+		if prov := p.providers[provider]; prov != nil && rec.doc != nil {
+			rec.prov = prov
+			d.Type = text(rec.doc, prov.MessagePointer+"/type")
+			d.MessageID = text(rec.doc, prov.IDPointer)
+			unknown = d.Type != "" && !slices.Contains(prov.Types(), d.Type)
+			quirks = prov.QuirkForms(rec.doc)
 		}
-	} else if p.recorder != nil {
-		rec.doc, _ = jsoninput.Decode(body) // for redaction: an unrecognised body may still be JSON
 	}
 
 	p.mu.Lock()
@@ -396,7 +406,7 @@ func (p *Proxy) record(d *Delivery, r *http.Request, rec received) {
 		body = p.redacted(rec)
 	}
 	header := r.Header.Clone()
-	for _, name := range credentialHeaders(rec.prov) {
+	for _, name := range p.credentials[rec.prov] {
 		header.Del(name)
 	}
 	e, err := p.recorder.Record(corpus.Recording{
@@ -426,24 +436,25 @@ func (p *Proxy) redacted(rec received) []byte {
 	return p.redactor.Bytes(rec.body)
 }
 
-// credentialHeaders names the headers that carry credentials to a receiver of prov, or of any
-// provider when prov is nil, as their Auth sends them, and the generic ones.
-func credentialHeaders(prov *mockprovider.Provider) []string {
-	names := []string{"Authorization", "Proxy-Authorization", "Cookie"}
-	provs := mockprovider.Providers()
-	if prov != nil {
-		provs = []*mockprovider.Provider{prov}
-	}
+// credentialHeaders names, for each provider, the headers that carry credentials to its receiver,
+// as its Auth sends them, with the generic ones; under nil, those of every provider, for a body of
+// none. Worked out once, not per delivery: Sign computes a signature.
+func credentialHeaders() map[*mockprovider.Provider][]string {
+	generic := []string{"Authorization", "Proxy-Authorization", "Cookie"}
+	out := map[*mockprovider.Provider][]string{nil: generic}
 	probe := mockprovider.Credentials{User: "u", Token: "t", Secret: "s"}
-	for _, pr := range provs {
-		for name := range pr.Auth.Header(probe) {
+	for _, prov := range mockprovider.Providers() {
+		names := slices.Clone(generic)
+		for name := range prov.Auth.Header(probe) {
 			names = append(names, name)
 		}
-		for name := range pr.Auth.Sign(probe, []byte("{}")) {
+		for name := range prov.Auth.Sign(probe, []byte("{}")) {
 			names = append(names, name)
 		}
+		out[prov] = names
+		out[nil] = append(out[nil], names[len(generic):]...)
 	}
-	return names
+	return out
 }
 
 // Drift returns the summary of the deliveries so far.

@@ -52,13 +52,13 @@ type Recording struct {
 // the next number: DIR/<provider>/<type>/NNNNNN.json, DIR/unrecognised/NNNNNN.json for a body of no
 // known provider. It is safe for concurrent use. A payload file is complete under its name before
 // its manifest line is written, and each line is one write, so the manifest of a recorder killed at
-// any moment lists only files that exist and are whole; nothing is synced to the disk, so a machine
-// that loses power may lose the last deliveries.
+// any moment lists only files that exist and are whole (one it was writing is left unlisted).
+// Nothing is synced to the disk, so a machine that loses power may lose the last deliveries.
 type Recorder struct {
 	dir  string
 	mu   sync.Mutex // serialises numbering, the manifest and directory creation
 	next uint64
-	dirs map[string]bool
+	dirs madeDirs
 	mf   *os.File
 }
 
@@ -72,7 +72,7 @@ func NewRecorder(dir string, force bool) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("corpus: %w", err)
 	}
-	return &Recorder{dir: dir, dirs: map[string]bool{}, mf: mf}, nil
+	return &Recorder{dir: dir, dirs: madeDirs{}, mf: mf}, nil
 }
 
 // Record writes rec's body under the next number, then its manifest line, and returns the entry.
@@ -97,13 +97,9 @@ func (r *Recorder) Record(rec Recording) (Entry, error) {
 	if err := r.mkdir(filepath.Dir(name)); err != nil {
 		return Entry{}, err
 	}
-	// Written whole under a temporary name first, so that a file under its own name is complete.
-	tmp := name + tmpSuffix
-	if err := os.WriteFile(tmp, rec.Body, 0o644); err != nil {
-		return Entry{}, fmt.Errorf("corpus: record: %w", err)
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
+	// The manifest line goes out only once the file is written whole, so a listed file is complete;
+	// a recorder killed mid-write leaves at most one partial file, unlisted.
+	if err := os.WriteFile(name, rec.Body, 0o644); err != nil {
 		return Entry{}, fmt.Errorf("corpus: record: %w", err)
 	}
 	r.mu.Lock()
@@ -135,14 +131,7 @@ func (r *Recorder) Close() error {
 func (r *Recorder) mkdir(dir string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.dirs[dir] {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("corpus: %w", err)
-	}
-	r.dirs[dir] = true
-	return nil
+	return r.dirs.mkdir(dir)
 }
 
 // recordedFile is where a recording numbered index goes. A type that is not a safe file name (the
