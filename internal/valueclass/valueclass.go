@@ -193,8 +193,10 @@ var classes = []Class{
 // numeral is a JSON number's text.
 var numeral = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 
-// idKey is how wahook tells an id or a phone number by its key.
-var idKey = regexp.MustCompile(`(?i)(^|_)(id|wamid|from|to|phone|wa_?id|businessphone|newwaid|messageid)$`)
+// idKey tells an id or a phone number by its key, in WhatsApp's own words that every provider
+// passes on ("id", "wamid", "wa_id", "from", "to") and the suffixes they build on ("messageId",
+// "businessPhone"): no one provider's field list.
+var idKey = regexp.MustCompile(`(?i)(^from|^to|wamid|id|phone)$`)
 
 // FamilyOf is the family of the value v at a field whose last key is key.
 func FamilyOf(key string, v any) Family {
@@ -228,7 +230,7 @@ func Of(key string, v any) []string {
 	fam := FamilyOf(key, v)
 	var out []string
 	s, isString := v.(string)
-	numericString := isString && numeral.MatchString(s)
+	numericString := isString && numeral.MatchString(s) && fam != ID // a phone number is no quantity
 	for _, c := range classes {
 		// A string that holds a number is a number too, whatever the family its field is read as.
 		if (c.Family == fam || numericString && c.Family == Number) && c.is(v) {
