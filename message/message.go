@@ -16,7 +16,7 @@ import (
 // Message is one inbound message. Exactly the content field of its Kind is set (Media for the five
 // media kinds, Errors for "error"); Context may accompany any kind.
 type Message struct {
-	// Provider names the provider that sent it: "innopaas", "itniotech".
+	// Provider names the provider that sent it: "innopaas", "itniotech", "meta".
 	Provider string `json:"provider"`
 	// EventID is the callback's own id where the provider gives one apart from the message's
 	// (InnoPaaS's envelope id); MessageID is the id a receiver deduplicates on; WAMID is WhatsApp's
@@ -150,7 +150,9 @@ type Reaction struct {
 }
 
 // Reply is the customer's choice in a template button or an interactive message: Kind is
-// "button" (a template's quick-reply button, with Payload), "buttonReply" or "listReply".
+// "button" (a template's quick-reply button, with Payload), "buttonReply", "listReply", or
+// "nfmReply" for a WhatsApp Flow's response (ID the Flow's name, Title its body, Payload the
+// answers as the JSON text Meta sends).
 type Reply struct {
 	Kind        string `json:"kind"`
 	ID          string `json:"id,omitempty"`

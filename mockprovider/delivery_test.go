@@ -25,8 +25,8 @@ func TestParseRetries(t *testing.T) {
 		want    []time.Duration
 		wantErr string
 	}{
-		{"", schedule, ""},
-		{"provider", schedule, ""},
+		{"", nil, ""}, // the provider's own schedule
+		{"provider", nil, ""},
 		{"none", nil, ""},
 		{"1m,3m", []time.Duration{time.Minute, 3 * time.Minute}, ""},
 		{" 10s , 1m ", []time.Duration{10 * time.Second, time.Minute}, ""},
@@ -46,7 +46,11 @@ func TestParseRetries(t *testing.T) {
 					return
 				}
 				require.NoError(t, err)
-				assert.Equal(t, tt.want, got)
+				want := tt.want
+				if tt.spec == "" || tt.spec == "provider" {
+					want = p.RetrySchedule
+				}
+				assert.Equal(t, want, got)
 			})
 		}
 	}

@@ -16,6 +16,11 @@ import (
 // namedMutations lists the hand-written catalogue for provider p. Ids are stable.
 func namedMutations(p *Provider) []Mutation {
 	msg := p.MessagePointer
+	// The webhook's own id, or the message's for a provider whose webhooks have none.
+	ownID, wrongValueTypes := p.EnvelopeIDPointer, "the envelope id a number, the message type a boolean, the send time an array"
+	if ownID == "" {
+		ownID, wrongValueTypes = p.IDPointer, "the message id a number, the message type a boolean, the send time an array"
+	}
 	all := []Mutation{
 		// Bytes that are not a JSON object.
 		{ID: "invalid-json", Description: "a syntax error mid-document: a colon replaced by a space", Expect: Reject, Schema: SchemaInvalid,
@@ -59,7 +64,7 @@ func namedMutations(p *Provider) []Mutation {
 			}},
 		{ID: "duplicate-keys", Description: "the message type given twice with conflicting values (decoders disagree on which wins)", Expect: Reject, Schema: SchemaInvalid,
 			apply: rawEdit(func(m *mutating, b []byte) []byte {
-				key := []byte(`"` + strings.TrimPrefix(m.p.MessagePointer, "/") + `":{`)
+				key := messageKey(m.p.MessagePointer)
 				i := bytes.Index(b, key)
 				if i < 0 {
 					return b
@@ -75,10 +80,10 @@ func namedMutations(p *Provider) []Mutation {
 			apply: func(m *mutating) error { return jsonpointer.Remove(m.doc, msg+"/type") }},
 		{ID: "type-object-mismatch", Description: "the message type names another type than the object it carries (type image carrying text)", Expect: Reject, Schema: SchemaInvalid,
 			apply: func(m *mutating) error { return jsonpointer.Set(m.doc, msg+"/type", otherType(m)) }},
-		{ID: "wrong-value-types", Description: "the envelope id a number, the message type a boolean, the send time an array", Expect: Reject, Schema: SchemaInvalid,
+		{ID: "wrong-value-types", Description: wrongValueTypes, Expect: Reject, Schema: SchemaInvalid,
 			apply: func(m *mutating) error {
 				return firstError(
-					jsonpointer.Set(m.doc, m.p.EnvelopeIDPointer, json.Number("4711")),
+					jsonpointer.Set(m.doc, ownID, json.Number("4711")),
 					jsonpointer.Set(m.doc, msg+"/type", true),
 					jsonpointer.Set(m.doc, m.p.SentAtPointer, []any{}),
 				)
@@ -148,7 +153,8 @@ func namedMutations(p *Provider) []Mutation {
 					typeObjects = append(typeObjects, msg+"/"+key)
 				}
 				for _, f := range slices.Backward(fields) {
-					if f.Present && !f.Required && !slices.Contains(typeObjects, f.Pointer) && !isDigits(lastToken(f.Pointer)) {
+					onPath := strings.HasPrefix(msg+"/", f.Pointer+"/") // what holds the message, which one of several keys may
+					if f.Present && !f.Required && !onPath && !slices.Contains(typeObjects, f.Pointer) && !isDigits(lastToken(f.Pointer)) {
 						_ = jsonpointer.Remove(m.doc, f.Pointer) // a parent may already be gone
 					}
 				}
@@ -245,6 +251,9 @@ func namedMutations(p *Provider) []Mutation {
 		{ID: "table-quirk-forms", Description: "every documented quirk the type can carry, in the form the provider's tables describe", Expect: Tolerate, Schema: SchemaValid,
 			types: p.quirkTypes(), quirks: QuirksTable, full: true, apply: func(*mutating) error { return nil }, meaning: sameMessage},
 	}
+	if p.EnvelopeIDPointer == "" { // a provider whose webhooks have no id of their own
+		all = slices.DeleteFunc(all, func(m Mutation) bool { return m.ID == "missing-envelope-id" })
+	}
 	for _, ev := range p.otherEvents {
 		all = append(all, Mutation{
 			ID:          "other-event." + ev.Type,
@@ -288,7 +297,12 @@ func firstError(errs ...error) error {
 
 // otherType returns a message type other than the payload's own, chosen from the seed.
 func otherType(m *mutating) string {
-	others := slices.DeleteFunc(slices.Clone(m.p.types), func(t string) bool { return t == m.typ })
+	// Not one whose object shares a key with this type's (Meta's unknown and unsupported both carry
+	// errors): the payload would still carry the other type's object.
+	own := m.p.typeObjectKeys(m.typ)
+	others := slices.DeleteFunc(slices.Clone(m.p.types), func(t string) bool {
+		return slices.ContainsFunc(m.p.typeObjectKeys(t), func(k string) bool { return slices.Contains(own, k) })
+	})
 	return others[m.f.intn(len(others))]
 }
 
@@ -300,13 +314,27 @@ func numericPointer(m *mutating) string {
 			return f.Pointer
 		}
 	}
+	if m.p.EnvelopeIDPointer == "" {
+		return m.p.IDPointer
+	}
 	return m.p.EnvelopeIDPointer // no numeric field: a number where a string belongs is out of range too
+}
+
+// messageKey is the bytes that open the message object at msgPointer in a compact body: `"body":{`
+// for /body, `"messages":[{` for a message that is the first element of an array (/.../messages/0).
+// It assumes the key is the first of its spelling in the body, as the providers' envelopes have it.
+func messageKey(msgPointer string) []byte {
+	tokens := strings.Split(msgPointer, "/")
+	last := tokens[len(tokens)-1]
+	if isDigits(last) && len(tokens) > 2 {
+		return []byte(`"` + tokens[len(tokens)-2] + `":[{`)
+	}
+	return []byte(`"` + last + `":{`)
 }
 
 // insertInFirstString puts s inside the first string value of the message object, at byte level.
 func insertInFirstString(b []byte, msgPointer, s string) []byte {
-	key := []byte(`"` + strings.TrimPrefix(msgPointer, "/") + `":{`)
-	i := bytes.Index(b, key)
+	i := bytes.Index(b, messageKey(msgPointer))
 	if i < 0 {
 		i = 0
 	}

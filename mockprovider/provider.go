@@ -54,6 +54,12 @@ type Provider struct {
 	// Auth is how the provider authenticates its webhooks to the receiver (StaticHeaders,
 	// HMACSignature, or an Auth of its own); nil means it carries no credentials.
 	Auth Auth
+	// Batch, for a provider that may deliver several updates in one webhook, packs the given
+	// webhooks of its own into one, in order; nil means the provider sends one message per webhook.
+	Batch func(bodies [][]byte) ([]byte, error)
+	// Split undoes Batch for a decoded, valid webhook: one webhook per update it holds, in order, or
+	// the webhook itself when it holds one. nil means every webhook holds one message.
+	Split func(doc any) []any
 	// Write, for a provider described outside this package, returns the body of a message of type typ,
 	// drawing every value from rng, which is seeded from the payload's seed: the same seed must give
 	// the same body. The payload's ID and SentAt are read back from the body at IDPointer and

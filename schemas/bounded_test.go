@@ -65,10 +65,13 @@ func wideVariants(t *testing.T, p schemas.Provider) []any {
 	require.NoError(t, jsonpointer.Set(emptyCards, msg+key, []any{}))
 	out = append(out, emptyCards)
 
-	if p == schemas.InnoPaaS {
-		both := jsonpointer.Clone(contacts)
-		require.NoError(t, jsonpointer.Set(both, msg+"/contacts", []any{card, card, map[string]any{}}))
-		out = append(out, both)
+	switch p {
+	case schemas.InnoPaaS, schemas.Meta:
+		if p == schemas.InnoPaaS {
+			both := jsonpointer.Clone(contacts)
+			require.NoError(t, jsonpointer.Set(both, msg+"/contacts", []any{card, card, map[string]any{}}))
+			out = append(out, both)
+		}
 		unknown := validDoc(t, p, "unknown")
 		errs := mustGet(t, unknown, msg+"/errors").([]any)
 		for i := range 4 {
@@ -78,7 +81,7 @@ func wideVariants(t *testing.T, p schemas.Provider) []any {
 		}
 		require.NoError(t, jsonpointer.Set(unknown, msg+"/errors", errs))
 		out = append(out, unknown)
-	} else {
+	default:
 		interactive := validDoc(t, p, "interactive")
 		sections := mustGet(t, interactive, msg+"/interactive/action/sections").([]any)
 		rows := sections[0].(map[string]any)["rows"].([]any)

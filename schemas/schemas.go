@@ -27,6 +27,7 @@ const (
 	Auto      Provider = "auto"
 	InnoPaaS  Provider = "innopaas"
 	ITNIOTech Provider = "itniotech"
+	Meta      Provider = "meta"
 )
 
 // Errors of the provider registry.

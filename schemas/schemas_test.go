@@ -38,11 +38,13 @@ func validDoc(t *testing.T, p schemas.Provider, typ string) any {
 	return nil
 }
 
+// messagePointer is where p's envelope carries the message.
 func messagePointer(p schemas.Provider) string {
-	if p == schemas.InnoPaaS {
-		return "/body"
-	}
-	return "/message"
+	return map[schemas.Provider]string{
+		schemas.InnoPaaS:  "/body",
+		schemas.ITNIOTech: "/message",
+		schemas.Meta:      "/entry/0/changes/0/value/messages/0",
+	}[p]
 }
 
 func validate(t *testing.T, v *schemas.Validator, p schemas.Provider, doc any) *schemas.Report {
