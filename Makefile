@@ -54,7 +54,7 @@ clean:
 # TestGoldenCorpus in internal/corpus holds it to the generator; keep both command lines in step.
 fixtures:
 	rm -rf fixtures/generated
-	$(GO) run ./cmd/wahook gen --out fixtures/generated --seed 1 --count 75 --malformed \
+	$(GO) run ./cmd/wahook gen --out fixtures/generated --seed 1 --count 120 --malformed \
 		--skip-mutation oversized-body --systematic-first-type --quiet
 
 # Times wahook gen writing 1,000,000 JSONL payloads against a bare gofakeit + encoding/json baseline.

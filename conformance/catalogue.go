@@ -432,11 +432,13 @@ func (b *builder) delivery() error {
 			break
 		}
 	}
-	olderReq := b.request(older)
-	olderReq.Message = nil // the newer one's body with the older one's ids: neither's message
-	if olderReq.Body, err = refreshIdentity(b.s.prov, newer.Body, older.Body); err != nil {
+	// The newer one's body with the older one's ids: neither's message. Its headers are made for
+	// those bytes, so that a signing provider's signature covers them.
+	if older.Body, err = refreshIdentity(b.s.prov, newer.Body, older.Body); err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}
+	older.Message = nil
+	olderReq := b.request(older)
 	return b.add(Case{
 		ID: id, Group: GroupDelivery, Type: canaryType, Expect: ExpectAck,
 		Requests: []Request{b.request(newer), olderReq},

@@ -40,6 +40,8 @@ func allowList(t *testing.T, p schemas.Provider, next http.HandlerFunc) http.Han
 			}
 		}
 	}
+	cat, err := mockprovider.Mutations(p)
+	require.NoError(t, err)
 	for _, typ := range prov.Types() {
 		for i := range uint64(50) {
 			pl, err := g.Generate(p, typ, i)
@@ -47,6 +49,18 @@ func allowList(t *testing.T, p schemas.Provider, next http.HandlerFunc) http.Han
 			doc, err := jsoninput.Decode(pl.Body)
 			require.NoError(t, err)
 			collect(doc)
+		}
+		// And what the provider legitimately sends besides: every optional part, the documented
+		// forms, batches (Meta's statuses beside the messages).
+		for _, m := range cat {
+			if m.Expect != mockprovider.Tolerate || m.Schema != mockprovider.SchemaValid || m.Systematic || m.ID == "unknown-fields" || !m.AppliesTo(typ) {
+				continue
+			}
+			pl, _, err := g.GenerateMutated(p, typ, 0, m.ID)
+			require.NoError(t, err)
+			if doc, err := jsoninput.Decode(pl.Body); err == nil {
+				collect(doc)
+			}
 		}
 	}
 	var unknown func(v any) bool

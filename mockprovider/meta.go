@@ -218,7 +218,7 @@ func writeMeta(b *builder, typ string) error {
 	}
 	w.array("messages")
 	w.beginObject()
-	if typ == "button" || typ == "interactive" || b.optional(0.15) {
+	if typ == "button" || typ == "interactive" || b.optional(0.25) {
 		writeMetaContext(b, typ, m.Business)
 	}
 	w.str("from", m.From.Phone)
@@ -483,10 +483,10 @@ func writeMetaContext(b *builder, typ, business string) {
 	c := &message.Context{}
 	b.msg.Context = c
 	w.object("context")
-	forwarded := typ != "button" && typ != "interactive" && f.chance(0.3)
+	forwarded := typ != "button" && typ != "interactive" && f.chance(0.5)
 	if forwarded || b.full {
 		c.Forwarded = true
-		c.FrequentlyForwarded = f.chance(0.2) || b.full
+		c.FrequentlyForwarded = f.chance(0.3) || b.full
 		w.bool("forwarded", true)
 		if c.FrequentlyForwarded {
 			w.bool("frequently_forwarded", true)

@@ -47,8 +47,8 @@ func TestGen(t *testing.T) {
 	}{
 		{
 			name:        "defaults: one payload per provider and type",
-			wantStdout:  func(dir string) *regexp.Regexp { return summary("25", "0", dir) },
-			wantEntries: 25,
+			wantStdout:  func(dir string) *regexp.Regexp { return summary(strconv.Itoa(allTypes()), "0", dir) },
+			wantEntries: allTypes(),
 		},
 		{
 			name:        "quiet",
@@ -74,12 +74,12 @@ func TestGen(t *testing.T) {
 		},
 		{"unknown provider", []string{"--provider", "no-such-provider"}, 2, nil, "wahook: --provider: unknown provider \"no-such-provider\" (want one of " + providerList + ")\n", 0},
 		{"auto is no provider here", []string{"--provider", "auto"}, 2, nil, "wahook: --provider: unknown provider \"auto\" (want one of " + providerList + ")\n", 0},
-		{"unknown type", []string{"--type", "text,bogus"}, 2, nil, "wahook: --type: unknown message type \"bogus\" for innopaas, itniotech (want one of text, reaction, image, audio, video, sticker, document, unknown, location, contacts, button, interactive, order, system, unsupported)\n", 0},
+		{"unknown type", []string{"--type", "text,bogus"}, 2, nil, "wahook: --type: unknown message type \"bogus\" for innopaas, itniotech, meta (want one of text, reaction, image, audio, video, sticker, document, unknown, location, contacts, button, interactive, order, system, unsupported)\n", 0},
 		{"type of another provider", []string{"--provider", "itniotech", "--type", "order"}, 2, nil, "wahook: --type: unknown message type \"order\" for itniotech (want one of text, image, video, audio, document, location, sticker, unknown, unsupported, interactive, contacts)\n", 0},
 		{"all among types", []string{"--type", "all,text"}, 2, nil, "wahook: --type: all cannot be combined with other types\n", 0},
 		{"unknown format", []string{"--format", "xml"}, 2, nil, "wahook: --format: unknown format \"xml\" (want files, jsonl)\n", 0},
 		{"nothing to write", []string{"--count", "0"}, 2, nil, "wahook: --count 0 writes nothing without --malformed\n", 0},
-		{"unknown mutation", []string{"--malformed", "--skip-mutation", "nope"}, 2, nil, "wahook: --skip-mutation: unknown mutation \"nope\" for innopaas, itniotech\n", 0},
+		{"unknown mutation", []string{"--malformed", "--skip-mutation", "nope"}, 2, nil, "wahook: --skip-mutation: unknown mutation \"nope\" for innopaas, itniotech, meta\n", 0},
 		{"bad count", []string{"--count", "-1"}, 2, nil, "wahook: invalid argument \"-1\" for \"--count\" flag: strconv.ParseUint: parsing \"-1\": invalid syntax\n", 0},
 		{"count too large", []string{"--count", "18446744073709551615"}, 2, nil, "wahook: --count: 18446744073709551615: at most 4611686018427387904\n", 0},
 		{"unknown quirk mode", []string{"--quirks", "sometimes"}, 2, nil, "wahook: --quirks: unknown quirk mode \"sometimes\" (want mix, example, table)\n", 0},
@@ -332,4 +332,13 @@ func TestGenCompletion(t *testing.T) {
 			assertCompletes(t, tt.args, tt.want, nil)
 		})
 	}
+}
+
+// allTypes counts the message types of every provider: gen's default writes one payload of each.
+func allTypes() int {
+	n := 0
+	for _, p := range schemas.Providers() {
+		n += len(schemas.Types(p))
+	}
+	return n
 }

@@ -73,7 +73,7 @@ func TestListMutationsJSON(t *testing.T) {
 	}
 	require.Len(t, rows, want)
 	assert.Equal(t, "innopaas", string(rows[0].Provider))
-	assert.Equal(t, "itniotech", string(rows[len(rows)-1].Provider))
+	assert.Equal(t, mockprovider.Providers()[len(mockprovider.Providers())-1].Name, rows[len(rows)-1].Provider)
 	for _, r := range rows {
 		assert.NotEmpty(t, r.ID)
 		assert.NotEmpty(t, r.Types, r.ID)

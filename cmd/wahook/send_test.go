@@ -169,7 +169,7 @@ func TestSendEveryType(t *testing.T) {
 			lines := deliveryLines(got.stdout)
 			assert.Len(t, lines, len(types))
 			for _, l := range lines {
-				assert.Regexp(t, `^acked +[0-9a-f]+ +[a-z-]+ +200 +[0-9.]+[µnm]?s +1 attempt$`, l)
+				assert.Regexp(t, `^acked +[0-9a-zA-Z.+/=]+ +[a-z-]+ +200 +[0-9.]+[µnm]?s +1 attempt$`, l) // hex ids, Meta's wamids
 			}
 			n := len(types)
 			assert.Contains(t, got.stdout, "\nscheduled "+strconv.Itoa(n)+": "+strconv.Itoa(n)+" acked, 0 failed, 0 cancelled\nattempts  "+strconv.Itoa(n)+"\n")

@@ -325,7 +325,7 @@ func TestValidateCompletion(t *testing.T) {
 		flag string
 		want []string
 	}{
-		{"--provider", []string{"auto", "innopaas", "itniotech"}},
+		{"--provider", append([]string{"auto"}, providerNames()...)},
 		{"--output", []string{"text", "json"}},
 	}
 	for _, tt := range tests {
@@ -354,9 +354,11 @@ func instances(vs []schemas.Violation) []string {
 }
 
 func neitherMessage() string {
-	return "matches neither provider's envelope (" +
-		"innopaas: " + strings.Join(schemas.EnvelopeKeys(schemas.InnoPaaS), ", ") + "; " +
-		"itniotech: " + strings.Join(schemas.EnvelopeKeys(schemas.ITNIOTech), ", ") + ")"
+	var each []string
+	for _, p := range schemas.Providers() {
+		each = append(each, string(p)+": "+strings.Join(schemas.EnvelopeKeys(p), ", "))
+	}
+	return "matches neither provider's envelope (" + strings.Join(each, "; ") + ")"
 }
 
 func jsonEscape(s string) string {

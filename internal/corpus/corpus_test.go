@@ -72,7 +72,7 @@ func TestWriteLayout(t *testing.T) {
 		},
 		{
 			name: "jsonl",
-			opts: corpus.Options{Types: []string{"text", "image"}, Count: 9, Format: corpus.JSONL},
+			opts: corpus.Options{Providers: []schemas.Provider{schemas.InnoPaaS, schemas.ITNIOTech}, Types: []string{"text", "image"}, Count: 9, Format: corpus.JSONL},
 			// pairs: innopaas text, innopaas image, itniotech text, itniotech image
 			wantFiles: []string{"innopaas.jsonl", "itniotech.jsonl", "manifest.jsonl"},
 			wantLines: map[string]int{"innopaas.jsonl": 5, "itniotech.jsonl": 4, "manifest.jsonl": 9},
@@ -171,7 +171,9 @@ func TestManifestDescribesPayloads(t *testing.T) {
 				}
 			}
 			assert.Equal(t, opts.Count, valid)
-			assert.Equal(t, map[string]int{"innopaas/text": 11, "innopaas/location": 10, "itniotech/text": 10, "itniotech/location": 10}, perPair)
+			// Dealt in turn to the six provider and type pairs: 41 = 6×7 - 1.
+			assert.Equal(t, map[string]int{"innopaas/text": 7, "innopaas/location": 7, "itniotech/text": 7, "itniotech/location": 7,
+				"meta/text": 7, "meta/location": 6}, perPair)
 
 			var wantMalformed uint64
 			for _, p := range mockprovider.Providers() {
@@ -308,7 +310,8 @@ func TestTypeSelection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, _ := write(t, corpus.Options{Types: tt.types, Count: 4})
+			// Two of the providers: the types told apart are theirs.
+			dir, _ := write(t, corpus.Options{Providers: []schemas.Provider{schemas.InnoPaaS, schemas.ITNIOTech}, Types: tt.types, Count: 4})
 			got := map[string]int{}
 			for _, e := range hooktest.Manifest(t, dir) {
 				got[string(e.Provider)+"/"+e.Type]++
@@ -429,10 +432,10 @@ func TestInterrupted(t *testing.T) {
 }
 
 // TestSameMessage: a same-message corpus holds each message once per provider under the same number,
-// the two saying the same, each regenerated from its manifest line alone.
+// all saying the same, each regenerated from its manifest line alone.
 func TestSameMessage(t *testing.T) {
 	dir, sum := write(t, corpus.Options{SameMessage: true, Count: 20, Seed: 3, Types: []string{"text", "location", "contacts", "image", "reaction"}})
-	assert.Equal(t, uint64(40), sum.Payloads, "20 messages, each for both providers")
+	assert.Equal(t, uint64(20*len(schemas.Providers())), sum.Payloads, "20 messages, each for every provider")
 	messages := map[string][]message.Message{}
 	for p, err := range corpus.ReadPayloads(dir) {
 		require.NoError(t, err)
@@ -449,9 +452,11 @@ func TestSameMessage(t *testing.T) {
 	}
 	require.Len(t, messages, 20)
 	for number, ms := range messages {
-		require.Len(t, ms, 2, number)
-		assert.Empty(t, message.Diff(ms[0].Content(), ms[1].Content(), nil), "%s says the same for both providers", number)
-		assert.NotEqual(t, ms[0].Provider, ms[1].Provider)
+		require.Len(t, ms, len(schemas.Providers()), number)
+		for i := 1; i < len(ms); i++ {
+			assert.Empty(t, message.Diff(ms[i-1].Content(), ms[i].Content(), nil), "%s says the same for %s and %s", number, ms[i-1].Provider, ms[i].Provider)
+			assert.NotEqual(t, ms[i-1].Provider, ms[i].Provider)
+		}
 	}
 }
 
@@ -474,7 +479,7 @@ func TestBadOptions(t *testing.T) {
 		{"provider twice", corpus.Options{Count: 1, Providers: []schemas.Provider{schemas.InnoPaaS, schemas.InnoPaaS}}, nil, "", "twice"},
 		{"no provider", corpus.Options{Count: 1, Providers: []schemas.Provider{}}, nil, "", "no provider"},
 		{"no type", corpus.Options{Count: 1, Types: []string{}}, nil, "", "no message type"},
-		{"unknown type", corpus.Options{Count: 1, Types: []string{"text", "bogus"}}, mockprovider.ErrUnknownType, "Types", `corpus: Types: unknown message type "bogus" for innopaas, itniotech`},
+		{"unknown type", corpus.Options{Count: 1, Types: []string{"text", "bogus"}}, mockprovider.ErrUnknownType, "Types", `corpus: Types: unknown message type "bogus" for innopaas, itniotech, meta`},
 		{"type of no selected provider", corpus.Options{Count: 1, Providers: []schemas.Provider{schemas.ITNIOTech}, Types: []string{"order"}}, mockprovider.ErrUnknownType, "Types", `"order" for itniotech`},
 		{"count too large", corpus.Options{Count: 1<<63 + 5}, nil, "Count", "corpus: Count: 9223372036854775813: at most 4611686018427387904"},
 		{"unknown quirk mode", corpus.Options{Count: 1, Quirks: "sometimes"}, mockprovider.ErrUnknownQuirkMode, "Quirks", `corpus: Quirks: unknown quirk mode "sometimes" (want mix, example, table)`},
@@ -482,7 +487,7 @@ func TestBadOptions(t *testing.T) {
 		{"same message of one provider", corpus.Options{Count: 1, SameMessage: true, Providers: []schemas.Provider{schemas.ITNIOTech}}, nil, "SameMessage", "corpus: SameMessage: needs two providers or more, got itniotech"},
 		{"same message as jsonl", corpus.Options{Count: 1, SameMessage: true, Format: corpus.JSONL}, nil, "Format", "corpus: Format: a same-message corpus is written as files"},
 		{"same message of no shared type", corpus.Options{Count: 1, SameMessage: true, Types: []string{"reaction"}}, nil, "Types", "corpus: Types: no selected type can be written the same"},
-		{"unknown skipped mutation", corpus.Options{Malformed: true, SkipMutations: []string{"nope"}}, mockprovider.ErrUnknownMutation, "SkipMutations", `corpus: SkipMutations: unknown mutation "nope" for innopaas, itniotech`},
+		{"unknown skipped mutation", corpus.Options{Malformed: true, SkipMutations: []string{"nope"}}, mockprovider.ErrUnknownMutation, "SkipMutations", `corpus: SkipMutations: unknown mutation "nope" for innopaas, itniotech, meta`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ const goldenDir = "../../fixtures/generated"
 // --skip-mutation oversized-body --systematic-first-type, files format.
 var goldenOptions = corpus.Options{
 	Seed:                1,
-	Count:               75, // 3 per (provider, type) pair
+	Count:               120, // 3 per (provider, type) pair
 	Malformed:           true,
 	SkipMutations:       []string{"oversized-body"},
 	SystematicFirstType: true,

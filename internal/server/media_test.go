@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wahook/wahook/internal/jsoninput"
+	"github.com/wahook/wahook/internal/jsonpointer"
 	"github.com/wahook/wahook/internal/media"
 	"github.com/wahook/wahook/internal/server"
 	"github.com/wahook/wahook/mockprovider"
@@ -20,7 +22,8 @@ import (
 )
 
 // mediaOf finds the attachment a webhook body announces, as a receiver would: the object with a
-// sha256, its link (InnoPaaS "link", ITNIO "filePath") and mimeType; all "" for other types.
+// sha256, its link (InnoPaaS "link", ITNIO "filePath", Meta "url") and MIME type (Meta's
+// "mime_type"); all "" for other types.
 func mediaOf(t testing.TB, body []byte) (link, mimeType, sum string) {
 	t.Helper()
 	var doc any
@@ -31,11 +34,15 @@ func mediaOf(t testing.TB, body []byte) (link, mimeType, sum string) {
 		case map[string]any:
 			if s, ok := v["sha256"].(string); ok {
 				sum = s
-				mimeType, _ = v["mimeType"].(string)
-				if l, ok := v["link"].(string); ok {
-					link = l
-				} else {
-					link, _ = v["filePath"].(string)
+				for _, key := range []string{"mimeType", "mime_type"} {
+					if s, ok := v[key].(string); ok {
+						mimeType = s
+					}
+				}
+				for _, key := range []string{"link", "filePath", "url"} {
+					if l, ok := v[key].(string); ok {
+						link = l
+					}
 				}
 				return true
 			}
@@ -81,17 +88,12 @@ func TestMediaOfSentPayloads(t *testing.T) {
 				if link == "" {
 					continue
 				}
-				var typ struct {
-					Type string `json:"type"`
-					Body struct {
-						Type string `json:"type"`
-					} `json:"body"`
-					Message struct {
-						Type string `json:"type"`
-					} `json:"message"`
-				}
-				require.NoError(t, json.Unmarshal(h.Body, &typ))
-				seen = append(seen, typ.Body.Type+typ.Message.Type)
+				prov, err := mockprovider.Lookup(p)
+				require.NoError(t, err)
+				doc, err := jsoninput.Decode(h.Body)
+				require.NoError(t, err)
+				typ, _ := jsonpointer.Get(doc, prov.MessagePointer+"/type")
+				seen = append(seen, typ.(string))
 
 				require.True(t, strings.HasPrefix(link, srv.URL()+"/media/"), "link %s points at the server", link)
 				status, header, got := get(t, c, link)
