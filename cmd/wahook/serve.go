@@ -195,7 +195,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		}
 		return fmt.Errorf("--listen %s: %w", opts.listen, err)
 	}
-	fmt.Fprintf(stdout, "wahook serve: listening on %s (media at /media, control at /v1)\n", srv.URL())
+	fmt.Fprintf(stdout, "wahook serve: listening on %s (page at /, media at /media, control at /v1)\n", srv.URL())
 	if !loopbackListen(opts.listen) {
 		fmt.Fprintf(stderr, "wahook serve: warning: listening on %s: anyone who can reach it can make this machine POST to any URL\n", opts.listen)
 	}

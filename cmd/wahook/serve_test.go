@@ -26,7 +26,7 @@ import (
 	"github.com/wahook/wahook/internal/server"
 )
 
-var listeningLine = regexp.MustCompile(`(?m)^wahook serve: listening on (http://127\.0\.0\.1:\d+) \(media at /media, control at /v1\)$`)
+var listeningLine = regexp.MustCompile(`(?m)^wahook serve: listening on (http://127\.0\.0\.1:\d+) \(page at /, media at /media, control at /v1\)$`)
 
 // serving is `wahook serve` running in the background.
 type serving struct {
