@@ -7,6 +7,7 @@ package delivery
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -77,6 +78,9 @@ type Attempt struct {
 	RetryAt time.Time
 	// Unreached is set when the attempt failed before any connection to the target was open.
 	Unreached bool
+	// Header is the answer's header as the receiver sent it, kept only for callers that show it
+	// (wahook serve's page asks the engine for it); nil otherwise, or when no answer came.
+	Header http.Header
 }
 
 // OK reports whether the attempt was acknowledged with a 2xx.

@@ -44,6 +44,8 @@ func newServeCmd() *cobra.Command {
 		Short: "Run a fake provider: a control API that sends webhooks, their media files, timed deliveries",
 		Long: `Serve runs a fake provider until interrupted (Ctrl-C, SIGTERM):
 
+  GET  /               a page to send from and watch every delivery: the request's headers and
+                       body, each attempt's answer, the retry schedule; resend, copy as curl
   POST /v1/send        deliver generated webhooks to a receiver; the body takes the options of
                        wahook send as JSON ({"target": URL, "provider": P, "types": [...], "count": N,
                        "seed": N, "mutation": ID, "mediaFault": "404|slow|corrupt", "timeout": "10s",
@@ -51,11 +53,18 @@ func newServeCmd() *cobra.Command {
                        "authToken": T, "header": {"Name": "value"}, "insecure": true, ...};
                        "bodies": [JSON, ...] or "rawBodies": ["text", ...] send those payloads
                        instead of generated ones) and the answer is the record of every delivery,
-                       response bodies up to 64 KiB, with a summary
-  GET  /v1/deliveries  the most recent deliveries, newest first (?provider= &type= &status= &limit=)
+                       response bodies up to 64 KiB, with a summary; with "wait": false it is a
+                       202 at once with the run's id and URL. A caller that goes away before the
+                       answer cancels the run: its deliveries cut short are cancelled, retries too
+  GET  /v1/runs        the runs, newest first: options (credentials masked), progress, summary
+  GET  /v1/runs/{id}   one run; DELETE cancels it
+  GET  /v1/deliveries  the most recent deliveries, newest first (?run= &provider= &type= &status= &limit=)
+  GET  /v1/deliveries/{seq}         one delivery with the request it sent, credentials masked
+  POST /v1/deliveries/{seq}/resend  send its bytes again, as a new run
+  GET  /v1/events      the changes to deliveries and runs, as server-sent events
+  GET  /v1/catalogue   providers, types and mutations
   GET  /media/{key}    the attachments the webhooks announce, the exact bytes of their sha256;
                        ?fault=404|slow|corrupt acts out a failing download
-  GET  /               a page listing recent deliveries
   GET  /healthz        {"status":"ok"}
 
 Media links in generated webhooks point at this server unless --media-base-url says otherwise. With
@@ -91,7 +100,7 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 	f.StringVar(&opts.listen, "listen", opts.listen, "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&opts.mediaBaseURL, "media-base-url", "", "prefix of the media links in generated webhooks (default: this server's URL)")
 	f.IntVar(&opts.maxInFlight, "max-in-flight", opts.maxInFlight, "cap on deliveries in flight across all /v1/send runs; runs beyond it wait their turn")
-	f.IntVar(&opts.ringSize, "ring-size", opts.ringSize, "how many recent deliveries to keep for /v1/deliveries and the page")
+	f.IntVar(&opts.ringSize, "ring-size", opts.ringSize, "how many recent deliveries to keep for /v1/deliveries and the page (with their first 64 KiB sent and 1 KiB of each answer)")
 	addTargetFlags(cmd, &opts.targetFlags, targetUsage{
 		url:      "receiver URL to deliver one generated webhook to every --every",
 		provider: "provider the timed deliveries act as",
@@ -186,7 +195,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		}
 		return fmt.Errorf("--listen %s: %w", opts.listen, err)
 	}
-	fmt.Fprintf(stdout, "wahook serve: listening on %s (media at /media, control at /v1)\n", srv.URL())
+	fmt.Fprintf(stdout, "wahook serve: listening on %s (page at /, media at /media, control at /v1)\n", srv.URL())
 	if !loopbackListen(opts.listen) {
 		fmt.Fprintf(stderr, "wahook serve: warning: listening on %s: anyone who can reach it can make this machine POST to any URL\n", opts.listen)
 	}
@@ -204,7 +213,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 	defer cancel()
 	err = errors.Join(stopped, srv.Shutdown(sctx))
 	st := srv.ShutdownStats()
-	fmt.Fprintf(stderr, "wahook serve: shutdown: %d in flight cancelled, %d pending retries reported\n", st.Cancelled, st.PendingRetries)
+	fmt.Fprintf(stderr, "wahook serve: shutdown: %d in flight cancelled, %d of them waiting for a retry\n", st.Cancelled, st.CancelledRetries)
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

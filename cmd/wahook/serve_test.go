@@ -26,7 +26,7 @@ import (
 	"github.com/wahook/wahook/internal/server"
 )
 
-var listeningLine = regexp.MustCompile(`(?m)^wahook serve: listening on (http://127\.0\.0\.1:\d+) \(media at /media, control at /v1\)$`)
+var listeningLine = regexp.MustCompile(`(?m)^wahook serve: listening on (http://127\.0\.0\.1:\d+) \(page at /, media at /media, control at /v1\)$`)
 
 // serving is `wahook serve` running in the background.
 type serving struct {
@@ -117,7 +117,7 @@ func TestServe(t *testing.T) {
 
 	assert.Equal(t, 0, s.shutdown(t), "stderr: %s", s.stderr.String())
 	assert.Contains(t, s.stderr.String(), "POST /v1/send 200", "one line per control request")
-	assert.True(t, strings.HasSuffix(s.stderr.String(), "wahook serve: shutdown: 0 in flight cancelled, 0 pending retries reported\n"), "stderr: %s", s.stderr.String())
+	assert.True(t, strings.HasSuffix(s.stderr.String(), "wahook serve: shutdown: 0 in flight cancelled, 0 of them waiting for a retry\n"), "stderr: %s", s.stderr.String())
 	assert.Equal(t, 1, strings.Count(s.stdout.String(), "\n"), "one line on start: %q", s.stdout.String())
 }
 
@@ -127,7 +127,7 @@ func TestServeTimer(t *testing.T) {
 	assert.Contains(t, s.stdout.String(), "wahook serve: delivering one itniotech webhook every 20ms to "+rec.URL+"\n")
 	require.Eventually(t, func() bool { return hits.Load() >= 3 }, 10*time.Second, 5*time.Millisecond)
 	assert.Equal(t, 0, s.shutdown(t))
-	assert.Regexp(t, `^wahook serve: shutdown: \d+ in flight cancelled, 0 pending retries reported\n$`, s.stderr.String(), "quiet: no request lines")
+	assert.Regexp(t, `^wahook serve: shutdown: \d+ in flight cancelled, 0 of them waiting for a retry\n$`, s.stderr.String(), "quiet: no request lines")
 }
 
 // TestServeTimerCredentials: the timed deliveries carry --auth-user, --auth-token and --header, so
@@ -209,7 +209,7 @@ func TestServeInterruptedSend(t *testing.T) {
 	}
 
 	assert.Equal(t, 0, s.shutdown(t))
-	assert.Contains(t, s.stderr.String(), "wahook serve: shutdown: 2 in flight cancelled, 0 pending retries reported\n")
+	assert.Contains(t, s.stderr.String(), "wahook serve: shutdown: 2 in flight cancelled, 0 of them waiting for a retry\n")
 	sr, ok := <-answer
 	require.True(t, ok, "the client got an answer")
 	assert.Equal(t, "server shutting down", sr.Interrupted)

@@ -30,6 +30,9 @@ func (e *Engine) attempt(ctx context.Context, w *worker, d *delivery) Attempt {
 	a.Start = time.Now()
 	r, err := e.exchange(ctx, w, d, &a)
 	a.Latency = time.Since(a.Start)
+	if e.opts.KeepHeader {
+		a.Header = r.header
+	}
 	if r.code != 0 && !e.spokeHTTP.Load() {
 		e.spokeHTTP.Store(true)
 	}

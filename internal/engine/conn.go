@@ -288,6 +288,7 @@ type response struct {
 	code     int
 	status   string // as net/http's Response.Status: "404 Not Found"
 	location string
+	header   http.Header // as net/http parsed it
 }
 
 // readResponse reads the answer to the request just sent into a: its status, and at most
@@ -324,7 +325,7 @@ func (c *conn) readResponse(a *Attempt, budget *atomic.Int64) (r response, keep 
 			return r, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
 		}
 	}
-	r.code, r.status = resp.StatusCode, resp.Status
+	r.code, r.status, r.header = resp.StatusCode, resp.Status, resp.Header
 	if r.code >= 300 && r.code < 400 {
 		r.location = resp.Header.Get("Location")
 	}

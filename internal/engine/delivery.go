@@ -163,6 +163,12 @@ type Options struct {
 	OnAttempt func(Attempt)
 	// OnResult, if set, is called once per delivery as it settles, under the same rules as OnAttempt.
 	OnResult func(Result)
+	// OnProgress, if set, is called each time a delivery changes state (see Progress), under the same
+	// rules as OnAttempt, for callers that show deliveries while they are under way.
+	OnProgress func(Progress)
+	// KeepHeader keeps each answer's header in Attempt.Header, for callers that show it. Off, an
+	// attempt keeps none, so that a run of millions holds no headers.
+	KeepHeader bool
 }
 
 // Engine delivers payloads over its own connections to the target, shared by all workers and by every

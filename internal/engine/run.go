@@ -262,6 +262,7 @@ func (e *Engine) dispatch(ctx context.Context, r *run) (genErr error) {
 		select {
 		case jobsOut <- next:
 			inflight++
+			e.progress(next, StateSending)
 			if len(due) > 0 && due[0] == next {
 				due = due[1:]
 			} else {
@@ -346,6 +347,7 @@ func (e *Engine) record(r *run, d *delivery, a Attempt) (retry bool) {
 	}
 	switch {
 	case retry:
+		e.progress(d, StateWaiting)
 	case a.OK():
 		e.settle(r, d, Acked)
 	case a.Class == ClassCancelled:
@@ -365,6 +367,7 @@ func (e *Engine) settle(r *run, d *delivery, o Outcome) {
 	if e.opts.OnResult != nil {
 		e.opts.OnResult(d.res)
 	}
+	e.progress(d, StateSettled)
 }
 
 // slot is one scheduled delivery: payload index, original or duplicate copy.

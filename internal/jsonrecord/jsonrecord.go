@@ -13,16 +13,19 @@ import (
 // Result is a delivery.Result as wahook reports it in JSON.
 type Result struct {
 	// Delivery is the result's index in the run's schedule, Index the payload's index in the input.
-	Delivery  int              `json:"delivery"`
-	Index     int              `json:"index"`
-	ID        string           `json:"id"`
-	Type      string           `json:"type"`
-	Duplicate bool             `json:"duplicate"`
-	Outcome   delivery.Outcome `json:"outcome"`
-	Attempts  []Attempt        `json:"attempts"`
-	// PendingRetry marks a delivery cancelled while it waited for a retry due at RetryAt.
-	PendingRetry bool       `json:"pendingRetry,omitempty"`
-	RetryAt      *time.Time `json:"retryAt,omitempty"`
+	Delivery  int    `json:"delivery"`
+	Index     int    `json:"index"`
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	Duplicate bool   `json:"duplicate"`
+	// Outcome is how the delivery ended; "" (left out) only in wahook serve's records of deliveries
+	// still under way.
+	Outcome  delivery.Outcome `json:"outcome,omitempty"`
+	Attempts []Attempt        `json:"attempts"`
+	// CancelledRetryAt is set on a cancelled delivery that had failed and was waiting for a retry:
+	// when that retry was due. It was never sent and never will be: a record of a cancelled delivery
+	// says nothing is pending.
+	CancelledRetryAt *time.Time `json:"cancelledRetryAt,omitempty"`
 }
 
 // Attempt is one delivery.Attempt as wahook reports it in JSON.
@@ -40,6 +43,8 @@ type Attempt struct {
 	Body          string `json:"body"`
 	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
 	BodyClipped   bool   `json:"bodyClipped,omitempty"`
+	// Header is the answer's header, when the engine kept it (wahook serve's records).
+	Header map[string][]string `json:"header,omitempty"`
 }
 
 // Summary is a delivery.Summary as wahook reports it in JSON.
@@ -72,11 +77,11 @@ type Latency struct {
 func OfResult(r delivery.Result, maxBody int) Result {
 	rec := Result{
 		Delivery: r.Delivery, Index: r.Index, ID: r.PayloadID, Type: r.Type, Duplicate: r.Duplicate,
-		Outcome: r.Outcome, PendingRetry: r.PendingRetry, Attempts: make([]Attempt, len(r.Attempts)),
+		Outcome: r.Outcome, Attempts: make([]Attempt, len(r.Attempts)),
 	}
 	if r.PendingRetry {
 		retryAt := r.RetryAt
-		rec.RetryAt = &retryAt
+		rec.CancelledRetryAt = &retryAt
 	}
 	for i, a := range r.Attempts {
 		body, truncated := a.Body, a.BodyTruncated
@@ -87,6 +92,7 @@ func OfResult(r delivery.Result, maxBody int) Result {
 			Attempt: a.Attempt, Start: a.Start, LatencyMs: Milliseconds(a.Latency), RequestBytes: a.RequestBytes,
 			Status: a.Status, Class: a.Class, Error: a.Err,
 			Body: strings.ToValidUTF8(string(body), "\uFFFD"), BodyTruncated: truncated, BodyClipped: a.BodyClipped,
+			Header: a.Header,
 		}
 	}
 	return rec

@@ -27,32 +27,28 @@ import (
 // handler (and Shutdown) forever; the server itself has no ReadTimeout, which would cut long sends.
 const bodyReadTimeout = 30 * time.Second
 
-// handleSend serves POST /v1/send: decode, generate, deliver, answer with the records.
+// handleSend serves POST /v1/send: decode, prepare, start the run; then, unless the request says
+// "wait": false, wait for it and answer with its records. A waiting caller that goes away cancels
+// the run (ErrClientGone), as Ctrl-C cancels a wahook send: its deliveries cut short are recorded as
+// cancelled, a retry one was waiting for cancelled with it.
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
-	if why := s.refuseCrossSite(r); why != "" {
-		writeError(w, http.StatusForbidden, "%s", why)
+	release, ok := s.sendSlot(w, r)
+	if !ok {
 		return
 	}
-	if !s.tasks.add() {
-		writeError(w, http.StatusServiceUnavailable, "%v", ErrShutdown)
-		return
-	}
-	defer s.tasks.done()
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusTooManyRequests, "%d sends are already running; try again when one has finished", MaxConcurrentSends)
-		return
-	}
+	started := false
+	defer func() {
+		if !started {
+			release()
+		}
+	}()
 
 	body, err := readBody(w, r)
 	if err != nil {
 		badRequest(w, err)
 		return
 	}
-	opts, err := DecodeSendRequest(body)
+	opts, wait, err := decodeSend(body)
 	if err != nil {
 		badRequest(w, err)
 		return
@@ -60,39 +56,6 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	opts.Version = s.opts.Version
 	if opts.MediaBaseURL == "" {
 		opts.MediaBaseURL = s.mediaBase(r)
-	}
-	run := fmt.Sprintf("send-%d", s.runs.Add(1))
-
-	ctx, cancel := context.WithCancelCause(r.Context())
-	defer cancel(nil)
-	stop := context.AfterFunc(s.work, func() { cancel(context.Cause(s.work)) })
-	defer stop()
-
-	var (
-		mu      sync.Mutex // calls never overlap, but need not come from this goroutine
-		records []Record
-		omitted int
-		pending int
-		settled int // results seen; the run counts the payloads it never reached without one
-	)
-	opts.OnResult = func(res delivery.Result) {
-		now := time.Now()
-		rec := s.ring.add(newRecord(run, res, now, MaxRecordBody))
-		s.cut(ctx, res)
-		mu.Lock()
-		defer mu.Unlock()
-		settled++
-		if res.PendingRetry {
-			pending++
-		}
-		if len(records) == MaxAnswerResults {
-			omitted++
-			return
-		}
-		// The ring keeps a short record; the answer carries the bodies as the engine kept them.
-		full := newRecord(run, res, now, engine.MaxResponseBody)
-		full.Seq = rec.Seq
-		records = append(records, full)
 	}
 	plan, err := send.Prepare(opts)
 	if err != nil {
@@ -103,10 +66,21 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	s.opts.trust(&plan.Options)
-	plan.Options.BodyBudget = runBodyBudget
-	eng, err := engine.New(plan.Options)
+	prov, err := mockprovider.Lookup(opts.Provider)
+	if err != nil { // unreachable: Prepare checked it
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	spec := newSpec(opts.Target, prov, opts.Retries, opts.TimeScale, opts.Mutation)
+	rs := s.newRun(fmt.Sprintf("send-%d", s.runs.Add(1)), "send", spec, runOptions(opts, spec), plan.Count)
+
+	if wait {
+		rs.ans = &answer{}
+	}
+	eng, err := s.engine(rs, plan.Options)
 	if err != nil {
+		s.finish(rs, nil, err)
+		close(rs.done)
 		if errors.Is(err, engine.ErrBadOptions) {
 			badRequest(w, requestError(err))
 		} else {
@@ -114,35 +88,105 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	defer eng.Close()
-
-	release, err := s.admit(ctx, max(plan.Options.Workers, 1)) // the engine's default is 1
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "%s waited for deliveries in flight to drop under the server's cap: %v", run, context.Cause(ctx))
+	started = true
+	s.start(launch{rs: rs, eng: eng, count: plan.Count, payload: plan.Payload, workers: plan.Options.Workers, release: release})
+	if !wait {
+		accepted(w, rs)
 		return
 	}
-	summary, runErr := eng.Stream(ctx, plan.Count, plan.Payload)
-	release()
-	mu.Lock()
-	defer mu.Unlock()
-	if unreached := summary.Scheduled - settled; unreached > 0 && errors.Is(context.Cause(ctx), ErrShutdown) {
-		s.cutCancelled.Add(int64(unreached))
+	select {
+	case <-rs.done:
+	case <-r.Context().Done():
+		rs.cancel(ErrClientGone)
+		<-rs.done
+		return // nobody to answer
 	}
-	slices.SortFunc(records, func(a, b Record) int { return a.Delivery - b.Delivery })
-	resp := SendResponse{Run: run, Summary: Summary{Summary: jsonrecord.OfSummary(summary), PendingRetries: pending}, Results: records, ResultsOmitted: omitted}
-	if runErr != nil {
-		resp.Interrupted = runErr.Error()
-		if cause := context.Cause(ctx); cause != nil {
-			resp.Interrupted = cause.Error()
-			if errors.Is(cause, context.Canceled) {
-				resp.Interrupted = "the client went away"
-			}
-		}
+	view := s.runView(rs)
+	resp := SendResponse{Run: view.ID, Interrupted: view.Interrupted}
+	if view.Summary != nil {
+		resp.Summary = *view.Summary
+	}
+	resp.Results, resp.ResultsOmitted = rs.ans.sorted()
+	if view.Summary == nil { // it never started: the server's cap was never free
+		writeError(w, http.StatusServiceUnavailable, "%s %s", view.ID, view.Interrupted)
+		return
 	}
 	sum := resp.Summary
-	setNote(w, fmt.Sprintf("%s %s: %d scheduled, %d acked, %d failed, %d cancelled (%d pending retries)",
-		run, opts.Provider, sum.Scheduled, sum.Acked, sum.Failed, sum.Cancelled, sum.PendingRetries))
+	setNote(w, fmt.Sprintf("%s %s: %d scheduled, %d acked, %d failed, %d cancelled (%d retries cancelled)",
+		view.ID, opts.Provider, sum.Scheduled, sum.Acked, sum.Failed, sum.Cancelled, sum.CancelledRetries))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// sendSlot admits a request that starts a run: same-site, the server not shutting down, fewer than
+// MaxConcurrentSends runs under way. It answers the refusal itself; release gives back what it took.
+func (s *Server) sendSlot(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	if why := s.refuseCrossSite(r); why != "" {
+		writeError(w, http.StatusForbidden, "%s", why)
+		return nil, false
+	}
+	if !s.tasks.add() {
+		writeError(w, http.StatusServiceUnavailable, "%v", ErrShutdown)
+		return nil, false
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		s.tasks.done()
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusTooManyRequests, "%d sends are already running; try again when one has finished", MaxConcurrentSends)
+		return nil, false
+	}
+	return func() { <-s.slots; s.tasks.done() }, true
+}
+
+// engine makes the engine of run rs from dopts: the server's trust, a bounded body budget, and every
+// delivery's progress recorded in the history, answer headers included.
+func (s *Server) engine(rs *runState, dopts engine.Options) (*engine.Engine, error) {
+	s.opts.trust(&dopts)
+	dopts.BodyBudget = runBodyBudget
+	dopts.KeepHeader = true
+	dopts.OnProgress = func(p engine.Progress) { s.observe(rs, p) }
+	return engine.New(dopts)
+}
+
+// Accepted is the answer to a /v1/send with "wait": false, and to a resend: the run started, and
+// where to follow it.
+type Accepted struct {
+	Run   string `json:"run"`
+	URL   string `json:"url"`
+	State string `json:"state"`
+}
+
+func accepted(w http.ResponseWriter, rs *runState) {
+	w.Header().Set("Location", rs.view.URL)
+	setNote(w, "started "+rs.view.ID)
+	writeJSON(w, http.StatusAccepted, Accepted{Run: rs.view.ID, URL: rs.view.URL, State: RunQueued})
+}
+
+// answer collects the records a waiting /v1/send answers with: the first MaxAnswerResults to
+// settle, each with the response bodies the engine kept.
+type answer struct {
+	mu      sync.Mutex // calls never overlap, but need not come from one goroutine
+	records []Record
+	omitted int
+}
+
+func (a *answer) add(rec Record) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.records) == MaxAnswerResults {
+		a.omitted++
+		return
+	}
+	a.records = append(a.records, rec)
+}
+
+// sorted returns the records in schedule order, and how many were left out.
+func (a *answer) sorted() ([]Record, int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	slices.SortFunc(a.records, func(x, y Record) int { return x.Delivery - y.Delivery })
+	return a.records, a.omitted
 }
 
 // MaxAnswerResults is how many delivery records a /v1/send answer carries, the first to settle; the
@@ -231,6 +275,20 @@ func (s *Server) refuseCrossSite(r *http.Request) string {
 	return ""
 }
 
+// sameHost refuses, with 403, a read of the control API that a DNS-rebinding page makes under a
+// host name of its own: the records hold receivers' answers and the requests' headers. It reports
+// whether r may go on.
+func (s *Server) sameHost(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	loopback := s.loopback
+	s.mu.Unlock()
+	if loopback && !localHost(r.Host) {
+		writeError(w, http.StatusForbidden, "host %q refused: a loopback-only server answers to localhost and IP addresses", truncate(r.Host, 100))
+		return false
+	}
+	return true
+}
+
 // localHost reports whether a Host header names an IP address or localhost.
 func localHost(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -252,32 +310,36 @@ type DeliveriesResponse struct {
 	Capacity int `json:"capacity"`
 }
 
-// handleDeliveries serves GET /v1/deliveries?provider=&type=&status=&limit=.
+// handleDeliveries serves GET /v1/deliveries?run=&provider=&type=&status=&limit=.
 func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 	keep, limit, err := parseFilter(r.URL.Query())
 	if err != nil {
 		badRequest(w, err)
 		return
 	}
-	recs, held := s.ring.list(keep, limit)
-	writeJSON(w, http.StatusOK, DeliveriesResponse{Deliveries: recs, Kept: held, Capacity: s.ring.capacity()})
+	recs, held := s.hist.list(keep, limit)
+	writeJSON(w, http.StatusOK, DeliveriesResponse{Deliveries: recs, Kept: held, Capacity: s.hist.capacity()})
 }
 
-// parseFilter reads the query of /v1/deliveries. status is an outcome (acked, failed, cancelled) or
-// an HTTP status code, which matches a delivery any of whose attempts got it (0: no response).
+// parseFilter reads the query of /v1/deliveries. status is an outcome (acked, failed, cancelled),
+// underway (not settled yet), or an HTTP status code, which matches a delivery any of whose attempts
+// got it (0: no response).
 func parseFilter(q url.Values) (func(*Record) bool, int, error) {
 	bad := func(format string, args ...any) (func(*Record) bool, int, error) {
 		return nil, 0, fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
 	}
 	for name, values := range q {
-		if !slices.Contains([]string{"provider", "type", "status", "limit"}, name) {
-			return bad("unknown parameter %q: want provider, type, status or limit", truncate(name, 40))
+		if !slices.Contains([]string{"run", "provider", "type", "status", "limit"}, name) {
+			return bad("unknown parameter %q: want run, provider, type, status or limit", truncate(name, 40))
 		}
 		if len(values) > 1 {
 			return bad("%s given %d times", name, len(values))
 		}
 	}
 	var keeps []func(*Record) bool
+	if v := q.Get("run"); v != "" {
+		keeps = append(keeps, func(rec *Record) bool { return rec.Run == v })
+	}
 	if v := q.Get("provider"); v != "" {
 		p, err := schemas.ParseProvider(v, false)
 		if err != nil {
@@ -295,10 +357,12 @@ func parseFilter(q url.Values) (func(*Record) bool, int, error) {
 		switch o := delivery.Outcome(v); o {
 		case delivery.Acked, delivery.Failed, delivery.Cancelled:
 			keeps = append(keeps, func(rec *Record) bool { return rec.Outcome == o })
+		case "underway":
+			keeps = append(keeps, func(rec *Record) bool { return rec.State != engine.StateSettled })
 		default:
 			code, err := strconv.Atoi(v)
 			if err != nil || code != 0 && (code < 100 || code > 599) {
-				return bad("status: %q, want acked, failed, cancelled or an HTTP status code", truncate(v, 40))
+				return bad("status: %q, want acked, failed, cancelled, underway or an HTTP status code", truncate(v, 40))
 			}
 			keeps = append(keeps, func(rec *Record) bool {
 				return slices.ContainsFunc(rec.Attempts, func(a jsonrecord.Attempt) bool { return a.Status == code })

@@ -17,8 +17,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	logged := true
 	switch {
-	case path == "/":
-		logged = false // the page refreshes itself: a line per refresh would drown the rest
+	case path == "/" || strings.HasPrefix(path, "/assets/"):
+		logged = false // the page and its files: a line each would drown the deliveries
 		if allow(rw, r, http.MethodGet, http.MethodHead) {
 			s.handlePage(rw, r)
 		}
@@ -31,16 +31,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allow(rw, r, http.MethodPost) {
 			s.handleSend(rw, r)
 		}
+	case strings.HasPrefix(path, "/v1/") && !s.sameHost(rw, r):
 	case path == "/v1/deliveries":
 		if allow(rw, r, http.MethodGet, http.MethodHead) {
 			s.handleDeliveries(rw, r)
+		}
+	case strings.HasPrefix(path, "/v1/deliveries/"):
+		seq, action, err := deliveryPath(path)
+		switch {
+		case err != nil:
+			badRequest(rw, err)
+		case action == "":
+			if allow(rw, r, http.MethodGet, http.MethodHead) {
+				s.handleDelivery(rw, seq)
+			}
+		case action == "resend":
+			if allow(rw, r, http.MethodPost) {
+				s.handleResend(rw, r, seq)
+			}
+		default:
+			writeError(rw, http.StatusNotFound, "no such endpoint %q: try GET /v1/deliveries/{seq} or POST /v1/deliveries/{seq}/resend", truncate(path, 200))
+		}
+	case path == "/v1/runs":
+		if allow(rw, r, http.MethodGet, http.MethodHead) {
+			s.handleRuns(rw, r)
+		}
+	case strings.HasPrefix(path, "/v1/runs/"):
+		if id, ok := runPath(path); !ok {
+			writeError(rw, http.StatusNotFound, "no such endpoint %q: try GET or DELETE /v1/runs/{id}", truncate(path, 200))
+		} else if allow(rw, r, http.MethodGet, http.MethodHead, http.MethodDelete) {
+			s.handleRun(rw, r, id)
+		}
+	case path == "/v1/events":
+		logged = false // it lasts as long as the page is open
+		if allow(rw, r, http.MethodGet) {
+			s.handleEvents(rw, r)
+		}
+	case path == "/v1/catalogue":
+		if allow(rw, r, http.MethodGet, http.MethodHead) {
+			s.handleCatalogue(rw)
 		}
 	case strings.HasPrefix(path, "/media/"):
 		if allow(rw, r, http.MethodGet, http.MethodHead) {
 			s.handleMedia(rw, r, strings.TrimPrefix(path, "/media/"))
 		}
 	default:
-		writeError(rw, http.StatusNotFound, "no such endpoint %q: try POST /v1/send, GET /v1/deliveries, GET /media/{key}, GET /healthz or GET /", truncate(path, 200))
+		writeError(rw, http.StatusNotFound, "no such endpoint %q: try POST /v1/send, GET /v1/runs, GET /v1/deliveries, GET /v1/events, GET /v1/catalogue, GET /media/{key}, GET /healthz or GET /", truncate(path, 200))
 	}
 	if logged {
 		line := fmt.Sprintf("%s %s %d %dB %s", r.Method, truncate(r.URL.RequestURI(), 200), rw.status(), rw.written, time.Since(start).Round(time.Microsecond))

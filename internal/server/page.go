@@ -1,86 +1,51 @@
 package server
 
 import (
-	"bytes"
-	"html/template"
+	"embed"
+	"mime"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 )
 
-// pageRecords is how many deliveries the page lists.
-const pageRecords = 100
+// assets are the page's files: one HTML page, its script and its style, plain and small, embedded
+// so that the page works offline and needs no build step.
+//
+//go:embed assets
+var assets embed.FS
 
-// page lists recent deliveries. html/template escapes every value: types, ids and error texts come
-// from requests and receivers, and must not become markup.
-var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"clock": func(t time.Time) string { return t.Format("15:04:05.000") },
-	"ms":    func(v float64) string { return formatMs(v) },
-	"lastError": func(r Record) string {
-		if len(r.Attempts) == 0 {
-			return ""
-		}
-		return truncate(r.Attempts[len(r.Attempts)-1].Error, 200)
-	},
-}).Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="refresh" content="5">
-<title>wahook serve</title>
-<style>
-body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; }
-th, td { padding: .25em .7em; border-bottom: 1px solid #ddd; text-align: left; white-space: nowrap; }
-td.err { white-space: normal; color: #a00; }
-tr.acked td.outcome { color: #070; } tr.failed td.outcome { color: #b00; } tr.cancelled td.outcome { color: #777; }
-code { font-size: 90%; }
-</style>
-</head>
-<body>
-<h1>wahook serve</h1>
-<p>The {{len .Records}} most recent of the {{.Kept}} deliveries kept (at most {{.Capacity}}); this page refreshes every 5 seconds.
-Send with <code>POST /v1/send</code>, list with <code>GET /v1/deliveries</code>; media files are at <code>/media/</code>.</p>
-{{with .Timer}}<p>Timer: one {{.Provider}} payload every {{.Every}} to <code>{{.Target}}</code>.</p>{{end}}
-<table>
-<thead><tr><th>time</th><th>run</th><th>provider</th><th>type</th><th>id</th><th>outcome</th><th>status</th><th>latency</th><th>attempts</th><th>error</th></tr></thead>
-<tbody>
-{{range .Records}}<tr class="{{.Outcome}}"><td>{{clock .Time}}</td><td>{{.Run}}</td><td>{{.Provider}}</td><td>{{.Type}}</td><td><code>{{.ID}}</code></td><td class="outcome">{{.Outcome}}{{if .PendingRetry}} (retry pending){{end}}</td><td>{{if .Status}}{{.Status}}{{else}}–{{end}}</td><td>{{ms .LatencyMs}}</td><td>{{len .Attempts}}</td><td class="err">{{lastError .}}</td></tr>
-{{else}}<tr><td colspan="10">No deliveries yet.</td></tr>
-{{end}}</tbody>
-</table>
-</body>
-</html>
-`))
+// pageCSP is the page's Content-Security-Policy: its own script and style only, no inline script,
+// no inline handler, no frame, no form posted anywhere, connections to this server only. Receivers'
+// answers and payloads are put in the page as text; this is the second wall, should one ever become
+// markup.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-type pageData struct {
-	Records  []Record
-	Kept     int
-	Capacity int
-	Timer    *timerInfo
-}
-
-type timerInfo struct {
-	Provider, Target string
-	Every            time.Duration
-}
-
-func (s *Server) handlePage(w http.ResponseWriter, _ *http.Request) {
-	data := pageData{Capacity: s.ring.capacity()}
-	data.Records, data.Kept = s.ring.list(nil, pageRecords)
-	if t := s.timer; t != nil {
-		data.Timer = &timerInfo{Provider: string(t.provider), Target: s.opts.URL, Every: t.every}
+// handlePage serves GET / (assets/index.html) and GET /assets/{file}.
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	name := "assets/index.html"
+	if r.URL.Path != "/" {
+		name = path.Join("assets", strings.TrimPrefix(r.URL.Path, "/assets/"))
 	}
-	var buf bytes.Buffer
-	if err := page.Execute(&buf, data); err != nil {
-		writeError(w, http.StatusInternalServerError, "rendering the page: %v", err)
+	b, err := assets.ReadFile(name)
+	if err != nil || !strings.HasPrefix(name, "assets/") {
+		writeError(w, http.StatusNotFound, "no such file %q", truncate(r.URL.Path, 200))
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
+	if strings.HasSuffix(name, ".html") {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	_, _ = w.Write(buf.Bytes())
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Referrer-Policy", "no-referrer")
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(b)
 }
 
 // formatMs prints a latency in milliseconds the way people read it.

@@ -55,7 +55,8 @@ const (
 // (Options.RootCAs), and the field, which would name a file on its machine, is refused unread. bodies
 // are payloads to send instead of generated ones, as wahook send --file: each a JSON value, sent byte
 // for byte as written in the request; rawBodies are sent as the bytes of each string, for payloads
-// that are not JSON.
+// that are not JSON. wait, true unless given as false, makes the answer wait for the run's end and
+// carry its records; false answers 202 at once with the run's id and URL.
 type sendRequest struct {
 	Target       string                     `json:"target"`
 	Provider     string                     `json:"provider"`
@@ -80,6 +81,7 @@ type sendRequest struct {
 	CAFile       json.RawMessage            `json:"caFile"` // only to refuse it with a hint
 	Bodies       []json.RawMessage          `json:"bodies"`
 	RawBodies    []string                   `json:"rawBodies"`
+	Wait         *bool                      `json:"wait"`
 }
 
 // DecodeSendRequest reads the body of a POST /v1/send into send options, checking everything that
@@ -90,8 +92,15 @@ type sendRequest struct {
 // Every error wraps ErrBadRequest and names what was wrong. The options it returns leave MediaBaseURL
 // empty unless the body set it, and Version always: the server fills them in.
 func DecodeSendRequest(body []byte) (send.Options, error) {
-	bad := func(format string, args ...any) (send.Options, error) {
-		return send.Options{}, fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
+	opts, _, err := decodeSend(body)
+	return opts, err
+}
+
+// decodeSend is DecodeSendRequest, and whether the caller waits for the run's end ("wait", true
+// unless given as false).
+func decodeSend(body []byte) (_ send.Options, wait bool, _ error) {
+	bad := func(format string, args ...any) (send.Options, bool, error) {
+		return send.Options{}, false, fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
 	}
 	if len(body) > MaxRequestBytes {
 		return bad("body is %d bytes, at most %d", len(body), MaxRequestBytes)
@@ -210,7 +219,7 @@ func DecodeSendRequest(body []byte) (send.Options, error) {
 		Mutation: req.Mutation, Bodies: bodies, Quirks: quirks, MediaBaseURL: strings.TrimSuffix(req.MediaBaseURL, "/"),
 		MediaFault: req.MediaFault, Retries: req.Retries, TimeScale: timeScale, Duplicates: req.Duplicates,
 		Shuffle: req.Shuffle, Workers: req.Workers, Rate: req.Rate,
-	}, nil
+	}, req.Wait == nil || *req.Wait, nil
 }
 
 // givenBodies returns the request's bodies and rawBodies, in that order, or nil when it gives none.

@@ -2,9 +2,13 @@
 // `wahook serve`:
 //
 //   - POST /v1/send delivers generated webhooks to a receiver, as mockprovider.Send does, and answers
-//     with the record of every delivery;
-//   - GET /v1/deliveries lists the most recent deliveries, kept in a bounded ring, and GET / shows them
-//     as a read-only page;
+//     with the record of every delivery, or at once with the run's id when asked not to wait;
+//   - GET /v1/runs follows the runs, DELETE /v1/runs/{id} cancels one;
+//   - GET /v1/deliveries lists the most recent deliveries, kept in a bounded history, GET
+//     /v1/deliveries/{seq} gives one with every byte it sent and got, and POST
+//     /v1/deliveries/{seq}/resend sends those bytes again;
+//   - GET /v1/events streams the changes to deliveries and runs, and GET / is a page that sends and
+//     shows them (see page.go);
 //   - GET /media/{key} serves the attachments the generated webhooks announce, byte for byte, or fails
 //     the way their ?fault= asks;
 //   - with Options.Target set, one generated webhook goes out on a timer;
@@ -48,7 +52,7 @@ const (
 	// DefaultListen is where Start listens: the loopback interface only, because the control API makes
 	// this machine POST to any URL it is given. Binding elsewhere must be asked for.
 	DefaultListen = "127.0.0.1:8787"
-	// DefaultRingSize is how many settled deliveries are kept for /v1/deliveries and the page.
+	// DefaultRingSize is how many deliveries the history keeps for /v1/deliveries and the page.
 	DefaultRingSize = 1000
 	// DefaultMaxInFlight is Options.MaxInFlight when it is 0.
 	DefaultMaxInFlight = 64
@@ -79,7 +83,8 @@ type Options struct {
 	// MediaBaseURL prefixes the media links of generated payloads; "" means the server's own URL, so
 	// that receivers download the attachments from this server.
 	MediaBaseURL string
-	// RingSize is how many settled deliveries the server keeps; 0 means DefaultRingSize.
+	// RingSize is how many deliveries, settled or under way, the server's history keeps; 0 means
+	// DefaultRingSize.
 	RingSize int
 	// MaxInFlight caps the deliveries in flight across all /v1/send runs: each run holds as many
 	// slots as it has workers (at most MaxInFlight) while it runs, and a run that finds too few free
@@ -120,7 +125,7 @@ type Options struct {
 type Server struct {
 	opts  Options
 	log   *log.Logger // nil without Options.Logger
-	ring  *ring
+	hist  *history
 	timer *timer // nil without Options.Target
 	slots chan struct{}
 	// inFlight holds a slot per worker of each running /v1/send; running counts those runs.
@@ -132,7 +137,7 @@ type Server struct {
 	stopWork context.CancelCauseFunc
 	tasks    tracker // send handlers, slow downloads, the timer and its runs
 
-	runs                 atomic.Uint64 // numbers /v1/send runs
+	runs                 atomic.Uint64 // numbers /v1/send runs and resends
 	cutCancelled, cutRet atomic.Int64  // what shutdown cut short
 
 	mu       sync.Mutex
@@ -181,7 +186,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts:     opts,
-		ring:     newRing(opts.RingSize),
+		hist:     newHistory(opts.RingSize),
 		slots:    make(chan struct{}, MaxConcurrentSends),
 		inFlight: semaphore.NewWeighted(int64(opts.MaxInFlight)),
 		done:     make(chan struct{}),
@@ -191,7 +196,7 @@ func New(opts Options) (*Server, error) {
 		s.log = log.New(opts.Logger, "", log.LstdFlags)
 	}
 	if opts.URL != "" || opts.Every != 0 {
-		t, err := newTimer(opts)
+		t, err := s.newTimer(opts)
 		if err != nil {
 			return nil, err
 		}
@@ -301,24 +306,25 @@ func (s *Server) URL() string {
 // Done is closed when the server stops serving: after Shutdown or Close, or when its listener fails.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
-// ShutdownStats says what a shutdown cut short. Every delivery counted here is also in the ring and
+// ShutdownStats says what a shutdown cut short. Every delivery counted here is also in the history and
 // in the response of the /v1/send that asked for it.
 type ShutdownStats struct {
 	// Cancelled counts the deliveries in flight (sending, waiting for a retry, or not started yet)
 	// that the shutdown cancelled.
 	Cancelled int
-	// PendingRetries counts those among them that had failed and were waiting for a retry.
-	PendingRetries int
+	// CancelledRetries counts those among them that had failed and were waiting for a retry: the
+	// retry was cancelled with them.
+	CancelledRetries int
 }
 
 // ShutdownStats returns what Shutdown cut short; call it after Shutdown returns.
 func (s *Server) ShutdownStats() ShutdownStats {
-	return ShutdownStats{Cancelled: int(s.cutCancelled.Load()), PendingRetries: int(s.cutRet.Load())}
+	return ShutdownStats{Cancelled: int(s.cutCancelled.Load()), CancelledRetries: int(s.cutRet.Load())}
 }
 
 // Shutdown stops the server: it stops accepting connections, cancels every delivery in flight with
-// ErrShutdown (each is recorded as cancelled, pending retries included, and reported to the client
-// that asked for it), and waits until every handler, timer delivery and slow download has returned,
+// ErrShutdown (each is recorded as cancelled, those waiting for a retry included, and reported to
+// the client that asked for it), and waits until every handler, timer delivery and slow download has returned,
 // or ctx ends. Calling it again is harmless.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()

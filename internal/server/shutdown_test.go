@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wahook/wahook/delivery"
+	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/server"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
@@ -119,7 +120,9 @@ func TestShutdownCancelsInFlightSends(t *testing.T) {
 	assert.NoError(t, srv.Shutdown(ctx), "a second Shutdown is harmless")
 }
 
-func TestShutdownReportsPendingRetries(t *testing.T) {
+// TestShutdownCancelsRetries: a delivery waiting for its retry when the server shuts down is
+// cancelled, and its record says the retry was cancelled, not that one is pending.
+func TestShutdownCancelsRetries(t *testing.T) {
 	// Payload 0 fails and waits an hour for its retry; payload 1 hangs. With one worker, payload 1 is
 	// sent only once payload 0's attempt is over.
 	rec, arrived := hanging(t, 1, http.StatusInternalServerError)
@@ -134,17 +137,18 @@ func TestShutdownReportsPendingRetries(t *testing.T) {
 
 	resp := waitFor(t, answer, "the send's answer")
 	assert.Equal(t, 2, resp.Summary.Cancelled)
-	assert.Equal(t, 1, resp.Summary.PendingRetries)
+	assert.Equal(t, 1, resp.Summary.CancelledRetries)
 	require.Len(t, resp.Results, 2)
 	first := resp.Results[0]
 	assert.Equal(t, delivery.Cancelled, first.Outcome)
-	assert.True(t, first.PendingRetry)
-	require.NotNil(t, first.RetryAt)
-	assert.WithinDuration(t, time.Now().Add(time.Hour), *first.RetryAt, time.Minute)
+	assert.Equal(t, engine.StateSettled, first.State)
+	assert.Nil(t, first.NextAttemptAt, "nothing is pending")
+	require.NotNil(t, first.CancelledRetryAt)
+	assert.WithinDuration(t, time.Now().Add(time.Hour), *first.CancelledRetryAt, time.Minute)
 	require.Len(t, first.Attempts, 1)
 	assert.Equal(t, http.StatusInternalServerError, first.Attempts[0].Status)
-	assert.False(t, resp.Results[1].PendingRetry)
-	assert.Equal(t, server.ShutdownStats{Cancelled: 2, PendingRetries: 1}, srv.ShutdownStats())
+	assert.Nil(t, resp.Results[1].CancelledRetryAt)
+	assert.Equal(t, server.ShutdownStats{Cancelled: 2, CancelledRetries: 1}, srv.ShutdownStats())
 }
 
 func TestSendAfterShutdownBegins(t *testing.T) {

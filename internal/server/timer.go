@@ -2,11 +2,13 @@ package server
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/wahook/wahook/internal/dispatch"
 	"github.com/wahook/wahook/internal/engine"
+	"github.com/wahook/wahook/internal/jsonrecord"
 	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 	"github.com/wahook/wahook/send"
@@ -24,9 +26,17 @@ type timer struct {
 	engine   *engine.Engine
 	gen      *mockprovider.Generator // made when the server binds, once its URL is known
 	inFlight atomic.Int32
+	run      *runState
+
+	// indexes maps the payload ids in flight to their index, for the records: the engine runs each
+	// payload alone, as payload 0.
+	mu      sync.Mutex
+	indexes map[string]int
 }
 
-func newTimer(opts Options) (*timer, error) {
+// newTimer checks the timer's options and makes its engine, whose deliveries are recorded as those
+// of the run "timer".
+func (s *Server) newTimer(opts Options) (*timer, error) {
 	bad := func(format string, args ...any) (*timer, error) {
 		return nil, fmt.Errorf("%w: timer: %w", ErrBadOptions, fmt.Errorf(format, args...))
 	}
@@ -62,14 +72,35 @@ func newTimer(opts Options) (*timer, error) {
 	if err != nil {
 		return bad("%w", err) // the cause stays in the chain: a caller may name its setting for the field
 	}
+	t := &timer{provider: prov.Name, types: types, every: every, indexes: map[string]int{}}
+	spec := newSpec(target, prov, opts.Retries, 0, "")
+	ro := RunOptions{
+		Target: spec.maskedURL(), Provider: string(prov.Name), Types: types, Seed: opts.Seed, Retries: opts.Retries,
+		Header: maskHeader(spec, target.Header), Every: every.String(),
+	}
+	if target.Credentials.User != "" {
+		ro.AuthUser = masked
+	}
+	if target.Credentials.Token != "" {
+		ro.AuthToken = masked
+	}
+	if target.Timeout != 0 {
+		ro.Timeout = target.Timeout.String()
+	}
+	t.run = s.newRun("timer", "timer", spec, ro, 0)
+	t.run.index = func(p engine.Progress) int {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		return t.indexes[p.Result.PayloadID]
+	}
 	dopts := plan.Options
 	dopts.Workers = timerMaxInFlight
-	opts.trust(&dopts)
-	eng, err := engine.New(dopts)
+	eng, err := s.engine(t.run, dopts)
 	if err != nil {
 		return bad("%w", err)
 	}
-	return &timer{provider: prov.Name, types: types, every: every, engine: eng}, nil
+	t.engine = eng
+	return t, nil
 }
 
 // startTimer makes the timer's generator, its links pointing at the server, and starts its loop.
@@ -87,6 +118,7 @@ func (s *Server) startTimer() error {
 	if !s.tasks.add() {
 		return ErrShutdown
 	}
+	s.setState(s.timer.run, RunRunning)
 	go s.runTimer()
 	return nil
 }
@@ -124,20 +156,24 @@ func (s *Server) timerDeliver(index uint64) {
 		return
 	}
 	t.inFlight.Add(1)
+	t.mu.Lock()
+	t.indexes[p.ID] = int(index)
+	t.mu.Unlock()
 	go func() {
 		defer s.tasks.done()
 		defer t.inFlight.Add(-1)
 		report, _ := t.engine.Run(s.work, []engine.Payload{dispatch.Payload(p)})
+		t.mu.Lock()
+		delete(t.indexes, p.ID)
+		t.mu.Unlock()
 		for _, res := range report.Results {
-			res.Index = int(index)
-			rec := s.ring.add(newRecord("timer", res, time.Now(), MaxRecordBody))
-			s.cut(s.work, res)
+			last, _ := res.Last()
 			attempts := "attempts"
-			if len(rec.Attempts) == 1 {
+			if len(res.Attempts) == 1 {
 				attempts = "attempt"
 			}
-			s.logf("timer: %s %s #%d %s: %s, status %d, %d %s, %s", rec.Provider, rec.Type, index, rec.ID,
-				rec.Outcome, rec.Status, len(rec.Attempts), attempts, formatMs(rec.LatencyMs))
+			s.logf("timer: %s %s #%d %s: %s, status %d, %d %s, %s", res.Provider, res.Type, index, res.PayloadID,
+				res.Outcome, last.Status, len(res.Attempts), attempts, formatMs(jsonrecord.Milliseconds(last.Latency)))
 		}
 	}()
 }
