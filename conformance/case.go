@@ -24,11 +24,13 @@ const (
 	GroupReject     Group = "reject"
 	GroupDelivery   Group = "delivery"
 	GroupAuth       Group = "auth"
+	// GroupHandshake checks the verification handshake of a provider that has one (Meta's).
+	GroupHandshake Group = "handshake"
 )
 
 // Groups returns the groups in the order the suite runs them.
 func Groups() []Group {
-	return []Group{GroupValid, GroupDocumented, GroupRecorded, GroupTolerate, GroupEquivalent, GroupReject, GroupDelivery, GroupAuth}
+	return []Group{GroupValid, GroupDocumented, GroupRecorded, GroupTolerate, GroupEquivalent, GroupReject, GroupDelivery, GroupAuth, GroupHandshake}
 }
 
 // Case is one check of the suite: what it sends and what answer it expects.
@@ -45,7 +47,9 @@ type Case struct {
 	Mutation string `json:"mutation,omitempty"`
 	Fixture  string `json:"fixture,omitempty"`
 	// Requests are sent one after another, or all at once when Concurrent is set.
-	Requests   []Request `json:"requests"`
+	Requests []Request `json:"requests"`
+	// Handshake, for a case of the handshake group, is the GET it sends instead of Requests.
+	Handshake  *Handshake `json:"handshake,omitempty"`
 	Concurrent bool      `json:"concurrent,omitempty"`
 	// Expect is the answer every request must get.
 	Expect Expect `json:"expect"`
@@ -96,6 +100,10 @@ const (
 	ExpectNoServerError Expect = "2xx or 4xx"
 	// ExpectAuthRefusal: 401 or 403.
 	ExpectAuthRefusal Expect = "401 or 403"
+	// ExpectChallenge: 200 with exactly the handshake's challenge as the body.
+	ExpectChallenge Expect = "200 and the challenge"
+	// ExpectNoChallenge: anything but 200, and no challenge in the body.
+	ExpectNoChallenge Expect = "a refusal without the challenge"
 )
 
 // accepts reports whether an HTTP answer with status meets the expectation.

@@ -47,7 +47,7 @@ func buildCases(s *settings) ([]Case, error) {
 		return nil, err
 	}
 	b := &builder{s: s, gen: gen}
-	for _, add := range []func() error{b.valid, b.classes, b.documented, b.recorded, b.tolerate, b.equivalent, b.reject, b.delivery, b.auth} {
+	for _, add := range []func() error{b.valid, b.classes, b.documented, b.recorded, b.tolerate, b.equivalent, b.reject, b.delivery, b.auth, b.handshake} {
 		if err := add(); err != nil {
 			return nil, err
 		}
@@ -492,7 +492,8 @@ func (b *builder) auth() error {
 					func(h http.Header, _ []byte) { wrong(h, name) }, ExpectAuthRefusal})
 		}
 	}
-	if len(b.s.Target.Sign(b.s.prov, nil)) > 0 {
+	signs := len(b.s.Target.Sign(b.s.prov, nil)) > 0
+	if signs {
 		// The classic receiver bug in reverse: a receiver that verifies a re-serialisation of the JSON
 		// it parsed, instead of the bytes received, accepts this.
 		variants = append(variants, variant{"signature-over-other-bytes",
@@ -509,6 +510,25 @@ func (b *builder) auth() error {
 			}, ExpectAuthRefusal})
 	}
 	variants = append(variants, variant{"valid-credentials", "a valid message with the right credentials", func(http.Header, []byte) {}, ExpectAck})
+	if signs {
+		// The bug the other-bytes case catches, from the other side: a receiver that re-serialises
+		// before verifying refuses this, rightly signed over the bytes as sent.
+		id := caseID(GroupAuth, p, "signature-over-raw-bytes")
+		pl, _, err := b.gen.GenerateMutated(p, canaryType, index(id, 0), "escaped-unicode")
+		if err != nil {
+			return err
+		}
+		var spaced bytes.Buffer
+		if err := json.Indent(&spaced, pl.Body, " ", " \t "); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		pl.Body = spaced.Bytes()
+		err = b.add(Case{ID: id, Group: GroupAuth, Type: canaryType, Expect: ExpectAck, Requests: []Request{b.request(pl)}, Skip: skip,
+			Description: "a valid message with escaped Unicode and unusual spacing, signed over exactly those bytes"})
+		if err != nil {
+			return err
+		}
+	}
 	for _, v := range variants {
 		id := caseID(GroupAuth, p, v.name)
 		req, err := b.generate(canaryType, index(id, 0))

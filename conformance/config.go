@@ -112,6 +112,10 @@ type Config struct {
 	// where its Auth can carry them, the credentials: for a receiver that requires one provider's
 	// credentials, run the group from that provider's suite.
 	Equivalent bool
+	// VerifyToken is the token the receiver is configured to answer its provider's verification
+	// handshake with (Meta's hub.verify_token): the handshake group runs with it, and is skipped
+	// without it. Providers without a handshake have no such group.
+	VerifyToken string
 	// Corpus is a corpus directory, recorded by wahook proxy --record or written by wahook gen: the
 	// recorded group replays each payload of it the receiver should take, of Target.Provider, with
 	// fresh ids and times, and expects a 2xx.

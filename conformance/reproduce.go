@@ -35,6 +35,13 @@ func (r *runner) reproduce(c Case) (string, []string) {
 }
 
 func (r *runner) reproduceCommand(c Case) (string, []string) {
+	if c.Handshake != nil {
+		sep := "?"
+		if strings.Contains(r.s.URL, "?") {
+			sep = "&"
+		}
+		return "curl -si " + shellQuote(r.s.URL+sep+c.Handshake.Query), nil
+	}
 	dir, err := r.ensurePayloadDir()
 	if err != nil {
 		return fmt.Sprintf("(payload not written: %v)", err), nil

@@ -26,6 +26,8 @@ type runner struct {
 	started time.Time
 	// inspector GETs Config.InspectURL; nil without one, or with Config.Inspect.
 	inspector *inspect.Client
+	// handshakes sends the handshake group's GETs.
+	handshakes *http.Client
 
 	mu sync.Mutex
 	// canaryAcked is whether the probe, a canary, got a 2xx. Only then does a canary that gets a
@@ -88,12 +90,15 @@ func newRunner(cfg Config) (*runner, error) {
 		// The inspect endpoint is the receiver's own, over the same trust as its webhook URL.
 		inspector = inspect.New(s.InspectURL, s.InspectTimeout, s.TLS.RootCAs, s.TLS.Insecure)
 	}
-	return &runner{s: s, cases: cases, probe: probe, engine: eng, inspector: inspector, payloadDir: s.PayloadDir, started: time.Now()}, nil
+	r := &runner{s: s, cases: cases, probe: probe, engine: eng, inspector: inspector, payloadDir: s.PayloadDir, started: time.Now()}
+	r.handshakes = r.handshakeClient()
+	return r, nil
 }
 
 // close releases the runner's connections.
 func (r *runner) close() {
 	r.engine.Close()
+	r.handshakes.CloseIdleConnections()
 	if r.inspector != nil {
 		r.inspector.Close()
 	}
@@ -140,6 +145,10 @@ func (r *runner) checkReachable(ctx context.Context) error {
 // hostile case is followed by a canary. hung says the schedule counted it among hungInFlight.
 func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 	c := r.cases[i]
+	if c.Handshake != nil {
+		r.settle(i, r.runHandshake(ctx, c), hung)
+		return
+	}
 	res := newResult(c)
 	start := time.Now()
 	obs := r.send(ctx, c.Requests, c.Concurrent)
@@ -200,7 +209,12 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 		res.Outcome, res.Reason = Skip, "interrupted"
 	}
 	res.Duration = time.Since(start)
+	r.settle(i, res, hung)
+}
 
+// settle records case i's result and frees its slot in the schedule.
+func (r *runner) settle(i int, res Result, hung bool) {
+	sc := r.sched
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if res.Outcome == Fail {

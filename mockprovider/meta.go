@@ -63,14 +63,16 @@ func init() {
 			time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour,
 			8 * time.Hour, 16 * time.Hour, 24 * time.Hour, 24 * time.Hour, 24 * time.Hour, 24 * time.Hour, 24 * time.Hour, 16 * time.Hour,
 		},
-		Auth:   signatureAuth{SignatureHeader: "X-Hub-Signature-256", Prefix: "sha256="},
-		Batch:  batchMeta,
-		Split:  splitMeta,
-		sentAt: metaSeconds,
-		write:  writeMeta,
-		parse:  parseMeta,
-		carry:  carryMeta,
-		render: renderMeta,
+		Auth: signatureAuth{SignatureHeader: "X-Hub-Signature-256", Prefix: "sha256="},
+		// "GET <url>?hub.mode=subscribe&hub.challenge=C&hub.verify_token=T": answer 200 and C.
+		Verification: &Verification{ModeParam: "hub.mode", Mode: "subscribe", ChallengeParam: "hub.challenge", TokenParam: "hub.verify_token"},
+		Batch:        batchMeta,
+		Split:        splitMeta,
+		sentAt:       metaSeconds,
+		write:        writeMeta,
+		parse:        parseMeta,
+		carry:        carryMeta,
+		render:       renderMeta,
 		mutations: []Mutation{
 			{ID: "timestamp-as-number", Description: "timestamp a JSON number where the reference writes unix seconds as a string", Expect: Reject, Schema: SchemaInvalid,
 				apply: func(m *mutating) error {
@@ -664,7 +666,8 @@ func splitMeta(doc any) []any {
 
 // senderProfile returns the profile among value's contacts of the customer who sent item.
 func senderProfile(value map[string]any, item any) any {
-	from, _ := item.(map[string]any)["from"].(string)
+	sent, _ := item.(map[string]any) // an update that is no object has no sender
+	from, _ := sent["from"].(string)
 	contacts := asList(value["contacts"])
 	for _, c := range contacts {
 		if card, _ := c.(map[string]any); card["wa_id"] == from {

@@ -54,6 +54,9 @@ type Provider struct {
 	// Auth is how the provider authenticates its webhooks to the receiver (StaticHeaders,
 	// HMACSignature, or an Auth of its own); nil means it carries no credentials.
 	Auth Auth
+	// Verification is the handshake by which the provider confirms a webhook URL before it delivers
+	// to it (Meta's hub.challenge); nil means it has none.
+	Verification *Verification
 	// Batch, for a provider that may deliver several updates in one webhook, packs the given
 	// webhooks of its own into one, in order; nil means the provider sends one message per webhook.
 	Batch func(bodies [][]byte) ([]byte, error)

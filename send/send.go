@@ -39,6 +39,10 @@ type Options struct {
 	Types []string
 	// Count is the number of payloads, dealt in turn to Types; 0 means one per type.
 	Count int
+	// Batch, when above 1, packs that many generated messages into each POST, as a provider that
+	// batches its updates does (Meta; mockprovider.Provider.Batch): Count still counts messages, and
+	// the deliveries are Count/Batch, rounded up. Not with a mutation, given payloads or a corpus.
+	Batch int
 	// Duration, instead of Count, sends generated payloads for that long, as a load tool does: the
 	// payloads are made on the fly from the seed until it has passed since the first. Stream only.
 	Duration time.Duration
@@ -172,6 +176,9 @@ func Prepare(opts Options) (Plan, error) {
 	} else if plan, err = generator(prov, opts); err != nil {
 		return Plan{}, bad(err)
 	}
+	if plan, err = batched(prov, opts, plan); err != nil {
+		return Plan{}, bad(err)
+	}
 	switch {
 	case opts.Duration < 0:
 		return Plan{}, bad(&engine.FieldError{Field: "Duration", Err: fmt.Errorf("negative (%v)", opts.Duration)})
@@ -199,6 +206,48 @@ func Prepare(opts Options) (Plan, error) {
 	dopts.Duplicates, dopts.Shuffle, dopts.Seed = opts.Duplicates, opts.Shuffle, opts.Seed
 	dopts.OnAttempt, dopts.OnResult = opts.OnAttempt, opts.OnResult
 	plan.Options = dopts
+	return plan, nil
+}
+
+// batched packs plan's payloads opts.Batch at a time, in order, into one webhook of prov each.
+func batched(prov *mockprovider.Provider, opts Options, plan Plan) (Plan, error) {
+	size := opts.Batch
+	switch {
+	case size < 0:
+		return Plan{}, &engine.FieldError{Field: "Batch", Err: fmt.Errorf("negative (%d)", size)}
+	case size <= 1:
+		return plan, nil
+	case prov.Batch == nil:
+		return Plan{}, &engine.FieldError{Field: "Batch", Err: fmt.Errorf("%s delivers one message per webhook", prov.Name)}
+	case opts.Mutation != "" || len(opts.Bodies) > 0 || opts.Corpus != "" || opts.Duration > 0:
+		return Plan{}, &engine.FieldError{Field: "Batch", Err: errors.New("packs generated messages: not with a mutation, given payloads, a corpus or a duration")}
+	}
+	messages, payload := plan.Count, plan.Payload
+	plan.Count = (messages + size - 1) / size
+	plan.Payload = func(i int) (engine.Payload, error) {
+		var first engine.Payload
+		bodies := make([][]byte, 0, size)
+		for j := i * size; j < min(messages, (i+1)*size); j++ {
+			p, err := payload(j)
+			if err != nil {
+				return engine.Payload{}, err
+			}
+			if len(bodies) == 0 {
+				first = p
+			}
+			bodies = append(bodies, p.Body)
+		}
+		body, err := prov.Batch(bodies)
+		if err != nil {
+			return engine.Payload{}, fmt.Errorf("batch %d: %w", i, err)
+		}
+		// Filed under the first message's id and type, the others counted.
+		first.Body = body
+		if len(bodies) > 1 {
+			first.Type = fmt.Sprintf("%s+%d", first.Type, len(bodies)-1)
+		}
+		return first, nil
+	}
 	return plan, nil
 }
 

@@ -38,6 +38,7 @@ type conformOptions struct {
 	ignore         []string
 	equivalent     bool
 	corpus         string
+	verifyToken    string
 	coverage       bool
 	output         string
 	// pace
@@ -49,7 +50,7 @@ type conformOptions struct {
 func newConformCmd() *cobra.Command {
 	opts := conformOptions{profile: string(conformance.Standard), seed: 1}
 	cmd := &cobra.Command{
-		Use:   "conform --target URL --provider innopaas|itniotech [flags]",
+		Use:   "conform --target URL --provider innopaas|itniotech|meta [flags]",
 		Short: "Run the conformance suite against a webhook receiver",
 		Long: `Conform POSTs the whole conformance suite to the receiver at --target, as the provider would, and
 checks each answer. The groups of cases:
@@ -68,7 +69,11 @@ checks each answer. The groups of cases:
               5xx or a timeout; with --profile strict, a 4xx
   delivery    a retry of identical bytes, a burst of 50 concurrent deliveries, an out-of-order
               message: 2xx within the timeout
-  auth        with credentials only: none or wrong ones must get 401 or 403 (else skipped)
+  auth        with credentials only: none or wrong ones must get 401 or 403 (else skipped); for a
+              signing provider (meta, --app-secret), a signature over other bytes of the same JSON
+              too, and a rightly signed body with escaped Unicode and odd spacing must be acked
+  handshake   meta, with --verify-token only: GET ?hub.mode=subscribe&hub.challenge=C&hub.verify_token=T
+              must be answered 200 and exactly C; a wrong or missing token or mode, not 200 and not C
 
 After each hostile case a canary (a valid text message) must be acked; a receiver that dies or
 wedges fails the case that killed it, and the rest are skipped. The same --seed sends the same bytes.
@@ -130,6 +135,7 @@ refused, interrupted).`,
 	f.IntVar(&opts.maxFailures, "max-failures", 0, "stop after this many failed cases and skip the rest (0: no limit)")
 	f.DurationVar(&opts.budget, "budget", 0, "wall-time budget for the whole run: cases not started when it runs out are skipped, and the run exits 2 unless a case failed (0: none)")
 	f.StringVar(&opts.corpus, "corpus", "", "replay the deliveries of this corpus directory (wahook proxy --record, wahook gen) as the recorded group")
+	f.StringVar(&opts.verifyToken, "verify-token", "", "the token the receiver answers its provider's verification handshake for (meta's hub.verify_token): runs the handshake group")
 	f.BoolVar(&opts.equivalent, "equivalent", false, "the receiver takes every provider's webhooks at --target: send each shared message in every format, and check it is understood alike")
 
 	var profiles []string
@@ -161,7 +167,7 @@ func (o conformOptions) config() (conformance.Config, error) {
 		PayloadDir: o.payloadDir,
 		Version:    versionString(),
 		Program:    invokedAs(os.Args[0]),
-		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore, Equivalent: o.equivalent, Corpus: o.corpus,
+		InspectURL: o.inspect, InspectTimeout: o.inspectTimeout, Ignore: o.ignore, Equivalent: o.equivalent, Corpus: o.corpus, VerifyToken: o.verifyToken,
 		Concurrency: o.concurrency, MaxFailures: o.maxFailures, Budget: o.budget,
 	}, nil
 }
@@ -393,7 +399,8 @@ func printReport(w io.Writer, r *conformance.Report, quiet bool) {
 
 // cliReason words the suite's reasons for the command line: flags where the library names Config
 // fields.
-var cliReason = strings.NewReplacer("(Config.Credentials or Config.Header)", "(--auth-user/--auth-token or --header)")
+var cliReason = strings.NewReplacer("(Config.Credentials or Config.Header)", "(--auth-user/--auth-token, --app-secret or --header)",
+	"(Config.VerifyToken)", "(--verify-token)")
 
 // shortReason is a skip reason short enough for the line of groups: "no credentials", not why.
 func shortReason(reason string) string {

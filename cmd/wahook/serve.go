@@ -23,12 +23,13 @@ type serveOptions struct {
 	ringSize     int
 	maxInFlight  int
 	targetFlags
-	every      time.Duration
-	types      []string // all, or message types
-	seed       uint64
-	retries    string
-	quiet      bool
-	timerFlags []string // timer flags given without --target
+	every       time.Duration
+	types       []string // all, or message types
+	seed        uint64
+	retries     string
+	verifyToken string
+	quiet       bool
+	timerFlags  []string // timer flags given without --target
 }
 
 // serveShutdownTimeout bounds the graceful shutdown after SIGINT or SIGTERM.
@@ -88,7 +89,7 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 			if err := refuseEmptyCredentials(cmd); err != nil {
 				return err
 			}
-			for _, name := range []string{"every", "provider", "type", "seed", "retries", "auth-user", "auth-token", "header", "auth-header", "timeout"} {
+			for _, name := range []string{"every", "provider", "type", "seed", "retries", "auth-user", "auth-token", "app-secret", "verify-token", "header", "auth-header", "timeout"} {
 				if cmd.Flags().Changed(name) {
 					opts.timerFlags = append(opts.timerFlags, "--"+name)
 				}
@@ -115,9 +116,11 @@ Exit status: 0 after a clean shutdown, 2 when the server could not start or stop
 	f.Lookup("insecure").Usage = "do not verify https receivers' certificates, for every delivery"
 	f.Lookup("auth-user").Usage = "the customer-configured user the timed deliveries send verbatim (InnoPaaS: the UserName header)"
 	f.Lookup("auth-token").Usage = "the customer-configured token the timed deliveries send verbatim (InnoPaaS: the Authorization header)"
+	f.Lookup("app-secret").Usage = "the secret the timed deliveries are signed with, for a signing provider (Meta: X-Hub-Signature-256)"
 	f.DurationVar(&opts.every, "every", opts.every, "period of the timed deliveries to --target")
 	f.StringSliceVar(&opts.types, "type", opts.types, "message types the timed deliveries rotate through, comma-separated, or all")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed of the timed deliveries")
+	f.StringVar(&opts.verifyToken, "verify-token", "", "before the first timed delivery, perform the provider's verification handshake with this token, as meta does (GET ?hub.mode=subscribe&hub.challenge=C&hub.verify_token=T), and deliver only once the target echoes the challenge")
 	f.StringVar(&opts.retries, "retries", opts.retries, `retry schedule of the timed deliveries: "provider", "none" or durations such as 1s,5s`)
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log no requests; print only the start and shutdown lines")
 	cmd.MarkFlagsMutuallyExclusive("ca-file", "insecure")
@@ -172,6 +175,10 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 		if _, err := prov.ParseRetries(opts.retries); err != nil {
 			return fmt.Errorf("--retries: %w", err)
 		}
+		if opts.verifyToken != "" && prov.Verification == nil {
+			return fmt.Errorf("--verify-token: %s has no verification handshake", prov.Name)
+		}
+		sopts.VerifyToken = opts.verifyToken
 		if _, err := engine.CheckURL(opts.url); err != nil {
 			return fmt.Errorf("--target: %w", err)
 		}

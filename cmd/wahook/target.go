@@ -18,6 +18,7 @@ import (
 type targetFlags struct {
 	url, provider string
 	user, token   string
+	secret        string // a signing provider's app secret
 	headers       []string // -H/--header lines, "Name: value"
 	authHeaders   []string // the same, under conform's and fuzz's old spelling --auth-header
 	timeout       time.Duration
@@ -38,6 +39,7 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags, usage targetUsage) {
 	f.StringVar(&t.provider, "provider", "", usage.provider+": one of "+fmt.Sprint(schemas.Providers()))
 	f.StringVar(&t.user, "auth-user", "", "the customer-configured user the provider sends verbatim (InnoPaaS: the UserName header)")
 	f.StringVar(&t.token, "auth-token", "", "the customer-configured token the provider sends verbatim (InnoPaaS: the Authorization header)")
+	f.StringVar(&t.secret, "app-secret", "", "the secret a signing provider keys each body's signature with (Meta: X-Hub-Signature-256); never sent")
 	f.StringArrayVarP(&t.headers, "header", "H", nil, usage.header)
 	// A value of its own: pflag would let the second of two flags sharing a slice replace the first's.
 	f.StringArrayVar(&t.authHeaders, "auth-header", nil, "old spelling of --header")
@@ -50,11 +52,11 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags, usage targetUsage) {
 	mustRegister(cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(providerNames(), cobra.ShellCompDirectiveNoFileComp)))
 }
 
-// refuseEmptyCredentials refuses --auth-user or --auth-token given as "": unset credentials are "",
+// refuseEmptyCredentials refuses --auth-user, --auth-token, --app-secret or --verify-token given as "": unset credentials are "",
 // so only the command line can tell an explicitly empty one apart, and it cannot be got wrong.
 func refuseEmptyCredentials(cmd *cobra.Command) error {
-	for _, name := range []string{"auth-user", "auth-token"} {
-		if f := cmd.Flags().Lookup(name); f.Changed && f.Value.String() == "" {
+	for _, name := range []string{"auth-user", "auth-token", "app-secret", "verify-token"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
 			return fmt.Errorf("--%s: the value is empty", name)
 		}
 	}
@@ -81,7 +83,7 @@ func (t targetFlags) target() (mockprovider.Target, error) {
 	}
 	return mockprovider.Target{
 		URL: t.url, Provider: p, Header: header, Timeout: t.timeout,
-		Credentials: mockprovider.Credentials{User: t.user, Token: t.token},
+		Credentials: mockprovider.Credentials{User: t.user, Token: t.token, Secret: t.secret},
 		TLS:         mockprovider.TLS{CAFile: t.caFile, Insecure: t.insecure},
 	}, nil
 }
@@ -91,7 +93,7 @@ func (t targetFlags) target() (mockprovider.Target, error) {
 // CAFile, Insecure) stand beside Target's for refusals that come from engine.New.
 var flagNames = map[string]string{
 	"URL": "--target", "Target": "--target", "Provider": "--provider",
-	"Credentials.User": "--auth-user", "Credentials.Token": "--auth-token", "Header": "--header",
+	"Credentials.User": "--auth-user", "Credentials.Token": "--auth-token", "Credentials.Secret": "--app-secret", "Header": "--header",
 	"Timeout": "--timeout", "TLS.CAFile": "--ca-file", "CAFile": "--ca-file",
 	"TLS.Insecure": "--insecure", "Insecure": "--insecure",
 	"Workers": "--workers", "TimeScale": "--time-scale", "Rate": "--rate", "Duplicates": "--duplicates",
@@ -99,7 +101,7 @@ var flagNames = map[string]string{
 	"MaxFindings": "--max-findings", "Out": "--out", "Profile": "--profile", "Run": "--run",
 	"Quirks": "--quirks", "MediaBaseURL": "--media-base-url",
 	"InspectURL": "--inspect", "InspectTimeout": "--inspect-timeout", "Ignore": "--ignore",
-	"Concurrency": "--concurrency", "MaxFailures": "--max-failures", "Budget": "--budget", "Corpus": "--corpus",
+	"Batch": "--batch", "Concurrency": "--concurrency", "MaxFailures": "--max-failures", "Budget": "--budget", "Corpus": "--corpus",
 }
 
 // flagError reports a library's refusal of one field under the name of the flag that set it. Other

@@ -66,6 +66,10 @@ type Options struct {
 	// Header holds headers of the receiver's own that every request must carry, each with one of the
 	// values given.
 	Header http.Header
+	// VerifyToken, when set, answers the verification handshake of a provider that has one
+	// (mockprovider.Verification: Meta's GET with hub.challenge) for this token: 200 and the
+	// challenge for the right token, 403 for anything else.
+	VerifyToken string
 	// MaxBytes caps the body; 0 means 3 MiB, the cap Meta documents for WhatsApp webhooks.
 	MaxBytes int64
 	// SeenIDs bounds the duplicate check's memory; 0 means 100,000 ids.
@@ -84,7 +88,8 @@ type Message struct {
 	Type string
 	// Known is false for a message type the provider's schema does not define.
 	Known bool
-	// Body is the payload as received.
+	// Body is the payload as received; for one update of a batch (Meta's several messages in one
+	// POST), that update alone, as its provider would have sent it by itself.
 	Body []byte
 	// Understood is the message in wahook's provider-neutral model, as mockprovider.ParseValid reads it;
 	// zero for events that are not messages and for types the schema does not define.
@@ -138,6 +143,10 @@ func newCredential(name string, values ...string) credential {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && h.opts.VerifyToken != "" {
+		h.verify(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, "error", "webhooks are POSTed")
@@ -169,18 +178,31 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusUnsupportedMediaType, "error", "Content-Type must be application/json")
 		return
 	}
-	msg, status, problem := h.accept(body)
+	msgs, status, problem := h.accept(body)
 	if status != http.StatusOK {
 		reply(w, status, "error", problem)
 		return
 	}
-	if !h.seen.add(string(msg.Provider) + "\x00" + msg.ID) {
+	fresh := 0
+	for _, msg := range msgs {
+		if !h.seen.add(string(msg.Provider) + "\x00" + msg.ID) {
+			continue
+		}
+		fresh++
+		if h.opts.OnMessage != nil {
+			h.opts.OnMessage(msg)
+		}
+	}
+	switch {
+	case fresh == 0:
 		reply(w, http.StatusOK, "status", "duplicate")
 		return
+	case len(msgs) > 1:
+		// A batch: each update was taken on its own; the ack counts them.
+		reply(w, http.StatusOK, "status", fmt.Sprintf("accepted %d of %d updates (the rest duplicates)", fresh, len(msgs)))
+		return
 	}
-	if h.opts.OnMessage != nil {
-		h.opts.OnMessage(msg)
-	}
+	msg := msgs[0]
 	if msg.Understood.Kind == "" {
 		reply(w, http.StatusOK, "status", "accepted")
 		return
@@ -195,26 +217,72 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}{"accepted", msg.Understood})
 }
 
-// accept parses and checks a body, returning the message, or a status and why it is refused.
-func (h *handler) accept(body []byte) (Message, int, string) {
+// verify answers a provider's verification handshake: the configured provider's, or, recognising
+// it per request, the first provider whose handshake the query asks for.
+func (h *handler) verify(w http.ResponseWriter, r *http.Request) {
+	for _, prov := range mockprovider.Providers() {
+		v := prov.Verification
+		if v == nil || h.opts.Provider != schemas.Auto && prov.Name != h.opts.Provider || !r.URL.Query().Has(v.ChallengeParam) {
+			continue
+		}
+		challenge, ok := v.Answer(r.URL.Query(), h.opts.VerifyToken)
+		if !ok {
+			reply(w, http.StatusForbidden, "error", "verification refused: wrong mode or token")
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, challenge)
+		return
+	}
+	reply(w, http.StatusForbidden, "error", "not a verification handshake")
+}
+
+// accept parses and checks a body, returning its messages (one, or each update of a provider's
+// batch), or a status and why it is refused.
+func (h *handler) accept(body []byte) ([]Message, int, string) {
 	if err := checkJSON(body); err != nil {
-		return Message{}, http.StatusBadRequest, err.Error()
+		return nil, http.StatusBadRequest, err.Error()
 	}
 	doc, err := jsoninput.Decode(body)
 	if err != nil {
-		return Message{}, http.StatusBadRequest, err.Error()
+		return nil, http.StatusBadRequest, err.Error()
 	}
 	p := h.opts.Provider
 	if p == schemas.Auto {
 		var ok bool
 		if p, ok = schemas.Detect(body); !ok {
-			return Message{}, http.StatusBadRequest, "matches neither provider's webhook format"
+			return nil, http.StatusBadRequest, "matches neither provider's webhook format"
 		}
 	}
 	prov, err := mockprovider.Lookup(p)
 	if err != nil {
-		return Message{}, http.StatusInternalServerError, err.Error()
+		return nil, http.StatusInternalServerError, err.Error()
 	}
+	parts := []any{doc}
+	if prov.Split != nil {
+		parts = prov.Split(doc)
+	}
+	msgs := make([]Message, 0, len(parts))
+	for _, part := range parts {
+		own := body
+		if len(parts) > 1 {
+			// An update's own bytes, for its Body and for an id where it has none.
+			if own, err = json.Marshal(part); err != nil {
+				return nil, http.StatusInternalServerError, err.Error()
+			}
+		}
+		msg, status, problem := h.acceptOne(p, prov, part, own)
+		if status != http.StatusOK {
+			return nil, status, problem
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs, http.StatusOK, ""
+}
+
+// acceptOne checks one webhook of p, decoded as doc, and maps it.
+func (h *handler) acceptOne(p schemas.Provider, prov *mockprovider.Provider, doc any, body []byte) (Message, int, string) {
 	report, err := h.validator.ValidateValue(p, doc)
 	if err != nil {
 		return Message{}, http.StatusInternalServerError, err.Error()

@@ -109,6 +109,11 @@ type Options struct {
 	// Retries is the timer's retry schedule in send.Options.Retries form; "" means the provider's
 	// own.
 	Retries string
+	// VerifyToken, for a provider with a verification handshake (mockprovider.Verification: Meta's),
+	// makes the timer perform it against Target, as the provider does before its first delivery:
+	// nothing is delivered until the target answers it, and a failed handshake is logged and tried
+	// again each period. The token is never logged.
+	VerifyToken string
 
 	// Logger receives one line per control or media request, per timer delivery, and the HTTP
 	// server's own errors; nil means none.

@@ -1,7 +1,11 @@
 package server
 
 import (
+	"cmp"
+	"crypto/tls"
 	"fmt"
+	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +31,8 @@ type timer struct {
 	gen      *mockprovider.Generator // made when the server binds, once its URL is known
 	inFlight atomic.Int32
 	run      *runState
+	// verification is the provider's handshake, nil when it has none.
+	verification *mockprovider.Verification
 
 	// indexes maps the payload ids in flight to their index, for the records: the engine runs each
 	// payload alone, as payload 0.
@@ -63,6 +69,9 @@ func (s *Server) newTimer(opts Options) (*timer, error) {
 	if err != nil {
 		return bad("types: %v", err)
 	}
+	if opts.VerifyToken != "" && prov.Verification == nil {
+		return bad("verify token: %s has no verification handshake", prov.Name)
+	}
 	// send.Prepare turns the provider's name, retries and headers into engine options, as for a
 	// send; it generates nothing.
 	plan, err := send.Prepare(send.Options{
@@ -72,7 +81,7 @@ func (s *Server) newTimer(opts Options) (*timer, error) {
 	if err != nil {
 		return bad("%w", err) // the cause stays in the chain: a caller may name its setting for the field
 	}
-	t := &timer{provider: prov.Name, types: types, every: every, indexes: map[string]int{}}
+	t := &timer{provider: prov.Name, types: types, every: every, indexes: map[string]int{}, verification: prov.Verification}
 	spec := newSpec(target, prov, opts.Retries, 0, "")
 	ro := RunOptions{
 		Target: spec.maskedURL(), Provider: string(prov.Name), Types: types, Seed: opts.Seed, Retries: opts.Retries,
@@ -123,20 +132,50 @@ func (s *Server) startTimer() error {
 	return nil
 }
 
-// runTimer delivers payload 0 at once and one more every period, until shutdown.
+// runTimer delivers payload 0 at once and one more every period, until shutdown; with a verify
+// token, only once the target has passed the provider's handshake.
 func (s *Server) runTimer() {
 	defer s.tasks.done()
 	t := s.timer
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
-	for index := uint64(0); ; index++ {
-		s.timerDeliver(index)
+	verified := s.opts.VerifyToken == "" || t.verification == nil
+	for index := uint64(0); ; {
+		if !verified {
+			verified = s.timerVerify()
+		}
+		if verified {
+			s.timerDeliver(index)
+			index++
+		}
 		select {
 		case <-s.work.Done():
 			return
 		case <-tick.C:
 		}
 	}
+}
+
+// timerVerify performs the provider's verification handshake against the timer's target, with a
+// challenge of its own, and logs how it went.
+func (s *Server) timerVerify() bool {
+	t := s.timer
+	trust := &tls.Config{RootCAs: s.opts.TLS.RootCAs, InsecureSkipVerify: s.opts.TLS.Insecure} // #nosec G402 -- the user's --insecure
+	client := &http.Client{
+		Timeout:       cmp.Or(s.opts.Timeout, engine.DefaultTimeout),
+		Transport:     &http.Transport{TLSClientConfig: trust},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	defer client.CloseIdleConnections()
+	challenge := strconv.FormatInt(time.Now().UnixNano()%9_000_000_000+1_000_000_000, 10)
+	if err := t.verification.Verify(s.work, client, s.opts.URL, s.opts.VerifyToken, challenge); err != nil {
+		if s.work.Err() == nil {
+			s.logf("timer: %s verification of the target failed, delivering nothing until it passes: %v", t.provider, err)
+		}
+		return false
+	}
+	s.logf("timer: %s verification of the target passed: it echoed the challenge", t.provider)
+	return true
 }
 
 // timerDeliver starts the delivery of payload index, unless too many are in flight.

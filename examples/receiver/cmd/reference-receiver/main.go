@@ -1,9 +1,9 @@
 // Command reference-receiver serves wahook's reference webhook receiver (package receiver) on a loopback
 // port, for wahook conform to test:
 //
-//	reference-receiver [--listen 127.0.0.1:0] [--provider auto|innopaas|itniotech]
-//	                   [--auth-user U --auth-token T] [--auth-header 'Name: value']...
-//	                   [--defect 'drops captions']
+//	reference-receiver [--listen 127.0.0.1:0] [--provider auto|innopaas|itniotech|meta]
+//	                   [--auth-user U --auth-token T] [--app-secret S] [--verify-token T]
+//	                   [--auth-header 'Name: value']... [--defect 'drops captions']
 //
 // --defect serves it with one of the silent defects of examples/receiver/broken instead: it answers
 // 200 to everything it would, but reports (and would store) a wrong understanding of the message,
@@ -55,9 +55,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("reference-receiver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on; port 0 picks a free one")
-	provider := fs.String("provider", string(schemas.Auto), "provider: auto (recognise by envelope), innopaas or itniotech")
+	provider := fs.String("provider", string(schemas.Auto), fmt.Sprintf("provider: auto (recognise by envelope) or one of %v", schemas.Providers()))
 	user := fs.String("auth-user", "", "require this user as the provider sends it (InnoPaaS: the UserName header)")
 	token := fs.String("auth-token", "", "require this token as the provider sends it (InnoPaaS: the Authorization header)")
+	secret := fs.String("app-secret", "", "require each body signed with this secret (Meta: X-Hub-Signature-256 over the raw bytes)")
+	verifyToken := fs.String("verify-token", "", "answer the provider's verification handshake for this token (Meta: GET ?hub.mode=subscribe&hub.challenge=C&hub.verify_token=T)")
 	var headers headerFlags
 	fs.Var(&headers, "auth-header", "require this header, as 'Name: value' (repeatable)")
 	defect := fs.String("defect", "", "serve with this silent defect of examples/receiver/broken, such as 'drops captions'")
@@ -75,7 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	opts := receiver.Options{Provider: p, Credentials: mockprovider.Credentials{User: *user, Token: *token}, Header: http.Header{}}
+	opts := receiver.Options{Provider: p, Credentials: mockprovider.Credentials{User: *user, Token: *token, Secret: *secret},
+		Header: http.Header{}, VerifyToken: *verifyToken}
 	for _, line := range headers {
 		name, value, err := headerline.Parse(line)
 		if err == nil {
@@ -90,8 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	handler := receiver.New(opts)
 	if *defect != "" {
-		if *user != "" || *token != "" || len(headers) > 0 {
-			return fail(errors.New("--defect serves the receiver without credentials: leave out --auth-user, --auth-token and --auth-header"))
+		if *user != "" || *token != "" || *secret != "" || len(headers) > 0 {
+			return fail(errors.New("--defect serves the receiver without credentials: leave out --auth-user, --auth-token, --app-secret and --auth-header"))
 		}
 		if handler, err = silentDefect(*defect); err != nil {
 			return fail(err)
