@@ -50,7 +50,7 @@ type Case struct {
 	Requests []Request `json:"requests"`
 	// Handshake, for a case of the handshake group, is the GET it sends instead of Requests.
 	Handshake  *Handshake `json:"handshake,omitempty"`
-	Concurrent bool      `json:"concurrent,omitempty"`
+	Concurrent bool       `json:"concurrent,omitempty"`
 	// Expect is the answer every request must get.
 	Expect Expect `json:"expect"`
 	// Hostile cases may kill or wedge the receiver: the first case of each named tolerate and reject

@@ -18,7 +18,7 @@ import (
 type targetFlags struct {
 	url, provider string
 	user, token   string
-	secret        string // a signing provider's app secret
+	secret        string   // a signing provider's app secret
 	headers       []string // -H/--header lines, "Name: value"
 	authHeaders   []string // the same, under conform's and fuzz's old spelling --auth-header
 	timeout       time.Duration
