@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,7 +26,9 @@ func (r *runner) reproduce(c Case) (string, []string) {
 			r.credentialsNoted = true
 			var vars []string
 			for _, name := range r.s.credentials {
-				vars = append(vars, "$"+envName(name))
+				if _, static := r.s.header[name]; static { // a signature is shown as sent: it is no secret
+					vars = append(vars, "$"+envName(name))
+				}
 			}
 			r.notes = append(r.notes, "the reproduce commands read the credentials from "+strings.Join(vars, ", "))
 		}
@@ -36,11 +39,7 @@ func (r *runner) reproduce(c Case) (string, []string) {
 
 func (r *runner) reproduceCommand(c Case) (string, []string) {
 	if c.Handshake != nil {
-		sep := "?"
-		if strings.Contains(r.s.URL, "?") {
-			sep = "&"
-		}
-		return "curl -si " + shellQuote(r.s.URL+sep+c.Handshake.Query), nil
+		return r.reproduceHandshake(c), nil
 	}
 	dir, err := r.ensurePayloadDir()
 	if err != nil {
@@ -194,4 +193,26 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// reproduceHandshake is the curl command of a handshake case, the verify token read from
+// $WAHOOK_VERIFY_TOKEN where the case sends the configured one.
+func (r *runner) reproduceHandshake(c Case) string {
+	sep := "?"
+	if strings.Contains(r.s.URL, "?") {
+		sep = "&"
+	}
+	q, _ := url.ParseQuery(c.Handshake.Query) // built by Verification.Query: well formed
+	v := r.s.prov.Verification
+	if r.s.VerifyToken == "" || q.Get(v.TokenParam) != r.s.VerifyToken {
+		return "curl -si " + shellQuote(r.s.URL+sep+c.Handshake.Query)
+	}
+	q.Del(v.TokenParam)
+	r.mu.Lock()
+	if !r.verifyTokenNoted {
+		r.verifyTokenNoted = true
+		r.notes = append(r.notes, "the handshake reproduce commands read the verify token from $WAHOOK_VERIFY_TOKEN")
+	}
+	r.mu.Unlock()
+	return "curl -si " + shellQuote(r.s.URL+sep+q.Encode()+"&"+v.TokenParam+"=") + `"$WAHOOK_VERIFY_TOKEN"`
 }

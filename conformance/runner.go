@@ -44,6 +44,8 @@ type runner struct {
 	notes []string
 	// credentialsNoted: the note on credentials in reproduce commands has been made.
 	credentialsNoted bool
+	// verifyTokenNoted: the note on the verify token in handshake reproduce commands has been made.
+	verifyTokenNoted bool
 }
 
 // newRunner checks cfg and builds its cases.

@@ -73,6 +73,26 @@ func refuseCredentials(c Credentials, why error, allowed ...string) error {
 	return nil
 }
 
+// CarriedCredentials returns those of c that p's Auth can send, the others zeroed: what a receiver
+// that takes several providers' webhooks, configured with each one's credentials, checks a webhook
+// of p against. A provider that carries none of them gets zero Credentials.
+func (p *Provider) CarriedCredentials(c Credentials) Credentials {
+	var out Credentials
+	for _, f := range []struct {
+		set  func(*Credentials)
+		only Credentials
+	}{
+		{func(o *Credentials) { o.User = c.User }, Credentials{User: c.User}},
+		{func(o *Credentials) { o.Token = c.Token }, Credentials{Token: c.Token}},
+		{func(o *Credentials) { o.Secret = c.Secret }, Credentials{Secret: c.Secret}},
+	} {
+		if f.only != (Credentials{}) && p.Auth.Check(f.only) == nil {
+			f.set(&out)
+		}
+	}
+	return out
+}
+
 // noAuth is the scheme of a provider that documents no credentials: a receiver can only tell its
 // webhooks apart with a header of its own (an extra header, Target.Header).
 type noAuth struct{}

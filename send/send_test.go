@@ -2,6 +2,7 @@ package send_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -58,6 +59,12 @@ func TestPrepareErrors(t *testing.T) {
 			nil, "bad send options: a given payload file cannot be combined with --type or --mutation"},
 		{"bad retries", base(func(o *send.Options) { o.Retries = "later" }),
 			nil, `bad send options: Retries: retries "later": "later" is not a duration such as 1m or 30s`},
+		{"batch of a provider that sends one message each", base(func(o *send.Options) { o.Batch = 3 }),
+			nil, "bad send options: Batch: innopaas delivers one message per webhook"},
+		{"batch of mutations", base(func(o *send.Options) { o.Provider, o.Batch, o.Mutation = schemas.Meta, 3, "empty-body" }),
+			nil, "bad send options: Batch: packs generated messages: not with a mutation, given payloads, a corpus or a duration"},
+		{"negative batch", base(func(o *send.Options) { o.Provider, o.Batch = schemas.Meta, -1 }),
+			nil, "bad send options: Batch: negative (-1)"},
 		{"credentials for itniotech", base(func(o *send.Options) { o.Provider, o.Credentials.Token = schemas.ITNIOTech, "t" }),
 			[]error{mockprovider.ErrNoCredentialHeaders}, ""},
 	}
@@ -307,4 +314,39 @@ func TestSendCorpus(t *testing.T) {
 	assert.Contains(t, err.Error(), "Corpus: "+only+": no payloads of itniotech (it holds 2 of innopaas)")
 	_, err = send.Run(t.Context(), send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Corpus: only, Count: 3})
 	assert.ErrorContains(t, err, "Corpus: cannot be combined with types, a count, a mutation or given payloads")
+}
+
+// TestSendBatch: Meta batches of 3 messages, 7 in all: three POSTs of 3, 3 and 1 messages, each a
+// valid webhook signed over its own bytes.
+func TestSendBatch(t *testing.T) {
+	var mu sync.Mutex
+	var got [][]byte
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := mockprovider.HMACSignature("X-Hub-Signature-256", "sha256=").Verify(mockprovider.Credentials{Secret: "s"}, r.Header, body); err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		got = append(got, body)
+		mu.Unlock()
+	}))
+	report, err := send.Run(t.Context(), send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.Meta,
+		Credentials: mockprovider.Credentials{Secret: "s"}}, Types: []string{"text", "image"}, Count: 7, Batch: 3, Seed: 2})
+	require.NoError(t, err)
+	assert.Equal(t, 3, report.Summary.Scheduled)
+	assert.Equal(t, 3, report.Summary.Acked)
+	assert.Equal(t, "text+2", report.Results[0].Type)
+	v, err := schemas.New(schemas.Options{})
+	require.NoError(t, err)
+	var sizes []int
+	for _, body := range got {
+		r, err := v.Validate(schemas.Meta, body)
+		require.NoError(t, err)
+		assert.True(t, r.Valid(), "%v", r.Violations)
+		var doc struct{ Entry []any }
+		require.NoError(t, json.Unmarshal(body, &doc))
+		sizes = append(sizes, len(doc.Entry))
+	}
+	assert.ElementsMatch(t, []int{3, 3, 1}, sizes)
 }

@@ -59,9 +59,11 @@ type Options struct {
 	// from the envelope.
 	Provider schemas.Provider
 	// Credentials, when set, are checked as each request's provider sends them (its
-	// mockprovider.Auth: InnoPaaS's UserName and Authorization headers, a signing provider's signature
-	// over the raw body). A provider that has no way to send them (ITNIO Tech documents none) is held
-	// to Header alone, and refused when Header is empty.
+	// mockprovider.Auth: InnoPaaS's UserName and Authorization headers, Meta's signature over the raw
+	// body), each provider held to those it can carry (Provider.CarriedCredentials), so that one
+	// receiver can take InnoPaaS's user and token and Meta's secret at once. A provider that can carry
+	// none of them (ITNIO Tech documents none) is held to Header alone, and refused when Header is
+	// empty.
 	Credentials mockprovider.Credentials
 	// Header holds headers of the receiver's own that every request must carry, each with one of the
 	// values given.
@@ -263,6 +265,12 @@ func (h *handler) accept(body []byte) ([]Message, int, string) {
 	if prov.Split != nil {
 		parts = prov.Split(doc)
 	}
+	if len(parts) > 1 {
+		// The batch as a whole first: splitting keeps what each update needs, and drops the rest.
+		if status, problem := h.check(p, prov, doc); status != http.StatusOK {
+			return nil, status, problem
+		}
+	}
 	msgs := make([]Message, 0, len(parts))
 	for _, part := range parts {
 		own := body
@@ -279,6 +287,21 @@ func (h *handler) accept(body []byte) ([]Message, int, string) {
 		msgs = append(msgs, msg)
 	}
 	return msgs, http.StatusOK, ""
+}
+
+// check validates a whole batch, tolerating the type of each message the schema does not know yet.
+func (h *handler) check(p schemas.Provider, prov *mockprovider.Provider, doc any) (int, string) {
+	report, err := h.validator.ValidateValue(p, doc)
+	if err != nil {
+		return http.StatusInternalServerError, err.Error()
+	}
+	for _, v := range report.Violations {
+		if typ, ok := str(doc, v.Instance); ok && strings.HasSuffix(v.Instance, "/type") && !slices.Contains(schemas.Types(p), typ) {
+			continue
+		}
+		return http.StatusBadRequest, v.String()
+	}
+	return http.StatusOK, ""
 }
 
 // acceptOne checks one webhook of p, decoded as doc, and maps it.
@@ -346,12 +369,13 @@ func (h *handler) authenticated(header http.Header, body []byte) bool {
 	if err != nil {
 		return true
 	}
-	if prov.Auth.Check(h.opts.Credentials) != nil {
+	creds := prov.CarriedCredentials(h.opts.Credentials)
+	if creds == (mockprovider.Credentials{}) {
 		// The provider has no way to send these credentials: only a header of the receiver's own
 		// can tell its webhooks from a stranger's, and without one none is accepted.
 		return len(h.opts.Header) > 0
 	}
-	return prov.Auth.Verify(h.opts.Credentials, header, body) == nil
+	return prov.Auth.Verify(creds, header, body) == nil
 }
 
 // authorized checks every header of Header, in constant time for the values.

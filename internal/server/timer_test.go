@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/server"
 	"github.com/wahook/wahook/mockprovider"
+	"github.com/wahook/wahook/schemas"
 )
 
 func TestTimerDeliveries(t *testing.T) {
@@ -76,4 +80,52 @@ func TestTimerCredentials(t *testing.T) {
 	assert.Equal(t, []string{"acme"}, h.Values("UserName"))
 	assert.Equal(t, []string{"Bearer s3cret"}, h.Values("Authorization"))
 	assert.Equal(t, []string{"dev"}, h.Values("X-Env"))
+}
+
+// TestTimerVerifies: with a verify token, the timer delivers to a Meta target only once it has echoed
+// the handshake's challenge, and keeps trying a target that does not.
+func TestTimerVerifies(t *testing.T) {
+	for _, echoes := range []bool{true, false} {
+		t.Run(map[bool]string{true: "echoes", false: "refuses"}[echoes], func(t *testing.T) {
+			var mu sync.Mutex
+			var handshakes int
+			var order []string
+			rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				order = append(order, r.Method)
+				if r.Method == http.MethodGet {
+					handshakes++
+					q := r.URL.Query()
+					if !echoes || q.Get("hub.verify_token") != "tok" || q.Get("hub.mode") != "subscribe" {
+						w.WriteHeader(http.StatusForbidden)
+						return
+					}
+					_, _ = io.WriteString(w, q.Get("hub.challenge"))
+				}
+			}))
+			t.Cleanup(rec.Close)
+			var logs syncBuffer
+			start(t, server.Options{Target: mockprovider.Target{URL: rec.URL + "/hook", Provider: schemas.Meta},
+				Every: 10 * time.Millisecond, VerifyToken: "tok", Logger: &logs})
+			require.Eventually(t, func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(order) >= 3
+			}, 10*time.Second, 5*time.Millisecond)
+			mu.Lock()
+			defer mu.Unlock()
+			if echoes {
+				assert.Equal(t, []string{http.MethodGet, http.MethodPost, http.MethodPost}, order[:3], "one handshake, then the deliveries")
+				assert.Contains(t, logs.String(), "verification of the target passed")
+			} else {
+				assert.NotContains(t, order, http.MethodPost, "nothing delivered to a target that failed the handshake")
+				assert.GreaterOrEqual(t, handshakes, 3, "tried again each period")
+				assert.Contains(t, logs.String(), "answered 403")
+			}
+			assert.NotContains(t, logs.String(), "tok\"", "the token is not logged")
+		})
+	}
+	_, err := server.New(server.Options{Target: mockprovider.Target{URL: "http://127.0.0.1:1/hook", Provider: schemas.ITNIOTech}, VerifyToken: "tok"})
+	assert.ErrorContains(t, err, "itniotech has no verification handshake")
 }
