@@ -126,3 +126,24 @@ func TestMetaBatch(t *testing.T) {
 	assert.ErrorContains(t, err, "batch webhook 1")
 	assert.Nil(t, lookup(t, schemas.ITNIOTech).Batch, "ITNIO Tech sends one message per webhook")
 }
+
+// TestCarriedCredentials: each provider is held to the credentials its Auth can send, so that one
+// receiver can be configured with InnoPaaS's user and token and Meta's secret at once.
+func TestCarriedCredentials(t *testing.T) {
+	all := mockprovider.Credentials{User: "u", Token: "t", Secret: "s"}
+	tests := []struct {
+		provider schemas.Provider
+		want     mockprovider.Credentials
+	}{
+		{schemas.InnoPaaS, mockprovider.Credentials{User: "u", Token: "t"}},
+		{schemas.ITNIOTech, mockprovider.Credentials{}},
+		{schemas.Meta, mockprovider.Credentials{Secret: "s"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.provider), func(t *testing.T) {
+			p := lookup(t, tt.provider)
+			assert.Equal(t, tt.want, p.CarriedCredentials(all))
+			assert.Equal(t, mockprovider.Credentials{}, p.CarriedCredentials(mockprovider.Credentials{}))
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,8 +25,8 @@ func wideVariants(t *testing.T, p schemas.Provider) []any {
 	var out []any
 	contacts := validDoc(t, p, "contacts")
 	key := "/contacts"
-	if p == schemas.InnoPaaS {
-		key = "/contact"
+	if _, err := jsonpointer.Get(contacts, msg+key); err != nil {
+		key = "/contact" // InnoPaaS's example's spelling
 	}
 	card := mustGet(t, contacts, msg+key+"/0")
 	cards := make([]any, 7)
@@ -65,13 +66,20 @@ func wideVariants(t *testing.T, p schemas.Provider) []any {
 	require.NoError(t, jsonpointer.Set(emptyCards, msg+key, []any{}))
 	out = append(out, emptyCards)
 
-	switch p {
-	case schemas.InnoPaaS, schemas.Meta:
-		if p == schemas.InnoPaaS {
-			both := jsonpointer.Clone(contacts)
-			require.NoError(t, jsonpointer.Set(both, msg+"/contacts", []any{card, card, map[string]any{}}))
-			out = append(out, both)
+	if key == "/contact" {
+		both := jsonpointer.Clone(contacts)
+		require.NoError(t, jsonpointer.Set(both, msg+"/contacts", []any{card, card, map[string]any{}}))
+		out = append(out, both)
+	}
+	// The variants of what the provider's examples have: an errors array, list sections.
+	has := func(typ, ptr string) bool {
+		if !slices.Contains(schemas.Types(p), typ) {
+			return false
 		}
+		_, err := jsonpointer.Get(validDoc(t, p, typ), msg+ptr)
+		return err == nil
+	}
+	if has("unknown", "/errors") {
 		unknown := validDoc(t, p, "unknown")
 		errs := mustGet(t, unknown, msg+"/errors").([]any)
 		for i := range 4 {
@@ -81,7 +89,8 @@ func wideVariants(t *testing.T, p schemas.Provider) []any {
 		}
 		require.NoError(t, jsonpointer.Set(unknown, msg+"/errors", errs))
 		out = append(out, unknown)
-	default:
+	}
+	if has("interactive", "/interactive/action/sections") {
 		interactive := validDoc(t, p, "interactive")
 		sections := mustGet(t, interactive, msg+"/interactive/action/sections").([]any)
 		rows := sections[0].(map[string]any)["rows"].([]any)

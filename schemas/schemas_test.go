@@ -14,6 +14,7 @@ import (
 	"github.com/wahook/wahook/fixtures"
 	"github.com/wahook/wahook/internal/jsoninput"
 	"github.com/wahook/wahook/internal/jsonpointer"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/schemas"
 )
 
@@ -38,13 +39,13 @@ func validDoc(t *testing.T, p schemas.Provider, typ string) any {
 	return nil
 }
 
-// messagePointer is where p's envelope carries the message.
+// messagePointer is where p's envelope carries the message, as its provider description says.
 func messagePointer(p schemas.Provider) string {
-	return map[schemas.Provider]string{
-		schemas.InnoPaaS:  "/body",
-		schemas.ITNIOTech: "/message",
-		schemas.Meta:      "/entry/0/changes/0/value/messages/0",
-	}[p]
+	prov, err := mockprovider.Lookup(p)
+	if err != nil {
+		panic(err) // every schema of the repository has its provider
+	}
+	return prov.MessagePointer
 }
 
 func validate(t *testing.T, v *schemas.Validator, p schemas.Provider, doc any) *schemas.Report {
