@@ -102,8 +102,8 @@ const (
 	ExpectAuthRefusal Expect = "401 or 403"
 	// ExpectChallenge: 200 with exactly the handshake's challenge as the body.
 	ExpectChallenge Expect = "200 and the challenge"
-	// ExpectNoChallenge: anything but 200, and no challenge in the body.
-	ExpectNoChallenge Expect = "a refusal without the challenge"
+	// ExpectNoChallenge: a 4xx (a refusal, not an error), and no challenge in the body.
+	ExpectNoChallenge Expect = "a 4xx without the challenge"
 )
 
 // accepts reports whether an HTTP answer with status meets the expectation.

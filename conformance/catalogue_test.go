@@ -40,7 +40,7 @@ func byID(cs []conformance.Case) map[string]conformance.Case {
 }
 
 // idPattern is what a case id looks like: group, provider name, then the case's own path.
-var idPattern = regexp.MustCompile(`^(valid|documented|tolerate|reject|delivery|auth)/[a-z][a-z0-9-]*/[a-zA-Z0-9_./-]+$`)
+var idPattern = regexp.MustCompile(`^(valid|documented|tolerate|reject|delivery|auth|handshake)/[a-z][a-z0-9-]*/[a-zA-Z0-9_./-]+$`)
 
 func TestCases(t *testing.T) {
 	for _, p := range schemas.Providers() {
@@ -53,8 +53,12 @@ func TestCases(t *testing.T) {
 				assert.Regexp(t, idPattern, c.ID)
 				assert.True(t, strings.HasPrefix(c.ID, string(c.Group)+"/"+string(p)+"/"), c.ID)
 				assert.NotEmpty(t, c.Description, c.ID)
-				assert.NotEmpty(t, c.Requests, c.ID)
-				assert.NotEmpty(t, c.Canary.Body, c.ID)
+				if c.Group == conformance.GroupHandshake {
+					assert.NotNil(t, c.Handshake, c.ID) // a GET, no webhook
+				} else {
+					assert.NotEmpty(t, c.Requests, c.ID)
+					assert.NotEmpty(t, c.Canary.Body, c.ID)
+				}
 				if i > 0 { // groups run in order
 					assert.GreaterOrEqual(t, slices.Index(conformance.Groups(), c.Group), slices.Index(conformance.Groups(), cs[i-1].Group), c.ID)
 				}
@@ -115,9 +119,12 @@ func TestCases(t *testing.T) {
 			// auth: skipped without credentials.
 			assert.Equal(t, 3, groups[conformance.GroupAuth])
 			for _, c := range cs {
-				if c.Group == conformance.GroupAuth {
+				switch c.Group {
+				case conformance.GroupAuth:
 					assert.Contains(t, c.Skip, "no credentials")
-				} else {
+				case conformance.GroupHandshake:
+					assert.Contains(t, c.Skip, "no verify token")
+				default:
 					assert.Empty(t, c.Skip)
 				}
 			}
@@ -140,6 +147,9 @@ func TestCasesFreshIDs(t *testing.T) {
 	for _, p := range schemas.Providers() {
 		seen := map[string]string{}
 		for _, c := range cases(t, conformance.Config{Target: mockprovider.Target{Provider: p}}) {
+			if c.Handshake != nil {
+				continue // sends no message
+			}
 			reqs := slices.Concat(c.Requests, []conformance.Request{c.Canary})
 			if c.ID == fmt.Sprintf("delivery/%s/retry-identical-bytes", p) {
 				reqs = reqs[1:]

@@ -28,7 +28,8 @@ const noVerifyToken = "no verify token given (Config.VerifyToken)"
 
 // handshake: for a provider that confirms a URL before it delivers to it, the handshake with the
 // right token, which must be answered 200 and exactly the challenge, and the ones the endpoint must
-// refuse without echoing it: a wrong token of the same length, no token, no mode, another mode.
+// refuse (a 4xx: a 5xx is an error, not a refusal) without echoing it: a wrong token of the same
+// length, no token, no mode, another mode.
 func (b *builder) handshake() error {
 	v := b.s.prov.Verification
 	if v == nil {
@@ -120,8 +121,8 @@ func (r *runner) runHandshake(ctx context.Context, c Case) Result {
 		res.Outcome, res.Reason = Fail, "no answer to the handshake: "+err.Error()
 	case c.Expect == ExpectChallenge && !echoed:
 		res.Outcome, res.Reason = Fail, fmt.Sprintf("expected 200 and the challenge %q, got %d %q", c.Handshake.Challenge, obs.Status, clip(obs.Body))
-	case c.Expect == ExpectNoChallenge && (obs.Status == http.StatusOK || strings.Contains(string(obs.answer), c.Handshake.Challenge)):
-		res.Outcome, res.Reason = Fail, fmt.Sprintf("expected a refusal without the challenge, got %d %q", obs.Status, clip(obs.Body))
+	case c.Expect == ExpectNoChallenge && (obs.Status < 400 || obs.Status >= 500 || strings.Contains(string(obs.answer), c.Handshake.Challenge)):
+		res.Outcome, res.Reason = Fail, fmt.Sprintf("expected a 4xx without the challenge, got %d %q", obs.Status, clip(obs.Body))
 	default:
 		res.Outcome = Pass
 	}

@@ -140,6 +140,12 @@ func TestHandshake(t *testing.T) {
 		{"ignores the token and the mode", echo(func(q map[string][]string) (int, string) {
 			return http.StatusOK, q["hub.challenge"][0]
 		}), all},
+		{"a 500 for a wrong handshake", echo(func(q map[string][]string) (int, string) {
+			if rightHandshake(q) {
+				return http.StatusOK, q["hub.challenge"][0]
+			}
+			return http.StatusInternalServerError, "boom"
+		}), all},
 		{"refuses, but quotes the challenge", echo(func(q map[string][]string) (int, string) {
 			if rightHandshake(q) {
 				return http.StatusOK, q["hub.challenge"][0]

@@ -3,6 +3,7 @@ package mockprovider
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // RefusalHint says what most likely made a receiver answer a plain valid message with status, for a
@@ -18,8 +19,16 @@ func (p *Provider) RefusalHint(status int, gaveCredentials bool) string {
 		case gaveCredentials:
 			return "check the credentials given"
 		case p.Auth.Describe() != "":
-			return fmt.Sprintf("credentials? give them with --auth-user/--auth-token or --header (%s sends them in %s)",
-				p.Name, p.Auth.Describe())
+			// The flags of the credentials the scheme carries: a user and token, or a secret.
+			var flags []string
+			if p.CarriedCredentials(Credentials{User: "u", Token: "t"}) != (Credentials{}) {
+				flags = append(flags, "--auth-user/--auth-token")
+			}
+			if p.CarriedCredentials(Credentials{Secret: "s"}) != (Credentials{}) {
+				flags = append(flags, "--app-secret")
+			}
+			return fmt.Sprintf("credentials? give them with %s or --header (%s sends them in %s)",
+				strings.Join(flags, ", "), p.Name, p.Auth.Describe())
 		}
 		return fmt.Sprintf("credentials? %s documents no credential headers: give the header your receiver checks with --header", p.Name)
 	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented:

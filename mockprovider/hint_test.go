@@ -24,6 +24,8 @@ func TestRefusalHint(t *testing.T) {
 		{schemas.InnoPaaS, http.StatusUnauthorized, false,
 			"credentials? give them with --auth-user/--auth-token or --header (innopaas sends them in the UserName and Authorization headers)"},
 		{schemas.InnoPaaS, http.StatusForbidden, true, "check the credentials given"},
+		{schemas.Meta, http.StatusUnauthorized, false,
+			"credentials? give them with --app-secret or --header (meta sends them in a signature of each body in the X-Hub-Signature-256 header)"},
 		{schemas.ITNIOTech, http.StatusUnauthorized, false,
 			"credentials? itniotech documents no credential headers: give the header your receiver checks with --header"},
 		{schemas.ITNIOTech, http.StatusForbidden, true, "check the credentials given"},

@@ -73,7 +73,7 @@ checks each answer. The groups of cases:
               signing provider (meta, --app-secret), a signature over other bytes of the same JSON
               too, and a rightly signed body with escaped Unicode and odd spacing must be acked
   handshake   meta, with --verify-token only: GET ?hub.mode=subscribe&hub.challenge=C&hub.verify_token=T
-              must be answered 200 and exactly C; a wrong or missing token or mode, not 200 and not C
+              must be answered 200 and exactly C; a wrong or missing token or mode, a 4xx without C
 
 After each hostile case a canary (a valid text message) must be acked; a receiver that dies or
 wedges fails the case that killed it, and the rest are skipped. The same --seed sends the same bytes.

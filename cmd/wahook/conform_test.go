@@ -597,7 +597,7 @@ func TestConformWordsForTheCommandLine(t *testing.T) {
 	t.Parallel()
 	srv := hooktest.Server(t, reference.New(reference.Options{}))
 	got := runWahook(t, "", "conform", "--target", srv.URL, "--provider", "itniotech", "--run", "^(valid/itniotech/text/[0-9]$|auth/)")
-	assert.Contains(t, got.stdout, "skipped 3: no credentials given (--auth-user/--auth-token or --header)\n")
+	assert.Contains(t, got.stdout, "skipped 3: no credentials given (--auth-user/--auth-token, --app-secret or --header)\n")
 	assert.Contains(t, got.stdout, "passed by group: valid 3/3, auth skipped (no credentials)\n")
 	assert.NotContains(t, got.stdout, "Config.")
 

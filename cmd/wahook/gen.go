@@ -66,9 +66,10 @@ quirks), --quirks chooses: mix draws the form per payload, example and table alw
 Media links point under --media-base-url, where wahook serve hosts the exact bytes they announce.
 
 --same-message writes one message in the format of every provider, for a receiver that serves more
-than one: DIR/innopaas/text/000000.json and DIR/itniotech/text/000000.json say the same (sender,
-time, text, attachment, location, cards), each with its provider's own ids, and a receiver should
-store the same thing for both. It covers the types every provider has; the manifest marks the entries
+than one: DIR/innopaas/text/000000.json, DIR/itniotech/text/000000.json and DIR/meta/text/000000.json
+say the same (sender, time, text, attachment, location, cards), each with its provider's own ids, and a
+receiver should store the same thing for each. It covers the types two or more providers have, in the
+format of each that has them; the manifest marks the entries
 "sameMessage": true.
 
 The same flags write the same bytes. The manifest is renamed into place last, so an interrupted run

@@ -30,7 +30,16 @@ func TestConformance(t *testing.T) {
 				defer srv.Close()
 				report := conformance.Run(t, conformance.Config{Target: mockprovider.Target{URL: srv.URL, Provider: p}, Profile: profile, PayloadDir: t.TempDir()})
 				assert.Zero(t, report.Summary.Failed)
-				assert.Equal(t, 3, report.Summary.Skipped, "the auth group, without credentials")
+				cases, err := conformance.Cases(conformance.Config{Target: mockprovider.Target{Provider: p}})
+				require.NoError(t, err)
+				skipped := 0
+				for _, c := range cases {
+					if c.Skip != "" {
+						skipped++
+					}
+				}
+				assert.Positive(t, skipped)
+				assert.Equal(t, skipped, report.Summary.Skipped, "the auth group (and the handshake), without credentials")
 			})
 		}
 		t.Run(string(p)+"/strict-with-credentials", func(t *testing.T) {

@@ -437,10 +437,14 @@ func Credentials(p schemas.Provider) (receiver.Options, conformance.Config) {
 	if err != nil {
 		panic(fmt.Sprintf("broken: %v", err)) // the defects are tested with the providers wahook has
 	}
+	verify := ""
+	if prov.Verification != nil {
+		verify = "wahook-verify-" + token // the handshake's token, for a provider that has one
+	}
 	for _, creds := range []mockprovider.Credentials{{User: user, Token: token}, {Secret: token}} {
 		if prov.Auth.Check(creds) == nil {
-			return receiver.Options{Provider: p, Credentials: creds},
-				conformance.Config{Target: mockprovider.Target{Provider: p, Credentials: creds}}
+			return receiver.Options{Provider: p, Credentials: creds, VerifyToken: verify},
+				conformance.Config{Target: mockprovider.Target{Provider: p, Credentials: creds}, VerifyToken: verify}
 		}
 	}
 	header := http.Header{"X-Hook-Secret": {token}}

@@ -83,7 +83,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"extra"}, ""},
 		{[]string{"--bogus"}, ""},
 		{[]string{"--defect", "hangs"}, ""}, // not a silent one
-		{[]string{"--defect", "drops captions", "--auth-user", "u"}, "reference-receiver: --defect serves the receiver without credentials: leave out --auth-user, --auth-token and --auth-header\n"},
+		{[]string{"--defect", "drops captions", "--auth-user", "u"}, "reference-receiver: --defect serves the receiver without credentials: leave out --auth-user, --auth-token, --app-secret and --auth-header\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		assert.Equal(t, 2, run(t.Context(), tt.args, &stdout, &stderr), tt.args)
