@@ -51,7 +51,7 @@ func newServeCmd() *cobra.Command {
                        wahook send as JSON ({"target": URL, "provider": P, "types": [...], "count": N,
                        "seed": N, "mutation": ID, "mediaFault": "404|slow|corrupt", "timeout": "10s",
                        "retries": "none", "timeScale": 0.01, "workers": N, "authUser": U,
-                       "authToken": T, "header": {"Name": "value"}, "insecure": true, ...};
+                       "authToken": T, "appSecret": S, "header": {"Name": "value"}, "insecure": true, ...};
                        "bodies": [JSON, ...] or "rawBodies": ["text", ...] send those payloads
                        instead of generated ones) and the answer is the record of every delivery,
                        response bodies up to 64 KiB, with a summary; with "wait": false it is a

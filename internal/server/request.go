@@ -69,6 +69,7 @@ type sendRequest struct {
 	MediaFault   string                     `json:"mediaFault"`
 	AuthUser     string                     `json:"authUser"`
 	AuthToken    string                     `json:"authToken"`
+	AppSecret    string                     `json:"appSecret"`
 	Header       map[string]json.RawMessage `json:"header"`
 	Timeout      json.RawMessage            `json:"timeout"`
 	Retries      string                     `json:"retries"`
@@ -212,7 +213,7 @@ func decodeSend(body []byte) (_ send.Options, wait bool, _ error) {
 	return send.Options{
 		Target: mockprovider.Target{
 			URL: req.Target, Provider: p, Header: header, Timeout: timeout,
-			Credentials: mockprovider.Credentials{User: req.AuthUser, Token: req.AuthToken},
+			Credentials: mockprovider.Credentials{User: req.AuthUser, Token: req.AuthToken, Secret: req.AppSecret},
 			TLS:         mockprovider.TLS{Insecure: req.Insecure},
 		},
 		Types: req.Types, Count: req.Count, Seed: req.Seed,
@@ -313,7 +314,7 @@ func parseHeader(raw map[string]json.RawMessage) (http.Header, error) {
 // requestFields names the field of a /v1/send body that sets each option send.Prepare or the engine
 // may refuse by name (a *engine.FieldError).
 var requestFields = map[string]string{
-	"Credentials.User": "authUser", "Credentials.Token": "authToken", "Header": "header", "URL": "target",
+	"Credentials.User": "authUser", "Credentials.Token": "authToken", "Credentials.Secret": "appSecret", "Header": "header", "URL": "target",
 	"Target": "target", "Timeout": "timeout", "Workers": "workers", "TimeScale": "timeScale", "Rate": "rate",
 	"Duplicates": "duplicates", "Retries": "retries", "Insecure": "insecure", "TLS.Insecure": "insecure",
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/wahook/wahook/delivery"
 	"github.com/wahook/wahook/internal/engine"
 	"github.com/wahook/wahook/internal/jsonrecord"
+	"github.com/wahook/wahook/mockprovider"
 	"github.com/wahook/wahook/send"
 )
 
@@ -83,6 +84,7 @@ type RunOptions struct {
 	MediaFault string              `json:"mediaFault,omitempty"`
 	AuthUser   string              `json:"authUser,omitempty"`
 	AuthToken  string              `json:"authToken,omitempty"`
+	AppSecret  string              `json:"appSecret,omitempty"`
 	Header     map[string][]string `json:"header,omitempty"`
 	Timeout    string              `json:"timeout,omitempty"`
 	Retries    string              `json:"retries,omitempty"`
@@ -100,6 +102,18 @@ type RunOptions struct {
 	Every string `json:"every,omitempty"`
 }
 
+// maskCredentials marks the credentials c sets, never showing them.
+func (ro *RunOptions) maskCredentials(c mockprovider.Credentials) {
+	for _, f := range []struct {
+		set  bool
+		show *string
+	}{{c.User != "", &ro.AuthUser}, {c.Token != "", &ro.AuthToken}, {c.Secret != "", &ro.AppSecret}} {
+		if f.set {
+			*f.show = masked
+		}
+	}
+}
+
 // runOptions shows opts, credentials masked.
 func runOptions(opts send.Options, spec *runSpec) RunOptions {
 	ro := RunOptions{
@@ -108,12 +122,7 @@ func runOptions(opts send.Options, spec *runSpec) RunOptions {
 		TimeScale: opts.TimeScale, Duplicates: opts.Duplicates, Shuffle: opts.Shuffle, Workers: opts.Workers,
 		Rate: opts.Rate, Insecure: opts.TLS.Insecure, Bodies: len(opts.Bodies),
 	}
-	if opts.Credentials.User != "" {
-		ro.AuthUser = masked
-	}
-	if opts.Credentials.Token != "" {
-		ro.AuthToken = masked
-	}
+	ro.maskCredentials(opts.Credentials)
 	if opts.Timeout != 0 {
 		ro.Timeout = opts.Timeout.String()
 	}

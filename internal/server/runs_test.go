@@ -3,13 +3,18 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -398,4 +403,35 @@ func TestCatalogue(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSendSigned: a /v1/send with an app secret signs each Meta delivery over its bytes, and the run's
+// options and the delivery's commands never show the secret.
+func TestSendSigned(t *testing.T) {
+	var bodies, signatures []string
+	var mu sync.Mutex
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies, signatures = append(bodies, string(body)), append(signatures, r.Header.Get("X-Hub-Signature-256"))
+		mu.Unlock()
+	}))
+	t.Cleanup(rec.Close)
+	srv := start(t, server.Options{})
+	c := client(t)
+	status, answer := post(t, c, srv.URL()+"/v1/send", mustJSON(t, map[string]any{"target": rec.URL, "provider": "meta", "count": 2, "appSecret": "app-s3cret", "retries": "none"}))
+	require.Equal(t, http.StatusOK, status, "%s", answer)
+	assert.NotContains(t, string(answer), "app-s3cret")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, bodies, 2)
+	for i, body := range bodies {
+		mac := hmac.New(sha256.New, []byte("app-s3cret"))
+		mac.Write([]byte(body))
+		assert.Equal(t, "sha256="+hex.EncodeToString(mac.Sum(nil)), signatures[i])
+	}
+	status, _, runs := get(t, c, srv.URL()+"/v1/runs")
+	require.Equal(t, http.StatusOK, status)
+	assert.NotContains(t, string(runs), "app-s3cret")
+	assert.Contains(t, string(runs), `"appSecret": "`)
 }

@@ -179,6 +179,8 @@ func envName(kind, header string) string {
 		return "WAHOOK_AUTH_USER"
 	case "authToken":
 		return "WAHOOK_AUTH_TOKEN"
+	case "appSecret":
+		return "WAHOOK_APP_SECRET"
 	}
 	var b strings.Builder
 	b.WriteString("WAHOOK_")
@@ -280,6 +282,9 @@ func (s *sentRequest) commands() (Commands, bool) {
 	}
 	if sp.target.Credentials.Token != "" {
 		send = append(send, "--auth-token "+env("authToken", ""))
+	}
+	if sp.target.Credentials.Secret != "" {
+		send = append(send, "--app-secret "+env("appSecret", "")) // signs the bytes again, as sent
 	}
 	// wahook send writes the provider's headers itself; the extras, and a Content-Type other than
 	// the default (a mutation's), must be given.

@@ -87,12 +87,7 @@ func (s *Server) newTimer(opts Options) (*timer, error) {
 		Target: spec.maskedURL(), Provider: string(prov.Name), Types: types, Seed: opts.Seed, Retries: opts.Retries,
 		Header: maskHeader(spec, target.Header), Every: every.String(),
 	}
-	if target.Credentials.User != "" {
-		ro.AuthUser = masked
-	}
-	if target.Credentials.Token != "" {
-		ro.AuthToken = masked
-	}
+	ro.maskCredentials(target.Credentials)
 	if target.Timeout != 0 {
 		ro.Timeout = target.Timeout.String()
 	}

@@ -124,6 +124,7 @@ function request() {
   if (v("f-seed")) req.seed = Number(v("f-seed"));
   if (v("f-authuser")) req.authUser = $("f-authuser").value;
   if (v("f-authtoken")) req.authToken = $("f-authtoken").value;
+  if (v("f-appsecret")) req.appSecret = $("f-appsecret").value;
   const header = {};
   for (const line of $("f-headers").value.split("\n")) {
     if (!line.trim()) continue;
