@@ -280,16 +280,8 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		start := len(w.buf) - 1
 		w.str("catalogId", f.digits(15))
 		w.str("text", f.Sentence(f.between(2, 8)))
-		w.array("productItems")
-		for range f.between(1, 4) {
-			w.beginObject()
-			w.str("productRetailerId", "SKU-"+strings.ToUpper(f.hex(6)))
-			w.int("quantity", int64(f.between(1, 5)))
-			w.float("itemPrice", f.Price(1, 500), 2)
-			w.str("currency", f.pick([]string{"USD", "CNY", "INR", "IDR", "BRL", "EUR"}))
-			w.endObject()
-		}
-		w.endArray()
+		writeOrderItems(b, orderKeys{items: "productItems", retailerID: "productRetailerId", price: "itemPrice",
+			currencies: []string{"USD", "CNY", "INR", "IDR", "BRL", "EUR"}})
 		w.endObject()
 		m.Order = w.since(start)
 	case "system":
@@ -305,6 +297,27 @@ func writeInnoPaaSMessage(b *builder, typ, business string) error {
 		return fmt.Errorf("%w %q", ErrUnknownType, typ)
 	}
 	return nil
+}
+
+// orderKeys spells an order's items in one provider's words, with the currencies its customers pay in.
+type orderKeys struct {
+	items, retailerID, price string
+	currencies               []string
+}
+
+// writeOrderItems writes an order's one to four items, as k spells them.
+func writeOrderItems(b *builder, k orderKeys) {
+	f, w := b.f, &b.w
+	w.array(k.items)
+	for range f.between(1, 4) {
+		w.beginObject()
+		w.str(k.retailerID, "SKU-"+strings.ToUpper(f.hex(6)))
+		w.int("quantity", int64(f.between(1, 5)))
+		w.float(k.price, f.Price(1, 500), 2)
+		w.str("currency", f.pick(k.currencies))
+		w.endObject()
+	}
+	w.endArray()
 }
 
 // writeInnoPaaSContext writes the quoted message: an earlier message the business sent.

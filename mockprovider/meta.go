@@ -321,16 +321,8 @@ func writeMetaMessage(b *builder, typ string) error {
 		if b.optional(0.6) {
 			w.str("text", f.Sentence(f.between(2, 8)))
 		}
-		w.array("product_items")
-		for range f.between(1, 4) {
-			w.beginObject()
-			w.str("product_retailer_id", "SKU-"+strings.ToUpper(f.hex(6)))
-			w.int("quantity", int64(f.between(1, 5)))
-			w.float("item_price", f.Price(1, 500), 2)
-			w.str("currency", f.pick([]string{"USD", "INR", "IDR", "BRL", "EUR", "MXN"}))
-			w.endObject()
-		}
-		w.endArray()
+		writeOrderItems(b, orderKeys{items: "product_items", retailerID: "product_retailer_id", price: "item_price",
+			currencies: []string{"USD", "INR", "IDR", "BRL", "EUR", "MXN"}})
 		w.endObject()
 		m.Order = w.since(start)
 	case "system":
