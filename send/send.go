@@ -39,6 +39,10 @@ type Options struct {
 	Types []string
 	// Count is the number of payloads, dealt in turn to Types; 0 means one per type.
 	Count int
+	// Events is the fraction of generated deliveries that are the provider's other events of the
+	// same URL instead of messages (Meta's status updates; InnoPaaS's status and template events),
+	// chosen per payload from the seed; with Batch, they share POSTs with the messages. 0 means none.
+	Events float64
 	// Batch, when above 1, packs that many generated messages into each POST, as a provider that
 	// batches its updates does (Meta; mockprovider.Provider.Batch): Count still counts messages, and
 	// the deliveries are Count/Batch, rounded up. Not with a mutation, given payloads or a corpus.
@@ -157,8 +161,8 @@ func Prepare(opts Options) (Plan, error) {
 	}
 	var plan Plan
 	if opts.Corpus != "" {
-		if opts.Mutation != "" || len(opts.Types) > 0 || len(opts.Bodies) > 0 || opts.Count > 0 {
-			return Plan{}, bad(&engine.FieldError{Field: "Corpus", Err: errors.New("cannot be combined with types, a count, a mutation or given payloads")})
+		if opts.Mutation != "" || len(opts.Types) > 0 || len(opts.Bodies) > 0 || opts.Count > 0 || opts.Events != 0 {
+			return Plan{}, bad(&engine.FieldError{Field: "Corpus", Err: errors.New("cannot be combined with types, a count, a mutation, other events or given payloads")})
 		}
 		given, err := corpusPayloads(opts.Corpus, prov.Name)
 		if err != nil {
@@ -167,8 +171,8 @@ func Prepare(opts Options) (Plan, error) {
 		plan.Count = len(given)
 		plan.Payload = func(i int) (engine.Payload, error) { return given[i], nil }
 	} else if len(opts.Bodies) > 0 {
-		if opts.Mutation != "" || len(opts.Types) > 0 {
-			return Plan{}, bad(errors.New("a given payload file cannot be combined with --type or --mutation"))
+		if opts.Mutation != "" || len(opts.Types) > 0 || opts.Events != 0 {
+			return Plan{}, bad(errors.New("a given payload file cannot be combined with --type, --mutation or --events"))
 		}
 		given := givenPayloads(prov, opts.Bodies)
 		plan.Count = len(given)
@@ -280,6 +284,10 @@ func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	events, err := otherEvents(prov, opts)
+	if err != nil {
+		return Plan{}, err
+	}
 	if opts.Mutation != "" {
 		m, err := mockprovider.LookupMutation(prov.Name, opts.Mutation)
 		if err != nil {
@@ -295,7 +303,9 @@ func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 			pl  mockprovider.Payload
 			err error
 		)
-		if opts.Mutation != "" {
+		if event := events(i); event != "" {
+			pl, _, err = g.GenerateMutated(prov.Name, typ, uint64(i), event)
+		} else if opts.Mutation != "" {
 			pl, _, err = g.GenerateMutated(prov.Name, typ, uint64(i), opts.Mutation)
 		} else {
 			// The bytes alone: a send has no use for the message, which costs a third again.
@@ -307,6 +317,42 @@ func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 		return dispatch.Payload(pl), nil
 	}
 	return Plan{Count: count, Payload: payload}, nil
+}
+
+// otherEvents checks opts.Events and returns which payloads are another event: the id of the mutation
+// that writes it, "" for a message.
+func otherEvents(prov *mockprovider.Provider, opts Options) (func(i int) string, error) {
+	none := func(int) string { return "" }
+	switch {
+	case opts.Events == 0:
+		return none, nil
+	case opts.Events < 0 || opts.Events > 1 || math.IsNaN(opts.Events):
+		return nil, &engine.FieldError{Field: "Events", Err: fmt.Errorf("%v: want a fraction from 0 to 1", opts.Events)}
+	case opts.Mutation != "":
+		return nil, &engine.FieldError{Field: "Events", Err: errors.New("cannot be combined with a mutation")}
+	}
+	cat, err := mockprovider.Mutations(prov.Name)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, m := range cat {
+		if strings.HasPrefix(m.ID, "other-event.") {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, &engine.FieldError{Field: "Events", Err: fmt.Errorf("%s posts no other events to the webhook URL", prov.Name)}
+	}
+	cut := uint64(opts.Events * (1 << 63))
+	return func(i int) string {
+		// A draw of its own per payload, apart from the payload's values: the same seed, the same mix.
+		r := mockprovider.PayloadSeed(opts.Seed^0x6576656e7473, uint64(i)) // "events"
+		if r>>1 >= cut && opts.Events < 1 {
+			return ""
+		}
+		return ids[r%uint64(len(ids))]
+	}, nil
 }
 
 // givenPayloads wraps bodies read from files; their id and type are read from them when they parse.

@@ -54,9 +54,9 @@ func TestPrepareErrors(t *testing.T) {
 		{"bad quirk mode", base(func(o *send.Options) { o.Quirks = "both" }),
 			nil, `bad send options: unknown quirk mode "both" (want mix, example, table)`},
 		{"file and type", base(func(o *send.Options) { o.Bodies, o.Types = [][]byte{[]byte("{}")}, []string{"text"} }),
-			nil, "bad send options: a given payload file cannot be combined with --type or --mutation"},
+			nil, "bad send options: a given payload file cannot be combined with --type, --mutation or --events"},
 		{"file and mutation", base(func(o *send.Options) { o.Bodies, o.Mutation = [][]byte{[]byte("{}")}, "empty-body" }),
-			nil, "bad send options: a given payload file cannot be combined with --type or --mutation"},
+			nil, "bad send options: a given payload file cannot be combined with --type, --mutation or --events"},
 		{"bad retries", base(func(o *send.Options) { o.Retries = "later" }),
 			nil, `bad send options: Retries: retries "later": "later" is not a duration such as 1m or 30s`},
 		{"batch of a provider that sends one message each", base(func(o *send.Options) { o.Batch = 3 }),
@@ -313,7 +313,7 @@ func TestSendCorpus(t *testing.T) {
 	require.ErrorIs(t, err, send.ErrBadOptions)
 	assert.Contains(t, err.Error(), "Corpus: "+only+": no payloads of itniotech (it holds 2 of innopaas)")
 	_, err = send.Run(t.Context(), send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Corpus: only, Count: 3})
-	assert.ErrorContains(t, err, "Corpus: cannot be combined with types, a count, a mutation or given payloads")
+	assert.ErrorContains(t, err, "Corpus: cannot be combined with types, a count, a mutation, other events or given payloads")
 }
 
 // TestSendBatch: Meta batches of 3 messages, 7 in all: three POSTs of 3, 3 and 1 messages, each a
@@ -349,4 +349,38 @@ func TestSendBatch(t *testing.T) {
 		sizes = append(sizes, len(doc.Entry))
 	}
 	assert.ElementsMatch(t, []int{3, 3, 1}, sizes)
+}
+
+// TestSendEvents: a fraction of Meta's deliveries are status updates, mixed into the batches with the
+// messages; the same seed mixes them alike; a provider without other events refuses.
+func TestSendEvents(t *testing.T) {
+	var mu sync.Mutex
+	var statuses, messages int
+	srv := hooktest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		statuses += strings.Count(string(body), `"statuses":[`)
+		messages += strings.Count(string(body), `"messages":[`)
+	}))
+	opts := send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.Meta}, Count: 200, Events: 0.3, Batch: 4, Seed: 8}
+	report, err := send.Run(t.Context(), opts)
+	require.NoError(t, err)
+	assert.Equal(t, 50, report.Summary.Acked)
+	mu.Lock()
+	assert.Equal(t, 200, statuses+messages, "every generated webhook, in a batch")
+	assert.InDelta(t, 60, statuses, 20, "about 30%% status updates")
+	first := statuses
+	statuses, messages = 0, 0
+	mu.Unlock()
+	_, err = send.Run(t.Context(), opts)
+	require.NoError(t, err)
+	mu.Lock()
+	assert.Equal(t, first, statuses, "the same seed, the same mix")
+	mu.Unlock()
+
+	_, err = send.Prepare(send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.ITNIOTech}, Events: 0.5})
+	assert.ErrorContains(t, err, "Events: itniotech posts no other events to the webhook URL")
+	_, err = send.Prepare(send.Options{Target: mockprovider.Target{URL: srv.URL, Provider: schemas.Meta}, Events: 1.5})
+	assert.ErrorContains(t, err, "Events: 1.5: want a fraction from 0 to 1")
 }

@@ -37,6 +37,7 @@ type sendOptions struct {
 	types        []string // nil: every type
 	count        int
 	batch        int
+	events       float64
 	seed         uint64
 	mutation     string
 	files        []string // "-" is stdin
@@ -110,6 +111,7 @@ report of what was done is still printed; the deliveries cut short count as canc
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.types, "type", []string{allValues}, "message types, comma-separated or repeated, or all")
 	f.IntVar(&opts.count, "count", 0, "payloads to generate, dealt in turn to the types (default one per type)")
+	f.Float64Var(&opts.events, "events", 0, "fraction of the generated deliveries that are the provider's other events of the same URL instead of messages (meta's status updates), drawn from the seed")
 	f.IntVar(&opts.batch, "batch", 0, "pack this many generated messages into each POST, as a batching provider does (meta); --count still counts messages")
 	f.Uint64Var(&opts.seed, "seed", opts.seed, "run seed: payloads, duplicates and order all follow from it")
 	f.StringVar(&opts.mutation, "mutation", "", "send this mutation of each payload (see wahook list mutations)")
@@ -286,7 +288,7 @@ func (o sendOptions) sendOptions(ctx context.Context, stdin io.Reader) (send.Opt
 		bodies = append(bodies, body)
 	}
 	return send.Options{
-		Target: target, Types: types, Count: o.count, Batch: o.batch, Seed: o.seed, Mutation: o.mutation,
+		Target: target, Types: types, Count: o.count, Batch: o.batch, Events: o.events, Seed: o.seed, Mutation: o.mutation,
 		Duration: o.duration, Bodies: bodies, Corpus: o.corpus, MediaBaseURL: o.mediaBaseURL, MediaFault: o.mediaFault, Version: versionString(),
 		Retries: o.retries, TimeScale: o.timeScale, Duplicates: o.duplicates,
 		Shuffle: o.shuffle, Workers: o.workers, Rate: o.rate,

@@ -584,7 +584,7 @@ func TestSendUsage(t *testing.T) {
 		{"zero time scale", []string{"--provider", "itniotech", "--time-scale", "0"}, "", "wahook: --time-scale: 0: want a factor > 0, such as 0.001\n"},
 		{"bad duplicates", []string{"--provider", "itniotech", "--duplicates", "2"}, "", "wahook: --duplicates: 2: want a fraction from 0 to 1\n"},
 		{"file and type", []string{"--provider", "innopaas", "--file", "-", "--type", "text"}, "{}",
-			"wahook: bad send options: a given payload file cannot be combined with --type or --mutation\n"},
+			"wahook: bad send options: a given payload file cannot be combined with --type, --mutation or --events\n"},
 		{"file and count", []string{"--provider", "innopaas", "--file", "-", "--count", "3"}, "{}", "wahook: --count applies to generated payloads, not to --file\n"},
 		{"stdin twice", []string{"--provider", "innopaas", "--file", "-", "--file", "-"}, "{}", "wahook: --file: stdin (-) given 2 times\n"},
 		{"missing file", []string{"--provider", "innopaas", "--file", "nope.json"}, "", "wahook: --file nope.json: no such file or directory\n"},

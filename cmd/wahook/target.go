@@ -101,7 +101,7 @@ var flagNames = map[string]string{
 	"MaxFindings": "--max-findings", "Out": "--out", "Profile": "--profile", "Run": "--run",
 	"Quirks": "--quirks", "MediaBaseURL": "--media-base-url",
 	"InspectURL": "--inspect", "InspectTimeout": "--inspect-timeout", "Ignore": "--ignore",
-	"Batch": "--batch", "Concurrency": "--concurrency", "MaxFailures": "--max-failures", "Budget": "--budget", "Corpus": "--corpus",
+	"Batch": "--batch", "Events": "--events", "Concurrency": "--concurrency", "MaxFailures": "--max-failures", "Budget": "--budget", "Corpus": "--corpus",
 }
 
 // flagError reports a library's refusal of one field under the name of the flag that set it. Other
