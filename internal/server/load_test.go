@@ -63,10 +63,14 @@ func TestSendLoad(t *testing.T) {
 		assert.Len(t, a.Results, server.MaxAnswerResults, a.Run)
 		assert.Equal(t, count-server.MaxAnswerResults, a.ResultsOmitted, a.Run)
 	}
+	// The history keeps its last DefaultRingSize deliveries with what was sent (headers and body)
+	// for the page's detail pane, on top of the server's own state; under the race detector the
+	// whole came to 17 MiB once, over the 16 MiB this allowed before the pane kept bodies.
+	const bound = 24 << 20
 	mid, after := heapMid.Load(), liveHeap()
 	t.Logf("live heap: %d KiB three quarters in, %d KiB after", mid>>10, after>>10)
-	assert.Less(t, mid, uint64(16<<20), "live heap while %d runs of %d deliveries are under way", runs, count)
-	assert.Less(t, after, uint64(16<<20), "live heap after the runs")
+	assert.Less(t, mid, uint64(bound), "live heap while %d runs of %d deliveries are under way", runs, count)
+	assert.Less(t, after, uint64(bound), "live heap after the runs")
 }
 
 // TestSendQueueFull: past MaxConcurrentSends runs (running or waiting for the in-flight cap), a send
