@@ -20,9 +20,11 @@ const state = {
   detail: null,
   clockSkew: 0,      // server clock minus the browser's, in ms
   oldest: 0,
+  generation: 0,     // counts the resets, so that rows put in later know when the list was replaced
 };
-// Timings the browser test reads: how long applying the first update and the last one took.
-window.wahookStats = { firstRenderMs: -1, firstRenderAt: -1, lastUpdateMs: -1, updates: 0, rows: 0 };
+// Timings the browser test reads: how long applying the first update (its first screen of rows) and
+// the last one took, and how long until the first update's whole list was in.
+window.wahookStats = { firstRenderMs: -1, firstRenderAt: -1, wholeListMs: -1, lastUpdateMs: -1, updates: 0, rows: 0 };
 
 // clock writes a time as 15:04:05.000, by hand: toLocaleTimeString costs a thousand rows dearly.
 const two = (n) => (n < 10 ? "0" : "") + n;
@@ -266,24 +268,27 @@ function apply(u, t0) {
   const body = $("rows");
   state.clockSkew = Date.parse(u.now) - Date.now();
   if (u.reset) {
+    state.generation++;
     state.rows.clear();
     state.runs.clear();
     body.replaceChildren();
   }
   for (const r of u.runs) state.runs.set(r.id, r);
-  // Rows come newest first; new ones go on top, oldest of them first.
+  // Rows come newest first; new ones go on top, oldest of them first. Of a long list of new rows,
+  // the first screenful goes in now and the rest in the frames after, below it, so that the page
+  // shows the newest deliveries at once whatever the history holds.
   const fresh = document.createDocumentFragment();
+  const later = [];
   let selectedChanged = false;
   for (const row of u.rows) {
     const e = state.rows.get(row.seq);
     if (e) {
       e.row = row;
       fillRow(e);
+    } else if (u.reset && fresh.childNodes.length >= firstScreen) {
+      later.push(row);
     } else {
-      const entry = { row, tr: makeRow(row) };
-      paint(entry);
-      state.rows.set(row.seq, entry);
-      fresh.append(entry.tr);
+      fresh.append(add(row).tr);
     }
     if (row.seq === state.selected) selectedChanged = true;
   }
@@ -294,6 +299,7 @@ function apply(u, t0) {
       state.rows.delete(seq);
     }
   }
+  state.oldest = u.oldest;
   $("kept").textContent = state.rows.size + " of at most " + u.capacity + " deliveries kept";
   showRuns();
   count();
@@ -308,6 +314,44 @@ function apply(u, t0) {
   st.lastUpdateRows = u.rows.length;
   st.updates++;
   if (selectedChanged) openDetail(state.selected);
+  if (later.length) {
+    appendLater(later, t0);
+  } else if (u.reset && st.wholeListMs < 0) {
+    st.wholeListMs = took;
+  }
+}
+
+// firstScreen is how many rows a first render puts in at once: more than any window shows.
+const firstScreen = 100;
+
+// add makes the entry of a row the list does not have yet.
+function add(row) {
+  const entry = { row, tr: makeRow(row) };
+  paint(entry);
+  state.rows.set(row.seq, entry);
+  return entry;
+}
+
+// appendLater puts older rows under the list a chunk a frame, those a later update has brought or
+// dropped since left out, and then times the first whole list from t0, when its update came.
+function appendLater(rows, t0) {
+  const body = $("rows");
+  const generation = state.generation;
+  const chunk = () => {
+    if (state.generation !== generation) return; // the list was replaced meanwhile
+    const part = document.createDocumentFragment();
+    for (const row of rows.splice(0, 250)) {
+      if (!state.rows.has(row.seq) && state.oldest !== 0 && row.seq >= state.oldest) part.append(add(row).tr);
+    }
+    body.append(part);
+    count();
+    if (rows.length) {
+      requestAnimationFrame(chunk);
+      return;
+    }
+    if (window.wahookStats.wholeListMs < 0) window.wahookStats.wholeListMs = performance.now() - t0;
+  };
+  requestAnimationFrame(chunk);
 }
 
 function connect() {
