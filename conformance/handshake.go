@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -66,34 +65,15 @@ func (b *builder) handshake() error {
 // maxHandshakeAnswer is how much of a handshake's answer the suite reads: a challenge is short.
 const maxHandshakeAnswer = 4 << 10
 
-// handshakeClient GETs the handshakes, over the same trust as the deliveries, never following a
-// redirect (an answer of its own, as the provider sees it).
-func (r *runner) handshakeClient() *http.Client {
-	return &http.Client{
-		Timeout: r.s.Timeout,
-		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: r.s.TLS.RootCAs, InsecureSkipVerify: r.s.TLS.Insecure}, // #nosec G402 -- the user's --insecure
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 // runHandshake sends one handshake case's GET and judges the answer.
 func (r *runner) runHandshake(ctx context.Context, c Case) Result {
 	res := newResult(c)
 	start := time.Now()
-	u, err := url.Parse(r.s.URL)
-	if err == nil {
-		q := u.Query()
-		extra, _ := url.ParseQuery(c.Handshake.Query) // built by Query: always well formed
-		for k, vs := range extra {
-			q[k] = vs
-		}
-		u.RawQuery = q.Encode()
-	}
+	q, _ := url.ParseQuery(c.Handshake.Query) // built by Verification.Query: well formed
+	u, err := r.s.prov.Verification.URL(r.s.URL, q)
 	var req *http.Request
 	if err == nil {
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	}
 	obs := Observation{}
 	if err == nil {

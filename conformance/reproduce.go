@@ -198,21 +198,24 @@ func shellQuote(s string) string {
 // reproduceHandshake is the curl command of a handshake case, the verify token read from
 // $WAHOOK_VERIFY_TOKEN where the case sends the configured one.
 func (r *runner) reproduceHandshake(c Case) string {
-	sep := "?"
-	if strings.Contains(r.s.URL, "?") {
-		sep = "&"
-	}
 	q, _ := url.ParseQuery(c.Handshake.Query) // built by Verification.Query: well formed
 	v := r.s.prov.Verification
-	if r.s.VerifyToken == "" || q.Get(v.TokenParam) != r.s.VerifyToken {
-		return "curl -si " + shellQuote(r.s.URL+sep+c.Handshake.Query)
+	masked := r.s.VerifyToken != "" && q.Get(v.TokenParam) == r.s.VerifyToken
+	if masked {
+		q.Del(v.TokenParam)
 	}
-	q.Del(v.TokenParam)
+	u, err := v.URL(r.s.URL, q) // the challenge is always there: u has a query to add to
+	if err != nil {
+		return fmt.Sprintf("(no command: %v)", err)
+	}
+	if !masked {
+		return "curl -si " + shellQuote(u)
+	}
 	r.mu.Lock()
 	if !r.verifyTokenNoted {
 		r.verifyTokenNoted = true
 		r.notes = append(r.notes, "the handshake reproduce commands read the verify token from $WAHOOK_VERIFY_TOKEN")
 	}
 	r.mu.Unlock()
-	return "curl -si " + shellQuote(r.s.URL+sep+q.Encode()+"&"+v.TokenParam+"=") + `"$WAHOOK_VERIFY_TOKEN"`
+	return "curl -si " + shellQuote(u+"&"+v.TokenParam+"=") + `"$WAHOOK_VERIFY_TOKEN"`
 }

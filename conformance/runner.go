@@ -93,7 +93,8 @@ func newRunner(cfg Config) (*runner, error) {
 		inspector = inspect.New(s.InspectURL, s.InspectTimeout, s.TLS.RootCAs, s.TLS.Insecure)
 	}
 	r := &runner{s: s, cases: cases, probe: probe, engine: eng, inspector: inspector, payloadDir: s.PayloadDir, started: time.Now()}
-	r.handshakes = r.handshakeClient()
+	// The handshake group's GETs, over the same trust as the deliveries.
+	r.handshakes = engine.GetClient(s.Timeout, s.TLS.RootCAs, s.TLS.Insecure)
 	return r, nil
 }
 

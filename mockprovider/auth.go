@@ -77,18 +77,16 @@ func refuseCredentials(c Credentials, why error, allowed ...string) error {
 // that takes several providers' webhooks, configured with each one's credentials, checks a webhook
 // of p against. A provider that carries none of them gets zero Credentials.
 func (p *Provider) CarriedCredentials(c Credentials) Credentials {
+	carries := func(only Credentials) bool { return only != (Credentials{}) && p.Auth.Check(only) == nil }
 	var out Credentials
-	for _, f := range []struct {
-		set  func(*Credentials)
-		only Credentials
-	}{
-		{func(o *Credentials) { o.User = c.User }, Credentials{User: c.User}},
-		{func(o *Credentials) { o.Token = c.Token }, Credentials{Token: c.Token}},
-		{func(o *Credentials) { o.Secret = c.Secret }, Credentials{Secret: c.Secret}},
-	} {
-		if f.only != (Credentials{}) && p.Auth.Check(f.only) == nil {
-			f.set(&out)
-		}
+	if carries(Credentials{User: c.User}) {
+		out.User = c.User
+	}
+	if carries(Credentials{Token: c.Token}) {
+		out.Token = c.Token
+	}
+	if carries(Credentials{Secret: c.Secret}) {
+		out.Secret = c.Secret
 	}
 	return out
 }

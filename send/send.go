@@ -344,11 +344,11 @@ func otherEvents(prov *mockprovider.Provider, opts Options) (func(i int) string,
 	if len(ids) == 0 {
 		return nil, &engine.FieldError{Field: "Events", Err: fmt.Errorf("%s posts no other events to the webhook URL", prov.Name)}
 	}
-	cut := uint64(opts.Events * (1 << 63))
+	cut := uint64(opts.Events * (1 << 63)) // 1 is 1<<63, above every draw
 	return func(i int) string {
 		// A draw of its own per payload, apart from the payload's values: the same seed, the same mix.
 		r := mockprovider.PayloadSeed(opts.Seed^0x6576656e7473, uint64(i)) // "events"
-		if r>>1 >= cut && opts.Events < 1 {
+		if r>>1 >= cut {
 			return ""
 		}
 		return ids[r%uint64(len(ids))]

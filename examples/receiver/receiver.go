@@ -261,15 +261,14 @@ func (h *handler) accept(body []byte) ([]Message, int, string) {
 	if err != nil {
 		return nil, http.StatusInternalServerError, err.Error()
 	}
+	// The webhook as a whole, once, batch or not: splitting keeps what each update needs, and drops
+	// the rest.
+	if status, problem := h.check(p, prov, doc); status != http.StatusOK {
+		return nil, status, problem
+	}
 	parts := []any{doc}
 	if prov.Split != nil {
 		parts = prov.Split(doc)
-	}
-	if len(parts) > 1 {
-		// The batch as a whole first: splitting keeps what each update needs, and drops the rest.
-		if status, problem := h.check(p, prov, doc); status != http.StatusOK {
-			return nil, status, problem
-		}
 	}
 	msgs := make([]Message, 0, len(parts))
 	for _, part := range parts {
@@ -280,23 +279,26 @@ func (h *handler) accept(body []byte) ([]Message, int, string) {
 				return nil, http.StatusInternalServerError, err.Error()
 			}
 		}
-		msg, status, problem := h.acceptOne(p, prov, part, own)
-		if status != http.StatusOK {
-			return nil, status, problem
+		msg, err := describe(p, prov, part, own)
+		if err != nil {
+			return nil, http.StatusBadRequest, err.Error()
 		}
 		msgs = append(msgs, msg)
 	}
 	return msgs, http.StatusOK, ""
 }
 
-// check validates a whole batch, tolerating the type of each message the schema does not know yet.
+// check validates a webhook of p, tolerating a message type the schema does not know yet: a
+// violation of a message's type (of any message of a batch) that is a string of no known type.
 func (h *handler) check(p schemas.Provider, prov *mockprovider.Provider, doc any) (int, string) {
 	report, err := h.validator.ValidateValue(p, doc)
 	if err != nil {
 		return http.StatusInternalServerError, err.Error()
 	}
+	typePointer := jsonpointer.Generalise(prov.MessagePointer+"/type", jsonpointer.IndexAsZero)
 	for _, v := range report.Violations {
-		if typ, ok := str(doc, v.Instance); ok && strings.HasSuffix(v.Instance, "/type") && !slices.Contains(schemas.Types(p), typ) {
+		typ, ok := str(doc, v.Instance)
+		if ok && jsonpointer.Generalise(v.Instance, jsonpointer.IndexAsZero) == typePointer && !slices.Contains(schemas.Types(p), typ) {
 			continue
 		}
 		return http.StatusBadRequest, v.String()
@@ -304,23 +306,12 @@ func (h *handler) check(p schemas.Provider, prov *mockprovider.Provider, doc any
 	return http.StatusOK, ""
 }
 
-// acceptOne checks one webhook of p, decoded as doc, and maps it.
-func (h *handler) acceptOne(p schemas.Provider, prov *mockprovider.Provider, doc any, body []byte) (Message, int, string) {
-	report, err := h.validator.ValidateValue(p, doc)
-	if err != nil {
-		return Message{}, http.StatusInternalServerError, err.Error()
-	}
+// describe maps one webhook of p (or one update of a batch), checked already, decoded as doc.
+func describe(p schemas.Provider, prov *mockprovider.Provider, doc any, body []byte) (Message, error) {
 	msg := Message{Provider: p, Body: body, Known: true}
 	msg.Type, _ = str(doc, prov.MessagePointer+"/type")
 	if msg.Type != "" && !slices.Contains(schemas.Types(p), msg.Type) {
 		msg.Known = false
-	}
-	for _, v := range report.Violations {
-		// A type the schema does not know yet: its only violation is the type's value itself.
-		if !msg.Known && v.Instance == prov.MessagePointer+"/type" {
-			continue
-		}
-		return Message{}, http.StatusBadRequest, v.String()
 	}
 	// A message is deduplicated on its id; another event (a status update, say, which may name the
 	// same message as earlier updates) on the webhook's own id.
@@ -329,16 +320,17 @@ func (h *handler) acceptOne(p schemas.Provider, prov *mockprovider.Provider, doc
 		idPointer = prov.EnvelopeIDPointer
 	}
 	if msg.Known && msg.Type != "" {
-		// Validated above: mapping it is all that is left.
+		// Validated already: mapping it is all that is left.
+		var err error
 		if msg.Understood, err = mockprovider.ParseValid(p, doc); err != nil {
-			return Message{}, http.StatusBadRequest, err.Error()
+			return Message{}, err
 		}
 	}
 	if msg.ID, _ = str(doc, idPointer); msg.ID == "" {
 		sum := sha256.Sum256(body)
 		msg.ID = fmt.Sprintf("sha256:%x", sum)
 	}
-	return msg, http.StatusOK, ""
+	return msg, nil
 }
 
 func str(doc any, ptr string) (string, bool) {

@@ -400,6 +400,19 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// GetClient is a net/http client for the GETs a provider makes beside its deliveries (a verification
+// handshake), over the same trust as the engine's: roots, or with insecure no verification. It never
+// follows a redirect, as providers do not, and each request is bounded by timeout.
+func GetClient(timeout time.Duration, roots *x509.CertPool, insecure bool) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots, InsecureSkipVerify: insecure, MinVersion: tls.VersionTLS12}, // #nosec G402 -- the user's --insecure
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // LoadCAFile reads a PEM file of certificates to trust, as Options.CAFile does: a regular file of at
 // most caFileLimit bytes holding at least one certificate. A long-running caller reads it once and
 // passes the pool as Options.RootCAs to each engine it makes, so that a file changed or removed later

@@ -2,9 +2,7 @@ package server
 
 import (
 	"cmp"
-	"crypto/tls"
 	"fmt"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -155,12 +153,7 @@ func (s *Server) runTimer() {
 // challenge of its own, and logs how it went.
 func (s *Server) timerVerify() bool {
 	t := s.timer
-	trust := &tls.Config{RootCAs: s.opts.TLS.RootCAs, InsecureSkipVerify: s.opts.TLS.Insecure} // #nosec G402 -- the user's --insecure
-	client := &http.Client{
-		Timeout:       cmp.Or(s.opts.Timeout, engine.DefaultTimeout),
-		Transport:     &http.Transport{TLSClientConfig: trust},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	client := engine.GetClient(cmp.Or(s.opts.Timeout, engine.DefaultTimeout), s.opts.TLS.RootCAs, s.opts.TLS.Insecure)
 	defer client.CloseIdleConnections()
 	challenge := strconv.FormatInt(time.Now().UnixNano()%9_000_000_000+1_000_000_000, 10)
 	if err := t.verification.Verify(s.work, client, s.opts.URL, s.opts.VerifyToken, challenge); err != nil {
