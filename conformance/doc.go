@@ -19,9 +19,11 @@
 //     older than the one they sent before it; all must be acked within the timeout.
 //   - auth: only with credentials: a request without them or with wrong ones must get 401 or 403.
 //
-// After every hostile case, and after any case that got no HTTP answer, a canary (a plain text message
-// with a fresh id) checks that the receiver is still alive; a receiver that died or wedged fails the
-// case that killed it, even when it answered that case, and the cases after it are skipped.
+// After every hostile case, the case after it (its witness, run alone) or, when that one does not get
+// the answer it expects, a canary (a plain text message with a fresh id) checks that the receiver is
+// still alive; so does a canary after any case that got no HTTP answer. A receiver that died or
+// wedged fails the case that killed it, even when it answered that case, and the cases after it are
+// skipped.
 //
 // The CLI (wahook conform) and Go tests share one runner. A Go receiver gets the whole suite inside go
 // test:

@@ -66,6 +66,9 @@ type Result struct {
 	Observed *Observation `json:"observed,omitempty"`
 	// Canary is the answer to the liveness check after the case, when one was sent.
 	Canary *Observation `json:"canary,omitempty"`
+	// Witness, for a hostile case, is the case after it whose answer showed the receiver alive, in
+	// place of a canary.
+	Witness string `json:"witness,omitempty"`
 	// Reason says in one line why the case failed or was skipped.
 	Reason string `json:"reason,omitempty"`
 	// Misread lists, one line per field, where the receiver's understanding of a message it

@@ -144,8 +144,9 @@ func (r *runner) checkReachable(ctx context.Context) error {
 	return nil
 }
 
-// runCase runs case i of the schedule, which has started it, and records its result there; a
-// hostile case is followed by a canary. hung says the schedule counted it among hungInFlight.
+// runCase runs case i of the schedule, which has started it, and records its result there. A
+// hostile case that got its answers awaits its witness (schedule.go); one that did not sends its
+// canary. hung says the schedule counted it among hungInFlight.
 func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 	c := r.cases[i]
 	if c.Handshake != nil {
@@ -163,6 +164,21 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 		failed, decisive, reason = r.judge(c, obs)
 		decisive.answer = nil // the report keeps the start of the body only
 		res.Observed = &decisive
+		if r.witnessing() {
+			// Started alone after a hostile case: the answer it expected shows the receiver outlived
+			// that case; any other asks the hostile case's canary, before this case's own, whether the
+			// receiver is still there.
+			witness := ""
+			if !failed {
+				witness = c.ID
+			}
+			if dead := r.confirm(ctx, witness); dead != "" {
+				res.Outcome, res.Reason = Skip, "not run: the receiver stopped answering after "+dead
+				res.Duration = time.Since(start)
+				r.settle(i, res, hung)
+				return
+			}
+		}
 		if !failed {
 			misread, err := r.deepCheck(ctx, c, obs)
 			switch {
@@ -192,6 +208,12 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 	r.mu.Lock()
 	hanging := timedOut && sc.hanging[c.Type]
 	r.mu.Unlock()
+	if !interrupted && hostile && !noAnswer {
+		// Answered: the case after it witnesses whether the receiver outlived it (confirm).
+		res.Duration = time.Since(start)
+		r.await(i, res)
+		return
+	}
 	if !interrupted && (hostile || noAnswer && !hanging) {
 		canary, alive := r.check(ctx, i)
 		r.mu.Lock()
@@ -213,6 +235,27 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 	}
 	res.Duration = time.Since(start)
 	r.settle(i, res, hung)
+}
+
+// witnessing reports whether a hostile case awaits the answer of the case running now.
+func (r *runner) witnessing() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sched.awaiting >= 0
+}
+
+// await frees hostile case i's slot and keeps its result res undecided until confirm.
+func (r *runner) await(i int, res Result) {
+	sc := r.sched
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.Outcome == Fail {
+		sc.failures++
+	}
+	sc.cases[i] = scheduled{res: res}
+	sc.awaiting = i
+	sc.inFlight--
+	sc.cond.Broadcast()
 }
 
 // settle records case i's result and frees its slot in the schedule.

@@ -8,13 +8,18 @@ import (
 )
 
 // How the cases share the receiver. Up to Concurrency cases are in flight at once, except that a
-// hostile case (Case.Hostile: it may kill or wedge the receiver) runs alone and is followed by a
-// canary before anything else starts, so that a receiver that stops answering is blamed on the case
-// that stopped it, at any concurrency. Other cases send a canary only when a request got no HTTP
-// answer, and while it is out nothing starts: a live receiver leaves the failure to the case (and a
-// timeout marks its message type as one the receiver hangs on, whose later cases, hostile or not,
-// then run beside the others and cost one timeout together rather than one each); a dead one is
-// blamed on that case, and every case not yet started is skipped.
+// hostile case (Case.Hostile: it may kill or wedge the receiver) runs alone, and so does the case
+// after it, its witness: nothing else starts before the witness has its answer, so that a receiver
+// that stops answering is blamed on the case that stopped it, at any concurrency. Any HTTP answer
+// to the witness shows the receiver alive after the hostile case, which then needs no canary of its
+// own; only when the witness gets none (or cannot be one: a handshake, a case of a type the
+// receiver hangs on, the last case) is the hostile case's canary sent, to tell a dead receiver from
+// a witness that failed by itself. A hostile case that got no answer sends its canary at once.
+// Other cases send a canary only when a request got no HTTP answer, and while it is out nothing
+// starts: a live receiver leaves the failure to the case (and a timeout marks its message type as
+// one the receiver hangs on, whose later cases, hostile or not, then run beside the others and cost
+// one timeout together rather than one each); a dead one is blamed on that case, and every case not
+// yet started is skipped.
 
 // scheduled is what the schedule knows of one case.
 type scheduled struct {
@@ -31,27 +36,37 @@ type schedule struct {
 	// receiver hangs on: they will time out, and a hostile case need not wait for them.
 	hungInFlight int
 	checking     bool // a canary is out: start nothing
-	hanging      map[string]bool
-	failures     int
-	deadline     time.Time // zero without a budget
-	next         int       // the next result to emit
-	emitMu       sync.Mutex
+	// awaiting is the hostile case whose result waits for its witness's answer (or its canary),
+	// -1 for none; it runs alone, so there is one at most.
+	awaiting int
+	hanging  map[string]bool
+	failures int
+	deadline time.Time // zero without a budget
+	next     int       // the next result to emit
+	emitMu   sync.Mutex
 }
 
 // runAll runs every case and returns the results in catalogue order, calling emit (when not nil)
 // with each as soon as it and every one before it are decided.
 func (r *runner) runAll(ctx context.Context, emit func(Result)) []Result {
-	sc := &schedule{cond: sync.NewCond(&r.mu), cases: make([]scheduled, len(r.cases)), hanging: map[string]bool{}}
+	sc := &schedule{cond: sync.NewCond(&r.mu), cases: make([]scheduled, len(r.cases)), hanging: map[string]bool{}, awaiting: -1}
 	if r.s.Budget > 0 {
 		sc.deadline = r.started.Add(r.s.Budget)
 	}
 	r.sched = sc
 	var wg sync.WaitGroup
+	skip := func(i int, c Case) bool { // under r.mu
+		res, skipped := r.notRun(ctx, c)
+		if skipped {
+			sc.cases[i] = scheduled{res: res, done: true}
+		}
+		return skipped
+	}
 	for i, c := range r.cases {
 		r.mu.Lock()
 		for {
 			free := sc.inFlight < r.s.Concurrency
-			if r.hostile(c) {
+			if r.hostile(c) || sc.awaiting >= 0 {
 				free = sc.inFlight == sc.hungInFlight
 			}
 			if free && !sc.checking {
@@ -59,20 +74,26 @@ func (r *runner) runAll(ctx context.Context, emit func(Result)) []Result {
 			}
 			sc.cond.Wait()
 		}
-		if res, skipped := r.notRun(ctx, c); skipped {
-			sc.cases[i] = scheduled{res: res, done: true}
+		skipped := skip(i, c)
+		if !skipped && sc.awaiting >= 0 && !r.canWitness(c) {
+			r.mu.Unlock()
+			r.confirm(ctx, "")
+			r.mu.Lock()
+			skipped = skip(i, c) // the canary may have found the receiver dead
+		}
+		if skipped {
 			r.mu.Unlock()
 			r.emit(emit)
 			continue
 		}
 		sc.inFlight++
-		hostile, hung := r.hostile(c), r.hung(c)
+		hostile, hung, witness := r.hostile(c), r.hung(c), sc.awaiting >= 0
 		if hung {
 			sc.hungInFlight++
 		}
 		r.mu.Unlock()
-		if hostile {
-			r.runCase(ctx, i, true, false) // alone, its canary included
+		if hostile || witness {
+			r.runCase(ctx, i, hostile, false) // alone
 			r.emit(emit)
 			continue
 		}
@@ -82,6 +103,9 @@ func (r *runner) runAll(ctx context.Context, emit func(Result)) []Result {
 		})
 	}
 	wg.Wait()
+	if sc.awaiting >= 0 { // the last case was hostile
+		_ = r.confirm(ctx, "")
+	}
 	r.emit(emit)
 	out := make([]Result, len(sc.cases))
 	for i, s := range sc.cases {
@@ -94,6 +118,50 @@ func (r *runner) runAll(ctx context.Context, emit func(Result)) []Result {
 // one request of a message type the receiver is known to hang on, which its timeout does not need
 // a canary to explain.
 func (r *runner) hostile(c Case) bool { return c.Hostile && !r.hung(c) }
+
+// canWitness reports whether c's answer can show the receiver alive after a hostile case: a case of
+// deliveries that cannot harm the receiver itself (were it to find the receiver dead, which of the
+// two killed it?) and is not known to time out.
+func (r *runner) canWitness(c Case) bool { return !c.Hostile && c.Handshake == nil && !r.hung(c) }
+
+// confirm decides the result of the hostile case awaiting its witness: witness names the case whose
+// answer showed the receiver alive; "" sends the hostile case's canary, which blames it if the
+// receiver is dead or broken. It returns the hostile case's id when it was blamed.
+func (r *runner) confirm(ctx context.Context, witness string) (blamed string) {
+	sc := r.sched
+	r.mu.Lock()
+	i := sc.awaiting
+	res := sc.cases[i].res
+	r.mu.Unlock()
+	failed := res.Outcome == Fail
+	switch {
+	case witness != "":
+		res.Witness = witness
+	case ctx.Err() != nil:
+		// Interrupted: nothing more is sent, and the case's own answers stand.
+	default:
+		start := time.Now()
+		canary, alive := r.check(ctx, i)
+		res.Duration += time.Since(start)
+		r.mu.Lock()
+		if r.deadAfter == res.ID {
+			res, blamed = stopped(res, canary), res.ID
+		}
+		if r.deadAfter == res.ID || alive {
+			res.Canary = &canary
+		}
+		r.mu.Unlock()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.Outcome == Fail && !failed {
+		sc.failures++
+	}
+	sc.cases[i] = scheduled{res: res, done: true}
+	sc.awaiting = -1
+	sc.cond.Broadcast()
+	return blamed
+}
 
 // hung reports whether c is one request of a message type the receiver is known to hang on.
 func (r *runner) hung(c Case) bool { return len(c.Requests) == 1 && r.sched.hanging[c.Type] }

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,6 +124,7 @@ func TestSameVerdictsAtAnyConcurrency(t *testing.T) {
 				assert.Equal(t, a.Outcome, b.Outcome, a.ID)
 				assert.Equal(t, a.Reason, b.Reason, a.ID)
 				assert.Equal(t, a.Payloads, b.Payloads, a.ID)
+				assert.Equal(t, a.Witness, b.Witness, a.ID)
 			}
 			assert.Equal(t, reports[0].Summary, reports[1].Summary)
 		})
@@ -199,4 +201,94 @@ func TestSameSeedSameBytes(t *testing.T) {
 	}
 	assert.Greater(t, total, 400)
 	assert.Equal(t, first, second, "the same bodies, as often")
+}
+
+// TestWitnesses: the case after a hostile case is its witness. Against a live receiver, the
+// witness's answer stands in for the hostile case's canary; against one that dies just after
+// answering a hostile case, the witness gets no answer, the hostile case's canary finds the receiver
+// dead, and the hostile case, not its witness, is blamed.
+func TestWitnesses(t *testing.T) {
+	cfg := conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}, Run: "^reject/"}
+	cases, err := conformance.Cases(cfg)
+	require.NoError(t, err)
+	killer := -1
+	for i := 0; i+1 < len(cases) && killer < 0; i++ {
+		if cases[i].Hostile && !cases[i+1].Hostile && len(cases[i].Requests) == 1 {
+			killer = i
+		}
+	}
+	require.GreaterOrEqual(t, killer, 0, "a hostile case followed by one that is not")
+	kill := string(cases[killer].Requests[0].Body)
+
+	blamed := func(canary string) func(t *testing.T, report *conformance.Report, seen int) {
+		return func(t *testing.T, report *conformance.Report, seen int) {
+			failures := report.Failures()
+			require.Len(t, failures, 1)
+			assert.Equal(t, cases[killer].ID, failures[0].ID)
+			assert.Contains(t, failures[0].Reason, "receiver stopped answering after this case: canary got "+canary)
+			require.NotNil(t, failures[0].Canary)
+			assert.Empty(t, failures[0].Witness)
+			witness := report.Results[killer+1]
+			assert.Equal(t, conformance.Skip, witness.Outcome, witness.ID)
+			assert.Equal(t, "not run: the receiver stopped answering after "+cases[killer].ID, witness.Reason)
+		}
+	}
+	tests := []struct {
+		name  string
+		after string // what becomes of the receiver once it has answered the killer: "", dies, breaks
+		check func(t *testing.T, report *conformance.Report, seen int)
+	}{
+		{"alive: witnesses instead of canaries", "", func(t *testing.T, report *conformance.Report, seen int) {
+			canaries, witnessed := 0, 0
+			for i, res := range report.Results {
+				switch {
+				case res.Witness != "":
+					witnessed++
+					assert.Nil(t, res.Canary, res.ID)
+					assert.True(t, cases[i].Hostile, res.ID)
+					assert.Equal(t, report.Results[i+1].ID, res.Witness, "the next case witnesses %s", res.ID)
+				case res.Canary != nil:
+					canaries++
+				}
+				if cases[i].Hostile && i+1 < len(cases) && !cases[i+1].Hostile {
+					assert.NotEmpty(t, res.Witness, "%s is followed by a witness", res.ID)
+				}
+			}
+			assert.Positive(t, witnessed)
+			assert.Equal(t, requests(report)+canaries+1, seen, "the cases' requests, the canaries sent and the probe")
+		}},
+		{"dies after answering", "dies", blamed("connection refused")},
+		{"answers 500 to everything after answering", "breaks", blamed("500")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen atomic.Int64
+			srv := start(t, func(srv *httptest.Server) http.Handler {
+				ref := reference()
+				var broken atomic.Bool
+				return counting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if broken.Load() {
+						w.WriteHeader(http.StatusInternalServerError)
+						return
+					}
+					body := peek(r)
+					ref.ServeHTTP(w, r)
+					if string(body) != kill {
+						return
+					}
+					switch tt.after {
+					case "dies": // answered; the process goes down before the next request
+						w.(http.Flusher).Flush()
+						srv.Listener.Close()
+						go srv.CloseClientConnections()
+					case "breaks":
+						broken.Store(true)
+					}
+				}), &seen)
+			})
+			c := cfg
+			c.Target.URL = srv.URL
+			tt.check(t, execute(t, c), int(seen.Load()))
+		})
+	}
 }
