@@ -55,8 +55,9 @@ type Case struct {
 	Expect Expect `json:"expect"`
 	// Hostile cases may kill or wedge the receiver: the first case of each named tolerate and reject
 	// mutation, and the burst (the systematic ones only change a field, and a mutation that kills
-	// does so on its first type). One runs with no other hostile case in flight, and the next starts
-	// only once an answer or a canary has shown that the receiver survived it.
+	// does so on its first type). One runs with no other case in flight but those of a type the
+	// receiver hangs on, and so does the case after it, whose expected answer (or else the hostile
+	// case's canary) shows whether the receiver survived it.
 	Hostile bool `json:"hostile,omitempty"`
 	// Canary is a plain valid text message with an id of its own: after the case it must be acked, or
 	// the receiver stopped answering because of this case.

@@ -66,7 +66,8 @@ type Result struct {
 	Observed *Observation `json:"observed,omitempty"`
 	// Canary is the answer to the liveness check after the case, when one was sent.
 	Canary *Observation `json:"canary,omitempty"`
-	// Witness, for a hostile case, is the case after it whose answer showed the receiver alive, in
+	// Witness, for a hostile case, is the next case run after it (skipped cases aside), whose
+	// expected 2xx (or, when the probe was not acked, expected answer) showed the receiver alive in
 	// place of a canary.
 	Witness string `json:"witness,omitempty"`
 	// Reason says in one line why the case failed or was skipped.

@@ -146,8 +146,9 @@ func (r *runner) checkReachable(ctx context.Context) error {
 
 // runCase runs case i of the schedule, which has started it, and records its result there. A
 // hostile case that got its answers awaits its witness (schedule.go); one that did not sends its
-// canary. hung says the schedule counted it among hungInFlight.
-func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
+// canary. hung says the schedule counted it among hungInFlight; witness, that it started alone as
+// the witness of the hostile case awaiting one.
+func (r *runner) runCase(ctx context.Context, i int, hostile, hung, witness bool) {
 	c := r.cases[i]
 	if c.Handshake != nil {
 		r.settle(i, r.runHandshake(ctx, c), hung)
@@ -164,15 +165,15 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 		failed, decisive, reason = r.judge(c, obs)
 		decisive.answer = nil // the report keeps the start of the body only
 		res.Observed = &decisive
-		if r.witnessing() {
-			// Started alone after a hostile case: the answer it expected shows the receiver outlived
-			// that case; any other asks the hostile case's canary, before this case's own, whether the
-			// receiver is still there.
-			witness := ""
-			if !failed {
-				witness = c.ID
+		if witness {
+			// Started alone after a hostile case: the answer it expected, and one that a canary would
+			// pass with, shows the receiver outlived that case; any other asks the hostile case's
+			// canary, before this case's own, whether the receiver is still there.
+			by := ""
+			if !failed && r.allAlive(obs) {
+				by = c.ID
 			}
-			if dead := r.confirm(ctx, witness); dead != "" {
+			if dead := r.confirm(ctx, by); dead != "" {
 				res.Outcome, res.Reason = Skip, "not run: the receiver stopped answering after "+dead
 				res.Duration = time.Since(start)
 				r.settle(i, res, hung)
@@ -237,11 +238,14 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung bool) {
 	r.settle(i, res, hung)
 }
 
-// witnessing reports whether a hostile case awaits the answer of the case running now.
-func (r *runner) witnessing() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sched.awaiting >= 0
+// allAlive reports whether every answer in obs is one a canary would pass with.
+func (r *runner) allAlive(obs []Observation) bool {
+	for _, o := range obs {
+		if !r.alive(o) {
+			return false
+		}
+	}
+	return true
 }
 
 // await frees hostile case i's slot and keeps its result res undecided until confirm.

@@ -8,13 +8,16 @@ import (
 )
 
 // How the cases share the receiver. Up to Concurrency cases are in flight at once, except that a
-// hostile case (Case.Hostile: it may kill or wedge the receiver) runs alone, and so does the case
-// after it, its witness: nothing else starts before the witness has its answer, so that a receiver
-// that stops answering is blamed on the case that stopped it, at any concurrency. Any HTTP answer
-// to the witness shows the receiver alive after the hostile case, which then needs no canary of its
-// own; only when the witness gets none (or cannot be one: a handshake, a case of a type the
-// receiver hangs on, the last case) is the hostile case's canary sent, to tell a dead receiver from
-// a witness that failed by itself. A hostile case that got no answer sends its canary at once.
+// hostile case (Case.Hostile: it may kill or wedge the receiver) runs alone, and so does the next
+// case to run, its witness: nothing else starts before the witness has its answer (cases of a type
+// the receiver hangs on may still be timing out beside them), so that a receiver that stops
+// answering is blamed on the case that stopped it, at any concurrency. A witness that gets the
+// answer it expects, and one its canary would pass with (a 2xx, once the probe was acked), shows
+// the receiver alive after the hostile case, which then needs no canary of its own. Otherwise, or
+// when the next case cannot witness (a hostile case, a handshake, a case of a type the receiver
+// hangs on) or there is none, the hostile case's canary is sent, to tell a dead or broken receiver
+// from a witness that failed by itself. A hostile case that got no answer sends its canary at once.
+// Only the goroutine that starts the cases decides a hostile case: the witness runs on it.
 // Other cases send a canary only when a request got no HTTP answer, and while it is out nothing
 // starts: a live receiver leaves the failure to the case (and a timeout marks its message type as
 // one the receiver hangs on, whose later cases, hostile or not, then run beside the others and cost
@@ -93,12 +96,12 @@ func (r *runner) runAll(ctx context.Context, emit func(Result)) []Result {
 		}
 		r.mu.Unlock()
 		if hostile || witness {
-			r.runCase(ctx, i, hostile, false) // alone
+			r.runCase(ctx, i, hostile, false, witness) // alone
 			r.emit(emit)
 			continue
 		}
 		wg.Go(func() {
-			r.runCase(ctx, i, false, hung)
+			r.runCase(ctx, i, false, hung, false)
 			r.emit(emit)
 		})
 	}
@@ -131,6 +134,10 @@ func (r *runner) confirm(ctx context.Context, witness string) (blamed string) {
 	sc := r.sched
 	r.mu.Lock()
 	i := sc.awaiting
+	if i < 0 {
+		r.mu.Unlock()
+		return ""
+	}
 	res := sc.cases[i].res
 	r.mu.Unlock()
 	failed := res.Outcome == Fail

@@ -204,41 +204,43 @@ func TestSameSeedSameBytes(t *testing.T) {
 }
 
 // TestWitnesses: the case after a hostile case is its witness. Against a live receiver, the
-// witness's answer stands in for the hostile case's canary; against one that dies just after
-// answering a hostile case, the witness gets no answer, the hostile case's canary finds the receiver
-// dead, and the hostile case, not its witness, is blamed.
+// witness's 2xx stands in for the hostile case's canary; against one that dies, breaks or refuses
+// everything just after answering a hostile case, the witness does not get a 2xx, the hostile case's
+// canary finds the receiver dead or broken, and the hostile case, not its witness, is blamed. The
+// witnesses of the reject group expect 2xx or 4xx, so a receiver that refuses everything passes
+// them: only the canary tells.
 func TestWitnesses(t *testing.T) {
-	cfg := conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}, Run: "^reject/"}
-	cases, err := conformance.Cases(cfg)
-	require.NoError(t, err)
-	killer := -1
-	for i := 0; i+1 < len(cases) && killer < 0; i++ {
-		if cases[i].Hostile && !cases[i+1].Hostile && len(cases[i].Requests) == 1 {
-			killer = i
+	// killer is the first hostile case of cases followed by one that is not.
+	killer := func(t *testing.T, cases []conformance.Case) int {
+		for i := 0; i+1 < len(cases); i++ {
+			if cases[i].Hostile && !cases[i+1].Hostile && len(cases[i].Requests) == 1 {
+				return i
+			}
 		}
+		t.Fatal("no hostile case followed by one that is not")
+		return -1
 	}
-	require.GreaterOrEqual(t, killer, 0, "a hostile case followed by one that is not")
-	kill := string(cases[killer].Requests[0].Body)
-
-	blamed := func(canary string) func(t *testing.T, report *conformance.Report, seen int) {
-		return func(t *testing.T, report *conformance.Report, seen int) {
+	blamed := func(canary string) func(t *testing.T, cases []conformance.Case, report *conformance.Report, seen int) {
+		return func(t *testing.T, cases []conformance.Case, report *conformance.Report, seen int) {
+			k := killer(t, cases)
 			failures := report.Failures()
 			require.Len(t, failures, 1)
-			assert.Equal(t, cases[killer].ID, failures[0].ID)
+			assert.Equal(t, cases[k].ID, failures[0].ID)
 			assert.Contains(t, failures[0].Reason, "receiver stopped answering after this case: canary got "+canary)
 			require.NotNil(t, failures[0].Canary)
 			assert.Empty(t, failures[0].Witness)
-			witness := report.Results[killer+1]
+			witness := report.Results[k+1]
 			assert.Equal(t, conformance.Skip, witness.Outcome, witness.ID)
-			assert.Equal(t, "not run: the receiver stopped answering after "+cases[killer].ID, witness.Reason)
+			assert.Equal(t, "not run: the receiver stopped answering after "+cases[k].ID, witness.Reason)
 		}
 	}
 	tests := []struct {
 		name  string
-		after string // what becomes of the receiver once it has answered the killer: "", dies, breaks
-		check func(t *testing.T, report *conformance.Report, seen int)
+		run   string
+		after string // what becomes of the receiver once it has answered the killer: "", dies, breaks, refuses
+		check func(t *testing.T, cases []conformance.Case, report *conformance.Report, seen int)
 	}{
-		{"alive: witnesses instead of canaries", "", func(t *testing.T, report *conformance.Report, seen int) {
+		{"alive: witnesses instead of canaries", "^tolerate/", "", func(t *testing.T, cases []conformance.Case, report *conformance.Report, seen int) {
 			canaries, witnessed := 0, 0
 			for i, res := range report.Results {
 				switch {
@@ -257,18 +259,23 @@ func TestWitnesses(t *testing.T) {
 			assert.Positive(t, witnessed)
 			assert.Equal(t, requests(report)+canaries+1, seen, "the cases' requests, the canaries sent and the probe")
 		}},
-		{"dies after answering", "dies", blamed("connection refused")},
-		{"answers 500 to everything after answering", "breaks", blamed("500")},
+		{"dies after answering", "^reject/", "dies", blamed("connection refused")},
+		{"answers 500 to everything after answering", "^reject/", "breaks", blamed("500")},
+		{"refuses everything after answering", "^reject/", "refuses", blamed("400")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			cfg := conformance.Config{Target: mockprovider.Target{Provider: schemas.InnoPaaS}, Run: tt.run}
+			cases, err := conformance.Cases(cfg)
+			require.NoError(t, err)
+			kill := string(cases[killer(t, cases)].Requests[0].Body)
 			var seen atomic.Int64
 			srv := start(t, func(srv *httptest.Server) http.Handler {
 				ref := reference()
-				var broken atomic.Bool
+				var broken atomic.Int32 // the status it answers everything with, once broken
 				return counting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if broken.Load() {
-						w.WriteHeader(http.StatusInternalServerError)
+					if code := broken.Load(); code != 0 {
+						w.WriteHeader(int(code))
 						return
 					}
 					body := peek(r)
@@ -282,13 +289,52 @@ func TestWitnesses(t *testing.T) {
 						srv.Listener.Close()
 						go srv.CloseClientConnections()
 					case "breaks":
-						broken.Store(true)
+						broken.Store(http.StatusInternalServerError)
+					case "refuses":
+						broken.Store(http.StatusBadRequest)
 					}
 				}), &seen)
 			})
-			c := cfg
-			c.Target.URL = srv.URL
-			tt.check(t, execute(t, c), int(seen.Load()))
+			cfg.Target.URL = srv.URL
+			tt.check(t, cases, execute(t, cfg), int(seen.Load()))
 		})
 	}
+}
+
+// TestWitnessesBesideHungCases: cases of a type the receiver hangs on may still be timing out when a
+// hostile case and its witness run; their timeouts must not decide the hostile case in the witness's
+// place, so the witnesses are the same one case at a time and eight.
+func TestWitnessesBesideHungCases(t *testing.T) {
+	newReceiver := func() http.Handler {
+		ref := reference()
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch messageType(peek(r)) {
+			case "document":
+				<-r.Context().Done()
+				return
+			case "image":
+				time.Sleep(200 * time.Millisecond) // a slow witness, answered within the timeout
+			}
+			ref.ServeHTTP(w, r)
+		})
+	}
+	var reports []*conformance.Report
+	for _, n := range []int{1, 8} {
+		srv := serve(t, newReceiver())
+		reports = append(reports, execute(t, conformance.Config{
+			Target: mockprovider.Target{URL: srv.URL, Provider: schemas.InnoPaaS, Timeout: 300 * time.Millisecond},
+			Run:    "^(documented|tolerate)/", Concurrency: n, Seed: 5,
+		}))
+	}
+	require.Equal(t, len(reports[0].Results), len(reports[1].Results))
+	witnessed := 0
+	for i, a := range reports[0].Results {
+		b := reports[1].Results[i]
+		assert.Equal(t, a.Witness, b.Witness, a.ID)
+		assert.Equal(t, a.Outcome, b.Outcome, a.ID)
+		if a.Witness != "" {
+			witnessed++
+		}
+	}
+	assert.Positive(t, witnessed)
 }

@@ -75,9 +75,9 @@ checks each answer. The groups of cases:
   handshake   meta, with --verify-token only: GET ?hub.mode=subscribe&hub.challenge=C&hub.verify_token=T
               must be answered 200 and exactly C; a wrong or missing token or mode, a 4xx without C
 
-After each hostile case the next case, or else a canary (a valid text message), must get the
-answer it expects; a receiver that dies or wedges fails the case that killed it, and the rest are
-skipped. The same --seed sends the same bytes.
+After each hostile case the next case must be acked as it expects, or else a canary (a valid
+text message) must be; a receiver that dies or wedges fails the case that killed it, and the rest
+are skipped. The same --seed sends the same bytes.
 
 Deep verification: a receiver can say what it understood of each message it acked, in wahook's
 message model (schemas/message.schema.json), by answering the 2xx with it, or at an --inspect URL.
