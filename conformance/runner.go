@@ -216,18 +216,14 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung, witness bool
 		return
 	}
 	if !interrupted && (hostile || noAnswer && !hanging) {
-		canary, alive := r.check(ctx, i)
+		alive, blamed := r.canaryAfter(ctx, i, &res)
 		r.mu.Lock()
 		switch {
-		case r.deadAfter == c.ID:
-			res = stopped(res, canary)
+		case blamed:
 		case !alive && noAnswer:
 			res.Outcome, res.Reason = Skip, "not run: the receiver stopped answering after "+r.deadAfter
 		case alive && timedOut:
 			sc.hanging[c.Type] = true // alive, but not on this type: its other cases need no canary
-		}
-		if r.deadAfter == c.ID || alive {
-			res.Canary = &canary
 		}
 		r.mu.Unlock()
 	}
@@ -236,6 +232,23 @@ func (r *runner) runCase(ctx context.Context, i int, hostile, hung, witness bool
 	}
 	res.Duration = time.Since(start)
 	r.settle(i, res, hung)
+}
+
+// canaryAfter sends case i's canary and puts its answer in res, the case's result: the canary is on
+// record when it found the receiver alive or blamed case i for its death (blamed: res fails with
+// the reason).
+func (r *runner) canaryAfter(ctx context.Context, i int, res *Result) (alive, blamed bool) {
+	canary, alive := r.check(ctx, i)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	blamed = r.deadAfter == res.ID
+	if blamed {
+		*res = stopped(*res, canary)
+	}
+	if blamed || alive {
+		res.Canary = &canary
+	}
+	return alive, blamed
 }
 
 // allAlive reports whether every answer in obs is one a canary would pass with.

@@ -107,7 +107,7 @@ func (r *runner) runAll(ctx context.Context, emit func(Result)) []Result {
 	}
 	wg.Wait()
 	if sc.awaiting >= 0 { // the last case was hostile
-		_ = r.confirm(ctx, "")
+		r.confirm(ctx, "")
 	}
 	r.emit(emit)
 	out := make([]Result, len(sc.cases))
@@ -148,16 +148,10 @@ func (r *runner) confirm(ctx context.Context, witness string) (blamed string) {
 		// Interrupted: nothing more is sent, and the case's own answers stand.
 	default:
 		start := time.Now()
-		canary, alive := r.check(ctx, i)
+		if _, dead := r.canaryAfter(ctx, i, &res); dead {
+			blamed = res.ID
+		}
 		res.Duration += time.Since(start)
-		r.mu.Lock()
-		if r.deadAfter == res.ID {
-			res, blamed = stopped(res, canary), res.ID
-		}
-		if r.deadAfter == res.ID || alive {
-			res.Canary = &canary
-		}
-		r.mu.Unlock()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -34,24 +34,18 @@ func BenchmarkThroughput(b *testing.B) {
 	through := serveB(b, px)
 	const n = 20_000
 	var direct, bared, proxied, recorded, redacted float64
+	type target struct {
+		url  string
+		rate *float64
+	}
 	for b.Loop() {
-		targets := []struct {
-			url  string
-			rate *float64
-		}{{sink, &direct}, {bare, &bared}, {through, &proxied}}
-		for _, redact := range []bool{false, true} {
-			rec, err := proxy.New(proxy.Options{Forward: sink, Record: filepath.Join(b.TempDir(), "rec"), Redact: redact})
+		targets := []target{{sink, &direct}, {bare, &bared}, {through, &proxied}}
+		for i, rate := range []*float64{&recorded, &redacted} {
+			rec, err := proxy.New(proxy.Options{Forward: sink, Record: filepath.Join(b.TempDir(), "rec"), Redact: i == 1})
 			if err != nil {
 				b.Fatal(err)
 			}
-			rate := &recorded
-			if redact {
-				rate = &redacted
-			}
-			targets = append(targets, struct {
-				url  string
-				rate *float64
-			}{serveB(b, rec), rate})
+			targets = append(targets, target{serveB(b, rec), rate})
 		}
 		for _, to := range targets {
 			rep, err := send.Run(b.Context(), send.Options{Target: mockprovider.Target{URL: to.url, Provider: schemas.ITNIOTech}, Count: n, Workers: 16, Retries: "none"})
