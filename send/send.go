@@ -19,6 +19,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wahook/wahook/delivery"
@@ -270,6 +271,9 @@ func forDuration(d time.Duration, payload func(int) (engine.Payload, error)) fun
 	}
 }
 
+// scratches are the buffers generated payloads are written into before being copied out.
+var scratches = sync.Pool{New: func() any { return new([]byte) }}
+
 // generator checks what opts ask to generate and returns the plan's Count and Payload for it.
 func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 	types, err := prov.CheckTypes(opts.Types)
@@ -308,8 +312,15 @@ func generator(prov *mockprovider.Provider, opts Options) (Plan, error) {
 		} else if opts.Mutation != "" {
 			pl, _, err = g.GenerateMutated(prov.Name, typ, uint64(i), opts.Mutation)
 		} else {
-			// The bytes alone: a send has no use for the message, which costs a third again.
-			_, pl, err = g.AppendGenerate(make([]byte, 0, 1024), prov.Name, typ, uint64(i))
+			// The bytes alone: a send has no use for the message, which costs a third again. Written
+			// into a scratch buffer and copied out at their exact size: a buffer guessed big enough
+			// is too big for most bodies and too small for some, which then grow twice.
+			scratch := scratches.Get().(*[]byte)
+			*scratch, pl, err = g.AppendGenerate((*scratch)[:0], prov.Name, typ, uint64(i))
+			if err == nil {
+				pl.Body = slices.Clone(pl.Body)
+			}
+			scratches.Put(scratch)
 		}
 		if err != nil {
 			return engine.Payload{}, fmt.Errorf("generate %s payload %d: %w", typ, i, err)

@@ -101,7 +101,7 @@ func (e *Engine) exchange(ctx context.Context, w *worker, d *delivery, a *Attemp
 	}
 	// A receiver may answer and close before reading the whole body, as with a 413: read the answer
 	// even when the write failed, as net/http did.
-	r, keep, err = c.readResponse(a, w.budget)
+	r, keep, err = c.readResponse(a, w.budget, e.opts.KeepHeader)
 	if r.code == 0 && werr != nil {
 		err = &failure{stage: stageSend, err: werr}
 	}

@@ -6,9 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +18,8 @@ import (
 // net/http's Transport, which spends per request about as much CPU again on its connection goroutines,
 // channels and request copies (see BenchmarkRun). The sender's CPU is what bounds a run against a
 // loopback receiver. The request is written here, byte for byte as the headers were spelled; the
-// answer is parsed by net/http's ReadResponse.
+// answer is read here too when its head is the plain kind nearly every receiver sends, and by
+// net/http's ReadResponse otherwise (see readPlainHead).
 
 const (
 	// idleTimeout closes a connection unused this long, as net/http's IdleConnTimeout did.
@@ -60,6 +59,8 @@ type conn struct {
 	// body is scratch for response bodies, which are read here and copied out as far as the run's
 	// body budget allows. It grows to MaxResponseBody+1 bytes at most.
 	body []byte
+	// fixed reads a body of known length, for readResponse.
+	fixed fixedBody
 }
 
 // close closes the connection, if one is open. The slot stays usable: the next attempt dials again.
@@ -281,99 +282,6 @@ func (c *conn) writeRequest(reqLine []byte, h *head, body []byte) error {
 	bw.WriteString("\r\n")
 	bw.Write(body)
 	return bw.Flush()
-}
-
-// response is what an attempt keeps of an answer's head.
-type response struct {
-	code     int
-	status   string // as net/http's Response.Status: "404 Not Found"
-	location string
-	header   http.Header // as net/http parsed it
-}
-
-// readResponse reads the answer to the request just sent into a: its status, and at most
-// MaxResponseBody bytes of its body, of which it keeps what budget (the run's) allows. Informational
-// (1xx) answers are skipped. keep reports whether the connection may carry another request: the body
-// was read to its end and the receiver keeps the connection open.
-//
-// A failed read says where it failed and how much had come; a transport error under it (a timeout, a
-// reset) wins over what net/http made of the bytes it had, since a status line cut short by a timeout
-// is reported as "malformed".
-func (c *conn) readResponse(a *Attempt, budget *atomic.Int64) (r response, keep bool, err error) {
-	var resp *http.Response
-	c.lim.err, c.lim.read = nil, 0
-	for n := 0; ; n++ {
-		c.lim.n = maxResponseHead
-		resp, err = http.ReadResponse(c.br, nil)
-		if err != nil {
-			switch {
-			case c.lim.n <= 0:
-				err = protocolError{fmt.Errorf("response head longer than %d bytes", maxResponseHead)}
-			case c.lim.err != nil:
-				err = c.lim.err
-			default:
-				err = protocolError{err}
-			}
-			return r, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
-		}
-		code := resp.StatusCode
-		if code >= 200 || code == http.StatusSwitchingProtocols {
-			break
-		}
-		if n == max1xx {
-			err = protocolError{fmt.Errorf("more than %d 1xx informational responses", max1xx)}
-			return r, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
-		}
-	}
-	r.code, r.status, r.header = resp.StatusCode, resp.Status, resp.Header
-	if r.code >= 300 && r.code < 400 {
-		r.location = resp.Header.Get("Location")
-	}
-	a.Status = r.code
-	c.lim.n = maxResponseRest
-	// resp.Body is not closed: closing a body not read to its end would read the rest, however long.
-	// The connection is closed instead.
-	var n int
-	c.body, n, a.BodyTruncated, err = readBody(resp.Body, c.body)
-	a.Body, a.BodyClipped = keepBody(c.body[:n], budget)
-	keep = err == nil && !a.BodyTruncated && !resp.Close && r.code != http.StatusSwitchingProtocols
-	if err != nil {
-		if c.lim.err != nil {
-			err = c.lim.err
-		} else {
-			err = protocolError{err} // the framing is broken, or the response too long
-		}
-		err = &failure{stage: stageBody, got: n, err: err}
-	}
-	return r, keep, err
-}
-
-// limitReader reads r until n bytes have been read, then fails: an answer that goes on for ever must
-// not make the engine read, or keep, more than a bounded amount. It counts the bytes read and keeps
-// the first error of r, which the parser reading through it may have replaced with one of its own.
-type limitReader struct {
-	r    io.Reader
-	n    int64
-	read int64
-	err  error
-}
-
-var errResponseTooLong = errors.New("response too long")
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, errResponseTooLong
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	l.read += int64(n)
-	if err != nil && l.err == nil {
-		l.err = err
-	}
-	return n, err
 }
 
 // checkHost reports a Host value that is not host[:port] (RFC 9110 section 7.2): a registered name or
