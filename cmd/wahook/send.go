@@ -346,14 +346,16 @@ func dialReason(err error, timeout time.Duration) string {
 // tuneSendGC sets the collector for the send phase, unless GOGC or GOMEMLIMIT says otherwise, and
 // returns the function that restores it. A send allocates a few KiB per request that it drops at
 // once; with the default GOGC=100 the collector would run every few hundred requests, taking a core's
-// worth of CPU from the requests (and from a receiver on the same machine). With GOGC=400, capped by a
-// soft limit of a few times what the run keeps (live bytes), it runs far less often.
+// worth of CPU from the requests (and from a receiver on the same machine). With GOGC=1000, capped by
+// a soft limit of a few times what the run keeps (live bytes), it runs far less often: a run keeps
+// a few MiB whatever its count, so the heap stays near 60 MiB, and the collector costs about a tenth
+// less CPU than at GOGC=400 (measured with wahook send of 120,000 payloads to a loopback sink).
 func tuneSendGC(live int64) (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
 	limit := debug.SetMemoryLimit(max(sendMemoryFloor, 4*live))
-	percent := debug.SetGCPercent(400)
+	percent := debug.SetGCPercent(1000)
 	return func() {
 		debug.SetGCPercent(percent)
 		debug.SetMemoryLimit(limit)
