@@ -348,7 +348,7 @@ func dialReason(err error, timeout time.Duration) string {
 // once; with the default GOGC=100 the collector would run every few hundred requests, taking a core's
 // worth of CPU from the requests (and from a receiver on the same machine). With GOGC=1000, capped by
 // a soft limit of a few times what the run keeps (live bytes), it runs far less often: a run keeps
-// a few MiB whatever its count, so the heap stays near 60 MiB, and the collector costs about a tenth
+// a few MiB whatever its count, so the heap stays near 70 MB, and the collector costs about a tenth
 // less CPU than at GOGC=400 (measured with wahook send of 120,000 payloads to a loopback sink).
 func tuneSendGC(live int64) (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {

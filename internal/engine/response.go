@@ -29,7 +29,11 @@ func (c *conn) readResponse(a *Attempt, budget *atomic.Int64, wantHeader bool) (
 	c.lim.err, c.lim.read = nil, 0
 	c.lim.n = maxResponseHead
 	if !wantHeader {
-		if r, length, closes, ok := c.readPlainHead(); ok {
+		r, length, closes, ok, err := c.readPlainHead()
+		if err != nil {
+			return r, false, c.headFailure(err)
+		}
+		if ok {
 			a.Status = r.code
 			c.lim.n = maxResponseRest
 			c.fixed = fixedBody{r: c.br, n: length}
@@ -49,15 +53,7 @@ func (c *conn) readResponse(a *Attempt, budget *atomic.Int64, wantHeader bool) (
 		}
 		resp, err = http.ReadResponse(c.br, nil)
 		if err != nil {
-			switch {
-			case c.lim.n <= 0:
-				err = protocolError{fmt.Errorf("response head longer than %d bytes", maxResponseHead)}
-			case c.lim.err != nil:
-				err = c.lim.err
-			default:
-				err = protocolError{err}
-			}
-			return r, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
+			return r, false, c.headFailure(err)
 		}
 		code := resp.StatusCode
 		if code >= 200 || code == http.StatusSwitchingProtocols {
@@ -86,6 +82,20 @@ func (c *conn) readResponse(a *Attempt, budget *atomic.Int64, wantHeader bool) (
 	return r, keep, err
 }
 
+// headFailure is the failure of reading a response head with err: a head too long, else the
+// transport's error when there was one, else what the parser made of the bytes.
+func (c *conn) headFailure(err error) error {
+	switch {
+	case c.lim.n <= 0:
+		err = protocolError{fmt.Errorf("response head longer than %d bytes", maxResponseHead)}
+	case c.lim.err != nil:
+		err = c.lim.err
+	default:
+		err = protocolError{err}
+	}
+	return &failure{stage: stageHead, got: int(c.lim.read), err: err}
+}
+
 // bodyFailure is the failure of reading a body after n bytes of it with err: the transport's error
 // when there was one, else a framing the engine could not read.
 func (c *conn) bodyFailure(n int, err error) error {
@@ -101,78 +111,104 @@ func (c *conn) bodyFailure(n int, err error) error {
 // every receiver sends and it came whole in the first read: HTTP/1.1, a final status other than 204
 // and 304, one Content-Length and no Transfer-Encoding, every line a plain "Name: value". That skips
 // building a header map, a Response and its body reader per request. Anything else, it leaves where it
-// is for ReadResponse (ok false), which then reads the same bytes; so does an error, which the reader
-// reports again and the limitReader remembers. length is the body's, and closes whether the receiver
-// will close the connection after it.
-func (c *conn) readPlainHead() (r response, length int64, closes, ok bool) {
+// is for ReadResponse (ok false), which then reads the same bytes. An error before the first byte is
+// returned as ReadResponse returns it: the reader reports an error once, which may be one it kept
+// from reading the last answer. length is the body's, and closes whether the receiver will close the
+// connection after it.
+func (c *conn) readPlainHead() (r response, length int64, closes, ok bool, err error) {
 	if _, err := c.br.Peek(1); err != nil {
-		return r, 0, false, false
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // an answer that never began, in ReadResponse's words
+		}
+		return r, 0, false, false, err
 	}
 	buf, _ := c.br.Peek(c.br.Buffered())
 	end := bytes.Index(buf, crlf2)
 	if end < 0 {
-		return r, 0, false, false
+		return r, 0, false, false, nil
 	}
 	head := buf[:end+2]
 	statusLine, head, _ := bytes.Cut(head, crlf)
 	// "HTTP/1.1 200" and an optional reason phrase.
 	status, found := bytes.CutPrefix(statusLine, []byte("HTTP/1.1 "))
 	if !found || len(status) < 3 || len(status) > 3 && status[3] != ' ' || !plainValue(status) {
-		return r, 0, false, false
+		return r, 0, false, false, nil
 	}
 	code := 0
 	for _, b := range status[:3] {
 		if b < '0' || b > '9' {
-			return r, 0, false, false
+			return r, 0, false, false, nil
 		}
 		code = 10*code + int(b-'0')
 	}
 	if code < 200 || code > 599 || code == http.StatusNoContent || code == http.StatusNotModified {
-		return r, 0, false, false
+		return r, 0, false, false, nil
 	}
 	length = -1
+	location := false // whether a Location header came: the first one is the one, even if empty
 	for len(head) > 0 {
 		var line []byte
 		line, head, _ = bytes.Cut(head, crlf)
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 || !validName(string(line[:colon])) {
-			return r, 0, false, false
+			return r, 0, false, false, nil
 		}
 		name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
 		if !plainValue(value) {
-			return r, 0, false, false
+			return r, 0, false, false, nil
 		}
 		switch {
 		case bytes.EqualFold(name, headerContentLength):
 			if length >= 0 || len(value) == 0 || len(value) > 18 {
-				return r, 0, false, false
+				return r, 0, false, false, nil
 			}
 			length = 0
 			for _, b := range value {
 				if b < '0' || b > '9' {
-					return r, 0, false, false
+					return r, 0, false, false, nil
 				}
 				length = 10*length + int64(b-'0')
 			}
 		case bytes.EqualFold(name, headerTransferEncoding):
-			return r, 0, false, false
+			return r, 0, false, false, nil
 		case bytes.EqualFold(name, headerConnection):
-			closes = closes || hasToken(string(value), "close")
+			closes = closes || hasCloseToken(value)
 		case bytes.EqualFold(name, headerLocation):
-			if r.location == "" && code >= 300 && code < 400 {
+			if !location && code >= 300 && code < 400 {
 				r.location = string(value)
 			}
+			location = true
 		}
 	}
 	if length < 0 {
-		return r, 0, false, false
+		return r, 0, false, false, nil
 	}
 	r.code = code
 	if r.status = "200 OK"; string(status) != r.status {
 		r.status = string(status)
 	}
 	_, _ = c.br.Discard(end + 4)
-	return r, length, closes, true
+	return r, length, closes, true, nil
+}
+
+// hasCloseToken reports whether the comma-separated list v holds the token "close", compared as
+// net/http compares it: ASCII letters in any case, only spaces and tabs trimmed.
+func hasCloseToken(v []byte) bool {
+	for len(v) > 0 {
+		var part []byte
+		part, v, _ = bytes.Cut(v, []byte(","))
+		part = bytes.Trim(part, " \t")
+		if len(part) == len("close") {
+			same := true
+			for i, b := range part {
+				same = same && b|0x20 == "close"[i]
+			}
+			if same {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var (
@@ -211,8 +247,11 @@ func (f *fixedBody) Read(p []byte) (int, error) {
 	}
 	n, err := f.r.Read(p)
 	f.n -= int64(n)
-	if err == io.EOF && f.n > 0 {
+	switch {
+	case err == io.EOF && f.n > 0:
 		err = io.ErrUnexpectedEOF
+	case err == nil && f.n == 0:
+		err = io.EOF // with the last byte, so that a reader does not grow its buffer for one more read
 	}
 	return n, err
 }

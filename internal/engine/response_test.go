@@ -23,36 +23,41 @@ type readOutcome struct {
 	Body               string
 	Truncated, Clipped bool
 	Err                string
-	Rest               string
+	// Scratch is the size the connection's body scratch has grown to.
+	Scratch int
 }
 
-// readOnce reads one answer from raw, as split into reads by split, the way an attempt would: with
-// the fast head parser when wantHeader is false, through net/http's ReadResponse when it is true.
-func readOnce(raw []byte, split func(io.Reader) io.Reader, wantHeader bool) readOutcome {
+// readAnswers reads the answers in raw, as split into reads by split, one after another on one
+// connection, the way a run's attempts would, until one fails or ends the connection: with the fast
+// head parser when wantHeader is false, through net/http's ReadResponse when it is true.
+func readAnswers(raw []byte, split func(io.Reader) io.Reader, wantHeader bool) []readOutcome {
 	c := &conn{}
 	c.lim.r = split(bytes.NewReader(raw))
 	c.br = bufio.NewReaderSize(&c.lim, readBufferSize)
-	var a Attempt
 	var budget atomic.Int64
 	budget.Store(1 << 20)
-	r, keep, err := c.readResponse(&a, &budget, wantHeader)
-	out := readOutcome{Code: r.code, Status: a.Status, StatusText: r.status, Location: r.location, Keep: keep,
-		Body: string(a.Body), Truncated: a.BodyTruncated, Clipped: a.BodyClipped}
-	if err != nil {
-		out.Err = err.Error()
+	var outs []readOutcome
+	for range 4 {
+		var a Attempt
+		r, keep, err := c.readResponse(&a, &budget, wantHeader)
+		out := readOutcome{Code: r.code, Status: a.Status, StatusText: r.status, Location: r.location, Keep: keep,
+			Body: string(a.Body), Truncated: a.BodyTruncated, Clipped: a.BodyClipped, Scratch: len(c.body)}
+		if err != nil {
+			out.Err = err.Error()
+		}
+		outs = append(outs, out)
+		if !keep {
+			break
+		}
 	}
-	if keep {
-		rest, _ := io.ReadAll(c.br)
-		out.Rest = string(rest)
-	}
-	return out
+	return outs
 }
 
 func whole(r io.Reader) io.Reader { return r }
 
 // TestPlainHeadMatchesReadResponse holds the fast head parser to net/http's: for every answer, read
-// whole or a byte at a time, both make the same attempt, keep or drop the connection alike, and leave
-// the same bytes unread for the next answer on it.
+// whole, a byte at a time or with the end of the stream coming with the last bytes, both make the same
+// attempts of the answers that follow one another on a connection, and keep or drop it alike.
 func TestPlainHeadMatchesReadResponse(t *testing.T) {
 	long := strings.Repeat("x", MaxResponseBody+10)
 	tests := []struct {
@@ -61,13 +66,20 @@ func TestPlainHeadMatchesReadResponse(t *testing.T) {
 	}{
 		{"ok", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
 		{"ok then the next answer", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+		{"ok then a chunked answer", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
+		{"a body as long as the scratch", "HTTP/1.1 200 OK\r\nContent-Length: 512\r\n\r\n" + strings.Repeat("y", 512)},
 		{"no reason", "HTTP/1.1 202\r\nContent-Length: 0\r\n\r\n"},
 		{"other reason", "HTTP/1.1 200 Fine thanks\r\ncontent-length:   3  \r\nX-A: b\r\n\r\nabc"},
 		{"empty body", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
 		{"leading zeros", "HTTP/1.1 200 OK\r\nContent-Length: 003\r\n\r\nabc"},
 		{"connection close", "HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\nok"},
+		{"connection close in capitals", "HTTP/1.1 200 OK\r\nConnection: CLOSE\r\nContent-Length: 2\r\n\r\nok"},
+		{"connection close and a no-break space", "HTTP/1.1 200 OK\r\nConnection: close\u00a0\r\nContent-Length: 2\r\n\r\nok"},
+		{"connection with a long s", "HTTP/1.1 200 OK\r\nConnection: clo\u017fe\r\nContent-Length: 2\r\n\r\nok"},
 		{"connection keep-alive", "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"},
 		{"redirect", "HTTP/1.1 302 Found\r\nLocation:  /elsewhere \r\nLocation: /second\r\nContent-Length: 0\r\n\r\n"},
+		{"empty location first", "HTTP/1.1 302 Found\r\nLocation: \r\nLocation: /x\r\nContent-Length: 0\r\n\r\n"},
+		{"blank location first", "HTTP/1.1 302 Found\r\nLocation:  \t\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n"},
 		{"location on a 200", "HTTP/1.1 200 OK\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n"},
 		{"server error", "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops"},
 		{"body cut short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"},
@@ -99,12 +111,13 @@ func TestPlainHeadMatchesReadResponse(t *testing.T) {
 		{"nothing", ""},
 		{"head cut short", "HTTP/1.1 200 OK\r\nContent-Len"},
 	}
-	splits := map[string]func(io.Reader) io.Reader{"whole": whole, "a byte at a time": iotest.OneByteReader}
+	splits := map[string]func(io.Reader) io.Reader{"whole": whole, "a byte at a time": iotest.OneByteReader,
+		"the end with the data": iotest.DataErrReader}
 	for _, tt := range tests {
 		for how, split := range splits {
 			t.Run(tt.name+"/"+how, func(t *testing.T) {
-				want := readOnce([]byte(tt.raw), split, true)
-				got := readOnce([]byte(tt.raw), split, false)
+				want := readAnswers([]byte(tt.raw), split, true)
+				got := readAnswers([]byte(tt.raw), split, false)
 				assert.Equal(t, want, got)
 			})
 		}
@@ -145,15 +158,13 @@ func TestPlainHeadSkipsTheMap(t *testing.T) {
 
 // FuzzPlainHead holds the fast head parser to net/http's on whatever a receiver might answer.
 func FuzzPlainHead(f *testing.F) {
-	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), false)
-	f.Add([]byte("HTTP/1.1 302 Found\r\nLocation: /x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"), true)
-	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), false)
-	f.Fuzz(func(t *testing.T, raw []byte, byByte bool) {
-		split := whole
-		if byByte {
-			split = iotest.OneByteReader
-		}
-		assert.Equal(t, readOnce(raw, split, true), readOnce(raw, split, false))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), uint8(0))
+	f.Add([]byte("HTTP/1.1 302 Found\r\nLocation: /x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"), uint8(1))
+	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), uint8(2))
+	splits := []func(io.Reader) io.Reader{whole, iotest.OneByteReader, iotest.DataErrReader}
+	f.Fuzz(func(t *testing.T, raw []byte, how uint8) {
+		split := splits[int(how)%len(splits)]
+		assert.Equal(t, readAnswers(raw, split, true), readAnswers(raw, split, false))
 	})
 }
 
