@@ -54,3 +54,24 @@ func BenchmarkBaseline(b *testing.B) {
 	}
 	w.Flush()
 }
+
+// BenchmarkAppendGenerate is generation the way wahook send and gen use it: the bytes only, written
+// into one reused buffer, every type of the provider in turn.
+func BenchmarkAppendGenerate(b *testing.B) {
+	g, err := mockprovider.New(mockprovider.Options{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range mockprovider.Providers() {
+		b.Run(string(p.Name), func(b *testing.B) {
+			types := p.Types()
+			var buf []byte
+			b.ReportAllocs()
+			for i := uint64(0); b.Loop(); i++ {
+				if buf, _, err = g.AppendGenerate(buf[:0], p.Name, types[i%uint64(len(types))], i); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

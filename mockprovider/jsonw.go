@@ -44,10 +44,13 @@ func (w *jsonWriter) endObject() { w.end('}') }
 func (w *jsonWriter) since(start int) []byte { return append([]byte(nil), w.buf[start:]...) }
 func (w *jsonWriter) endArray()              { w.end(']') }
 
+// key starts a member named k. Names are the generator's own: the documents' field names and the
+// message types, plain ASCII, so they are copied without appendQuoted's scan (a tenth of generating).
 func (w *jsonWriter) key(k string) {
 	w.sep()
-	w.buf = appendQuoted(w.buf, k)
-	w.buf = append(w.buf, ':')
+	w.buf = append(w.buf, '"')
+	w.buf = append(w.buf, k...)
+	w.buf = append(w.buf, '"', ':')
 }
 
 func (w *jsonWriter) str(k, v string) { w.key(k); w.buf = appendQuoted(w.buf, v) }

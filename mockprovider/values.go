@@ -96,6 +96,20 @@ func (f *faker) birthday() string {
 	return time.Date(1950+f.intn(58), time.Month(1+f.intn(12)), 1+f.intn(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 }
 
+// letters is LetterN's alphabet, capitals first.
+const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// LetterN shadows gofakeit's, drawing the same letters (one Intn of the alphabet each, so that a seed
+// writes the corpus it wrote before) without making a rune for each.
+func (f *faker) LetterN(n uint) string {
+	var buf [64]byte
+	b := buf[:0]
+	for range max(n, 1) {
+		b = append(b, letters[f.Rand.Intn(len(letters))])
+	}
+	return string(b)
+}
+
 // Sentence shadows gofakeit's: n words, the first capitalised, ending with a full stop.
 func (f *faker) Sentence(n int) string {
 	var buf [128]byte // room for most sentences, so that the string is the one allocation
