@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -203,6 +204,25 @@ func TestSameSeedSameBytes(t *testing.T) {
 	assert.Equal(t, first, second, "the same bodies, as often")
 }
 
+// dieAnswering answers r as h would and goes down as a crashing process does, its listener and every
+// connection closed the moment the answer is out, so that no request after this one finds it: the
+// answer is written on the hijacked connection, which is closed right after it.
+func dieAnswering(t *testing.T, srv *httptest.Server, w http.ResponseWriter, r *http.Request, h http.Handler) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	conn, bw, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n", rec.Code, http.StatusText(rec.Code), rec.Body.Len())
+	_, _ = bw.Write(rec.Body.Bytes())
+	_ = bw.Flush()
+	srv.Listener.Close()
+	conn.Close()
+	srv.CloseClientConnections()
+}
+
 // TestWitnesses: the case after a hostile case is its witness. Against a live receiver, the
 // witness's 2xx stands in for the hostile case's canary; against one that dies, breaks or refuses
 // everything just after answering a hostile case, the witness does not get a 2xx, the hostile case's
@@ -279,15 +299,15 @@ func TestWitnesses(t *testing.T) {
 						return
 					}
 					body := peek(r)
+					if string(body) == kill && tt.after == "dies" {
+						dieAnswering(t, srv, w, r, ref)
+						return
+					}
 					ref.ServeHTTP(w, r)
 					if string(body) != kill {
 						return
 					}
 					switch tt.after {
-					case "dies": // answered; the process goes down before the next request
-						w.(http.Flusher).Flush()
-						srv.Listener.Close()
-						go srv.CloseClientConnections()
 					case "breaks":
 						broken.Store(http.StatusInternalServerError)
 					case "refuses":
