@@ -86,10 +86,24 @@ func (e *Engine) newHead(h http.Header) *head {
 	return hd
 }
 
-// hasToken reports whether the comma-separated list v holds token, compared case-insensitively.
+// hasToken reports whether the comma-separated list v holds token, a lower-case ASCII token,
+// compared as net/http compares Connection tokens: ASCII letters in any case, only spaces and tabs
+// trimmed, so that no Unicode folding ("clo\u017fe") or space ("close\u00a0") passes for it.
 func hasToken(v, token string) bool {
 	for part := range strings.SplitSeq(v, ",") {
-		if strings.EqualFold(strings.TrimSpace(part), token) {
+		part = strings.Trim(part, " \t")
+		if len(part) != len(token) {
+			continue
+		}
+		same := true
+		for i := 0; i < len(part) && same; i++ {
+			b := part[i]
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			same = b == token[i]
+		}
+		if same {
 			return true
 		}
 	}

@@ -28,22 +28,40 @@ type response struct {
 func (c *conn) readResponse(a *Attempt, budget *atomic.Int64, wantHeader bool) (r response, keep bool, err error) {
 	c.lim.err, c.lim.read = nil, 0
 	c.lim.n = maxResponseHead
+	r, body, closes, err := c.readHead(wantHeader)
+	if err != nil {
+		return r, false, err
+	}
+	a.Status = r.code
+	c.lim.n = maxResponseRest
+	var n int
+	c.body, n, a.BodyTruncated, err = readBody(body, c.body)
+	a.Body, a.BodyClipped = keepBody(c.body[:n], budget)
+	if err != nil {
+		if c.lim.err != nil {
+			err = c.lim.err
+		} else {
+			err = protocolError{err} // the framing is broken, or the response too long
+		}
+		return r, false, &failure{stage: stageBody, got: n, err: err}
+	}
+	return r, !a.BodyTruncated && !closes, nil
+}
+
+// readHead reads the answer's final head, and returns it with the reader of its body and whether the
+// connection ends with the body. A plain head is read by readPlainHead; any other, and every head
+// when wantHeader asks for the header, by net/http's ReadResponse. The body reader is not closed by
+// the caller: closing a body not read to its end would read the rest, however long. The connection
+// is closed instead.
+func (c *conn) readHead(wantHeader bool) (r response, body io.Reader, closes bool, err error) {
 	if !wantHeader {
 		r, length, closes, ok, err := c.readPlainHead()
 		if err != nil {
-			return r, false, c.headFailure(err)
+			return r, nil, false, c.headFailure(err)
 		}
 		if ok {
-			a.Status = r.code
-			c.lim.n = maxResponseRest
 			c.fixed = fixedBody{r: c.br, n: length}
-			var n int
-			c.body, n, a.BodyTruncated, err = readBody(&c.fixed, c.body)
-			a.Body, a.BodyClipped = keepBody(c.body[:n], budget)
-			if err != nil {
-				return r, false, c.bodyFailure(n, err)
-			}
-			return r, !a.BodyTruncated && !closes, nil
+			return r, &c.fixed, closes, nil
 		}
 	}
 	var resp *http.Response
@@ -53,7 +71,7 @@ func (c *conn) readResponse(a *Attempt, budget *atomic.Int64, wantHeader bool) (
 		}
 		resp, err = http.ReadResponse(c.br, nil)
 		if err != nil {
-			return r, false, c.headFailure(err)
+			return r, nil, false, c.headFailure(err)
 		}
 		code := resp.StatusCode
 		if code >= 200 || code == http.StatusSwitchingProtocols {
@@ -61,25 +79,14 @@ func (c *conn) readResponse(a *Attempt, budget *atomic.Int64, wantHeader bool) (
 		}
 		if n == max1xx {
 			err = protocolError{fmt.Errorf("more than %d 1xx informational responses", max1xx)}
-			return r, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
+			return r, nil, false, &failure{stage: stageHead, got: int(c.lim.read), err: err}
 		}
 	}
 	r.code, r.status, r.header = resp.StatusCode, resp.Status, resp.Header
 	if r.code >= 300 && r.code < 400 {
 		r.location = resp.Header.Get("Location")
 	}
-	a.Status = r.code
-	c.lim.n = maxResponseRest
-	// resp.Body is not closed: closing a body not read to its end would read the rest, however long.
-	// The connection is closed instead.
-	var n int
-	c.body, n, a.BodyTruncated, err = readBody(resp.Body, c.body)
-	a.Body, a.BodyClipped = keepBody(c.body[:n], budget)
-	keep = err == nil && !a.BodyTruncated && !resp.Close && r.code != http.StatusSwitchingProtocols
-	if err != nil {
-		err = c.bodyFailure(n, err)
-	}
-	return r, keep, err
+	return r, resp.Body, resp.Close || r.code == http.StatusSwitchingProtocols, nil
 }
 
 // headFailure is the failure of reading a response head with err: a head too long, else the
@@ -94,17 +101,6 @@ func (c *conn) headFailure(err error) error {
 		err = protocolError{err}
 	}
 	return &failure{stage: stageHead, got: int(c.lim.read), err: err}
-}
-
-// bodyFailure is the failure of reading a body after n bytes of it with err: the transport's error
-// when there was one, else a framing the engine could not read.
-func (c *conn) bodyFailure(n int, err error) error {
-	if c.lim.err != nil {
-		err = c.lim.err
-	} else {
-		err = protocolError{err} // the framing is broken, or the response too long
-	}
-	return &failure{stage: stageBody, got: n, err: err}
 }
 
 // readPlainHead reads the head of the answer the way ReadResponse would, when it is the kind nearly
@@ -172,7 +168,7 @@ func (c *conn) readPlainHead() (r response, length int64, closes, ok bool, err e
 		case bytes.EqualFold(name, headerTransferEncoding):
 			return r, 0, false, false, nil
 		case bytes.EqualFold(name, headerConnection):
-			closes = closes || hasCloseToken(value)
+			closes = closes || hasToken(string(value), "close")
 		case bytes.EqualFold(name, headerLocation):
 			if !location && code >= 300 && code < 400 {
 				r.location = string(value)
@@ -189,26 +185,6 @@ func (c *conn) readPlainHead() (r response, length int64, closes, ok bool, err e
 	}
 	_, _ = c.br.Discard(end + 4)
 	return r, length, closes, true, nil
-}
-
-// hasCloseToken reports whether the comma-separated list v holds the token "close", compared as
-// net/http compares it: ASCII letters in any case, only spaces and tabs trimmed.
-func hasCloseToken(v []byte) bool {
-	for len(v) > 0 {
-		var part []byte
-		part, v, _ = bytes.Cut(v, []byte(","))
-		part = bytes.Trim(part, " \t")
-		if len(part) == len("close") {
-			same := true
-			for i, b := range part {
-				same = same && b|0x20 == "close"[i]
-			}
-			if same {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 var (

@@ -197,3 +197,25 @@ func BenchmarkReadResponse(b *testing.B) {
 		})
 	}
 }
+
+// TestHasToken: a Connection header's tokens, in a request's headers or an answer's, are matched as
+// net/http matches them, ASCII only.
+func TestHasToken(t *testing.T) {
+	tests := []struct {
+		v    string
+		want bool
+	}{
+		{"close", true},
+		{"Keep-Alive, CLOSE", true},
+		{" \tclose\t ", true},
+		{"keep-alive", false},
+		{"closed", false},
+		{"", false},
+		{",,", false},
+		{"close\u00a0", false},
+		{"clo\u017fe", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, hasToken(tt.v, "close"), "%q", tt.v)
+	}
+}
